@@ -1,0 +1,282 @@
+"""Live rating endpoint benchmark (SPEC 4: median ≤ 5 ms, p99 ≤ 25 ms at 200 requests/s).
+
+Usage (from the repository root)::
+
+    .venv/bin/python bench/api_bench.py --store bench/out/api/store.db --rate 200 --seconds 60
+
+What it does:
+
+1. Opens the store (SQLite file or ``--database-url``), migrates it, makes sure a bench user
+   (operator of both utilities) exists and issues it an API token.
+2. Samples ``--sample`` subject codes with an account of the policy's utility (uniformly over
+   subject ids, so cold and warm rows alike).
+3. Starts the API server as a separate process: ``uvicorn utilcredit.web.asgi:app`` on
+   127.0.0.1 (one worker), and waits until it answers.
+4. Runs the load generator in another separate process: an open-loop generator that sends
+   one request every 1/rate seconds (a request is never delayed by a slow earlier one), each
+   to ``GET /api/subjects/{code}/rating?policy=…&as_of=…`` for the next sampled code, over
+   keep-alive connections. Latency is measured from the request's scheduled send time to the
+   end of the response body (so queueing in the client counts against the server, no
+   coordinated omission). Bounded: ``--seconds`` of load after ``--warmup`` seconds.
+5. Prints median / p90 / p99 / max, errors and achieved rate; writes JSON to
+   ``bench/out/api_bench.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from multiprocessing.connection import Connection as Pipe
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+def prepare(
+    database_url: str, policy_key: str, sample: int, seed: int
+) -> tuple[str, list[str], int]:
+    """Bench user token, sampled subject codes, number of subjects stored."""
+    from sqlalchemy import func, select
+
+    from utilcredit import schema
+    from utilcredit.access import service as access
+    from utilcredit.access.model import Role
+    from utilcredit.api.policies import policy_at
+    from utilcredit.customers.model import Utility
+    from utilcredit.customers.tables import AccountRow, SubjectRow
+    from utilcredit.db import make_engine
+
+    engine = make_engine(database_url)
+    schema.upgrade(engine)
+    utility = policy_at(policy_key, None).policy.utility
+    with engine.begin() as connection:
+        if "bench" not in {p.username for p in access.list_users(connection)}:
+            access.create_user(
+                connection,
+                username="bench",
+                display_name="bench",
+                password="bench-password-1",
+                roles=frozenset({Role.OPERATOR}),
+                utilities=frozenset(Utility),
+                actor="bench",
+            )
+        principal = access.authenticate(connection, "bench", "bench-password-1")
+        assert principal is not None
+        token = access.issue_token(connection, principal, "api-bench")
+        stored = int(connection.execute(select(func.count()).select_from(SubjectRow)).scalar_one())
+        top = int(connection.execute(select(func.max(SubjectRow.id))).scalar_one())
+        rng = random.Random(seed)
+        codes: list[str] = []
+        while len(codes) < sample:
+            ids = [rng.randint(1, top) for _ in range(min(500, sample * 2))]
+            rows = connection.execute(
+                select(SubjectRow.code)
+                .join(AccountRow, AccountRow.subject_id == SubjectRow.id)
+                .where(SubjectRow.id.in_(ids), AccountRow.utility == utility.value)
+                .distinct()
+            )
+            codes.extend(row.code for row in rows)
+        codes = codes[:sample]
+        rng.shuffle(codes)
+    engine.dispose()
+    return token, codes, stored
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_server(
+    database_url: str, data_dir: Path, port: int, workers: int
+) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env["UTILCREDIT_DATABASE_URL"] = database_url
+    env["UTILCREDIT_DATA_DIR"] = str(data_dir)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "utilcredit.web.asgi:app",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+
+
+async def _load(
+    base: str,
+    token: str,
+    codes: list[str],
+    query: str,
+    rate: float,
+    seconds: float,
+    warmup: float,
+) -> dict[str, Any]:
+    import httpx
+
+    interval = 1.0 / rate
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors: list[str] = []
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=10
+    ) as client:
+
+        async def one(code: str, scheduled: float, record: bool) -> None:
+            try:
+                response = await client.get(f"/api/subjects/{code}/rating?{query}")
+                await response.aread()
+                elapsed = time.perf_counter() - scheduled
+                if record:
+                    statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                    if response.status_code == 200:
+                        latencies.append(elapsed)
+            except Exception as error:  # counted, never hidden
+                if record:
+                    errors.append(f"{type(error).__name__}: {error}")
+
+        tasks: list[asyncio.Task[None]] = []
+        start = time.perf_counter() + 0.05
+        total = int((warmup + seconds) * rate)
+        warm = int(warmup * rate)
+        for n in range(total):
+            scheduled = start + n * interval
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(codes[n % len(codes)], scheduled, n >= warm)))
+        finished_sending = time.perf_counter()
+        await asyncio.gather(*tasks)
+        wall = finished_sending - (start + warm * interval)
+    return {
+        "latencies": latencies,
+        "statuses": statuses,
+        "errors": errors[:20],
+        "error_count": len(errors),
+        "sent": total - warm,
+        "send_seconds": wall,
+    }
+
+
+def load_process(pipe: Pipe, *args: Any) -> None:
+    pipe.send(asyncio.run(_load(*args)))
+    pipe.close()
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--store", type=Path, default=ROOT / "bench/out/api/store.db")
+    parser.add_argument("--database-url", default=None, help="instead of --store")
+    parser.add_argument("--policy", default="lianshui-water")
+    parser.add_argument("--as-of", default="2026-11-22")
+    parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
+    parser.add_argument("--seconds", type=float, default=60.0, help="measured load duration")
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--sample", type=int, default=5000, help="distinct subjects requested")
+    parser.add_argument("--seed", type=int, default=20261122)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench/out/api_bench.json")
+    args = parser.parse_args()
+    if args.seconds * args.rate > 1_000_000:
+        parser.error("bounded benchmark: at most 1,000,000 requests")
+
+    database_url = args.database_url or f"sqlite:///{args.store.resolve()}"
+    token, codes, stored = prepare(database_url, args.policy, args.sample, args.seed)
+    port = free_port()
+    data_dir = args.out.parent / "api-bench-data"
+    server = start_server(database_url, data_dir, port, args.workers)
+    base = f"http://{HOST}:{port}"
+    try:
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if (
+                    httpx.get(
+                        f"{base}/api/policies", headers={"Authorization": f"Bearer {token}"}
+                    ).status_code
+                    == 200
+                ):
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("the API server did not start")
+            time.sleep(0.2)
+        query = f"policy={args.policy}&as_of={args.as_of}"
+        receiver, sender = multiprocessing.Pipe(duplex=False)
+        loader = multiprocessing.get_context("spawn").Process(
+            target=load_process,
+            args=(sender, base, token, codes, query, args.rate, args.seconds, args.warmup),
+        )
+        loader.start()
+        result: dict[str, Any] = receiver.recv()
+        loader.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    latencies_ms = [v * 1000 for v in result.pop("latencies")]
+    ok = len(latencies_ms)
+    summary = {
+        "subjects_stored": stored,
+        "store": database_url.split("///")[-1]
+        if database_url.startswith("sqlite")
+        else "postgresql",
+        "policy": args.policy,
+        "as_of": args.as_of,
+        "target_rate": args.rate,
+        "achieved_send_rate": round(result["sent"] / result["send_seconds"], 1),
+        "measured_seconds": args.seconds,
+        "requests": result["sent"],
+        "ok": ok,
+        "statuses": result["statuses"],
+        "errors": result["error_count"],
+        "error_samples": result["errors"],
+        "median_ms": round(statistics.median(latencies_ms), 2) if ok else None,
+        "p90_ms": round(percentile(latencies_ms, 90), 2) if ok else None,
+        "p99_ms": round(percentile(latencies_ms, 99), 2) if ok else None,
+        "max_ms": round(max(latencies_ms), 2) if ok else None,
+        "distinct_subjects": len(codes),
+        "cpu_count": os.cpu_count(),
+        "server_workers": args.workers,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""``python -m utilcredit`` runs the command line."""
+
+from utilcredit.cli import app
+
+app()

@@ -1,0 +1,143 @@
+"""Request-scoped wiring: the store connection (one transaction per request), the principal.
+
+``Db`` opens a transaction that commits when the endpoint returns and rolls back when it
+raises; services never commit. The principal comes from a bearer token (API clients) or the
+console's session cookie; with the cookie, unsafe methods also need the session's CSRF token
+(header ``X-CSRF-Token`` or form field ``csrf_token``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection, Engine
+
+from utilcredit.access import service as access
+from utilcredit.access.model import (
+    AccessDeniedError,
+    AuthenticationError,
+    Permission,
+    Principal,
+    require,
+)
+from utilcredit.api.settings import ConsoleSettings
+from utilcredit.config import Settings
+
+SESSION_COOKIE = "uc_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+bearer = HTTPBearer(auto_error=False, description="API token from POST /api/auth/token")
+
+
+def engine_of(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+async def get_engine(request: Request) -> Engine:
+    return engine_of(request)
+
+
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_console_settings(request: Request) -> ConsoleSettings:
+    console: ConsoleSettings = request.app.state.console_settings
+    return console
+
+
+def db(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:
+    with engine.begin() as connection:
+        yield connection
+
+
+# scope="function" commits before the response is sent: with the default ("request") a
+# client that follows a redirect at once (log in, then open "/") can arrive before the
+# commit and find no session.
+Db = Annotated[Connection, Depends(db, scope="function")]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+Console = Annotated[ConsoleSettings, Depends(get_console_settings)]
+
+
+async def csrf_given(request: Request) -> str | None:
+    """The CSRF token sent with an unsafe request (header, or form field); async for the form."""
+    if request.method in SAFE_METHODS:
+        return None
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+def principal_from_request(
+    request: Request, connection: Connection, credentials: HTTPAuthorizationCredentials | None
+) -> Principal | None:
+    """Resolve the principal (token first, then session cookie) and remember it on the request."""
+    principal: Principal | None = None
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        principal = access.token_principal(connection, credentials.credentials)
+        request.state.auth = "token"
+    elif cookie := request.cookies.get(SESSION_COOKIE):
+        found = access.session_principal(connection, cookie)
+        if found is not None:
+            principal, request.state.csrf_token = found
+            request.state.auth = "session"
+    request.state.principal = principal
+    return principal
+
+
+def current_principal(
+    request: Request,
+    connection: Db,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    csrf: Annotated[str | None, Depends(csrf_given)],
+) -> Principal:
+    principal = principal_from_request(request, connection, credentials)
+    if principal is None:
+        raise AuthenticationError("请先登录或提供有效令牌 / authentication required")
+    if (
+        getattr(request.state, "auth", None) == "session"
+        and request.method not in SAFE_METHODS
+        and not access.csrf_matches(request.state.csrf_token, csrf)
+    ):
+        raise AccessDeniedError(
+            "CSRF 校验失败，请刷新页面 / CSRF check failed, reload the page",
+            entity="csrf",
+            entity_key=request.url.path,
+        )
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+class Requires:
+    """Dependency: the principal, if it holds ``permission`` (else 403, audited)."""
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+
+    async def __call__(self, principal: CurrentPrincipal) -> Principal:
+        # async: no I/O here, and a sync dependency would cost a thread hop per request
+        require(principal, self.permission)
+        return principal
+
+
+Reader = Annotated[Principal, Depends(Requires(Permission.READ))]
+Importer = Annotated[Principal, Depends(Requires(Permission.IMPORT))]
+Requester = Annotated[Principal, Depends(Requires(Permission.REQUEST_OVERRIDE))]
+Reviewer = Annotated[Principal, Depends(Requires(Permission.DECIDE_OVERRIDE))]
+Admin = Annotated[Principal, Depends(Requires(Permission.MANAGE_USERS))]
+Auditor = Annotated[Principal, Depends(Requires(Permission.READ_AUDIT))]

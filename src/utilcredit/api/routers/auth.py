@@ -1,0 +1,58 @@
+"""Tokens for API clients, and who am I."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from utilcredit.access import service as access
+from utilcredit.api.deps import CurrentPrincipal, Db
+from utilcredit.api.errors import error_body
+from utilcredit.api.schemas import ERROR_RESPONSES, MeOut, TokenOut, TokenRequest
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    responses={401: ERROR_RESPONSES[401], 422: ERROR_RESPONSES[422]},
+    summary="登录换取令牌 / exchange user name and password for an API token",
+)
+def issue_token(body: TokenRequest, connection: Db) -> TokenOut | Response:
+    principal = access.authenticate(connection, body.username, body.password)
+    if principal is None:
+        # Returned, not raised: the failed attempt's audit entry must commit.
+        return JSONResponse(
+            error_body("invalid_credentials", "用户名或密码错误 / wrong user name or password"),
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    token = access.issue_token(connection, principal, body.name)
+    return TokenOut(token=token, expires_in_days=access.TOKEN_TTL.days)
+
+
+@router.post(
+    "/auth/revoke",
+    status_code=204,
+    responses={401: ERROR_RESPONSES[401]},
+    summary="吊销当前令牌 / revoke the token used for this request",
+)
+def revoke(request: Request, principal: CurrentPrincipal, connection: Db) -> Response:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token:
+        access.revoke_token(connection, principal, token.strip())
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=MeOut, responses={401: ERROR_RESPONSES[401]})
+def me(principal: CurrentPrincipal) -> MeOut:
+    return MeOut(
+        username=principal.username,
+        display_name=principal.display_name,
+        roles=sorted(principal.roles),
+        utilities=sorted(principal.utilities),
+        readable_utilities=sorted(principal.readable_utilities),
+        permissions=sorted(p.value for p in principal.permissions),
+    )

@@ -1,0 +1,81 @@
+"""Override requests and their review."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from utilcredit.api.deps import Db, Reader, Requester, Reviewer
+from utilcredit.api.routers.common import MAX_ID, PagingDep
+from utilcredit.api.schemas import (
+    ERROR_RESPONSES,
+    OverrideDecision,
+    OverrideOut,
+    OverridePage,
+    OverrideViewOut,
+)
+from utilcredit.localtime import today
+from utilcredit.overrides import service
+from utilcredit.overrides.model import OverrideState
+
+router = APIRouter(prefix="/overrides", tags=["overrides"], responses=ERROR_RESPONSES)
+
+OverrideId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.get("", response_model=OverridePage, summary="调整申请 / override requests")
+def list_overrides(
+    connection: Db,
+    principal: Reader,
+    paging: PagingDep,
+    state: Annotated[OverrideState | None, Query()] = None,
+) -> OverridePage:
+    items, _total = service.list_overrides(
+        connection,
+        principal,
+        state=state,
+        offset=paging.offset,
+        limit=paging.limit + 1,
+        today=today(),
+    )
+    return OverridePage(
+        items=[
+            OverrideViewOut.model_validate(v, from_attributes=True) for v in items[: paging.limit]
+        ],
+        offset=paging.offset,
+        limit=paging.limit,
+        has_more=len(items) > paging.limit,
+    )
+
+
+@router.get("/{override_id}", response_model=OverrideViewOut)
+def get_override(override_id: OverrideId, connection: Db, principal: Reader) -> OverrideViewOut:
+    view = service.get_override(connection, principal, override_id)
+    return OverrideViewOut.model_validate(view, from_attributes=True)
+
+
+@router.post("/{override_id}/approve", response_model=OverrideOut, summary="批准 / approve")
+def approve(
+    override_id: OverrideId, body: OverrideDecision, connection: Db, principal: Reviewer
+) -> OverrideOut:
+    decided = service.decide(
+        connection, principal, override_id, approve=True, note=body.note, today=today()
+    )
+    return OverrideOut.model_validate(decided, from_attributes=True)
+
+
+@router.post("/{override_id}/reject", response_model=OverrideOut, summary="驳回 / reject")
+def reject(
+    override_id: OverrideId, body: OverrideDecision, connection: Db, principal: Reviewer
+) -> OverrideOut:
+    decided = service.decide(
+        connection, principal, override_id, approve=False, note=body.note, today=today()
+    )
+    return OverrideOut.model_validate(decided, from_attributes=True)
+
+
+@router.post("/{override_id}/withdraw", response_model=OverrideOut, summary="撤回 / withdraw")
+def withdraw(override_id: OverrideId, connection: Db, principal: Requester) -> OverrideOut:
+    withdrawn = service.withdraw(connection, principal, override_id, today=today())
+    return OverrideOut.model_validate(withdrawn, from_attributes=True)

@@ -1,0 +1,79 @@
+"""Rating runs and statistics (runs are read through the runs adapter)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from utilcredit.access.visibility import require_utility_read
+from utilcredit.api import service
+from utilcredit.api.deps import Console, Db, Reader
+from utilcredit.api.routers.common import MAX_ID, AsOf, PagingDep
+from utilcredit.api.runs_adapter import runs_source
+from utilcredit.api.schemas import (
+    ERROR_RESPONSES,
+    AreaCountOut,
+    DistributionOut,
+    RunDetailOut,
+    RunOut,
+    RunPage,
+    TransitionOut,
+)
+from utilcredit.customers.model import Utility
+from utilcredit.errors import NotFoundError
+from utilcredit.localtime import today
+
+router = APIRouter(tags=["rating runs"], responses=ERROR_RESPONSES)
+
+
+@router.get("/rating-runs", response_model=RunPage, summary="评级运行 / rating runs")
+def list_runs(connection: Db, principal: Reader, paging: PagingDep) -> RunPage:
+    source = runs_source(connection)
+    runs = source.list_runs(
+        connection, principal.readable_utilities, paging.offset, paging.limit + 1
+    )
+    return RunPage(
+        items=[RunOut.model_validate(r, from_attributes=True) for r in runs[: paging.limit]],
+        offset=paging.offset,
+        limit=paging.limit,
+        has_more=len(runs) > paging.limit,
+    )
+
+
+@router.get(
+    "/rating-runs/{run_id}",
+    response_model=RunDetailOut,
+    summary="评级运行统计 / a run with its statistics and transitions",
+)
+def get_run(
+    run_id: Annotated[int, Path(ge=1, le=MAX_ID)], connection: Db, principal: Reader
+) -> RunDetailOut:
+    source = runs_source(connection)
+    run = source.get_run(connection, run_id)
+    if run is None:
+        raise NotFoundError(f"没有该评级运行：{run_id} / no rating run {run_id}")
+    require_utility_read(principal, Utility(run.utility), entity="rating_run", key=str(run_id))
+    return RunDetailOut(
+        run=RunOut.model_validate(run, from_attributes=True),
+        by_area=[
+            AreaCountOut.model_validate(a, from_attributes=True)
+            for a in source.area_counts(connection, run_id)
+        ],
+        transitions=[
+            TransitionOut.model_validate(t, from_attributes=True)
+            for t in source.transitions(connection, run_id)
+        ],
+    )
+
+
+@router.get(
+    "/stats/levels",
+    response_model=list[DistributionOut],
+    summary="等级分布（按供应类型、区域） / level distribution by utility and area",
+)
+def level_distribution(
+    connection: Db, principal: Reader, console: Console, as_of: AsOf = None
+) -> list[DistributionOut]:
+    found = service.distributions(connection, principal, as_of or today(), console)
+    return [DistributionOut.model_validate(d, from_attributes=True) for d in found]

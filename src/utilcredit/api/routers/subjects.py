@@ -1,0 +1,171 @@
+"""Subjects: search, credit file, its tables, the live rating, override requests."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from utilcredit.api import service
+from utilcredit.api.deps import AppSettings, Console, Db, Reader, Requester
+from utilcredit.api.policies import policy_at
+from utilcredit.api.routers.common import AsOf, PagingDep, SubjectCode, masking, normalize
+from utilcredit.api.schemas import (
+    ERROR_RESPONSES,
+    NO_NUL,
+    BillPage,
+    CreditFileOut,
+    HistoryOut,
+    IncidentPage,
+    OverrideOut,
+    OverrideRequest,
+    PaymentPage,
+    PolicyRefOut,
+    RatingOut,
+    SubjectPage,
+)
+from utilcredit.localtime import today
+from utilcredit.overrides import service as overrides
+
+router = APIRouter(prefix="/subjects", tags=["subjects"], responses=ERROR_RESPONSES)
+
+
+@router.get("", response_model=SubjectPage, summary="搜索主体 / search by code, name or account")
+def search(
+    connection: Db,
+    principal: Reader,
+    settings: AppSettings,
+    paging: PagingDep,
+    q: Annotated[
+        str,
+        Query(
+            max_length=100,
+            pattern=NO_NUL,
+            description="代码前缀、名称或户号 / code prefix, name, account number",
+        ),
+    ] = "",
+) -> SubjectPage:
+    page = service.search_subjects(
+        connection, principal, q, offset=paging.offset, limit=paging.limit, rule=masking(settings)
+    )
+    return SubjectPage.model_validate(page, from_attributes=True)
+
+
+@router.get("/{code}", response_model=CreditFileOut, summary="信用档案 / the credit file")
+def get_credit_file(
+    code: SubjectCode,
+    connection: Db,
+    principal: Reader,
+    settings: AppSettings,
+    unmasked: Annotated[
+        bool, Query(description="显示完整个人信息（留痕） / personal data in clear (audited)")
+    ] = False,
+) -> CreditFileOut:
+    view = service.credit_file(
+        connection, principal, normalize(code), unmasked=unmasked, rule=masking(settings)
+    )
+    return CreditFileOut.model_validate(view, from_attributes=True)
+
+
+@router.get("/{code}/bills", response_model=BillPage)
+def bills(code: SubjectCode, connection: Db, principal: Reader, paging: PagingDep) -> BillPage:
+    page = service.bills(
+        connection, principal, normalize(code), offset=paging.offset, limit=paging.limit
+    )
+    return BillPage.model_validate(page, from_attributes=True)
+
+
+@router.get("/{code}/payments", response_model=PaymentPage)
+def payments(
+    code: SubjectCode, connection: Db, principal: Reader, paging: PagingDep
+) -> PaymentPage:
+    page = service.payments(
+        connection, principal, normalize(code), offset=paging.offset, limit=paging.limit
+    )
+    return PaymentPage.model_validate(page, from_attributes=True)
+
+
+@router.get("/{code}/incidents", response_model=IncidentPage)
+def incidents(
+    code: SubjectCode, connection: Db, principal: Reader, paging: PagingDep
+) -> IncidentPage:
+    page = service.incidents(
+        connection, principal, normalize(code), offset=paging.offset, limit=paging.limit
+    )
+    return IncidentPage.model_validate(page, from_attributes=True)
+
+
+@router.get(
+    "/{code}/rating",
+    response_model=RatingOut,
+    summary="当前等级及解释（实时计算） / current level with explanation, computed live",
+)
+def rating(
+    code: SubjectCode,
+    connection: Db,
+    principal: Reader,
+    console: Console,
+    as_of: AsOf = None,
+    policy: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            pattern=NO_NUL,
+            description="政策键 / policy key (default: the utility's configured one)",
+        ),
+    ] = None,
+) -> RatingOut:
+    view = service.rate_live(
+        connection,
+        principal,
+        normalize(code),
+        policy_key=policy,
+        as_of=as_of or today(),
+        console=console,
+    )
+    loaded = view.policy
+    return RatingOut(
+        subject=view.subject_code,
+        policy=PolicyRefOut(
+            key=loaded.key,
+            version=loaded.version,
+            title=loaded.policy.title,
+            utility=loaded.policy.utility,
+            effective_from=loaded.policy.effective_from,
+            sha256=loaded.sha256,
+        ),
+        as_of=view.as_of,
+        computed_level=view.level.computed,
+        effective_level=view.level.effective,
+        override=OverrideOut.model_validate(view.level.override, from_attributes=True)
+        if view.level.override
+        else None,
+        explanation=view.explanation,
+        explanation_text=view.text,
+        history=[HistoryOut.model_validate(h, from_attributes=True) for h in view.history],
+        next_change=view.next_change,
+    )
+
+
+@router.post(
+    "/{code}/overrides",
+    response_model=OverrideOut,
+    status_code=201,
+    summary="申请人工调整等级（需审核） / request a manual level override (needs a reviewer)",
+)
+def request_override(
+    code: SubjectCode, body: OverrideRequest, connection: Db, principal: Requester
+) -> OverrideOut:
+    day = today()
+    loaded = policy_at(body.policy, day)
+    override = overrides.request_override(
+        connection,
+        principal,
+        code=normalize(code),
+        policy=loaded.policy,
+        level=body.level,
+        reason=body.reason,
+        expires_on=body.expires_on,
+        today=day,
+    )
+    return OverrideOut.model_validate(override, from_attributes=True)

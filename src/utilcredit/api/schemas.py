@@ -1,0 +1,384 @@
+"""API request and response bodies (published in the OpenAPI document at ``/docs``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from utilcredit.access.model import Role
+from utilcredit.customers.model import Utility
+from utilcredit.overrides.model import OverrideState
+from utilcredit.policies.model import Level
+
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it as invalid input
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ErrorField(Out):
+    field: str
+    message: str
+
+
+class ErrorDetail(Out):
+    code: str = Field(description="stable machine-readable code, e.g. not_found, forbidden")
+    message: str = Field(description="中文 / English")
+    message_zh: str
+    message_en: str
+    fields: list[ErrorField] = []
+
+
+class ErrorOut(Out):
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "not authenticated"},
+    403: {"model": ErrorOut, "description": "not allowed (audited)"},
+    404: {"model": ErrorOut, "description": "not found, or another utility's record (audited)"},
+    422: {"model": ErrorOut, "description": "invalid input; `fields` names the fields"},
+}
+
+
+class PageMeta(Out):
+    offset: int
+    limit: int
+    has_more: bool
+
+
+class TokenRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
+    password: str = Field(min_length=1, max_length=200)
+    name: str = Field(
+        default="api", max_length=100, pattern=NO_NUL, description="label of the token"
+    )
+
+
+class TokenOut(Out):
+    token: str
+    token_type: str = "bearer"
+    expires_in_days: int
+
+
+class MeOut(Out):
+    username: str
+    display_name: str
+    roles: list[Role]
+    utilities: list[Utility]
+    readable_utilities: list[Utility]
+    permissions: list[str]
+
+
+class SubjectHitOut(Out):
+    code: str
+    kind: str
+    name: str
+    area: str | None
+    utilities: list[str]
+
+
+class SubjectPage(PageMeta):
+    items: list[SubjectHitOut]
+
+
+class AccountOut(Out):
+    account_no: str
+    utility: str
+    subject_code: str
+    subject_name: str
+    subject_kind: str
+    opened_on: dt.date
+    payment_mode: str
+    address: str | None
+    area: str | None
+
+
+class AccountPage(PageMeta):
+    items: list[AccountOut]
+
+
+class SubjectCardOut(Out):
+    code: str
+    kind: str
+    name: str
+    id_type: str | None
+    legal_rep: str | None
+    phone: str | None
+    address: str | None
+    area: str | None
+    masked: bool
+
+
+class CreditFileAccountOut(Out):
+    account_no: str
+    utility: str
+    opened_on: dt.date
+    payment_mode: str
+    address: str | None
+    area: str | None
+
+
+class CreditReportOut(Out):
+    source: str
+    issued_on: dt.date
+    has_dishonesty: bool
+    on_serious_list: bool
+    rating: str | None
+
+
+class ReminderOut(Out):
+    reminder_no: str
+    account_no: str
+    sent_on: dt.date
+    channel: str | None
+
+
+class OverrideOut(Out):
+    id: int | None
+    subject_code: str
+    policy_key: str
+    level: Level
+    computed_level: Level
+    reason: str
+    expires_on: dt.date
+    state: OverrideState
+    requested_by: str
+    requested_on: dt.date
+    decided_by: str | None
+    decided_on: dt.date | None
+    decision_note: str | None
+
+
+class CreditFileOut(Out):
+    subject: SubjectCardOut
+    utilities: list[str]
+    accounts: list[CreditFileAccountOut]
+    credit_reports: list[CreditReportOut]
+    reminders: list[ReminderOut]
+    overrides: list[OverrideOut]
+
+
+class BillOut(Out):
+    bill_no: str
+    account_no: str
+    period_start: dt.date
+    period_end: dt.date
+    usage: Decimal | None
+    unit: str | None
+    amount: Decimal
+    due_on: dt.date
+    paid: Decimal
+
+
+class BillPage(PageMeta):
+    items: list[BillOut]
+
+
+class PaymentOut(Out):
+    payment_no: str
+    bill_no: str
+    account_no: str
+    paid_on: dt.date
+    amount: Decimal
+
+
+class PaymentPage(PageMeta):
+    items: list[PaymentOut]
+
+
+class IncidentOut(Out):
+    incident_no: str
+    account_no: str
+    kind: str
+    occurred_on: dt.date
+    amount: Decimal | None
+    asset_class: str | None
+    severity: str | None
+    note: str | None
+
+
+class IncidentPage(PageMeta):
+    items: list[IncidentOut]
+
+
+class PolicyRefOut(Out):
+    key: str
+    version: str
+    title: str
+    utility: Utility
+    effective_from: dt.date
+    sha256: str
+
+
+class HistoryOut(Out):
+    run_id: int
+    policy_key: str
+    as_of: dt.date
+    level: str
+    fired: list[str]
+
+
+class RatingOut(Out):
+    subject: str
+    policy: PolicyRefOut
+    as_of: dt.date
+    computed_level: Level
+    effective_level: Level
+    override: OverrideOut | None
+    explanation: dict[str, Any] = Field(description="every clause, its value and evidence")
+    explanation_text: str
+    history: list[HistoryOut]
+    next_change: dt.date | None
+
+
+class RunOut(Out):
+    id: int
+    policy_key: str
+    policy_version: str
+    as_of: dt.date
+    started_at: dt.datetime | None
+    status: str
+    subjects: int
+    utility: str
+    level_counts: dict[str, int]
+
+
+class RunPage(PageMeta):
+    items: list[RunOut]
+
+
+class AreaCountOut(Out):
+    area: str | None
+    level: str
+    count: int
+
+
+class TransitionOut(Out):
+    from_level: str | None
+    to_level: str
+    count: int
+
+
+class RunDetailOut(Out):
+    run: RunOut
+    by_area: list[AreaCountOut]
+    transitions: list[TransitionOut]
+
+
+class DistributionOut(Out):
+    utility: str
+    policy_key: str
+    as_of: dt.date
+    source: str
+    subjects: int
+    by_level: dict[str, int]
+    by_area: dict[str, dict[str, int]]
+
+
+class ImportFileOut(Out):
+    file: str
+    kind: str | None
+    run_id: int | None
+    rows_read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    error: str | None
+
+
+class ImportResultOut(Out):
+    upload_id: str
+    ok: bool
+    files: list[ImportFileOut]
+    rejected_rows: int
+    reject_report_url: str | None
+
+
+class ImportRunOut(Out):
+    id: int
+    file_name: str
+    kind: str
+    file_format: str
+    actor: str
+    status: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    rows_read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    error: str | None
+
+
+class ImportRunPage(PageMeta):
+    items: list[ImportRunOut]
+
+
+class PolicyOut(PolicyRefOut):
+    issuer: str | None
+    levels: list[Level]
+    fallback_level: Level
+    clauses: int
+
+
+class PolicyDetailOut(Out):
+    summary: PolicyOut
+    policy: dict[str, Any]
+
+
+class OverrideRequest(BaseModel):
+    policy: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
+    level: Level
+    reason: str = Field(min_length=1, max_length=500, pattern=NO_NUL)
+    expires_on: dt.date
+
+
+class OverrideDecision(BaseModel):
+    note: str | None = Field(default=None, max_length=500, pattern=NO_NUL)
+
+
+class OverrideViewOut(Out):
+    override: OverrideOut
+    utility: str
+    state_today: OverrideState
+
+
+class OverridePage(PageMeta):
+    items: list[OverrideViewOut]
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@\-]+$")
+    display_name: str | None = Field(default=None, max_length=100, pattern=NO_NUL)
+    password: str = Field(min_length=8, max_length=200)
+    roles: list[Role] = Field(min_length=1)
+    utilities: list[Utility] = Field(min_length=1)
+
+
+class UserOut(Out):
+    username: str
+    display_name: str
+    roles: list[Role]
+    utilities: list[Utility]
+
+
+class AuditOut(Out):
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    entity: str
+    entity_key: str | None
+    reason: str | None
+    detail: dict[str, Any] | None
+
+
+class AuditPage(PageMeta):
+    items: list[AuditOut]

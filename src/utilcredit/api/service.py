@@ -1,0 +1,375 @@
+"""Read use cases shared by the API and the console: search, credit file, live rating with its
+explanation, overrides and history, dashboard statistics.
+
+Tenancy and masking are applied here, once. Personal data (natural persons' ID numbers and
+names, legal representatives, phone numbers) is masked unless the caller asks for it in clear
+and holds ``view_unmasked``; every such view is audited. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from utilcredit.access.model import Permission, Principal, require
+from utilcredit.access.visibility import require_utility_read, visible_subject
+from utilcredit.api import repository
+from utilcredit.api.errors import FieldInvalidError
+from utilcredit.api.policies import policy_at
+from utilcredit.api.repository import (
+    AccountHit,
+    BillLine,
+    IncidentLine,
+    Page,
+    PaymentLine,
+    SubjectHit,
+)
+from utilcredit.api.runs_adapter import HistoryEntry, runs_source
+from utilcredit.api.settings import ConsoleSettings
+from utilcredit.audit import repository as audit
+from utilcredit.customers import repository as credit_files
+from utilcredit.customers.model import Utility
+from utilcredit.identifiers import MaskingRule, mask_id_number, mask_name
+from utilcredit.overrides import service as overrides
+from utilcredit.overrides.model import EffectiveLevel, Override, effective_level
+from utilcredit.policies.loader import LoadedPolicy
+from utilcredit.rating import service as rating
+from utilcredit.rating.evaluator import evaluate
+from utilcredit.rating.explain import JsonValue, explain_dict, explain_text
+
+
+def mask_phone(phone: str) -> str:
+    if len(phone) <= 7:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectCard:
+    code: str
+    kind: str
+    name: str
+    id_type: str | None
+    legal_rep: str | None
+    phone: str | None
+    address: str | None
+    area: str | None
+    masked: bool
+
+
+def subject_card(row: Any, *, unmasked: bool, rule: MaskingRule) -> SubjectCard:
+    natural = row.kind == "natural"
+    if unmasked:
+        return SubjectCard(
+            row.code,
+            row.kind,
+            row.name,
+            row.id_type,
+            row.legal_rep,
+            row.phone,
+            row.address,
+            row.area,
+            False,
+        )
+    return SubjectCard(
+        code=mask_id_number(row.code, rule) if natural else row.code,
+        kind=row.kind,
+        name=mask_name(row.name) if natural else row.name,
+        id_type=row.id_type,
+        legal_rep=mask_name(row.legal_rep) if row.legal_rep else None,
+        phone=mask_phone(row.phone) if row.phone else None,
+        address=None if natural else row.address,
+        area=row.area,
+        masked=True,
+    )
+
+
+def mask_hit(hit: SubjectHit, rule: MaskingRule) -> SubjectHit:
+    if hit.kind != "natural":
+        return hit
+    return SubjectHit(
+        hit.id,
+        mask_id_number(hit.code, rule),
+        hit.kind,
+        mask_name(hit.name),
+        hit.area,
+        hit.utilities,
+    )
+
+
+def search_subjects(
+    connection: Connection,
+    principal: Principal,
+    query: str,
+    *,
+    offset: int,
+    limit: int,
+    rule: MaskingRule,
+) -> Page[SubjectHit]:
+    require(principal, Permission.READ, entity="subject")
+    found = repository.search_subjects(
+        connection, query, principal.readable_utilities, offset=offset, limit=limit
+    )
+    return Page([mask_hit(h, rule) for h in found.items], found.offset, found.limit, found.has_more)
+
+
+def search_accounts(
+    connection: Connection,
+    principal: Principal,
+    query: str,
+    *,
+    offset: int,
+    limit: int,
+    rule: MaskingRule,
+) -> Page[AccountHit]:
+    require(principal, Permission.READ, entity="account")
+    found = repository.search_accounts(
+        connection, query, principal.readable_utilities, offset=offset, limit=limit
+    )
+    items = [
+        AccountHit(
+            hit.account_no,
+            hit.utility,
+            mask_id_number(hit.subject_code, rule)
+            if hit.subject_kind == "natural"
+            else hit.subject_code,
+            mask_name(hit.subject_name) if hit.subject_kind == "natural" else hit.subject_name,
+            hit.subject_kind,
+            hit.opened_on,
+            hit.payment_mode,
+            None if hit.subject_kind == "natural" else hit.address,
+            hit.area,
+        )
+        for hit in found.items
+    ]
+    return Page(items, found.offset, found.limit, found.has_more)
+
+
+@dataclass(frozen=True, slots=True)
+class CreditFileView:
+    subject: SubjectCard
+    utilities: tuple[str, ...]
+    accounts: list[Any]
+    credit_reports: list[Any]
+    reminders: list[Any]
+    overrides: list[Override]
+
+
+def credit_file(
+    connection: Connection,
+    principal: Principal,
+    code: str,
+    *,
+    unmasked: bool,
+    rule: MaskingRule,
+) -> CreditFileView:
+    require(principal, Permission.READ, entity="subject")
+    subject_id, utilities = visible_subject(connection, principal, code)
+    if unmasked:
+        require(principal, Permission.VIEW_UNMASKED, entity="subject")
+        audit.record(
+            connection,
+            actor=principal.username,
+            action="view_unmasked",
+            entity="subject",
+            entity_key=code,
+        )
+    row = repository.subject_row(connection, subject_id)
+    visible_overrides = [
+        o
+        for o in overrides.overrides_of_subject(connection, subject_id)
+        if policy_at(o.policy_key, None).policy.utility in utilities
+    ]
+    return CreditFileView(
+        subject=subject_card(row, unmasked=unmasked, rule=rule),
+        utilities=tuple(sorted(u.value for u in utilities)),
+        accounts=repository.accounts_of(connection, subject_id, utilities),
+        credit_reports=repository.credit_reports_of(connection, subject_id),
+        reminders=repository.reminders_of(connection, subject_id, utilities),
+        overrides=visible_overrides,
+    )
+
+
+def _visible_for_tables(
+    connection: Connection, principal: Principal, code: str
+) -> tuple[int, frozenset[Utility]]:
+    require(principal, Permission.READ, entity="subject")
+    return visible_subject(connection, principal, code)
+
+
+def bills(
+    connection: Connection, principal: Principal, code: str, *, offset: int, limit: int
+) -> Page[BillLine]:
+    subject_id, utilities = _visible_for_tables(connection, principal, code)
+    return repository.bills_of(connection, subject_id, utilities, offset=offset, limit=limit)
+
+
+def payments(
+    connection: Connection, principal: Principal, code: str, *, offset: int, limit: int
+) -> Page[PaymentLine]:
+    subject_id, utilities = _visible_for_tables(connection, principal, code)
+    return repository.payments_of(connection, subject_id, utilities, offset=offset, limit=limit)
+
+
+def incidents(
+    connection: Connection, principal: Principal, code: str, *, offset: int, limit: int
+) -> Page[IncidentLine]:
+    subject_id, utilities = _visible_for_tables(connection, principal, code)
+    return repository.incidents_of(connection, subject_id, utilities, offset=offset, limit=limit)
+
+
+def choose_policy(
+    utilities: frozenset[Utility],
+    policy_key: str | None,
+    as_of: dt.date,
+    console: ConsoleSettings,
+) -> LoadedPolicy:
+    """The policy asked for, or the configured one of the first visible utility (water first)."""
+    if policy_key:
+        return policy_at(policy_key, as_of)
+    for utility in sorted(utilities):
+        key = console.default_policies.get(utility.value)
+        if key:
+            return policy_at(key, as_of)
+    raise FieldInvalidError("policy", "请指定评级政策 / name a policy")
+
+
+@dataclass(frozen=True, slots=True)
+class RatingView:
+    subject_code: str
+    policy: LoadedPolicy
+    as_of: dt.date
+    level: EffectiveLevel
+    explanation: dict[str, JsonValue]
+    text: str
+    history: list[HistoryEntry]
+    next_change: dt.date | None
+    overrides: list[Override] = field(default_factory=list)
+
+
+def rate_live(
+    connection: Connection,
+    principal: Principal,
+    code: str,
+    *,
+    policy_key: str | None,
+    as_of: dt.date,
+    console: ConsoleSettings,
+) -> RatingView:
+    """The level computed now from the stored credit file, with its explanation, the override
+    in force beside it, and the saved history."""
+    require(principal, Permission.READ, entity="rating")
+    subject_id, utilities = visible_subject(connection, principal, code)
+    loaded = choose_policy(utilities, policy_key, as_of, console)
+    require_utility_read(principal, loaded.policy.utility, entity="rating", key=code)
+    evaluation = rating.rate_subject(connection, code, loaded.policy, as_of)
+    subject_overrides = overrides.overrides_of_subject(connection, subject_id, loaded.key)
+    source = runs_source(connection)
+    return RatingView(
+        subject_code=code,
+        policy=loaded,
+        as_of=as_of,
+        level=effective_level(evaluation.level, subject_overrides, as_of),
+        explanation=explain_dict(evaluation, loaded.policy),
+        text=explain_text(evaluation, loaded.policy, all_clauses=False),
+        history=source.history(connection, code, loaded.key, 50),
+        next_change=source.next_change(connection, code, loaded.key, as_of),
+        overrides=subject_overrides,
+    )
+
+
+# ---- dashboard ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    utility: str
+    policy_key: str
+    as_of: dt.date
+    source: str  # "run:<id>", "live" or "too_large"
+    subjects: int
+    by_level: dict[str, int]
+    by_area: dict[str, dict[str, int]]
+
+
+_cache: dict[tuple[str, str, dt.date], tuple[float, Distribution]] = {}
+_cache_lock = threading.Lock()
+CACHE_SECONDS = 60.0
+
+
+def _live_distribution(
+    connection: Connection, loaded: LoadedPolicy, as_of: dt.date, limit: int
+) -> Distribution:
+    utility = loaded.policy.utility
+    key = (loaded.key, loaded.version, as_of)
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    population = repository.count_subjects_of(connection, utility)
+    if population > limit:
+        return Distribution(utility.value, loaded.key, as_of, "too_large", population, {}, {})
+    by_level: Counter[str] = Counter()
+    by_area: dict[str, Counter[str]] = {}
+    for credit in credit_files.iter_credit_files(connection, utility):
+        level = evaluate(credit, loaded.policy, as_of).level.value
+        area = credit.subject.area or (credit.accounts[0].area if credit.accounts else None) or "—"
+        by_level[level] += 1
+        by_area.setdefault(area, Counter())[level] += 1
+    result = Distribution(
+        utility.value,
+        loaded.key,
+        as_of,
+        "live",
+        population,
+        dict(by_level),
+        {area: dict(counts) for area, counts in sorted(by_area.items())},
+    )
+    with _cache_lock:
+        _cache[key] = (time.monotonic(), result)
+    return result
+
+
+def distributions(
+    connection: Connection, principal: Principal, as_of: dt.date, console: ConsoleSettings
+) -> list[Distribution]:
+    """Level distribution per readable utility (its configured policy): from the latest rating
+    run when runs exist, else computed live for populations up to the configured size."""
+    require(principal, Permission.READ, entity="statistics")
+    source = runs_source(connection)
+    found: list[Distribution] = []
+    for utility in sorted(principal.readable_utilities):
+        key = console.default_policies.get(utility.value)
+        if not key:
+            continue
+        loaded = policy_at(key, as_of)
+        runs = [
+            run
+            for run in source.list_runs(connection, frozenset({utility}), 0, 20)
+            if run.policy_key == key
+        ]
+        if runs:
+            run = runs[0]
+            by_area: dict[str, dict[str, int]] = {}
+            for item in source.area_counts(connection, run.id):
+                by_area.setdefault(item.area or "—", {})[item.level] = item.count
+            found.append(
+                Distribution(
+                    utility.value,
+                    key,
+                    run.as_of,
+                    f"run:{run.id}",
+                    run.subjects,
+                    dict(run.level_counts),
+                    by_area,
+                )
+            )
+            continue
+        found.append(_live_distribution(connection, loaded, as_of, console.live_stats_max_subjects))
+    return found

@@ -1,0 +1,1 @@
+"""The credit file (信用档案): subjects, accounts, bills, payments, incidents, reminders, reports."""

@@ -1,0 +1,114 @@
+"""Database mapping of the credit file. Natural keys are unique; children point at surrogate ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from utilcredit.db import Base, Money, Quantity
+
+
+class Timestamps:
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class SubjectRow(Timestamps, Base):
+    __tablename__ = "subjects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(200))
+    id_type: Mapped[str | None] = mapped_column(String(32))
+    legal_rep: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(300))
+    area: Mapped[str | None] = mapped_column(String(100), index=True)
+
+
+class AccountRow(Timestamps, Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_no: Mapped[str] = mapped_column(String(64), unique=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+    utility: Mapped[str] = mapped_column(String(8))
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    payment_mode: Mapped[str] = mapped_column(String(8))
+    address: Mapped[str | None] = mapped_column(String(300))
+    area: Mapped[str | None] = mapped_column(String(100))
+
+
+class BillRow(Timestamps, Base):
+    __tablename__ = "bills"
+    __table_args__ = (Index("ix_bills_account_id_due_on", "account_id", "due_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bill_no: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    usage: Mapped[Decimal | None] = mapped_column("usage_milli", Quantity())
+    unit: Mapped[str | None] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column("amount_fen", Money())
+    due_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class PaymentRow(Timestamps, Base):
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_no: Mapped[str] = mapped_column(String(64), unique=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), index=True)
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column("amount_fen", Money())
+
+
+class IncidentRow(Timestamps, Base):
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_account_id_occurred_on", "account_id", "occurred_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_no: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[Decimal | None] = mapped_column("amount_fen", Money())
+    asset_class: Mapped[str | None] = mapped_column(String(16))
+    severity: Mapped[str | None] = mapped_column(String(8))
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+class ReminderRow(Timestamps, Base):
+    """A formal reminder (催告) sent to the customer about an account."""
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reminder_no: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    sent_on: Mapped[dt.date] = mapped_column(Date)
+    channel: Mapped[str | None] = mapped_column(String(16))
+
+
+class CreditReportRow(Timestamps, Base):
+    """A public credit report of a subject; one per subject, source and issue date."""
+
+    __tablename__ = "credit_reports"
+    __table_args__ = (UniqueConstraint("subject_id", "source", "issued_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    source: Mapped[str] = mapped_column(String(32))
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    has_dishonesty: Mapped[bool] = mapped_column(Boolean)
+    rating: Mapped[str | None] = mapped_column(String(4))
+    on_serious_list: Mapped[bool] = mapped_column(Boolean)

@@ -1,0 +1,113 @@
+"""Engine, metadata and column types shared by every domain's ``tables.py``.
+
+Money is stored as integer fen and quantities as integer thousandths, so sums in SQL are exact
+on every backend (SQLite has no exact decimal type); Python sees :class:`~decimal.Decimal`.
+Column names carry the unit (``amount_fen``, ``usage_milli``) so hand-written or compiled SQL
+cannot mistake them for yuan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import BigInteger, Connection, Engine, MetaData, create_engine, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ScaledDecimal(TypeDecorator[Decimal]):
+    """A Decimal with a fixed number of places, stored as a scaled integer."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, places: int) -> None:
+        super().__init__()
+        self.places = places
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        return to_scaled_int(value, self.places)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(int(value)).scaleb(-self.places)
+
+
+def to_scaled_int(value: Decimal, places: int) -> int:
+    """``Decimal('12.30')`` with 2 places → ``1230``; refuses to round silently."""
+    scaled = value.scaleb(places)
+    whole = int(scaled)
+    if scaled != whole:
+        raise ValueError(f"{value} has more than {places} decimal places")
+    return whole
+
+
+def Money() -> ScaledDecimal:  # noqa: N802 - reads like a type in table definitions
+    """CNY with 2 places, stored as fen."""
+    return ScaledDecimal(2)
+
+
+def Quantity() -> ScaledDecimal:  # noqa: N802
+    """Usage (m³, kWh) with 3 places, stored in thousandths."""
+    return ScaledDecimal(3)
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite files get their folder, WAL and enforced foreign keys."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite)
+    return engine
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """One unit of work: commits on success, rolls back on any exception."""
+    with engine.begin() as connection:
+        yield connection
+
+
+def import_all_tables() -> MetaData:
+    """Register every domain's tables on :data:`Base.metadata` (for Alembic and tests)."""
+    from utilcredit.audit import tables as _audit  # noqa: F401
+    from utilcredit.customers import tables as _customers  # noqa: F401
+    from utilcredit.importing import tables as _importing  # noqa: F401
+    from utilcredit.rating.runs import tables as _rating_runs  # noqa: F401
+    from utilcredit.web import tables as _console  # noqa: F401  (access + overrides)
+
+    return Base.metadata

@@ -1,0 +1,5 @@
+"""Deterministic synthetic data of a realistic utility (canonical import files, SPEC 5.2)."""
+
+from utilcredit.demo.generator import HEADERS, KINDS, DemoSpec, generate
+
+__all__ = ["HEADERS", "KINDS", "DemoSpec", "generate"]

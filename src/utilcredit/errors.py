@@ -1,0 +1,26 @@
+"""Domain errors. Each carries a stable code; the CLI maps them to exit codes in one place."""
+
+from __future__ import annotations
+
+
+class UtilcreditError(Exception):
+    """Base of every error the product reports to a user (message Chinese first, English second)."""
+
+    code = "error"
+    exit_code = 1
+
+
+class NotFoundError(UtilcreditError):
+    code = "not_found"
+    exit_code = 3
+
+
+class InvalidInputError(UtilcreditError):
+    code = "invalid_input"
+    exit_code = 2
+
+
+class ImportFileError(InvalidInputError):
+    """A whole file cannot be imported (unknown kind, unreadable, missing required columns)."""
+
+    code = "import_file_invalid"

@@ -1,0 +1,274 @@
+"""Load one canonical file into the store inside the caller's transaction (never commits).
+
+Rows are converted to parameter rows, checked for duplicate keys within the file, matched to
+their parent by natural key and upserted in batches. Every rejected row is returned with its
+row number, field and reason; a bad row never stops the good ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from functools import partial
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Connection
+
+from utilcredit.config import IMPORT_BATCH_ROWS
+from utilcredit.importing import fused, pipeline, repository
+from utilcredit.importing.formats import KINDS, KindSpec
+from utilcredit.importing.readers import (
+    BrokenRow,
+    CsvRows,
+    Progress,
+    RawRow,
+    SourceFile,
+    estimate_rows,
+    open_csv,
+    read_rows,
+)
+from utilcredit.importing.repository import WritePlan
+from utilcredit.importing.validation import RowConverter, fused_fast_ok
+
+_PARENT_NAMES = {
+    "subjects": ("主体", "subject"),
+    "accounts": ("户号", "account"),
+    "bills": ("账单", "bill"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    row: int
+    field: str | None
+    value: str | None
+    reason: str
+
+
+@dataclass(slots=True)
+class LoadResult:
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rejected_rows(self) -> int:
+        return len({reject.row for reject in self.rejects})
+
+
+@dataclass(slots=True)
+class _FileState:
+    """What one file's load carries from batch to batch."""
+
+    spec: KindSpec
+    plan: WritePlan
+    converter: RowConverter
+    key_positions: tuple[int, ...]  # the kind's natural key among the parameters
+    first_row_of_key: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    # parent natural key → id for this file; a negative id: known not to exist
+    parents: dict[Any, int] = field(default_factory=dict)
+    fresh: bool = False  # the table was empty when the file began: nothing to conflict with
+
+
+def load_file(
+    connection: Connection,
+    source: SourceFile,
+    *,
+    allow_list: Collection[str] = (),
+    batch_rows: int = IMPORT_BATCH_ROWS,
+    progress: Progress | None = None,
+) -> LoadResult:
+    spec = KINDS[source.kind]
+    plan = repository.write_plan(connection.dialect.name, source.kind)
+    counter: pipeline.ByteCounter | None = None
+    if source.file_format == "csv":
+        if source.size >= pipeline.WORKER_MIN_BYTES and pipeline.can_fork():
+            counter = pipeline.ByteCounter()
+        opened = open_csv(source, counter or progress)
+        header = opened.header
+    else:
+        header, rows = read_rows(source, progress)
+    state = _FileState(
+        spec,
+        plan,
+        RowConverter(spec, plan, header.index_of, allow_list),
+        tuple(plan.sources.index(name) for name in spec.key),
+    )
+    result = LoadResult(ignored_columns=header.ignored)
+    floor = repository.max_id(connection, spec.kind)
+    # On SQLite a table empty at the start of the file's transaction stays this importer's
+    # alone until commit (one writer), and keys are unique within the file: plain inserts.
+    state.fresh = floor == 0 and connection.dialect.name == "sqlite"
+    if spec.parent:
+        _preload_parents(connection, state, source)
+    with repository.tuned_for_import(connection):
+        if source.file_format == "csv":
+            with opened.handle:
+                stored, touched = _load_csv(
+                    connection, state, opened, counter, batch_rows, result, progress
+                )
+        else:
+            stored, touched = _load_rows(connection, state, rows, batch_rows, result)
+    # Counted once per file, not per row: a key lookup per row cost as much as the insert.
+    result.inserted = repository.count_ids_above(connection, spec.kind, floor)
+    result.updated = touched - result.inserted
+    result.unchanged = stored - touched
+    result.rejects.sort(key=_row_of)  # stable: a row's problems keep their order
+    return result
+
+
+def _row_of(reject: Reject) -> int:
+    return reject.row
+
+
+def _load_csv(
+    connection: Connection,
+    state: _FileState,
+    opened: CsvRows,
+    counter: pipeline.ByteCounter | None,
+    batch_rows: int,
+    result: LoadResult,
+    progress: Progress | None,
+) -> tuple[int, int]:
+    """The CSV hot path: one generated loop per batch (see :mod:`fused`), in a forked worker
+    when ``counter`` is given (the file was opened with it), else here."""
+    spec, plan = state.spec, state.plan
+    header = opened.header
+    job = pipeline.Job(
+        opened,
+        fused.build(
+            spec.kind,
+            plan,
+            tuple(header.index_of.get(source, -1) for source in plan.sources),
+            header.width,
+            fused_fast_ok(spec, plan),
+        ),
+        state.converter.convert,
+        state.parents,
+        batch_rows,
+        spec,
+        Reject,
+        partial(_duplicate, spec),
+    )
+    batches = pipeline.worker_batches(job, counter) if counter else pipeline.local_batches(job)
+    stored = touched = 0
+    with closing(batches):
+        for batch in batches:
+            if progress and batch.consumed_bytes:
+                progress(batch.consumed_bytes)
+            result.rows_read += batch.read
+            result.rejects.extend(batch.rejects)
+            accepted = batch.accepted
+            if batch.pending:
+                accepted.extend(
+                    tuple(params)
+                    for _, params in _attach_parents(
+                        connection, state, batch.pending, result.rejects
+                    )
+                )
+            stored += len(accepted)
+            touched += repository.upsert(connection, plan, accepted, fresh=state.fresh)
+    return stored, touched
+
+
+def _load_rows(
+    connection: Connection,
+    state: _FileState,
+    rows: Iterator[RawRow],
+    batch_rows: int,
+    result: LoadResult,
+) -> tuple[int, int]:
+    """Any format, row by row (XLSX and JSON Lines carry native values)."""
+    stored = touched = 0
+    for batch in _batches(rows, batch_rows):
+        result.rows_read += len(batch)
+        accepted = _accept_rows(state, batch, result.rejects)
+        if state.spec.parent:
+            accepted = _attach_parents(connection, state, accepted, result.rejects)
+        stored += len(accepted)
+        touched += repository.upsert(
+            connection, state.plan, [params for _, params in accepted], fresh=state.fresh
+        )
+    return stored, touched
+
+
+def _preload_parents(connection: Connection, state: _FileState, source: SourceFile) -> None:
+    """Load every parent key at once when the file is likely to touch a good share of them:
+    one scan costs far less per key than looking keys up batch by batch."""
+    ref = state.spec.parent
+    assert ref is not None
+    expected = estimate_rows(source)
+    if expected and repository.max_id(connection, ref.kind) <= _PRELOAD_RATIO * expected:
+        state.parents.update(repository.all_parent_ids(connection, ref.kind))
+
+
+# Preload the parents when there are at most this many per row of the file.
+_PRELOAD_RATIO = 4
+
+
+def _batches(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
+    while batch := list(islice(rows, size)):
+        yield batch
+
+
+def _accept_rows(
+    state: _FileState, batch: list[RawRow], rejects: list[Reject]
+) -> list[tuple[int, list[Any]]]:
+    accepted = []
+    first_row_of_key = state.first_row_of_key
+    key_positions = state.key_positions
+    for row_number, cells in batch:
+        if isinstance(cells, BrokenRow):
+            rejects.append(Reject(row_number, None, None, cells.reason))
+            continue
+        params, problems = state.converter.convert(cells)
+        if params is None:
+            rejects.extend(Reject(row_number, p.field, p.value, p.reason) for p in problems)
+            continue
+        key = tuple(params[i] for i in key_positions)
+        first = first_row_of_key.setdefault(key, row_number)
+        if first != row_number:
+            rejects.append(_duplicate(state.spec, key, first, row_number))
+            continue
+        accepted.append((row_number, params))
+    return accepted
+
+
+def _duplicate(spec: KindSpec, key: tuple[Any, ...], first: int, row_number: int) -> Reject:
+    shown = ",".join(str(part) for part in key)
+    reason = f"文件内键重复，与第{first}行相同（保留第{first}行） / duplicate key within the file, same as row {first} (row {first} kept)"
+    return Reject(row_number, ",".join(spec.key), shown, reason)
+
+
+def _attach_parents(
+    connection: Connection,
+    state: _FileState,
+    accepted: list[tuple[int, list[Any]]],
+    rejects: list[Reject],
+) -> list[tuple[int, list[Any]]]:
+    ref = state.spec.parent
+    slot = state.plan.parent_position
+    assert ref is not None and slot is not None
+    ids = state.parents
+    wanted = {params[slot] for _, params in accepted if params[slot] not in ids}
+    if wanted:
+        found = repository.parent_ids(connection, ref.kind, wanted)
+        ids.update(found)
+        ids.update((key, -1) for key in wanted if key not in found)
+    kept = []
+    for row_number, params in accepted:
+        parent_id = ids[params[slot]]
+        if parent_id < 0:
+            chinese, english = _PARENT_NAMES[ref.kind]
+            value = params[slot]
+            reason = f"未知的{chinese}：{value}，请先导入{ref.kind} / unknown {english} {value}: import {ref.kind} first"
+            rejects.append(Reject(row_number, ref.field, value, reason))
+            continue
+        params[slot] = parent_id
+        kept.append((row_number, params))
+    return kept

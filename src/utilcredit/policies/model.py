@@ -1,0 +1,464 @@
+"""Typed policy model: one city's rating rules as data (SPEC 2.2, 3; DESIGN "Policies are data").
+
+A policy file is YAML validated into these frozen Pydantic models. The rating engine, the
+explanations, the public criteria page and the linter all read the same objects, so a rule is
+written once. Only *general* clause types live here (counts over a window, arrears months, report
+checks, and/or); every city-specific number, kind or window is data in the YAML file.
+
+Vocabulary:
+
+* A *requirement* clause (green ``G*``, blue ``B*``) either **holds** or **fails**.
+* A *trigger* clause (yellow ``Y*``, red ``R*``, black ``K*``) either **fires** or stays **clear**.
+* Either may be **unknown** when the data needed to decide it is missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from utilcredit.customers.model import IncidentKind, Severity, Utility
+
+
+class Level(StrEnum):
+    """Credit levels, best to worst (SPEC 2.2)."""
+
+    GREEN = "green"
+    BLUE = "blue"
+    YELLOW = "yellow"
+    RED = "red"
+    BLACK = "black"
+
+    @property
+    def badness(self) -> int:
+        """0 for green … 4 for black; a larger number is a worse level."""
+        return _LEVEL_ORDER.index(self)
+
+    @property
+    def label_zh(self) -> str:
+        return _LEVEL_LABELS_ZH[self]
+
+    @property
+    def clause_prefix(self) -> str:
+        return _LEVEL_PREFIX[self]
+
+    @property
+    def is_trigger(self) -> bool:
+        """Yellow, red and black clauses fire; green and blue clauses are requirements."""
+        return self.badness >= Level.YELLOW.badness
+
+
+_LEVEL_ORDER = (Level.GREEN, Level.BLUE, Level.YELLOW, Level.RED, Level.BLACK)
+_LEVEL_LABELS_ZH = {
+    Level.GREEN: "绿色",
+    Level.BLUE: "蓝色",
+    Level.YELLOW: "黄色",
+    Level.RED: "红色",
+    Level.BLACK: "黑色",
+}
+# The seeds number clauses per level; K (not B, taken by blue) marks black (DESIGN).
+_LEVEL_PREFIX = {
+    Level.GREEN: "G",
+    Level.BLUE: "B",
+    Level.YELLOW: "Y",
+    Level.RED: "R",
+    Level.BLACK: "K",
+}
+_PREFIX_LEVEL = {prefix: level for level, prefix in _LEVEL_PREFIX.items()}
+
+LEVELS_WORST_FIRST: tuple[Level, ...] = tuple(reversed(_LEVEL_ORDER))
+TRIGGER_LEVELS_WORST_FIRST: tuple[Level, ...] = (Level.BLACK, Level.RED, Level.YELLOW)
+
+
+def level_of_clause_id(clause_id: str) -> Level:
+    return _PREFIX_LEVEL[clause_id[0]]
+
+
+class _Frozen(BaseModel):
+    # extra="forbid" turns a misspelt key in a policy file into a linter error, not a silent no-op.
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------------------------
+# Windows and bounds
+# --------------------------------------------------------------------------------------------
+
+
+class Window(_Frozen):
+    """Which past events count: the last ``years`` years, or everything since the account opened.
+
+    "Within N years" at as-of date D is ``D − N years < date ≤ D`` (SPEC 3). In YAML write
+    ``window: {years: 1}`` or ``window: since_opened``.
+    """
+
+    years: int | None = Field(default=None, ge=1, le=50)
+    since_opened: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_shorthand(cls, value: Any) -> Any:
+        if value == "since_opened":
+            return {"since_opened": True}
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one_kind(self) -> Self:
+        if (self.years is None) == (not self.since_opened):
+            raise ValueError("a window is either {years: N} or since_opened, exactly one of them")
+        return self
+
+    def describe_zh(self) -> str:
+        return "自立户起" if self.since_opened else f"{self.years}年内"
+
+
+class CountBounds(_Frozen):
+    """Inclusive integer bounds ``min ≤ n ≤ max`` (``max`` absent = no upper bound).
+
+    以上/以下/以内 include the number, so "3次及以上5次以下" is ``{min: 3, max: 5}``; 超过/不满
+    exclude it, so "超过5次" is ``{min: 6}`` (SPEC 3, number words).
+    """
+
+    min: int = Field(default=0, ge=0)
+    max: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> Self:
+        if self.max is not None and self.min > self.max:
+            raise ValueError(f"bounds are empty: min {self.min} > max {self.max}")
+        return self
+
+    def contains(self, n: int) -> bool:
+        return n >= self.min and (self.max is None or n <= self.max)
+
+    def describe_zh(self, unit: str) -> str:
+        if self.max is None:
+            return f"{self.min}{unit}及以上"
+        if self.min == self.max:
+            return f"{self.min}{unit}"
+        if self.min == 0:
+            return f"{self.max}{unit}及以下"
+        return f"{self.min}{unit}至{self.max}{unit}"
+
+
+class AmountBounds(_Frozen):
+    """Bounds on an incident amount in CNY; each side inclusive (gte/lte) or exclusive (gt/lt)."""
+
+    gte: Decimal | None = None
+    gt: Decimal | None = None
+    lte: Decimal | None = None
+    lt: Decimal | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.gte is not None and self.gt is not None:
+            raise ValueError("give either gte or gt, not both")
+        if self.lte is not None and self.lt is not None:
+            raise ValueError("give either lte or lt, not both")
+        if self.lower is None and self.upper is None:
+            raise ValueError("amount bounds need at least one of gte, gt, lte, lt")
+        low, high = self.lower, self.upper
+        if low is not None and high is not None:
+            (low_value, low_inclusive), (high_value, high_inclusive) = low, high
+            empty = low_value > high_value or (
+                low_value == high_value and not (low_inclusive and high_inclusive)
+            )
+            if empty:
+                raise ValueError(f"amount bounds are empty: {self.describe_zh()}")
+        return self
+
+    @property
+    def lower(self) -> tuple[Decimal, bool] | None:
+        """(value, inclusive) of the lower bound."""
+        if self.gte is not None:
+            return (self.gte, True)
+        if self.gt is not None:
+            return (self.gt, False)
+        return None
+
+    @property
+    def upper(self) -> tuple[Decimal, bool] | None:
+        if self.lte is not None:
+            return (self.lte, True)
+        if self.lt is not None:
+            return (self.lt, False)
+        return None
+
+    def contains(self, amount: Decimal) -> bool:
+        low, high = self.lower, self.upper
+        if low is not None and not (amount >= low[0] if low[1] else amount > low[0]):
+            return False
+        return high is None or (amount <= high[0] if high[1] else amount < high[0])
+
+    def describe_zh(self) -> str:
+        parts: list[str] = []
+        if self.lower is not None:
+            parts.append(f"{self.lower[0]}元{'及以上' if self.lower[1] else '（不含）以上'}")
+        if self.upper is not None:
+            parts.append(f"{self.upper[0]}元{'及以下' if self.upper[1] else '（不含）以下'}")
+        return "、".join(parts)
+
+
+_ASSET_CLASS_PATTERN = re.compile(
+    r"^\s*(?P<prefix>[A-Za-z]*)\s*(?P<number>\d+(?:\.\d+)?)\s*(?P<suffix>[A-Za-z]*)\s*$"
+)
+
+
+def parse_asset_class(asset_class: str) -> tuple[str, Decimal] | None:
+    """Split an asset class into (scale, size): ``DN160`` → (``dn``, 160), ``10kV`` → (``kv``, 10).
+
+    The scale is the unit letters (before or after the number), case-folded, so one general rule
+    reads pipe diameters and grid voltages alike. Returns None when the text has no such shape.
+    """
+    match = _ASSET_CLASS_PATTERN.match(asset_class)
+    if match is None:
+        return None
+    prefix, suffix = match["prefix"], match["suffix"]
+    if bool(prefix) == bool(suffix):
+        return None
+    return ((prefix or suffix).casefold(), Decimal(match["number"]))
+
+
+class AssetClassRange(_Frozen):
+    """Asset classes on one scale within inclusive bounds, e.g. ``{scale: DN, min: 160}``.
+
+    "直径160mm等级" is ``{scale: DN, min: 160, max: 160}``; "160mm及以上" is ``{scale: DN,
+    min: 160}``; "10千伏/20千伏" is ``{scale: kV, min: 10, max: 20}``.
+    """
+
+    scale: str = Field(min_length=1, pattern=r"^[A-Za-z]+$")
+    min: Decimal | None = None
+    max: Decimal | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.min is None and self.max is None:
+            raise ValueError("asset class range needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"asset class range is empty: min {self.min} > max {self.max}")
+        return self
+
+    @property
+    def scale_key(self) -> str:
+        return self.scale.casefold()
+
+    def contains(self, asset_class: str) -> bool:
+        parsed = parse_asset_class(asset_class)
+        if parsed is None or parsed[0] != self.scale_key:
+            return False
+        size = parsed[1]
+        return (self.min is None or size >= self.min) and (self.max is None or size <= self.max)
+
+    def describe_zh(self) -> str:
+        if self.min is not None and self.max is not None and self.min == self.max:
+            return f"{self.scale}{self.min}等级"
+        low = f"{self.scale}{self.min}及以上" if self.min is not None else ""
+        high = f"{self.scale}{self.max}及以下" if self.max is not None else ""
+        return "、".join(part for part in (low, high) if part)
+
+
+# --------------------------------------------------------------------------------------------
+# Clause tests (general types only; discriminated by ``type``)
+# --------------------------------------------------------------------------------------------
+
+
+class IncidentCountTest(_Frozen):
+    """Number of incidents of the given kinds in the window, optionally filtered, within bounds."""
+
+    type: Literal["incident_count"]
+    kinds: tuple[IncidentKind, ...] = Field(min_length=1)
+    window: Window
+    count: CountBounds
+    amount: AmountBounds | None = None
+    asset_class: AssetClassRange | None = None
+    severity: Severity | None = None
+
+
+class LatePaymentCountTest(_Frozen):
+    """Late payments (bill-derived plus directly reported) in the window, within bounds."""
+
+    type: Literal["late_payment_count"]
+    window: Window
+    count: CountBounds
+
+
+class ArrearsMonthsTest(_Frozen):
+    """Whole calendar months since the due date of the oldest bill still unpaid, within bounds."""
+
+    type: Literal["arrears_months"]
+    months: CountBounds
+
+
+class NoArrearsTest(_Frozen):
+    """No bill past its due date is unpaid at the as-of date (实时欠费: any overdue amount)."""
+
+    type: Literal["no_arrears"]
+
+
+class AllAccountsPrepaidTest(_Frozen):
+    """Every account of the subject with this utility pays in advance (预存)."""
+
+    type: Literal["all_accounts_prepaid"]
+
+
+class ReportNoDishonestyTest(_Frozen):
+    """The latest public credit report from a trusted source shows no dishonesty."""
+
+    type: Literal["report_no_dishonesty"]
+
+
+class NotOnSeriousListTest(_Frozen):
+    """The latest trusted report does not put the subject on the serious-dishonesty list."""
+
+    type: Literal["not_on_serious_list"]
+
+
+class AnyOfTest(_Frozen):
+    """True when any part is true (e.g. "2 violations OR 1 theft")."""
+
+    type: Literal["any_of"]
+    tests: tuple[ClauseTest, ...] = Field(min_length=2)
+
+
+class AllOfTest(_Frozen):
+    """True when every part is true (e.g. "prepaid AND no arrears")."""
+
+    type: Literal["all_of"]
+    tests: tuple[ClauseTest, ...] = Field(min_length=2)
+
+
+ClauseTest = Annotated[
+    IncidentCountTest
+    | LatePaymentCountTest
+    | ArrearsMonthsTest
+    | NoArrearsTest
+    | AllAccountsPrepaidTest
+    | ReportNoDishonestyTest
+    | NotOnSeriousListTest
+    | AnyOfTest
+    | AllOfTest,
+    Field(discriminator="type"),
+]
+
+AnyOfTest.model_rebuild()
+AllOfTest.model_rebuild()
+
+REPORT_TEST_TYPES = frozenset({"report_no_dishonesty", "not_on_serious_list"})
+
+
+def iter_tests(test: ClauseTest) -> list[ClauseTest]:
+    """The test and, for and/or combinations, all nested parts (depth first)."""
+    found: list[ClauseTest] = [test]
+    if isinstance(test, AnyOfTest | AllOfTest):
+        for part in test.tests:
+            found.extend(iter_tests(part))
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Clauses, designations and the policy
+# --------------------------------------------------------------------------------------------
+
+
+class Clause(_Frozen):
+    """One numbered criterion of the seed (e.g. ``R3``) with its published text and its test."""
+
+    id: str = Field(pattern=r"^[GBYRK][1-9][0-9]*$")
+    text: str = Field(min_length=1, description="Chinese text exactly as published in the seed")
+    seed_ref: str | None = Field(default=None, description="where the text comes from")
+    interpretation: str | None = Field(default=None, description="how the engine reads the text")
+    test: ClauseTest
+
+    @property
+    def level(self) -> Level:
+        return level_of_clause_id(self.id)
+
+
+class Requirement(_Frozen):
+    """One condition of a designation (all must hold)."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
+    text: str = Field(min_length=1)
+    interpretation: str | None = None
+    test: ClauseTest
+
+
+class Designation(_Frozen):
+    """A named status beside the colour levels, e.g. 守信主体 (trustworthy subject, SPEC 2.6).
+
+    Holds when all requirements hold. ``not_encoded`` lists conditions of the seed that need data
+    the credit file does not carry (e.g. a signed commitment); they are shown, never guessed.
+    """
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    title: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    seed_ref: str | None = None
+    interpretation: str | None = None
+    requirements: tuple[Requirement, ...] = Field(min_length=1)
+    not_encoded: tuple[str, ...] = ()
+
+
+class Policy(_Frozen):
+    """One version of one city's rating rules (SPEC 3)."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+    title: str = Field(min_length=1)
+    version: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z.\-]*$")
+    effective_from: dt.date
+    utility: Utility
+    issuer: str | None = Field(default=None, description="issuing body and document number")
+    seed: str | None = Field(default=None, description="seed document the rules come from")
+    report_sources: tuple[str, ...] = Field(
+        default=(), description="public credit report sources trusted by report clauses"
+    )
+    fallback_level: Level
+    levels: tuple[Level, ...] = Field(min_length=1)
+    notes: tuple[str, ...] = Field(default=(), description="policy-wide interpretations")
+    clauses: tuple[Clause, ...] = Field(min_length=1)
+    designations: tuple[Designation, ...] = ()
+
+    @model_validator(mode="after")
+    def _levels_consistent(self) -> Self:
+        if len(set(self.levels)) != len(self.levels):
+            raise ValueError("levels are listed twice")
+        if self.fallback_level not in self.levels:
+            raise ValueError(f"fallback level {self.fallback_level} is not one of the levels")
+        for clause in self.clauses:
+            if clause.level not in self.levels:
+                raise ValueError(f"clause {clause.id} belongs to level {clause.level}, not listed")
+        return self
+
+    @model_validator(mode="after")
+    def _clause_ids_unique(self) -> Self:
+        seen: set[str] = set()
+        for clause in self.clauses:
+            if clause.id in seen:
+                raise ValueError(f"clause id {clause.id} is used twice")
+            seen.add(clause.id)
+        return self
+
+    @model_validator(mode="after")
+    def _report_sources_given(self) -> Self:
+        tests = [t for c in self.clauses for t in iter_tests(c.test)]
+        tests += [t for d in self.designations for r in d.requirements for t in iter_tests(r.test)]
+        if any(t.type in REPORT_TEST_TYPES for t in tests) and not self.report_sources:
+            raise ValueError("report clauses need report_sources (which reports are trusted)")
+        return self
+
+    @property
+    def levels_worst_first(self) -> tuple[Level, ...]:
+        return tuple(level for level in LEVELS_WORST_FIRST if level in self.levels)
+
+    def clauses_of(self, level: Level) -> tuple[Clause, ...]:
+        return tuple(clause for clause in self.clauses if clause.level == level)
+
+    def clause(self, clause_id: str) -> Clause:
+        for clause in self.clauses:
+            if clause.id == clause_id:
+                return clause
+        raise KeyError(clause_id)

@@ -1,0 +1,75 @@
+"""The public dishonesty-criteria document (SPEC 2.4), generated from the same policy data the
+engine runs, so what is published is exactly what is applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from utilcredit.customers.model import Utility
+from utilcredit.policies.model import Clause, Level, Policy
+
+
+class RenderFormat(StrEnum):
+    MARKDOWN = "md"
+    HTML = "html"
+
+
+_TEMPLATES = {RenderFormat.MARKDOWN: "criteria.md.j2", RenderFormat.HTML: "criteria.html.j2"}
+_UTILITY_ZH = {Utility.WATER: "供水", Utility.POWER: "供电"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Section:
+    level: str
+    heading: str
+    clauses: tuple[Clause, ...]
+
+
+def _environment() -> Environment:
+    # Autoescape only for HTML: the Markdown keeps the published text byte for byte.
+    return Environment(
+        loader=PackageLoader("utilcredit.policies", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=False,
+        keep_trailing_newline=True,
+    )
+
+
+def _heading(level: Level) -> str:
+    rule = "任一项即评定为该等级" if level.is_trigger else "须全部满足"
+    return f"{level.label_zh}信用等级（{rule}）"
+
+
+def _sections(policy: Policy) -> list[_Section]:
+    # Published order is best level first, as in the seeds.
+    ordered = sorted(policy.levels, key=lambda level: level.badness)
+    return [_Section(level.value, _heading(level), policy.clauses_of(level)) for level in ordered]
+
+
+def method_text(policy: Policy) -> str:
+    triggers = "、".join(level.label_zh for level in policy.levels_worst_first if level.is_trigger)
+    return (
+        f"有{triggers}条款触发时，取其中最差的等级；均未触发时，绿色条件全部满足为绿色，"
+        f"否则蓝色条件全部满足为蓝色，否则为{policy.fallback_level.label_zh}。"
+        "“以上、以下、以内”包括本数，“超过、不满”不包括本数；“一年内”指评定日前一年（不含）至评定日（含）。"
+        "缺少所需数据（如没有公共信用报告）的条件视为不满足。"
+    )
+
+
+def render(policy: Policy, fmt: RenderFormat | str = RenderFormat.MARKDOWN) -> str:
+    """The criteria document of ``policy`` as Markdown or HTML (Chinese)."""
+    template = _environment().get_template(_TEMPLATES[RenderFormat(fmt)])
+    levels_zh = "、".join(
+        level.label_zh for level in sorted(policy.levels, key=lambda level: level.badness)
+    )
+    return template.render(
+        policy=policy,
+        sections=_sections(policy),
+        utility_zh=_UTILITY_ZH[policy.utility],
+        levels_zh=levels_zh,
+        method=method_text(policy),
+    )

@@ -1,0 +1,446 @@
+"""Reference evaluator: one subject's credit file + a policy + an as-of date → level with evidence.
+
+Pure (no I/O, no clock): the same inputs always give the same result, which is what lets a past
+level be reproduced and the batch SQL path be checked against this one (DESIGN).
+
+Semantics (SPEC 3), implemented once here:
+
+* "within N years" at D is ``D − N years < date ≤ D``; Feb 29 clamps to Feb 28;
+* records after D, records of an account before it opened, and accounts opened after D are
+  ignored (they did not exist yet at D);
+* a *late payment* is one per bill whose payments dated on or before the due date sum to less
+  than the amount, once the due date is before D; it is dated at the due date and keeps counting
+  after the bill is paid. ``late_payment`` incidents reported directly by the billing system
+  count too, except one on the same account and date as a bill-derived late payment (the same
+  event seen twice);
+* *arrears months* are whole calendar months since the due date of the oldest bill still unpaid
+  at D (payments dated ≤ D sum to less than the amount), across all the subject's accounts;
+* the level is the worst of black, red, yellow with a fired clause; else green if every green
+  clause holds; else blue if every blue clause holds; else the policy's fallback level.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from utilcredit.customers.model import (
+    Account,
+    Bill,
+    CreditFile,
+    CreditReport,
+    Incident,
+    IncidentKind,
+    PaymentMode,
+)
+from utilcredit.policies.model import (
+    AllAccountsPrepaidTest,
+    AllOfTest,
+    AnyOfTest,
+    ArrearsMonthsTest,
+    Clause,
+    ClauseTest,
+    CountBounds,
+    Designation,
+    IncidentCountTest,
+    LatePaymentCountTest,
+    Level,
+    NoArrearsTest,
+    NotOnSeriousListTest,
+    Policy,
+    ReportNoDishonestyTest,
+    Window,
+    parse_asset_class,
+)
+from utilcredit.rating.dates import in_years_window, whole_months_elapsed
+from utilcredit.rating.results import (
+    ClauseResult,
+    ClauseStatus,
+    DesignationResult,
+    Evaluation,
+    Evidence,
+    EvidenceKind,
+    RequirementResult,
+    TestOutcome,
+)
+
+INCIDENT_KIND_ZH: dict[IncidentKind, str] = {
+    IncidentKind.LATE_PAYMENT: "未按期交费",
+    IncidentKind.VIOLATION: "违约用水/电",
+    IncidentKind.THEFT: "窃水/电",
+    IncidentKind.HAZARD_UNRECTIFIED: "未及时整改安全隐患",
+    IncidentKind.METER_REFUSAL: "计量装置故障拒不整改",
+    IncidentKind.OUTAGE_CAUSED: "造成公用管网/电网停水停电",
+    IncidentKind.FACILITY_DAMAGE: "破坏供水/电设施",
+    IncidentKind.PROTECTION_ZONE_WORK: "保护范围内违章作业",
+    IncidentKind.PLAN_REFUSAL: "拒不履行有序用水/电方案、协议",
+    IncidentKind.ORDER_DISRUPTION: "扰乱企业秩序",
+    IncidentKind.MALICIOUS_COMPLAINT: "歪曲用量、恶意投诉",
+    IncidentKind.GENERAL_DISHONESTY: "一般失信行为",
+    IncidentKind.SERIOUS_DISHONESTY: "较重失信行为",
+    IncidentKind.COMMITMENT_BREACH: "违反信用承诺",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Facts: the credit file reduced to what existed at D, computed once per evaluation
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LatePayment:
+    account_no: str
+    on: dt.date  # the due date (bill-derived) or the incident date (reported directly)
+    bill_no: str | None = None
+    incident_no: str | None = None
+
+    def evidence(self) -> Evidence:
+        if self.bill_no is not None:
+            return Evidence(EvidenceKind.BILL, self.bill_no, self.on, "到期未付清")
+        return Evidence(EvidenceKind.INCIDENT, self.incident_no or "", self.on, "营收系统报送")
+
+
+@dataclass(frozen=True, slots=True)
+class UnpaidBill:
+    bill: Bill
+    outstanding: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    as_of: dt.date
+    accounts: tuple[Account, ...]
+    incidents: tuple[Incident, ...]
+    late_payments: tuple[LatePayment, ...]
+    unpaid_overdue: tuple[UnpaidBill, ...]  # oldest due date first
+    reports: tuple[CreditReport, ...]
+
+
+def _opened_on_by_account(credit_file: CreditFile) -> dict[str, dt.date]:
+    return {account.account_no: account.opened_on for account in credit_file.accounts}
+
+
+def _existed(account_no: str, on: dt.date, opened: dict[str, dt.date], as_of: dt.date) -> bool:
+    """Did a record of this account dated ``on`` exist at D? Unknown accounts are trusted."""
+    if on > as_of:
+        return False
+    opened_on = opened.get(account_no)
+    return opened_on is None or (opened_on <= as_of and on >= opened_on)
+
+
+def _paid_by(bill: Bill, day: dt.date) -> Decimal:
+    return sum((p.amount for p in bill.payments if p.paid_on <= day), Decimal(0))
+
+
+def _bill_late_payments(bills: Iterable[Bill], as_of: dt.date) -> list[LatePayment]:
+    return [
+        LatePayment(bill.account_no, bill.due_on, bill_no=bill.bill_no)
+        for bill in bills
+        if bill.due_on < as_of and _paid_by(bill, bill.due_on) < bill.amount
+    ]
+
+
+def _reported_late_payments(
+    incidents: Iterable[Incident], already: set[tuple[str, dt.date]]
+) -> list[LatePayment]:
+    # Same account and date as a bill-derived late payment: the billing system reporting the same
+    # event the bills already show, so it is not counted twice.
+    return [
+        LatePayment(incident.account_no, incident.occurred_on, incident_no=incident.incident_no)
+        for incident in incidents
+        if incident.kind == IncidentKind.LATE_PAYMENT
+        and (incident.account_no, incident.occurred_on) not in already
+    ]
+
+
+def collect_facts(credit_file: CreditFile, policy: Policy, as_of: dt.date) -> Facts:
+    opened = _opened_on_by_account(credit_file)
+    accounts = tuple(a for a in credit_file.accounts if a.opened_on <= as_of)
+    incidents = tuple(
+        i for i in credit_file.incidents if _existed(i.account_no, i.occurred_on, opened, as_of)
+    )
+    bills = [b for b in credit_file.bills if _existed(b.account_no, b.due_on, opened, as_of)]
+    from_bills = _bill_late_payments(bills, as_of)
+    from_incidents = _reported_late_payments(
+        incidents, {(lp.account_no, lp.on) for lp in from_bills}
+    )
+    late_payments = tuple(
+        sorted(from_bills + from_incidents, key=lambda lp: (lp.on, lp.account_no))
+    )
+    unpaid = tuple(
+        sorted(
+            (
+                UnpaidBill(bill, bill.amount - _paid_by(bill, as_of))
+                for bill in bills
+                if bill.due_on < as_of and _paid_by(bill, as_of) < bill.amount
+            ),
+            key=lambda u: (u.bill.due_on, u.bill.bill_no),
+        )
+    )
+    trusted = {source.casefold() for source in policy.report_sources}
+    reports = tuple(
+        r
+        for r in credit_file.credit_reports
+        if r.source.casefold() in trusted and r.issued_on <= as_of
+    )
+    return Facts(as_of, accounts, incidents, late_payments, unpaid, reports)
+
+
+# --------------------------------------------------------------------------------------------
+# Tests
+# --------------------------------------------------------------------------------------------
+
+
+def _in_window(on: dt.date, window: Window, as_of: dt.date) -> bool:
+    # Facts already hold only records dated ≤ D and after their account opened, so "since opened"
+    # needs no further filter.
+    return window.since_opened or in_years_window(on, as_of, window.years or 0)
+
+
+def _bounds_truth(bounds: CountBounds, definite: int, undecided: int) -> bool | None:
+    """Truth of ``bounds`` for a count known to lie in [definite, definite + undecided]."""
+    highest = definite + undecided
+    all_inside = definite >= bounds.min and (bounds.max is None or highest <= bounds.max)
+    all_outside = highest < bounds.min or (bounds.max is not None and definite > bounds.max)
+    if all_inside:
+        return True
+    if all_outside:
+        return False
+    return None
+
+
+def _incident_matches(incident: Incident, test: IncidentCountTest) -> bool | None:
+    """Whether the incident counts for the test; None when a filtered attribute is missing."""
+    if incident.kind not in test.kinds:
+        return False
+    checks: list[bool | None] = []
+    if test.amount is not None:
+        checks.append(None if incident.amount is None else test.amount.contains(incident.amount))
+    if test.asset_class is not None:
+        parsed = None if incident.asset_class is None else parse_asset_class(incident.asset_class)
+        checks.append(
+            None if parsed is None else test.asset_class.contains(incident.asset_class or "")
+        )
+    if test.severity is not None:
+        checks.append(None if incident.severity is None else incident.severity == test.severity)
+    if False in checks:
+        return False
+    return None if None in checks else True
+
+
+def _incident_evidence(incident: Incident) -> Evidence:
+    detail = INCIDENT_KIND_ZH[incident.kind]
+    if incident.amount is not None:
+        detail += f" 金额{incident.amount}元"
+    if incident.asset_class:
+        detail += f" {incident.asset_class}"
+    if incident.severity is not None:
+        detail += f" {incident.severity.value}"
+    return Evidence(EvidenceKind.INCIDENT, incident.incident_no, incident.occurred_on, detail)
+
+
+def _incident_count(test: IncidentCountTest, facts: Facts) -> TestOutcome:
+    in_window = [i for i in facts.incidents if _in_window(i.occurred_on, test.window, facts.as_of)]
+    matched = [i for i in in_window if _incident_matches(i, test) is True]
+    undecided = [i for i in in_window if _incident_matches(i, test) is None]
+    truth = _bounds_truth(test.count, len(matched), len(undecided))
+    reason = None
+    if undecided:
+        refs = "、".join(i.incident_no for i in undecided)
+        reason = f"事件 {refs} 缺少金额、资产等级或情节，无法判定是否计入"
+    evidence = tuple(_incident_evidence(i) for i in matched + undecided)
+    return TestOutcome(test.type, truth, len(matched), evidence, reason)
+
+
+def _late_payment_count(test: LatePaymentCountTest, facts: Facts) -> TestOutcome:
+    counted = [lp for lp in facts.late_payments if _in_window(lp.on, test.window, facts.as_of)]
+    truth = test.count.contains(len(counted))
+    return TestOutcome(test.type, truth, len(counted), tuple(lp.evidence() for lp in counted))
+
+
+def _unpaid_evidence(unpaid: UnpaidBill) -> Evidence:
+    return Evidence(
+        EvidenceKind.BILL, unpaid.bill.bill_no, unpaid.bill.due_on, f"欠{unpaid.outstanding}元"
+    )
+
+
+def _arrears_months(test: ArrearsMonthsTest, facts: Facts) -> TestOutcome:
+    months = 0
+    if facts.unpaid_overdue:
+        months = whole_months_elapsed(facts.unpaid_overdue[0].bill.due_on, facts.as_of)
+    evidence = tuple(_unpaid_evidence(u) for u in facts.unpaid_overdue)
+    return TestOutcome(test.type, test.months.contains(months), months, evidence)
+
+
+def _no_arrears(test: NoArrearsTest, facts: Facts) -> TestOutcome:
+    evidence = tuple(_unpaid_evidence(u) for u in facts.unpaid_overdue)
+    return TestOutcome(test.type, not facts.unpaid_overdue, len(facts.unpaid_overdue), evidence)
+
+
+def _all_accounts_prepaid(test: AllAccountsPrepaidTest, facts: Facts) -> TestOutcome:
+    if not facts.accounts:
+        return TestOutcome(test.type, None, reason="评定日没有本企业的户号")
+    postpaid = [a for a in facts.accounts if a.payment_mode != PaymentMode.PREPAID]
+    shown = postpaid or list(facts.accounts)
+    evidence = tuple(
+        Evidence(EvidenceKind.ACCOUNT, a.account_no, a.opened_on, a.payment_mode.value)
+        for a in shown
+    )
+    return TestOutcome(test.type, not postpaid, len(postpaid), evidence)
+
+
+def _latest_reports(facts: Facts) -> list[CreditReport]:
+    if not facts.reports:
+        return []
+    latest = max(r.issued_on for r in facts.reports)
+    return [r for r in facts.reports if r.issued_on == latest]
+
+
+def _report_test(test: ReportNoDishonestyTest | NotOnSeriousListTest, facts: Facts) -> TestOutcome:
+    latest = _latest_reports(facts)
+    if not latest:
+        return TestOutcome(test.type, None, reason="评定日及之前没有可信来源的公共信用报告")
+    if isinstance(test, ReportNoDishonestyTest):
+        bad = [r for r in latest if r.has_dishonesty]
+        detail = {True: "显示有失信行为", False: "显示无失信行为"}
+        evidence = tuple(
+            Evidence(EvidenceKind.REPORT, r.source, r.issued_on, detail[r.has_dishonesty])
+            for r in latest
+        )
+    else:
+        bad = [r for r in latest if r.on_serious_list]
+        detail = {True: "列入严重失信主体名单", False: "未列入严重失信主体名单"}
+        evidence = tuple(
+            Evidence(EvidenceKind.REPORT, r.source, r.issued_on, detail[r.on_serious_list])
+            for r in latest
+        )
+    return TestOutcome(test.type, not bad, len(bad), evidence)
+
+
+def _any_of(test: AnyOfTest, facts: Facts) -> TestOutcome:
+    parts = tuple(run_test(part, facts) for part in test.tests)
+    truths = [p.truth for p in parts]
+    truth = True if True in truths else (None if None in truths else False)
+    shown = [p for p in parts if p.truth is True] if truth else list(parts)
+    return _combined(test.type, truth, parts, shown)
+
+
+def _all_of(test: AllOfTest, facts: Facts) -> TestOutcome:
+    parts = tuple(run_test(part, facts) for part in test.tests)
+    truths = [p.truth for p in parts]
+    truth = False if False in truths else (None if None in truths else True)
+    shown = [p for p in parts if p.truth is not True] if truth is not True else list(parts)
+    return _combined(test.type, truth, parts, shown)
+
+
+def _combined(
+    test_type: str, truth: bool | None, parts: tuple[TestOutcome, ...], shown: list[TestOutcome]
+) -> TestOutcome:
+    evidence = tuple(dict.fromkeys(e for p in shown for e in p.evidence))  # ordered, no repeats
+    reasons = [p.reason for p in parts if p.reason]
+    return TestOutcome(test_type, truth, None, evidence, "；".join(reasons) or None, parts)
+
+
+def run_test(test: ClauseTest, facts: Facts) -> TestOutcome:
+    match test:
+        case IncidentCountTest():
+            return _incident_count(test, facts)
+        case LatePaymentCountTest():
+            return _late_payment_count(test, facts)
+        case ArrearsMonthsTest():
+            return _arrears_months(test, facts)
+        case NoArrearsTest():
+            return _no_arrears(test, facts)
+        case AllAccountsPrepaidTest():
+            return _all_accounts_prepaid(test, facts)
+        case ReportNoDishonestyTest() | NotOnSeriousListTest():
+            return _report_test(test, facts)
+        case AnyOfTest():
+            return _any_of(test, facts)
+        case AllOfTest():
+            return _all_of(test, facts)
+
+
+# --------------------------------------------------------------------------------------------
+# Clauses, level, designations
+# --------------------------------------------------------------------------------------------
+
+_TRIGGER_STATUS = {True: ClauseStatus.FIRED, False: ClauseStatus.CLEAR, None: ClauseStatus.UNKNOWN}
+_REQUIREMENT_STATUS = {
+    True: ClauseStatus.HELD,
+    False: ClauseStatus.FAILED,
+    None: ClauseStatus.UNKNOWN,
+}
+
+
+def evaluate_clause(clause: Clause, facts: Facts) -> ClauseResult:
+    outcome = run_test(clause.test, facts)
+    statuses = _TRIGGER_STATUS if clause.level.is_trigger else _REQUIREMENT_STATUS
+    return ClauseResult(clause.id, clause.level, statuses[outcome.truth], outcome)
+
+
+def _all_held(results: list[ClauseResult]) -> bool:
+    return all(r.status == ClauseStatus.HELD for r in results)
+
+
+def decide_level(
+    policy: Policy, results: tuple[ClauseResult, ...]
+) -> tuple[Level, tuple[str, ...], bool]:
+    """(level, clause ids that decided it, whether the fallback was used)."""
+    for level in policy.levels_worst_first:
+        fired = [
+            r.clause_id for r in results if r.level == level and r.status == ClauseStatus.FIRED
+        ]
+        if level.is_trigger and fired:
+            return level, tuple(fired), False
+    green = [r for r in results if r.level == Level.GREEN]
+    blue = [r for r in results if r.level == Level.BLUE]
+    not_held_green = tuple(r.clause_id for r in green if r.status != ClauseStatus.HELD)
+    if Level.GREEN in policy.levels and _all_held(green):
+        return Level.GREEN, tuple(r.clause_id for r in green), False
+    if Level.BLUE in policy.levels and _all_held(blue):
+        return Level.BLUE, not_held_green + tuple(r.clause_id for r in blue), False
+    not_held_blue = tuple(r.clause_id for r in blue if r.status != ClauseStatus.HELD)
+    return policy.fallback_level, not_held_blue or not_held_green, True
+
+
+def evaluate_designation(designation: Designation, facts: Facts) -> DesignationResult:
+    results = tuple(
+        RequirementResult(r.id, _REQUIREMENT_STATUS[(o := run_test(r.test, facts)).truth], o)
+        for r in designation.requirements
+    )
+    statuses = {r.status for r in results}
+    if ClauseStatus.FAILED in statuses:
+        status = ClauseStatus.FAILED
+    elif ClauseStatus.UNKNOWN in statuses or designation.not_encoded:
+        # Conditions the credit file cannot show (e.g. a signed commitment) keep it undecided.
+        status = ClauseStatus.UNKNOWN
+    else:
+        status = ClauseStatus.HELD
+    return DesignationResult(designation.key, status, results)
+
+
+def evaluate(credit_file: CreditFile, policy: Policy, as_of: dt.date) -> Evaluation:
+    """Rate one subject with one utility under ``policy`` as of ``as_of`` (pure)."""
+    if credit_file.utility != policy.utility:
+        raise ValueError(
+            f"policy {policy.key} rates {policy.utility} customers, "
+            f"the credit file is {credit_file.utility}"
+        )
+    facts = collect_facts(credit_file, policy, as_of)
+    results = tuple(evaluate_clause(clause, facts) for clause in policy.clauses)
+    level, decided_by, via_fallback = decide_level(policy, results)
+    designations = tuple(evaluate_designation(d, facts) for d in policy.designations)
+    return Evaluation(
+        subject_code=credit_file.subject.code,
+        policy_key=policy.key,
+        policy_version=policy.version,
+        as_of=as_of,
+        level=level,
+        decided_by=decided_by,
+        via_fallback=via_fallback,
+        clauses=results,
+        designations=designations,
+    )

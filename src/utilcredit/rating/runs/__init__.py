@@ -1,0 +1,1 @@
+"""Rating runs as records: stored runs, level history, transitions, re-rating and what-if."""

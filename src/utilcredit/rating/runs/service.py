@@ -1,0 +1,428 @@
+"""Rating-run use cases. Nothing here commits: the caller owns the transactions.
+
+Saving a run takes two transactions, so that an interrupted run is visible as such and never
+current (the import does the same):
+
+1. :func:`begin_run` writes the header ``running`` with the data watermark — commit;
+2. :func:`write_run` rates, writes every subject's row and the level changes, and flips the
+   header to ``complete`` — commit. A crash or kill anywhere in 2 rolls all of it back: the
+   header stays ``running``, no row of the run exists, and the previous complete run stays
+   current. On an error the caller marks the run ``failed`` (:func:`fail_run`) in a new one.
+
+Dynamic re-rating (动态分类管理, SPEC 2.2) writes a run the same way, re-rating only the subjects
+that may have moved since the current run (:func:`plan_rerate`) and carrying the others over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+
+from sqlalchemy import Connection
+
+from utilcredit.errors import InvalidInputError, NotFoundError
+from utilcredit.policies.loader import LoadedPolicy
+from utilcredit.policies.model import Level, Policy
+from utilcredit.rating.batch import BatchEngine, SubjectRating
+from utilcredit.rating.dates import subtract_years, whole_months_elapsed
+from utilcredit.rating.next_change import window_years
+from utilcredit.rating.runs import repository
+from utilcredit.rating.runs.model import (
+    ClauseFrequency,
+    LevelChange,
+    RunHeader,
+    RunKind,
+    RunStatus,
+    Transitions,
+    TransitionTally,
+    WhatIf,
+    change_cause,
+    decode,
+    encode,
+    level_counts,
+    statuses_by_clause,
+)
+
+CHUNK = 2000  # subjects per bulk write
+Progress = Callable[[int], None]  # called with the number of subjects written so far
+
+
+# --------------------------------------------------------------------------------------------
+# Saving a run
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RerateScope:
+    """Which subjects a new run must re-rate; ``subject_ids`` None means all of them."""
+
+    base: RunHeader | None
+    subject_ids: frozenset[int] | None
+    reason: str
+
+    @property
+    def full(self) -> bool:
+        return self.subject_ids is None
+
+
+def begin_run(
+    connection: Connection,
+    loaded: LoadedPolicy,
+    as_of: dt.date,
+    *,
+    engine: str,
+    actor: str,
+    kind: RunKind = RunKind.FULL,
+) -> int:
+    """Write the run header (``running``) with the data watermark; returns the run id."""
+    watermark, import_run_id = repository.data_watermark(connection)
+    return repository.insert_run(
+        connection,
+        kind=kind.value,
+        policy_key=loaded.policy.key,
+        policy_version=loaded.policy.version,
+        policy_sha256=loaded.sha256,
+        utility=loaded.policy.utility.value,
+        as_of=as_of,
+        engine=engine,
+        clause_ids=[clause.id for clause in loaded.policy.clauses],
+        watermark=watermark,
+        import_run_id=import_run_id,
+        actor=actor,
+    )
+
+
+def write_run(
+    connection: Connection,
+    run_id: int,
+    loaded: LoadedPolicy,
+    engine: BatchEngine,
+    *,
+    scope: RerateScope | None = None,
+    progress: Progress | None = None,
+) -> RunHeader:
+    """Rate and store every subject of a ``running`` run, then mark it complete.
+
+    Without ``scope`` (or with a full one) the whole population is rated. With a partial scope
+    only its subjects are rated and the others are carried over from the scope's base run —
+    unless another run became current meanwhile, in which case everyone is rated (the scope was
+    worked out against a run that is no longer the base).
+    """
+    started = time.perf_counter()
+    header = repository.get_run(connection, run_id)
+    if header is None or header.status != RunStatus.RUNNING:
+        raise InvalidInputError(
+            f"评级批次 {run_id} 不在进行中 / rating run {run_id} is not running"
+        )
+    policy = loaded.policy
+    if header.policy_sha256 != loaded.sha256:
+        raise InvalidInputError(f"rating run {run_id} was begun with another policy file")
+    base_id = repository.current_run_id(connection, policy.key)
+    subject_ids: list[int] | None = None
+    if (
+        scope is not None
+        and scope.subject_ids is not None
+        and scope.base is not None
+        and scope.base.id == base_id
+    ):
+        rated = repository.population(connection, policy.utility.value)
+        subject_ids = sorted(scope.subject_ids & rated)
+    kind = RunKind.FULL if subject_ids is None else RunKind.INCREMENTAL
+
+    ratings = engine.rate(connection, policy, header.as_of, subject_ids)
+    base = repository.get_run(connection, base_id) if base_id is not None else None
+    written = _write_ratings(connection, header, base, ratings, progress)
+    if subject_ids is not None and base_id is not None:
+        repository.carry_over(connection, base_id, run_id, policy.utility.value)
+    if base_id is not None:
+        repository.record_departures(connection, base_id, run_id, policy.key, header.as_of)
+    counts = repository.count_levels(connection, run_id)
+    repository.finish_run(
+        connection,
+        run_id,
+        status=RunStatus.COMPLETE.value,
+        kind=kind.value,
+        base_run_id=base_id,
+        subjects=sum(counts.values()),
+        rerated=written,
+        changed=repository.count_changes(connection, run_id),
+        duration_ms=int((time.perf_counter() - started) * 1000),
+        **{f"n_{level.value}": counts.get(level.value, 0) for level in Level},
+    )
+    done = repository.get_run(connection, run_id)
+    assert done is not None
+    return done
+
+
+def _batches(items: Iterable[SubjectRating], size: int) -> Iterator[list[SubjectRating]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _write_ratings(
+    connection: Connection,
+    header: RunHeader,
+    base: RunHeader | None,
+    ratings: Iterable[SubjectRating],
+    progress: Progress | None,
+) -> int:
+    """Write the rows of ``ratings`` and a level change for each subject whose level differs
+    from the base run's (or that the base run did not rate)."""
+    clause_ids = header.clause_ids
+    base_id = base.id if base is not None else None
+    base_clauses = base.clause_ids if base is not None else ()
+    written = 0
+    for batch in _batches(ratings, CHUNK):
+        ids = repository.ids_of_codes(connection, (r.subject_code for r in batch))
+        rows = [(ids[r.subject_code], encode(r)) for r in batch]
+        before = (
+            repository.stored_rows(connection, base_id, [sid for sid, _ in rows])
+            if base_id is not None
+            else {}
+        )
+        changes = []
+        for sid, encoded in rows:
+            old = before.get(sid)
+            if old is not None and old.level == encoded.level:
+                continue
+            cause = change_cause(
+                statuses_by_clause(base_clauses, old.statuses) if old else None,
+                statuses_by_clause(clause_ids, encoded.statuses),
+            )
+            changes.append((sid, old.level if old else None, encoded.level, cause))
+        repository.insert_results(connection, header.id, rows)
+        repository.insert_changes(
+            connection, header.id, base_id, header.policy_key, header.as_of, changes
+        )
+        written += len(rows)
+        if progress is not None:
+            progress(written)
+    return written
+
+
+def fail_run(connection: Connection, run_id: int, message: str) -> None:
+    repository.finish_run(connection, run_id, status=RunStatus.FAILED.value, error=message[:4000])
+
+
+# --------------------------------------------------------------------------------------------
+# Dynamic re-rating: which subjects may have moved
+# --------------------------------------------------------------------------------------------
+
+# Margin under the watermark: SQLite stores timestamps to the second as text, PostgreSQL to the
+# microsecond; rows stamped in the watermark's own second are taken as changed (a superset).
+_WATERMARK_MARGIN = dt.timedelta(seconds=1)
+
+
+def plan_rerate(connection: Connection, loaded: LoadedPolicy, as_of: dt.date) -> RerateScope:
+    """The subjects a run of ``loaded`` at ``as_of`` must re-rate, given the current run.
+
+    Everyone, when there is no current run or it used another policy file (version or content)
+    or saw an empty store. Otherwise the union of
+
+    * data changes: subjects with a credit-file row updated at or after the current run's
+      watermark (imports, corrections, repairs — anything that writes ``updated_at``);
+    * time (only when ``as_of`` differs from the current run's): subjects with a record whose
+      date enters or leaves a window of the policy between the two dates, a bill falling due, a
+      payment, report or account opening dated between them, or whose arrears age by a whole
+      month. This is a conservative superset of the subjects whose rating can differ: a record
+      counts in "within N years" at D iff D − N years < date ≤ D, so between dates lo < hi only
+      records dated in (lo, hi] enter a window and only records dated in
+      (lo − N years, hi − N years] leave one; arrears months change only if the oldest unpaid
+      bill crosses a monthly anniversary (or payments or new due bills change it, caught above).
+
+    Rows deleted from the credit file leave no ``updated_at`` behind and are not detected here;
+    whatever deletes them must re-rate in full.
+    """
+    policy = loaded.policy
+    base_id = repository.current_run_id(connection, policy.key)
+    base = repository.get_run(connection, base_id) if base_id is not None else None
+    if base is None:
+        return RerateScope(None, None, "no complete run yet: everyone is rated")
+    if base.policy_sha256 != loaded.sha256:
+        return RerateScope(base, None, "the policy file differs from the current run's")
+    if base.watermark is None:
+        return RerateScope(base, None, "the current run saw an empty store")
+    changed = repository.changed_subject_ids(connection, base.watermark - _WATERMARK_MARGIN)
+    moved: set[int] = set()
+    if as_of != base.as_of:
+        moved = subjects_moved_by_time(connection, policy, base.as_of, as_of)
+    reason = f"{len(changed)} changed since {base.watermark.isoformat()}"
+    if as_of != base.as_of:
+        reason += f", {len(moved)} moved by time {base.as_of} → {as_of}"
+    return RerateScope(base, frozenset(changed | moved), reason)
+
+
+def subjects_moved_by_time(
+    connection: Connection, policy: Policy, one: dt.date, other: dt.date
+) -> set[int]:
+    """Subjects whose rating under ``policy`` may differ between two as-of dates with the same
+    data (see :func:`plan_rerate`)."""
+    lo, hi = sorted((one, other))
+    leaving = [(subtract_years(lo, n), subtract_years(hi, n)) for n in sorted(window_years(policy))]
+    moved = repository.date_moved_subject_ids(connection, policy.utility.value, (lo, hi), leaving)
+    for subject_id, due in repository.oldest_unpaid_due(
+        connection, policy.utility.value, hi
+    ).items():
+        if whole_months_elapsed(due, lo) != whole_months_elapsed(due, hi):
+            moved.add(subject_id)
+    return moved
+
+
+# --------------------------------------------------------------------------------------------
+# Reading runs
+# --------------------------------------------------------------------------------------------
+
+
+def current_run(connection: Connection, policy_key: str) -> RunHeader | None:
+    run_id = repository.current_run_id(connection, policy_key)
+    return None if run_id is None else repository.get_run(connection, run_id)
+
+
+def list_runs(
+    connection: Connection, policy_key: str | None = None, limit: int = 50
+) -> tuple[list[RunHeader], set[int]]:
+    """Recent runs, newest first, and the ids among them that are current for their policy."""
+    headers = repository.list_runs(connection, policy_key, limit)
+    current = {
+        run_id
+        for key in {h.policy_key for h in headers}
+        if (run_id := repository.current_run_id(connection, key)) is not None
+    }
+    return headers, current
+
+
+def get_run(connection: Connection, run_id: int) -> RunHeader:
+    header = repository.get_run(connection, run_id)
+    if header is None:
+        raise NotFoundError(f"没有评级批次 {run_id} / no rating run {run_id}")
+    return header
+
+
+def current_rating(
+    connection: Connection, policy_key: str, code: str
+) -> tuple[RunHeader, SubjectRating] | None:
+    """The subject's rating in the policy's current run (None when unrated)."""
+    header = current_run(connection, policy_key)
+    if header is None:
+        return None
+    rating = stored_rating(connection, header, code)
+    return None if rating is None else (header, rating)
+
+
+def stored_rating(connection: Connection, header: RunHeader, code: str) -> SubjectRating | None:
+    encoded = repository.result_of(connection, header.id, code)
+    return None if encoded is None else decode(code, header.clause_ids, encoded)
+
+
+def iter_ratings(connection: Connection, header: RunHeader) -> Iterator[SubjectRating]:
+    for code, encoded in repository.iter_results(connection, header.id):
+        yield decode(code, header.clause_ids, encoded)
+
+
+def history(connection: Connection, code: str, policy_key: str | None = None) -> list[LevelChange]:
+    """The subject's level changes between consecutive complete runs, oldest first.
+
+    Changes written by runs that never completed are left out (they are rolled back with the
+    run, but a run marked failed after a partial write would otherwise show).
+    """
+    changes = repository.level_history(connection, code, policy_key)
+    complete = {
+        run_id
+        for run_id in {c.run_id for c in changes}
+        if (h := repository.get_run(connection, run_id)) and h.status == RunStatus.COMPLETE
+    }
+    return [c for c in changes if c.run_id in complete]
+
+
+def transitions(connection: Connection, run_a: int, run_b: int, *, samples: int = 0) -> Transitions:
+    """From-level × to-level counts between two stored runs (with sample codes per changed cell)."""
+    get_run(connection, run_a)
+    get_run(connection, run_b)
+    raw = repository.transition_counts(connection, run_a, run_b)
+    cells = {(_level(a), _level(b)): n for (a, b), n in raw.items()}
+    found: dict[tuple[Level | None, Level | None], tuple[str, ...]] = {}
+    if samples:
+        for a, b in raw:
+            if a != b:
+                found[(_level(a), _level(b))] = tuple(
+                    repository.transition_samples(connection, run_a, run_b, a, b, samples)
+                )
+    return Transitions(cells, found)
+
+
+def _level(value: str | None) -> Level | None:
+    return None if value is None else Level(value)
+
+
+# --------------------------------------------------------------------------------------------
+# What-if: a draft policy against the production one, in memory only
+# --------------------------------------------------------------------------------------------
+
+
+def simulate(
+    connection: Connection,
+    draft: LoadedPolicy,
+    baseline: LoadedPolicy,
+    as_of: dt.date,
+    engine: BatchEngine,
+    *,
+    samples: int = 5,
+    chunk: int = CHUNK,
+) -> WhatIf:
+    """Rate the population under ``draft`` and ``baseline`` at ``as_of`` and compare them.
+
+    Read only: nothing is written, so production ratings and runs are untouched. Both sides are
+    rated from the same store at the same date, so every difference is the policy's. The
+    population is rated in chunks of subject ids (bounded memory at any population size).
+    """
+    if draft.policy.utility != baseline.policy.utility:
+        raise InvalidInputError(
+            f"草案政策评价{draft.policy.utility.value}，基准政策评价{baseline.policy.utility.value}"
+            f" / the draft rates {draft.policy.utility.value} customers, the baseline"
+            f" {baseline.policy.utility.value}"
+        )
+    tally = TransitionTally(samples)
+    fired_base: dict[str, int] = {c.id: 0 for c in baseline.policy.clauses}
+    fired_draft: dict[str, int] = {c.id: 0 for c in draft.policy.clauses}
+    base_levels: Counter[Level] = Counter()
+    draft_levels: Counter[Level] = Counter()
+    ids = sorted(repository.population(connection, baseline.policy.utility.value))
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        before = {r.subject_code: r for r in engine.rate(connection, baseline.policy, as_of, part)}
+        for after in engine.rate(connection, draft.policy, as_of, part):
+            old = before.pop(after.subject_code, None)
+            tally.add(after.subject_code, old.level if old else None, after.level)
+            draft_levels[after.level] += 1
+            for clause_id in after.fired:
+                fired_draft[clause_id] += 1
+            if old is not None:
+                base_levels[old.level] += 1
+                for clause_id in old.fired:
+                    fired_base[clause_id] += 1
+        for old in before.values():
+            tally.add(old.subject_code, old.level, None)
+            base_levels[old.level] += 1
+            for clause_id in old.fired:
+                fired_base[clause_id] += 1
+    clause_ids = list(dict.fromkeys([*fired_base, *fired_draft]))
+    return WhatIf(
+        draft_key=draft.policy.key,
+        draft_version=draft.policy.version,
+        draft_sha256=draft.sha256,
+        baseline_key=baseline.policy.key,
+        baseline_version=baseline.policy.version,
+        as_of=as_of,
+        subjects=len(ids),
+        transitions=tally.result(),
+        clause_frequency=tuple(
+            ClauseFrequency(cid, fired_base.get(cid), fired_draft.get(cid)) for cid in clause_ids
+        ),
+        baseline_counts=level_counts(base_levels.elements()),
+        draft_counts=level_counts(draft_levels.elements()),
+    )

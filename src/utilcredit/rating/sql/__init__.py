@@ -1,0 +1,5 @@
+"""SQL compiled from the same policy: the batch path of the rating engine (DESIGN).
+
+``compiler`` turns a policy into one query; ``engines`` runs it (DuckDB, SQLite, PostgreSQL) or
+the reference evaluator, all with the same output.
+"""

@@ -1,0 +1,985 @@
+"""Policy → one SQL query that rates a whole population (DESIGN "One semantics, two executions").
+
+:func:`compile_policy` turns a :class:`~utilcredit.policies.model.Policy` and an as-of date into a
+SQLAlchemy Core ``SELECT`` that reads each credit-file table once, counts per subject with
+filtered aggregates, and returns one row per subject in subject id order:
+
+``subject_id, code, level, signature, evidence``
+
+* ``level``: the level, decided in SQL exactly as :func:`~utilcredit.rating.evaluator.decide_level`;
+* ``signature``: per clause, its truth (``1``/``0``/``?`` for unknown) and measured value, so that
+  the many subjects with the same results share one decoded tuple;
+* ``evidence``: for every leaf test under a *fired* clause, its truth and its evidence items
+  (unordered in SQL, since SQLite before 3.44 cannot order ``group_concat``; each item carries its
+  sort key and :meth:`CompiledPolicy.decode` orders them as the reference evaluator does).
+
+The semantics are those of :mod:`utilcredit.rating.evaluator`, reproduced clause type by clause
+type (see the comments at each aggregate). Date arithmetic:
+
+* the bounds of "within N years" windows and the as-of date's year, month and day are constants
+  of the query, computed once in Python with :mod:`utilcredit.rating.dates` (the same code the
+  reference evaluator runs);
+* the one per-row calendar computation, whole months from the oldest unpaid due date to D, is
+  ``(Y·12 + M) − (y·12 + m) − [d_due > d and d < last day of D's month]``: the exact closed form of
+  :func:`~utilcredit.rating.dates.whole_months_elapsed` (clamping at month ends included), built
+  from ``extract()``, which SQLAlchemy renders per dialect. Never ``date_diff('month')``.
+
+Two facts of the store are read before compiling (:class:`Vocabulary`), so that the query needs no
+regular expressions or Unicode case folding, which SQLite lacks: the distinct asset classes of
+incidents (classified in Python with :func:`~utilcredit.policies.model.parse_asset_class`) and the
+distinct credit report sources (matched against the policy's trusted sources with ``casefold``).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    extract,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from utilcredit.customers.model import IncidentKind, Utility
+from utilcredit.customers.tables import (
+    AccountRow,
+    BillRow,
+    CreditReportRow,
+    IncidentRow,
+    PaymentRow,
+    SubjectRow,
+)
+from utilcredit.policies.model import (
+    REPORT_TEST_TYPES,
+    AllAccountsPrepaidTest,
+    AllOfTest,
+    AmountBounds,
+    AnyOfTest,
+    ArrearsMonthsTest,
+    ClauseTest,
+    CountBounds,
+    IncidentCountTest,
+    LatePaymentCountTest,
+    Level,
+    NoArrearsTest,
+    NotOnSeriousListTest,
+    Policy,
+    ReportNoDishonestyTest,
+    Window,
+    iter_tests,
+    parse_asset_class,
+)
+from utilcredit.rating.batch import ClauseSummary, SubjectRating
+from utilcredit.rating.dates import subtract_years
+from utilcredit.rating.results import ClauseStatus
+from utilcredit.rating.sql.constructs import string_agg
+
+# Separators inside the evidence column: references never contain these control characters.
+FIELD = "\x1f"  # between the fields of one item
+ITEM = "\x1e"  # between the items of one leaf
+PART = "\x1d"  # between leaf number, truth and items
+ENTRY = "\x1c"  # between leaves
+
+_S = SubjectRow.__table__
+_A = AccountRow.__table__
+_B = BillRow.__table__
+_P = PaymentRow.__table__
+_I = IncidentRow.__table__
+_R = CreditReportRow.__table__
+
+
+def _fen(column: ColumnElement[Any]) -> ColumnElement[int]:
+    """An ``amount_fen`` column as the plain integer it is stored as (no Decimal conversion)."""
+    return type_coerce(column, BigInteger)
+
+
+Tri = ColumnElement[Any]  # an integer 1 / 0 / NULL (unknown) expression
+
+
+# --------------------------------------------------------------------------------------------
+# What the query needs to know about the store before it is compiled
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """Distinct values of the store that the policy's filters are decided on in Python."""
+
+    asset_classes: frozenset[str] = frozenset()
+    report_sources: frozenset[str] = frozenset()
+
+
+def _asset_kinds(policy: Policy) -> set[str]:
+    return {
+        kind.value
+        for clause in policy.clauses
+        for test in iter_tests(clause.test)
+        if isinstance(test, IncidentCountTest) and test.asset_class is not None
+        for kind in test.kinds
+    }
+
+
+def _uses_reports(policy: Policy) -> bool:
+    return any(
+        test.type in REPORT_TEST_TYPES
+        for clause in policy.clauses
+        for test in iter_tests(clause.test)
+    )
+
+
+def vocabulary_queries(policy: Policy) -> dict[str, Select[Any]]:
+    """The (cheap) queries whose answers make the :class:`Vocabulary` for ``policy``."""
+    queries: dict[str, Select[Any]] = {}
+    kinds = _asset_kinds(policy)
+    if kinds:
+        queries["asset_classes"] = (
+            select(_I.c.asset_class)
+            .where(_I.c.kind.in_(sorted(kinds)), _I.c.asset_class.is_not(None))
+            .distinct()
+        )
+    if _uses_reports(policy):
+        queries["report_sources"] = select(_R.c.source).distinct()
+    return queries
+
+
+def read_vocabulary(
+    policy: Policy, run: Callable[[Select[Any]], Iterable[Sequence[Any]]]
+) -> Vocabulary:
+    """Run :func:`vocabulary_queries` through ``run`` (any engine's executor)."""
+    answers = {
+        name: frozenset(str(row[0]) for row in run(query))
+        for name, query in vocabulary_queries(policy).items()
+    }
+    return Vocabulary(
+        answers.get("asset_classes", frozenset()), answers.get("report_sources", frozenset())
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Leaves: the distinct non-composite tests of the policy, each with its aggregates
+# --------------------------------------------------------------------------------------------
+
+LeafTest = (
+    IncidentCountTest
+    | LatePaymentCountTest
+    | ArrearsMonthsTest
+    | NoArrearsTest
+    | AllAccountsPrepaidTest
+    | ReportNoDishonestyTest
+    | NotOnSeriousListTest
+)
+
+
+@dataclass
+class _Leaf:
+    number: int
+    test: LeafTest
+    in_trigger: bool = False  # under some trigger clause: its evidence may be shown
+
+
+@dataclass
+class _Plan:
+    leaves: list[_Leaf] = field(default_factory=list)
+    by_key: dict[str, _Leaf] = field(default_factory=dict)  # equal tests share one leaf
+    by_object: dict[int, _Leaf] = field(default_factory=dict)  # id(test) → leaf, for speed
+
+    def leaf(self, test: LeafTest, in_trigger: bool) -> _Leaf:
+        key = test.model_dump_json()
+        found = self.by_key.get(key)
+        if found is None:
+            found = _Leaf(len(self.leaves), test)
+            self.leaves.append(found)
+            self.by_key[key] = found
+        found.in_trigger = found.in_trigger or in_trigger
+        self.by_object[id(test)] = found
+        return found
+
+    def of(self, test: ClauseTest) -> _Leaf:
+        """The leaf of a (non-composite) test of the compiled policy."""
+        return self.by_object[id(test)]
+
+
+def _leaves_of(test: ClauseTest) -> list[LeafTest]:
+    return [t for t in iter_tests(test) if not isinstance(t, AnyOfTest | AllOfTest)]
+
+
+def _window_start(window: Window, as_of: dt.date) -> dt.date | None:
+    """Exclusive lower bound of the window (``D − N years``), None for "since opened"."""
+    return None if window.since_opened else subtract_years(as_of, window.years or 0)
+
+
+def _fen_condition(column: ColumnElement[Any], bounds: AmountBounds) -> ColumnElement[bool]:
+    """``bounds`` (CNY, Decimal) as integer comparisons on an ``amount_fen`` column, exactly."""
+    conditions: list[ColumnElement[bool]] = []
+    if bounds.lower is not None:
+        value, inclusive = bounds.lower
+        fen = value * 100
+        # n ≥ x ⇔ n ≥ ⌈x⌉; n > x ⇔ n > ⌊x⌋ (n an integer)
+        conditions.append(column >= math.ceil(fen) if inclusive else column > math.floor(fen))
+    if bounds.upper is not None:
+        value, inclusive = bounds.upper
+        fen = value * 100
+        conditions.append(column <= math.floor(fen) if inclusive else column < math.ceil(fen))
+    return and_(*conditions)
+
+
+def _in(column: ColumnElement[Any], values: Iterable[str]) -> ColumnElement[bool]:
+    ordered = sorted(values)
+    return column.in_(ordered) if ordered else false()
+
+
+def _text(expression: ColumnElement[Any]) -> ColumnElement[str]:
+    return cast(expression, String)
+
+
+def _item(*parts: ColumnElement[Any]) -> ColumnElement[str]:
+    """One evidence item: the parts as text joined by :data:`FIELD`."""
+    result: ColumnElement[str] = _text(parts[0])
+    for part in parts[1:]:
+        result = result + literal(FIELD, String) + _text(part)
+    return result
+
+
+def _agg(item: ColumnElement[str], when: ColumnElement[bool] | None = None) -> ColumnElement[str]:
+    value = item if when is None else case((when, item), else_=null())
+    return string_agg(value, cast(literal(ITEM, String), String))
+
+
+def _count(when: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.sum(case((when, 1), else_=0))
+
+
+def _tri_bounds(bounds: CountBounds, definite: Tri, undecided: Tri) -> Tri:
+    """:func:`~utilcredit.rating.evaluator._bounds_truth` for a count in [definite, +undecided]."""
+    highest = definite + undecided
+    inside: list[ColumnElement[bool]] = [definite >= bounds.min]
+    outside: list[ColumnElement[bool]] = [highest < bounds.min]
+    if bounds.max is not None:
+        inside.append(highest <= bounds.max)
+        outside.append(definite > bounds.max)
+    return case((and_(*inside), 1), (or_(*outside), 0), else_=null())
+
+
+def _tri_contains(bounds: CountBounds, value: Tri) -> Tri:
+    conditions: list[ColumnElement[bool]] = [value >= bounds.min]
+    if bounds.max is not None:
+        conditions.append(value <= bounds.max)
+    return case((and_(*conditions), 1), else_=0)
+
+
+def _tri_any(parts: list[Tri]) -> Tri:
+    return case(
+        (or_(*(p == 1 for p in parts)), 1),
+        (or_(*(p.is_(None) for p in parts)), null()),
+        else_=0,
+    )
+
+
+def _tri_all(parts: list[Tri]) -> Tri:
+    return case(
+        (or_(*(p == 0 for p in parts)), 0),
+        (or_(*(p.is_(None) for p in parts)), null()),
+        else_=1,
+    )
+
+
+def _whole_months(oldest_due: ColumnElement[Any], as_of: dt.date) -> ColumnElement[int]:
+    """Whole calendar months from ``oldest_due`` (< D) to D, clamped as ``dates.add_months``.
+
+    add_months(due, n) for n = the raw month difference lands in D's month on day
+    min(day(due), L) where L is D's month length; it overshoots D (so n − 1 months have elapsed)
+    exactly when that day exceeds day(D), i.e. when day(due) > day(D) and day(D) < L.
+    """
+    raw = (as_of.year * 12 + as_of.month) - (
+        cast(extract("year", oldest_due), Integer) * 12
+        + cast(extract("month", oldest_due), Integer)
+    )
+    month_length = calendar.monthrange(as_of.year, as_of.month)[1]
+    if as_of.day < month_length:
+        raw = raw - case((cast(extract("day", oldest_due), Integer) > as_of.day, 1), else_=0)
+    return case((oldest_due.is_(None), 0), (raw < 0, 0), else_=raw)
+
+
+# --------------------------------------------------------------------------------------------
+# The compiled policy
+# --------------------------------------------------------------------------------------------
+
+_LEVEL_BY_VALUE = {level.value: level for level in Level}
+_TRIGGER_STATUS = {"1": ClauseStatus.FIRED, "0": ClauseStatus.CLEAR, "?": ClauseStatus.UNKNOWN}
+_REQUIREMENT_STATUS = {"1": ClauseStatus.HELD, "0": ClauseStatus.FAILED, "?": ClauseStatus.UNKNOWN}
+
+
+@dataclass
+class CompiledPolicy:
+    """The query for one policy and date, and the decoder of its rows into :class:`SubjectRating`."""
+
+    policy: Policy
+    as_of: dt.date
+    statement: Select[Any]
+    _plan: _Plan
+    _clause_leaf: list[_Leaf | None]  # the clause's own leaf, None for any_of / all_of
+    _cache: dict[str, tuple[ClauseSummary, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._statuses = [
+            _TRIGGER_STATUS if clause.level.is_trigger else _REQUIREMENT_STATUS
+            for clause in self.policy.clauses
+        ]
+
+    def decode(self, row: Sequence[Any]) -> SubjectRating:
+        """One result row (``subject_id, code, level, signature, evidence``) as a rating."""
+        _, code, level, signature, evidence = row[:5]
+        summaries = self._cache.get(signature)
+        if summaries is None:
+            summaries = self._summaries(signature)
+            if len(self._cache) < 200_000:
+                self._cache[signature] = summaries
+        if evidence:
+            summaries = self._with_evidence(summaries, _parse_evidence(evidence))
+        return SubjectRating(code, _LEVEL_BY_VALUE[level], summaries)
+
+    def _summaries(self, signature: str) -> tuple[ClauseSummary, ...]:
+        """The clause summaries of a signature, without evidence."""
+        summaries: list[ClauseSummary] = []
+        fields = signature.split(";")
+        for clause, statuses, text in zip(
+            self.policy.clauses, self._statuses, fields, strict=False
+        ):
+            value = text[1:]
+            summaries.append(
+                ClauseSummary(
+                    clause.id, clause.level, statuses[text[0]], int(value) if value else None
+                )
+            )
+        return tuple(summaries)
+
+    def _with_evidence(
+        self, summaries: tuple[ClauseSummary, ...], leaves: dict[int, tuple[str, list[str]]]
+    ) -> tuple[ClauseSummary, ...]:
+        """The summaries with the evidence refs of fired clauses filled in."""
+        result = list(summaries)
+        for index, (clause, summary) in enumerate(zip(self.policy.clauses, summaries, strict=True)):
+            if summary.status == ClauseStatus.FIRED:
+                refs = tuple(ref for _, ref in _clause_evidence(clause.test, self._plan, leaves))
+                result[index] = ClauseSummary(
+                    summary.clause_id, summary.level, summary.status, summary.value, refs
+                )
+        return tuple(result)
+
+
+def _parse_evidence(text: str) -> dict[int, tuple[str, list[str]]]:
+    """``{leaf number: (truth, raw items)}`` from the evidence column."""
+    parsed: dict[int, tuple[str, list[str]]] = {}
+    for entry in text.split(ENTRY):
+        if not entry:
+            continue
+        number, truth, items = entry.split(PART)
+        parsed[int(number)] = (truth, [item for item in items.split(ITEM) if item])
+    return parsed
+
+
+Keyed = list[tuple[tuple[str, str], str]]  # ((dedupe tag, ref), ref)
+
+
+def _leaf_evidence(test: LeafTest, items: list[str]) -> Keyed:
+    """A leaf's evidence refs in the reference evaluator's order, each with its identity key."""
+    fields = [item.split(FIELD) for item in items]
+    match test:
+        case IncidentCountTest():
+            # matched first, then undecided; each in (occurred_on, id) order
+            fields.sort(key=lambda f: (f[0], f[1], int(f[2])))
+            return [(("I", f[3]), f[3]) for f in fields]
+        case LatePaymentCountTest():
+            # sorted by (date, account no); bills and reported incidents never tie on both
+            fields.sort(key=lambda f: (f[0], f[1], f[2], int(f[3])))
+            return [(("L" + f[2], f[4]), f[4]) for f in fields]
+        case ArrearsMonthsTest() | NoArrearsTest():
+            fields.sort(key=lambda f: (f[0], f[1]))
+            return [(("U", f[1]), f[1]) for f in fields]
+        case AllAccountsPrepaidTest():
+            fields.sort(key=lambda f: int(f[0]))
+            postpaid = [f for f in fields if f[1] == "1"]
+            return [(("A", f[2]), f[2]) for f in (postpaid or fields)]
+        case ReportNoDishonestyTest() | NotOnSeriousListTest():
+            fields.sort(key=lambda f: int(f[0]))
+            return [((test.type, f[1]), f[1]) for f in fields]
+
+
+def _truth(test: ClauseTest, plan: _Plan, leaves: dict[int, tuple[str, list[str]]]) -> str:
+    if isinstance(test, AnyOfTest | AllOfTest):
+        truths = [_truth(part, plan, leaves) for part in test.tests]
+        if isinstance(test, AnyOfTest):
+            return "1" if "1" in truths else ("?" if "?" in truths else "0")
+        return "0" if "0" in truths else ("?" if "?" in truths else "1")
+    return leaves[plan.of(test).number][0]
+
+
+def _clause_evidence(
+    test: ClauseTest, plan: _Plan, leaves: dict[int, tuple[str, list[str]]]
+) -> Keyed:
+    """Evidence of a true test, as the evaluator shows it (any_of: its true parts; all_of: all)."""
+    if isinstance(test, AnyOfTest | AllOfTest):
+        shown = [
+            part
+            for part in test.tests
+            if isinstance(test, AllOfTest) or _truth(part, plan, leaves) == "1"
+        ]
+        merged: dict[tuple[str, str], str] = {}
+        for part in shown:
+            for key, ref in _clause_evidence(part, plan, leaves):
+                merged.setdefault(key, ref)
+        return list(merged.items())
+    leaf = plan.of(test)
+    return _leaf_evidence(leaf.test, leaves[leaf.number][1])
+
+
+def compile_policy(
+    policy: Policy,
+    as_of: dt.date,
+    vocabulary: Vocabulary,
+    subject_ids: Sequence[int] | None = None,
+) -> CompiledPolicy:
+    """The batch query for ``policy`` at ``as_of`` (see the module documentation)."""
+    plan = _Plan()
+    clause_leaf: list[_Leaf | None] = []
+    for clause in policy.clauses:
+        for test in _leaves_of(clause.test):
+            plan.leaf(test, clause.level.is_trigger)
+        own = clause.test
+        clause_leaf.append(None if isinstance(own, AnyOfTest | AllOfTest) else plan.of(own))
+    statement = _Builder(policy, as_of, vocabulary, subject_ids, plan).build()
+    return CompiledPolicy(policy, as_of, statement, plan, clause_leaf)
+
+
+class _Builder:
+    def __init__(
+        self,
+        policy: Policy,
+        as_of: dt.date,
+        vocabulary: Vocabulary,
+        subject_ids: Sequence[int] | None,
+        plan: _Plan,
+    ) -> None:
+        self.policy = policy
+        self.as_of = as_of
+        self.day = literal(as_of, Date)
+        self.vocabulary = vocabulary
+        self.subject_ids = None if subject_ids is None else sorted(set(subject_ids))
+        self.plan = plan
+        self.utility: Utility = policy.utility
+        # columns of the joined per-subject row ("layer A"), by name
+        self.a_columns: list[ColumnElement[Any]] = []
+        # leaf number → (truth, value) expressions over layer A
+        self.leaf_truth: dict[int, Tri] = {}
+        self.leaf_value: dict[int, Tri] = {}
+        self.leaf_evidence: dict[int, str] = {}  # leaf number → column name of its items
+        self.bill_facts: Any = None  # the per-bill CTE, once bill_aggregate has built it
+
+    def date(self, value: dt.date) -> ColumnElement[Any]:
+        return literal(value, Date)
+
+    # -- the rated accounts and population -------------------------------------------------
+
+    def accounts(self) -> Any:
+        query = select(
+            _A.c.id, _A.c.subject_id, _A.c.account_no, _A.c.opened_on, _A.c.payment_mode
+        ).where(_A.c.utility == self.utility.value)
+        if self.subject_ids is not None:
+            query = query.where(_A.c.subject_id.in_(self.subject_ids))
+        return query.subquery("acc")
+
+    def population(self, accounts: Any) -> Any:
+        query = select(_S.c.id, _S.c.code)
+        if self.subject_ids is not None:
+            query = query.where(_S.c.id.in_(self.subject_ids))
+        else:
+            query = query.where(_S.c.id.in_(select(accounts.c.subject_id)))
+        return query.subquery("pop")
+
+    # -- per-source aggregates -------------------------------------------------------------
+
+    def leaves_of(self, *types: type) -> list[_Leaf]:
+        return [leaf for leaf in self.plan.leaves if isinstance(leaf.test, types)]
+
+    def account_aggregate(self) -> Any | None:
+        leaves = self.leaves_of(AllAccountsPrepaidTest)
+        if not leaves:
+            return None
+        postpaid = _A.c.payment_mode != "prepaid"
+        columns: list[ColumnElement[Any]] = [
+            _A.c.subject_id.label("subject_id"),
+            func.count().label("acc_n"),
+            _count(postpaid).label("acc_postpaid"),
+        ]
+        if any(leaf.in_trigger for leaf in leaves):
+            flag = case((postpaid, "1"), else_="0")
+            columns.append(_agg(_item(_A.c.id, flag, _A.c.account_no)).label("acc_ev"))
+        query = select(*columns).where(
+            _A.c.utility == self.utility.value, _A.c.opened_on <= self.day
+        )
+        if self.subject_ids is not None:
+            query = query.where(_A.c.subject_id.in_(self.subject_ids))
+        return query.group_by(_A.c.subject_id).subquery("acc_agg")
+
+    def bill_aggregate(self, accounts: Any) -> Any | None:
+        late_leaves = self.leaves_of(LatePaymentCountTest)
+        arrears_leaves = self.leaves_of(ArrearsMonthsTest, NoArrearsTest)
+        if not late_leaves and not arrears_leaves:
+            return None
+        # One row per bill that existed at D (due on or after its account opened) and was due
+        # before D (a bill due on D is not late yet); payments dated after D do not exist yet.
+        paid_by_due = func.coalesce(
+            func.sum(case((_P.c.paid_on <= _B.c.due_on, _fen(_P.c.amount_fen)), else_=0)), 0
+        )
+        paid_by_day = func.coalesce(func.sum(_fen(_P.c.amount_fen)), 0)
+        bills = (
+            select(
+                accounts.c.subject_id,
+                accounts.c.account_no,
+                _B.c.account_id,
+                _B.c.id,
+                _B.c.bill_no,
+                _B.c.due_on,
+                _fen(_B.c.amount_fen).label("amount_fen"),
+                paid_by_due.label("paid_by_due"),
+                paid_by_day.label("paid_by_day"),
+            )
+            .select_from(
+                _B.join(accounts, _B.c.account_id == accounts.c.id).outerjoin(
+                    _P, and_(_P.c.bill_id == _B.c.id, _P.c.paid_on <= self.day)
+                )
+            )
+            .where(_B.c.due_on >= accounts.c.opened_on, _B.c.due_on < self.day)
+            .group_by(
+                accounts.c.subject_id,
+                accounts.c.account_no,
+                _B.c.account_id,
+                _B.c.id,
+                _B.c.bill_no,
+                _B.c.due_on,
+                _fen(_B.c.amount_fen),
+            )
+            # read twice (per-subject sums, and the late days that de-duplicate reported late
+            # payments), computed once: SQLite and PostgreSQL materialize a CTE used twice
+            .cte("bill_facts")
+            .prefix_with("MATERIALIZED", dialect="duckdb")
+        )
+        self.bill_facts = bills
+        late = bills.c.paid_by_due < bills.c.amount_fen
+        unpaid = bills.c.paid_by_day < bills.c.amount_fen
+        columns: list[ColumnElement[Any]] = [bills.c.subject_id.label("subject_id")]
+        if arrears_leaves:
+            columns.append(_count(unpaid).label("unpaid_n"))
+            columns.append(
+                func.min(case((unpaid, bills.c.due_on), else_=null())).label("unpaid_oldest")
+            )
+            if any(leaf.in_trigger for leaf in arrears_leaves):
+                columns.append(
+                    _agg(_item(bills.c.due_on, bills.c.bill_no), unpaid).label("unpaid_ev")
+                )
+        for window_name, start in self.late_windows().items():
+            in_window = late if start is None else and_(late, bills.c.due_on > self.date(start))
+            columns.append(_count(in_window).label(f"late_b_{window_name}"))
+            if self.late_window_in_trigger(window_name):
+                item = _item(
+                    bills.c.due_on,
+                    bills.c.account_no,
+                    literal("B", String),
+                    bills.c.id,
+                    bills.c.bill_no,
+                )
+                columns.append(_agg(item, in_window).label(f"late_b_ev_{window_name}"))
+        return select(*columns).group_by(bills.c.subject_id).subquery("bill_agg")
+
+    def late_windows(self) -> dict[str, dt.date | None]:
+        windows: dict[str, dt.date | None] = {}
+        for leaf in self.leaves_of(LatePaymentCountTest):
+            assert isinstance(leaf.test, LatePaymentCountTest)
+            windows[self.window_name(leaf.test.window)] = _window_start(
+                leaf.test.window, self.as_of
+            )
+        return windows
+
+    def window_name(self, window: Window) -> str:
+        return "all" if window.since_opened else f"y{window.years}"
+
+    def late_window_in_trigger(self, name: str) -> bool:
+        return any(
+            leaf.in_trigger
+            for leaf in self.leaves_of(LatePaymentCountTest)
+            if isinstance(leaf.test, LatePaymentCountTest)
+            and self.window_name(leaf.test.window) == name
+        )
+
+    def incident_filters(
+        self, test: IncidentCountTest, rows: Any
+    ) -> list[tuple[ColumnElement[bool], ColumnElement[bool]]]:
+        """(definitely true, undecided) conditions of each filter of the test."""
+        filters: list[tuple[ColumnElement[bool], ColumnElement[bool]]] = []
+        if test.amount is not None:
+            filters.append(
+                (
+                    and_(
+                        rows.c.amount_fen.is_not(None),
+                        _fen_condition(rows.c.amount_fen, test.amount),
+                    ),
+                    rows.c.amount_fen.is_(None),
+                )
+            )
+        if test.asset_class is not None:
+            asset_range = test.asset_class
+            known = {v for v in self.vocabulary.asset_classes if parse_asset_class(v) is not None}
+            matching = {v for v in known if asset_range.contains(v)}
+            unreadable = self.vocabulary.asset_classes - known
+            filters.append(
+                (
+                    _in(rows.c.asset_class, matching),
+                    or_(rows.c.asset_class.is_(None), _in(rows.c.asset_class, unreadable)),
+                )
+            )
+        if test.severity is not None:
+            filters.append(
+                (
+                    rows.c.severity == test.severity.value,
+                    or_(rows.c.severity.is_(None), rows.c.severity == ""),
+                )
+            )
+        return filters
+
+    def incident_aggregate(self, accounts: Any) -> Any | None:
+        count_leaves = self.leaves_of(IncidentCountTest)
+        late_windows = self.late_windows()
+        if not count_leaves and not late_windows:
+            return None
+        # Incidents that existed at D: dated on or before D, not before their account opened.
+        source: Any = _I.join(accounts, _I.c.account_id == accounts.c.id)
+        columns: list[ColumnElement[Any]] = [
+            accounts.c.subject_id,
+            accounts.c.account_no,
+            _I.c.id,
+            _I.c.incident_no,
+            _I.c.kind,
+            _I.c.occurred_on,
+            _fen(_I.c.amount_fen).label("amount_fen"),
+            _I.c.asset_class,
+            _I.c.severity,
+        ]
+        if late_windows:
+            # A reported late payment on the same account and date as a bill-derived one is the
+            # same event seen twice (evaluator._reported_late_payments).
+            facts = self.bill_facts
+            late_days = (
+                select(facts.c.account_id, facts.c.due_on)
+                .where(facts.c.paid_by_due < facts.c.amount_fen)
+                .distinct()
+                .subquery("late_bill_days")
+            )
+            reported = _I.c.kind == IncidentKind.LATE_PAYMENT.value
+            source = source.outerjoin(
+                late_days,
+                and_(
+                    reported,
+                    late_days.c.account_id == _I.c.account_id,
+                    late_days.c.due_on == _I.c.occurred_on,
+                ),
+            )
+            columns.append(
+                case((and_(reported, late_days.c.account_id.is_(None)), 1), else_=0).label(
+                    "late_counted"
+                )
+            )
+        rows = (
+            select(*columns)
+            .select_from(source)
+            .where(_I.c.occurred_on >= accounts.c.opened_on, _I.c.occurred_on <= self.day)
+            .subquery("incident_facts")
+        )
+        aggregates: list[ColumnElement[Any]] = [rows.c.subject_id.label("subject_id")]
+        for leaf in count_leaves:
+            test = leaf.test
+            assert isinstance(test, IncidentCountTest)
+            base: list[ColumnElement[bool]] = [rows.c.kind.in_(sorted(k.value for k in test.kinds))]
+            start = _window_start(test.window, self.as_of)
+            if start is not None:
+                base.append(rows.c.occurred_on > self.date(start))
+            filters = self.incident_filters(test, rows)
+            matched = and_(*base, *(sure for sure, _ in filters))
+            counted = matched
+            aggregates.append(_count(matched).label(f"n_{leaf.number}"))
+            if filters:
+                undecided = and_(
+                    *base,
+                    *(or_(sure, unknown) for sure, unknown in filters),
+                    or_(*(unknown for _, unknown in filters)),
+                )
+                counted = or_(matched, undecided)
+                aggregates.append(_count(undecided).label(f"u_{leaf.number}"))
+            if leaf.in_trigger:
+                flag = case((matched, "0"), else_="1")
+                item = _item(flag, rows.c.occurred_on, rows.c.id, rows.c.incident_no)
+                aggregates.append(_agg(item, counted).label(f"ev_{leaf.number}"))
+        for window_name, start in late_windows.items():
+            counted = rows.c.late_counted == 1
+            if start is not None:
+                counted = and_(counted, rows.c.occurred_on > self.date(start))
+            aggregates.append(_count(counted).label(f"late_i_{window_name}"))
+            if self.late_window_in_trigger(window_name):
+                item = _item(
+                    rows.c.occurred_on,
+                    rows.c.account_no,
+                    literal("I", String),
+                    rows.c.id,
+                    rows.c.incident_no,
+                )
+                aggregates.append(_agg(item, counted).label(f"late_i_ev_{window_name}"))
+        return select(*aggregates).group_by(rows.c.subject_id).subquery("incident_agg")
+
+    def report_aggregate(self) -> Any | None:
+        leaves = self.leaves_of(ReportNoDishonestyTest, NotOnSeriousListTest)
+        if not leaves:
+            return None
+        trusted = {source.casefold() for source in self.policy.report_sources}
+        sources = {s for s in self.vocabulary.report_sources if s.casefold() in trusted}
+        reports = (
+            select(
+                _R.c.subject_id,
+                _R.c.id,
+                _R.c.source,
+                _R.c.issued_on,
+                cast(_R.c.has_dishonesty, Integer).label("dishonest"),
+                cast(_R.c.on_serious_list, Integer).label("serious"),
+                func.max(_R.c.issued_on).over(partition_by=_R.c.subject_id).label("latest"),
+            )
+            .where(_in(_R.c.source, sources), _R.c.issued_on <= self.day)
+            .subquery("trusted_reports")
+        )
+        columns: list[ColumnElement[Any]] = [
+            reports.c.subject_id.label("subject_id"),
+            func.count().label("rep_n"),
+            _count(reports.c.dishonest == 1).label("rep_dishonest"),
+            _count(reports.c.serious == 1).label("rep_serious"),
+        ]
+        if any(leaf.in_trigger for leaf in leaves):
+            item = _item(reports.c.id, reports.c.source)
+            columns.append(_agg(item).label("rep_ev"))
+        return (
+            select(*columns)
+            .where(reports.c.issued_on == reports.c.latest)
+            .group_by(reports.c.subject_id)
+            .subquery("report_agg")
+        )
+
+    # -- leaves over the joined row --------------------------------------------------------
+
+    def leaf_expressions(self, joined: Any) -> None:
+        def zero(name: str) -> Tri:
+            return func.coalesce(joined.c[name], 0)
+
+        for leaf in self.plan.leaves:
+            test = leaf.test
+            k = leaf.number
+            match test:
+                case IncidentCountTest():
+                    n = zero(f"n_{k}")
+                    u = zero(f"u_{k}") if f"u_{k}" in joined.c else literal(0, Integer)
+                    self.leaf_value[k] = n
+                    self.leaf_truth[k] = _tri_bounds(test.count, n, u)
+                    if leaf.in_trigger:
+                        self.leaf_evidence[k] = f"ev_{k}"
+                case LatePaymentCountTest():
+                    name = self.window_name(test.window)
+                    n = zero(f"late_b_{name}") + zero(f"late_i_{name}")
+                    self.leaf_value[k] = n
+                    self.leaf_truth[k] = _tri_contains(test.count, n)
+                    if leaf.in_trigger:
+                        self.leaf_evidence[k] = f"late_ev_{name}"
+                case ArrearsMonthsTest():
+                    months = _whole_months(joined.c.unpaid_oldest, self.as_of)
+                    self.leaf_value[k] = months
+                    self.leaf_truth[k] = _tri_contains(test.months, months)
+                    if leaf.in_trigger:
+                        self.leaf_evidence[k] = "unpaid_ev"
+                case NoArrearsTest():
+                    n = zero("unpaid_n")
+                    self.leaf_value[k] = n
+                    self.leaf_truth[k] = case((n == 0, 1), else_=0)
+                    if leaf.in_trigger:
+                        self.leaf_evidence[k] = "unpaid_ev"
+                case AllAccountsPrepaidTest():
+                    total, postpaid = zero("acc_n"), zero("acc_postpaid")
+                    self.leaf_value[k] = case((total == 0, null()), else_=postpaid)
+                    self.leaf_truth[k] = case((total == 0, null()), (postpaid == 0, 1), else_=0)
+                    if leaf.in_trigger:
+                        self.leaf_evidence[k] = "acc_ev"
+                case ReportNoDishonestyTest() | NotOnSeriousListTest():
+                    total = zero("rep_n")
+                    bad = zero(
+                        "rep_dishonest"
+                        if isinstance(test, ReportNoDishonestyTest)
+                        else "rep_serious"
+                    )
+                    self.leaf_value[k] = case((total == 0, null()), else_=bad)
+                    self.leaf_truth[k] = case((total == 0, null()), (bad == 0, 1), else_=0)
+                    if leaf.in_trigger:
+                        self.leaf_evidence[k] = "rep_ev"
+
+    def node(self, test: ClauseTest, leaves: Any) -> Tri:
+        if isinstance(test, AnyOfTest):
+            return _tri_any([self.node(part, leaves) for part in test.tests])
+        if isinstance(test, AllOfTest):
+            return _tri_all([self.node(part, leaves) for part in test.tests])
+        column: Tri = leaves.c[f"t_{self.plan.of(test).number}"]
+        return column
+
+    # -- the whole query ---------------------------------------------------------------------
+
+    def build(self) -> Select[Any]:
+        accounts = self.accounts()
+        population = self.population(accounts)
+        parts = [
+            self.account_aggregate(),
+            self.bill_aggregate(accounts),
+            self.incident_aggregate(accounts),
+            self.report_aggregate(),
+        ]
+        source: Any = population
+        columns: list[ColumnElement[Any]] = [population.c.id, population.c.code]
+        for part in parts:
+            if part is None:
+                continue
+            source = source.outerjoin(part, part.c.subject_id == population.c.id)
+            columns.extend(c for c in part.c if c.name != "subject_id")
+        # late payments: bills and reported incidents merged into one evidence column
+        for window_name in self.late_windows():
+            if self.late_window_in_trigger(window_name):
+                pieces = [
+                    c
+                    for c in columns
+                    if c.name in (f"late_b_ev_{window_name}", f"late_i_ev_{window_name}")
+                ]
+                merged: ColumnElement[str] = literal("", String)
+                for piece in pieces:
+                    merged = merged + func.coalesce(piece + literal(ITEM, String), "")
+                columns.append(merged.label(f"late_ev_{window_name}"))
+        joined = select(*columns).select_from(source).subquery("joined")
+        self.leaf_expressions(joined)
+
+        leaf_columns: list[ColumnElement[Any]] = [joined.c.id, joined.c.code]
+        for leaf in self.plan.leaves:
+            leaf_columns.append(self.leaf_truth[leaf.number].label(f"t_{leaf.number}"))
+            leaf_columns.append(self.leaf_value[leaf.number].label(f"v_{leaf.number}"))
+        for name in sorted(set(self.leaf_evidence.values())):
+            leaf_columns.append(joined.c[name])
+        leaves = select(*leaf_columns).subquery("leaves")
+
+        clause_columns: list[ColumnElement[Any]] = [leaves.c.id, leaves.c.code]
+        for index, clause in enumerate(self.policy.clauses):
+            clause_columns.append(self.node(clause.test, leaves).label(f"c_{index}"))
+        clause_columns.extend(
+            c
+            for c in leaves.c
+            if c.name.startswith(("t_", "v_")) or c.name in self.evidence_names()
+        )
+        clauses = select(*clause_columns).subquery("clauses")
+        return self.final(clauses)
+
+    def evidence_names(self) -> set[str]:
+        return set(self.leaf_evidence.values())
+
+    def final(self, clauses: Any) -> Select[Any]:
+        policy = self.policy
+
+        def fired(index: int) -> ColumnElement[bool]:
+            return func.coalesce(clauses.c[f"c_{index}"], 0) == 1
+
+        whens: list[tuple[ColumnElement[bool], str]] = []
+        for level in policy.levels_worst_first:
+            indexes = [i for i, c in enumerate(policy.clauses) if c.level == level]
+            if level.is_trigger and indexes:
+                whens.append((or_(*(fired(i) for i in indexes)), level.value))
+        for level in (Level.GREEN, Level.BLUE):
+            if level in policy.levels:
+                indexes = [i for i, c in enumerate(policy.clauses) if c.level == level]
+                held = and_(*(fired(i) for i in indexes)) if indexes else None
+                whens.append((true() if held is None else held, level.value))
+        level_expr = (
+            case(*whens, else_=policy.fallback_level.value)
+            if whens
+            else literal(policy.fallback_level.value, String)
+        )
+
+        signature: ColumnElement[str] = literal("", String)
+        for index, clause in enumerate(policy.clauses):
+            truth = case(
+                (clauses.c[f"c_{index}"] == 1, "1"), (clauses.c[f"c_{index}"] == 0, "0"), else_="?"
+            )
+            own = None
+            if not isinstance(clause.test, AnyOfTest | AllOfTest):
+                own = self.plan.of(clause.test).number
+            value: ColumnElement[str] = (
+                func.coalesce(_text(cast(clauses.c[f"v_{own}"], Integer)), "")
+                if own is not None
+                else literal("", String)
+            )
+            signature = signature + truth + value + literal(";", String)
+
+        evidence: ColumnElement[str] = literal("", String)
+        for leaf in self.plan.leaves:
+            if leaf.number not in self.leaf_evidence:
+                continue
+            owners = [
+                i
+                for i, clause in enumerate(policy.clauses)
+                if clause.level.is_trigger
+                and any(self.plan.of(t) is leaf for t in _leaves_of(clause.test))
+            ]
+            if not owners:
+                continue
+            truth = case(
+                (clauses.c[f"t_{leaf.number}"] == 1, "1"),
+                (clauses.c[f"t_{leaf.number}"] == 0, "0"),
+                else_="?",
+            )
+            items = case(
+                (
+                    clauses.c[f"t_{leaf.number}"] == 1,
+                    func.coalesce(clauses.c[self.leaf_evidence[leaf.number]], ""),
+                ),
+                else_="",
+            )
+            entry = (
+                literal(str(leaf.number), String)
+                + literal(PART, String)
+                + truth
+                + literal(PART, String)
+                + items
+                + literal(ENTRY, String)
+            )
+            evidence = evidence + case((or_(*(fired(i) for i in owners)), entry), else_="")
+        return select(
+            clauses.c.id,
+            clauses.c.code,
+            level_expr.label("level"),
+            signature.label("signature"),
+            evidence.label("evidence"),
+        ).order_by(clauses.c.id)

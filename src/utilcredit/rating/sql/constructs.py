@@ -1,0 +1,55 @@
+"""The few SQL constructs whose spelling differs between the dialects the batch path runs on.
+
+Everything else in the compiled query is plain SQLAlchemy Core, rendered by SQLAlchemy for SQLite
+and PostgreSQL. DuckDB speaks PostgreSQL's dialect closely enough that it is compiled with
+:class:`DuckDBDialect` (SQLAlchemy's PostgreSQL compiler, ``qmark`` parameters), so the same
+expression tree yields all three texts; where DuckDB or SQLite differ, a ``@compiles`` hook below
+says how, once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.dialects.postgresql.base import PGDialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class DuckDBDialect(PGDialect):
+    """Compile-only dialect for DuckDB: PostgreSQL syntax, positional ``?`` parameters."""
+
+    name = "duckdb"
+    default_paramstyle = "qmark"
+    supports_statement_cache = False
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(paramstyle="qmark", **kwargs)  # type: ignore[no-untyped-call]
+
+
+class string_agg(FunctionElement[str]):  # noqa: N801 - reads like the SQL function it is
+    """Concatenate non-null strings of a group with a separator (order unspecified).
+
+    SQLite before 3.44 has no ordered ``group_concat``, so the order is left to the reader, which
+    sorts the items by keys carried inside them (see ``compiler``).
+    """
+
+    type = String()
+    name = "string_agg"
+    inherit_cache = True
+
+    def __init__(self, value: ColumnElement[Any], separator: ColumnElement[Any]) -> None:
+        super().__init__(value, separator)
+
+
+@compiles(string_agg)
+def _string_agg_default(element: string_agg, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(string_agg, "sqlite")
+def _string_agg_sqlite(element: string_agg, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)})"

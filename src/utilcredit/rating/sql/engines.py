@@ -1,0 +1,271 @@
+"""The batch engines: one policy rated over the whole store, three ways, one output.
+
+* :class:`ReferenceEngine` — the pure evaluator subject by subject (the semantics);
+* :class:`DatabaseEngine` — the compiled query run by the store itself (SQLite or PostgreSQL);
+* :class:`DuckDBEngine` — the same compiled query run by DuckDB in-process, reading the store
+  through DuckDB's ``sqlite`` / ``postgres`` extension (shipped by the ``duckdb-ext-*`` PyPI
+  packages; nothing is downloaded at run time). The fast path on one machine.
+
+All yield :class:`~utilcredit.rating.batch.SubjectRating` in subject id order, identical across
+engines (``tests/integration/rating_sql`` holds them to it).
+
+DuckDB opens the store itself, so it sees only *committed* data: the caller's connection is used
+to find the store (and for the reference and database engines, to read it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Select
+from sqlalchemy.engine import URL
+
+from utilcredit.customers import repository as credit_files
+from utilcredit.policies.model import Policy
+from utilcredit.rating.batch import BatchEngine, SubjectRating, summarize
+from utilcredit.rating.evaluator import evaluate
+from utilcredit.rating.sql.compiler import CompiledPolicy, compile_policy, read_vocabulary
+from utilcredit.rating.sql.constructs import DuckDBDialect
+
+AUTO = "auto"  # the fastest engine that can read the store
+ENGINE_NAMES = ("reference", "duckdb", "database")
+_FETCH = 20_000  # rows per fetch from a result cursor
+
+
+class ReferenceEngine:
+    """The reference evaluator over the repository's credit files (slow, and the yardstick)."""
+
+    name = "reference"
+
+    def rate(
+        self,
+        connection: Connection,
+        policy: Policy,
+        as_of: dt.date,
+        subject_ids: Sequence[int] | None = None,
+    ) -> Iterator[SubjectRating]:
+        for credit_file in credit_files.iter_credit_files(connection, policy.utility, subject_ids):
+            yield summarize(evaluate(credit_file, policy, as_of))
+
+
+class DatabaseEngine:
+    """The compiled query, run by the configured store (SQLite or PostgreSQL)."""
+
+    name = "database"
+
+    def rate(
+        self,
+        connection: Connection,
+        policy: Policy,
+        as_of: dt.date,
+        subject_ids: Sequence[int] | None = None,
+    ) -> Iterator[SubjectRating]:
+        vocabulary = read_vocabulary(policy, lambda query: connection.execute(query).all())
+        compiled = compile_policy(policy, as_of, vocabulary, subject_ids)
+        result = connection.execution_options(stream_results=True, yield_per=_FETCH).execute(
+            compiled.statement
+        )
+        for row in result:
+            yield compiled.decode(row)
+
+
+# --------------------------------------------------------------------------------------------
+# DuckDB
+# --------------------------------------------------------------------------------------------
+
+
+def duckdb_extension_directory() -> Path | None:
+    """Where the ``duckdb-ext-*`` packages put the extension binaries, if installed."""
+    try:
+        # a namespace package holding only the extension binaries (duckdb-ext-* on PyPI)
+        duckdb_ext = importlib.import_module("duckdb_ext")
+    except ImportError:
+        return None
+    for folder in getattr(duckdb_ext, "__path__", []):
+        candidate = Path(folder) / "extensions"
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def _extension_for(url: URL) -> str | None:
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        database = url.database or ""
+        return "sqlite" if database and database != ":memory:" else None
+    if backend == "postgresql":
+        return "postgres"
+    return None
+
+
+def duckdb_can_read(url: URL) -> bool:
+    """Whether DuckDB (and the extension for this store) is installed and the store is a file/server."""
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        return False
+    extension = _extension_for(url)
+    folder = duckdb_extension_directory()
+    if extension is None or folder is None:
+        return False
+    binary = f"{'sqlite_scanner' if extension == 'sqlite' else 'postgres_scanner'}.duckdb_extension"
+    return any(folder.rglob(binary))
+
+
+def _quoted(text: str) -> str:
+    """A SQL string literal (ATTACH takes no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _libpq_dsn(url: URL) -> str:
+    parts = {
+        "host": url.host,
+        "port": url.port,
+        "dbname": url.database,
+        "user": url.username,
+        "password": url.password,
+    }
+    return " ".join(f"{key}={value}" for key, value in parts.items() if value not in (None, ""))
+
+
+class DuckDBEngine:
+    """The compiled query, run by DuckDB in-process over the store (read-only attach)."""
+
+    name = "duckdb"
+
+    def __init__(self, threads: int | None = None, memory_limit: str | None = None) -> None:
+        self.threads = threads or os.cpu_count() or 1
+        self.memory_limit = memory_limit
+
+    def connect(self, url: URL) -> Any:
+        """A DuckDB connection with the store attached read-only as the default catalog."""
+        import duckdb
+
+        extension = _extension_for(url)
+        folder = duckdb_extension_directory()
+        if extension is None or folder is None:
+            raise RuntimeError(
+                f"DuckDB cannot read {url.get_backend_name()} store {url.database!r}: "
+                "install duckdb-ext-sqlite / duckdb-ext-postgres, or use --engine database"
+            )
+        connection = duckdb.connect(":memory:")
+        connection.execute("SET extension_directory = ?", [str(folder)])
+        connection.execute("SET autoinstall_known_extensions = false")
+        connection.execute("SET autoload_known_extensions = false")
+        connection.execute(f"SET threads = {int(self.threads)}")
+        if self.memory_limit:
+            connection.execute("SET memory_limit = ?", [self.memory_limit])
+        connection.execute(f"LOAD {extension}")
+        if extension == "sqlite":
+            connection.execute(
+                f"ATTACH {_quoted(url.database or '')} AS store (TYPE sqlite, READ_ONLY)"
+            )
+            connection.execute("USE store")
+        else:
+            connection.execute(
+                f"ATTACH {_quoted(_libpq_dsn(url))} AS store (TYPE postgres, READ_ONLY)"
+            )
+            connection.execute("USE store.public")
+        return connection
+
+    def rate(
+        self,
+        connection: Connection,
+        policy: Policy,
+        as_of: dt.date,
+        subject_ids: Sequence[int] | None = None,
+    ) -> Iterator[SubjectRating]:
+        duck = self.connect(connection.engine.url)
+        try:
+            yield from self.rate_on(duck, policy, as_of, subject_ids)
+        finally:
+            duck.close()
+
+    def rate_on(
+        self,
+        duck: Any,
+        policy: Policy,
+        as_of: dt.date,
+        subject_ids: Sequence[int] | None = None,
+    ) -> Iterator[SubjectRating]:
+        """Rate through an open DuckDB connection from :meth:`connect` (reused across policies)."""
+        vocabulary = read_vocabulary(policy, lambda query: _run(duck, query).fetchall())
+        compiled = compile_policy(policy, as_of, vocabulary, subject_ids)
+        yield from _decode_all(compiled, _run(duck, compiled.statement))
+
+
+_DUCKDB = DuckDBDialect()
+
+
+def duckdb_sql(statement: Select[Any]) -> tuple[str, list[Any]]:
+    """The DuckDB text and positional parameters of a SQLAlchemy statement."""
+    compiled = statement.compile(dialect=_DUCKDB, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    processors = compiled._bind_processors
+    values: list[Any] = []
+    for name in compiled.positiontup or ():
+        value = params[name]
+        processor = processors.get(name)
+        values.append(processor(value) if callable(processor) else value)
+    return str(compiled), values
+
+
+def _run(duck: Any, statement: Select[Any]) -> Any:
+    text, params = duckdb_sql(statement)
+    return duck.execute(text, params)
+
+
+def _decode_all(compiled: CompiledPolicy, cursor: Any) -> Iterator[SubjectRating]:
+    decode = compiled.decode
+    while True:
+        rows = cursor.fetchmany(_FETCH)
+        if not rows:
+            return
+        for row in rows:
+            yield decode(row)
+
+
+# --------------------------------------------------------------------------------------------
+# Choosing an engine
+# --------------------------------------------------------------------------------------------
+
+
+def get_engine(name: str) -> BatchEngine:
+    """``reference`` | ``duckdb`` | ``database`` → the engine."""
+    if name == "reference":
+        return ReferenceEngine()
+    if name == "duckdb":
+        return DuckDBEngine()
+    if name == "database":
+        return DatabaseEngine()
+    raise ValueError(f"unknown rating engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
+
+
+def fastest_available(connection: Connection) -> BatchEngine:
+    """DuckDB when it can read this store, else the store's own SQL engine."""
+    if duckdb_can_read(connection.engine.url):
+        return DuckDBEngine()
+    return DatabaseEngine()
+
+
+def choose_engine(name: str | None, connection: Connection) -> BatchEngine:
+    """The engine for ``utilcredit rate --engine NAME`` (None or ``auto``: the fastest available)."""
+    if name is None or name == AUTO:
+        return fastest_available(connection)
+    return get_engine(name)
+
+
+def rate_batch(
+    connection: Connection,
+    policy: Policy,
+    as_of: dt.date,
+    engine: str | None = None,
+    subject_ids: Sequence[int] | None = None,
+) -> Iterator[SubjectRating]:
+    """Rate the policy's population with the named engine (default: the fastest available)."""
+    return choose_engine(engine, connection).rate(connection, policy, as_of, subject_ids)

@@ -1,0 +1,91 @@
+"""Shared fixtures: a migrated store on SQLite (a file) and on the real PostgreSQL server.
+
+PostgreSQL is at ``UTILCREDIT_TEST_POSTGRES_URL`` (default: 127.0.0.1:5432, trust auth); the
+suite creates its own database and drops it afterwards. When the server is down the
+PostgreSQL cases fail with a clear message rather than being skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from utilcredit import schema
+from utilcredit.db import import_all_tables, make_engine
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "UTILCREDIT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _admin_dsn() -> str:
+    url = make_url(POSTGRES_ADMIN_URL)
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    name = f"utilcredit_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(_admin_dsn(), autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {error}. Start it (see .ci/run)."
+        )
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(_admin_dsn(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('store') / 'utilcredit.db'}"
+
+
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def store_url(request: pytest.FixtureRequest) -> str:
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: str = request.getfixturevalue(name)
+    return url
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(store_url: str) -> Iterator[Engine]:
+    engine = make_engine(store_url)
+    schema.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(migrated_engine: Engine) -> Engine:
+    """The migrated store, emptied before each test (committed data is what tests inspect)."""
+    tables = list(reversed(import_all_tables().sorted_tables))
+    with migrated_engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+    return migrated_engine
+
+
+@pytest.fixture
+def store_env(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Environment for running the CLI against the test store."""
+    env = dict(os.environ)
+    env["UTILCREDIT_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+    env["UTILCREDIT_DATA_DIR"] = str(tmp_path / "data")
+    return env

@@ -1,0 +1,329 @@
+"""Random credit files for the differential tests, and a writer that puts them in the store.
+
+The strategy aims at the edges the two executions could disagree on: month-end and Feb 29 due
+dates, bills due on D or after it, payments partial, late, after D or before the due date,
+accounts opened after D or after their records, late-payment incidents on a bill's due date (the
+de-duplication rule), incident amounts and asset classes at and around the clause thresholds,
+missing or unreadable filter attributes, reports missing, dishonest, from untrusted sources or in
+another letter case, several on the latest date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+from sqlalchemy import Connection, insert
+
+from utilcredit.customers.model import IncidentKind, PaymentMode, Severity, Utility
+from utilcredit.customers.tables import (
+    AccountRow,
+    BillRow,
+    CreditReportRow,
+    IncidentRow,
+    PaymentRow,
+    SubjectRow,
+)
+from utilcredit.db import import_all_tables
+
+AS_OF_CHOICES = (
+    dt.date(2026, 6, 30),
+    dt.date(2028, 2, 29),
+    dt.date(2026, 2, 28),
+    dt.date(2026, 3, 31),
+    dt.date(2027, 1, 31),
+    dt.date(2026, 11, 22),
+    dt.date(2025, 12, 15),
+)
+AMOUNTS = ("0.01", "1.00", "100.00", "250.50", "9999.99", "10000.00")
+INCIDENT_AMOUNTS: tuple[str | None, ...] = (
+    None,
+    "0.01",
+    "1.00",
+    "9999.99",
+    "10000.00",
+    "10000.01",
+    "499999.99",
+    "500000.00",
+    "500000.01",
+)
+ASSET_CLASSES: tuple[str | None, ...] = (
+    None,
+    "",
+    "DN100",
+    "DN160",
+    "DN200",
+    "DN300",
+    "DN400",
+    "dn160",
+    " DN160 ",
+    "160DN",
+    "DN160.0",
+    "10kV",
+    "20kV",
+    "35kV",
+    "110kV",
+    "kV10",
+    "DN",
+    "bogus",
+    "DN160kV",
+)
+SOURCES = ("jiangsu", "hubei", "guangdong", "JiangSu", "GUANGDONG", "creditchina")
+
+
+@dataclass
+class RAccount:
+    number: str
+    utility: Utility
+    opened: dt.date
+    mode: PaymentMode
+
+
+@dataclass
+class RBill:
+    number: str
+    account: str
+    due: dt.date
+    amount: Decimal
+    payments: list[tuple[str, dt.date, Decimal]] = field(default_factory=list)
+
+
+@dataclass
+class RIncident:
+    number: str
+    account: str
+    kind: IncidentKind
+    day: dt.date
+    amount: Decimal | None
+    asset_class: str | None
+    severity: Severity | None
+
+
+@dataclass
+class RReport:
+    source: str
+    issued: dt.date
+    dishonest: bool
+    serious: bool
+
+
+@dataclass
+class RSubject:
+    code: str
+    accounts: list[RAccount] = field(default_factory=list)
+    bills: list[RBill] = field(default_factory=list)
+    incidents: list[RIncident] = field(default_factory=list)
+    reports: list[RReport] = field(default_factory=list)
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def special_days(as_of: dt.date) -> list[dt.date]:
+    """Days where off-by-one and month-end mistakes show."""
+    days = [as_of, as_of - dt.timedelta(days=1), as_of + dt.timedelta(days=1)]
+    for years in (1, 3):
+        try:
+            back = as_of.replace(year=as_of.year - years)
+        except ValueError:  # Feb 29 → Feb 28
+            back = as_of.replace(year=as_of.year - years, day=28)
+        days += [back, back + dt.timedelta(days=1), back - dt.timedelta(days=1)]
+    for months_back in range(0, 9):
+        month_index = as_of.year * 12 + as_of.month - 1 - months_back
+        days.append(_month_end(month_index // 12, month_index % 12 + 1))
+        days.append(dt.date(month_index // 12, month_index % 12 + 1, min(as_of.day, 28)))
+    days += [dt.date(2024, 2, 29), dt.date(2028, 2, 29), dt.date(2027, 2, 28)]
+    return days
+
+
+def _days_after(due: dt.date) -> Callable[[int], dt.date]:
+    def shifted(days: int) -> dt.date:
+        return due + dt.timedelta(days=days)
+
+    return shifted
+
+
+@st.composite
+def populations(draw: Any, max_subjects: int = 6) -> tuple[dt.date, list[RSubject]]:
+    as_of: dt.date = draw(st.sampled_from(AS_OF_CHOICES))
+    specials = special_days(as_of)
+    counter = iter(range(1, 10_000))
+
+    def day() -> dt.date:
+        if draw(st.booleans()):
+            special: dt.date = draw(st.sampled_from(specials))
+            return special
+        offset: int = draw(st.integers(-1300, 15))
+        return as_of + dt.timedelta(days=offset)
+
+    subjects: list[RSubject] = []
+    for s in range(draw(st.integers(1, max_subjects))):
+        subject = RSubject(f"9132000{s:03d}TEST{s:04d}")
+        for _ in range(draw(st.integers(0, 3))):
+            number = f"A{next(counter)}"
+            opened = (
+                dt.date(2015, 1, 1) if draw(st.integers(0, 2)) == 0 else day()
+            )  # mostly recent openings: records before opening are ignored
+            subject.accounts.append(
+                RAccount(
+                    number,
+                    draw(st.sampled_from(list(Utility))),
+                    opened,
+                    draw(st.sampled_from(list(PaymentMode))),
+                )
+            )
+        for account in subject.accounts:
+            for _ in range(draw(st.integers(0, 5))):
+                amount = Decimal(draw(st.sampled_from(AMOUNTS)))
+                bill = RBill(f"B{next(counter)}", account.number, day(), amount)
+                for _ in range(draw(st.integers(0, 3))):
+                    when = draw(
+                        st.one_of(
+                            st.integers(-40, 200).map(_days_after(bill.due)),
+                            st.just(bill.due),
+                            st.sampled_from(specials),
+                        )
+                    )
+                    part = draw(
+                        st.sampled_from(
+                            [
+                                amount,
+                                amount - Decimal("0.01"),
+                                (amount / 2).quantize(Decimal("0.01")),
+                            ]
+                        )
+                    )
+                    if part > 0:
+                        bill.payments.append((f"P{next(counter)}", when, part))
+                subject.bills.append(bill)
+            for _ in range(draw(st.integers(0, 6))):
+                kind = draw(st.sampled_from(list(IncidentKind)))
+                dues = [b.due for b in subject.bills if b.account == account.number]
+                when = (
+                    draw(st.sampled_from(dues))
+                    if kind == IncidentKind.LATE_PAYMENT and dues and draw(st.booleans())
+                    else day()
+                )
+                amount_text = draw(st.sampled_from(INCIDENT_AMOUNTS))
+                subject.incidents.append(
+                    RIncident(
+                        f"I{next(counter)}",
+                        account.number,
+                        kind,
+                        when,
+                        None if amount_text is None else Decimal(amount_text),
+                        draw(st.sampled_from(ASSET_CLASSES)),
+                        draw(st.sampled_from([None, *Severity])),
+                    )
+                )
+        seen: set[tuple[str, dt.date]] = set()
+        for _ in range(draw(st.integers(0, 3))):
+            source = draw(st.sampled_from(SOURCES))
+            issued = draw(st.sampled_from([as_of - dt.timedelta(days=30), *specials[:6]]))
+            if (source, issued) in seen:
+                continue
+            seen.add((source, issued))
+            subject.reports.append(
+                RReport(source, issued, draw(st.booleans()), draw(st.booleans()))
+            )
+        subjects.append(subject)
+    return as_of, subjects
+
+
+def clear_store(connection: Connection) -> None:
+    for table in reversed(import_all_tables().sorted_tables):
+        connection.execute(table.delete())
+
+
+def write_population(connection: Connection, subjects: list[RSubject]) -> None:
+    """Insert the subjects with explicit ids (in list order, so subject id order is list order)."""
+    ids = iter(range(1, 1_000_000))
+    account_id: dict[str, int] = {}
+    subject_rows, account_rows, bill_rows, payment_rows, incident_rows, report_rows = (
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+    )
+    for subject in subjects:
+        subject_id = next(ids)
+        subject_rows.append(
+            {"id": subject_id, "code": subject.code, "kind": "legal", "name": subject.code}
+        )
+        for account in subject.accounts:
+            account_id[account.number] = next(ids)
+            account_rows.append(
+                {
+                    "id": account_id[account.number],
+                    "account_no": account.number,
+                    "subject_id": subject_id,
+                    "utility": account.utility.value,
+                    "opened_on": account.opened,
+                    "payment_mode": account.mode.value,
+                }
+            )
+        for bill in subject.bills:
+            bill_id = next(ids)
+            bill_rows.append(
+                {
+                    "id": bill_id,
+                    "bill_no": bill.number,
+                    "account_id": account_id[bill.account],
+                    "period_start": bill.due - dt.timedelta(days=45),
+                    "period_end": bill.due - dt.timedelta(days=15),
+                    "amount_fen": bill.amount,
+                    "due_on": bill.due,
+                }
+            )
+            for number, paid_on, amount in bill.payments:
+                payment_rows.append(
+                    {
+                        "id": next(ids),
+                        "payment_no": number,
+                        "bill_id": bill_id,
+                        "paid_on": paid_on,
+                        "amount_fen": amount,
+                    }
+                )
+        for incident in subject.incidents:
+            incident_rows.append(
+                {
+                    "id": next(ids),
+                    "incident_no": incident.number,
+                    "account_id": account_id[incident.account],
+                    "kind": incident.kind.value,
+                    "occurred_on": incident.day,
+                    "amount_fen": incident.amount,
+                    "asset_class": incident.asset_class,
+                    "severity": None if incident.severity is None else incident.severity.value,
+                }
+            )
+        for report in subject.reports:
+            report_rows.append(
+                {
+                    "id": next(ids),
+                    "subject_id": subject_id,
+                    "source": report.source,
+                    "issued_on": report.issued,
+                    "has_dishonesty": report.dishonest,
+                    "on_serious_list": report.serious,
+                }
+            )
+    for table, rows in (
+        (SubjectRow, subject_rows),
+        (AccountRow, account_rows),
+        (BillRow, bill_rows),
+        (PaymentRow, payment_rows),
+        (IncidentRow, incident_rows),
+        (CreditReportRow, report_rows),
+    ):
+        if rows:
+            connection.execute(insert(table), rows)
