@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from utilcredit import schema
 from utilcredit.db import import_all_tables, make_engine
+from utilcredit.rating.sql.snapshot import drop_snapshot
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "UTILCREDIT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -79,6 +80,7 @@ def engine(migrated_engine: Engine) -> Engine:
         else:
             for table in tables:
                 connection.execute(table.delete())
+    drop_snapshot(migrated_engine.url)
     return migrated_engine
 
 

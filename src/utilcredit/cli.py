@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy.engine import URL
 
 from utilcredit.bootstrap import open_store
 from utilcredit.cli_common import (
@@ -35,7 +37,8 @@ from utilcredit.rating.cli_format import ExplainFormat, RateFormat, format_expla
 from utilcredit.rating.runs import repository as runs_repository
 from utilcredit.rating.runs.cli import EngineOption, rate_save, runs_app, simulate_command
 from utilcredit.rating.runs.format import format_run
-from utilcredit.rating.sql.engines import AUTO, rate_batch
+from utilcredit.rating.sql.engines import AUTO, rate_batch, refresh_snapshot
+from utilcredit.rating.sql.snapshot import snapshot_path
 from utilcredit.web.cli import serve_command, user_app
 
 app = typer.Typer(
@@ -61,6 +64,34 @@ def db_upgrade() -> None:
     out.print(
         f"数据库已是最新结构 / schema is current: {engine.url.render_as_string(hide_password=True)}"
     )
+
+
+@db_app.command("snapshot")
+def db_snapshot() -> None:
+    """刷新列式快照 / refresh the columnar snapshot DuckDB rates from (SQLite stores).
+
+    ``utilcredit import`` refreshes it after every import and a DuckDB rating refreshes a stale
+    one first; this command does it on its own (e.g. after a bulk load by other means).
+    """
+    _refresh_snapshot(open_store().url)
+
+
+def _refresh_snapshot(url: URL) -> None:
+    started = time.perf_counter()
+    try:
+        refreshed = refresh_snapshot(url)
+    except Exception as error:
+        console.print(f"[yellow]列式快照未更新 / snapshot not refreshed: {error}[/yellow]")
+        return
+    if refreshed:
+        console.print(
+            f"列式快照已更新 / columnar snapshot refreshed ({time.perf_counter() - started:.1f} s)"
+        )
+    else:
+        console.print(
+            "[yellow]未更新列式快照（非 SQLite、无 DuckDB 或数据正在变化）/ snapshot not "
+            "refreshed (not SQLite, no DuckDB, or the store changed meanwhile)[/yellow]"
+        )
 
 
 @app.command("import")
@@ -108,6 +139,8 @@ def import_command(
         except UtilcreditError as error:
             raise fail(error) from error
     _print_import_report(report)
+    if snapshot_path(engine.url) is not None:
+        _refresh_snapshot(engine.url)
     if not report.ok:
         destination = (
             rejects

@@ -15,8 +15,10 @@ class Timestamps:
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # Indexed: the newest change (rating runs' watermark, the columnar snapshot's fingerprint)
+    # and "changed since" (dynamic re-rating) must not scan tables of tens of millions of rows.
     updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), index=True
     )
 
 

@@ -29,6 +29,7 @@ from utilcredit.customers.tables import (
     SubjectRow,
 )
 from utilcredit.db import import_all_tables
+from utilcredit.rating.sql.snapshot import drop_snapshot
 
 AS_OF_CHOICES = (
     dt.date(2026, 6, 30),
@@ -239,6 +240,7 @@ def populations(draw: Any, max_subjects: int = 6) -> tuple[dt.date, list[RSubjec
 def clear_store(connection: Connection) -> None:
     for table in reversed(import_all_tables().sorted_tables):
         connection.execute(table.delete())
+    drop_snapshot(connection.engine.url)
 
 
 def write_population(connection: Connection, subjects: list[RSubject]) -> None:

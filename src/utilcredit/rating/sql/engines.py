@@ -2,9 +2,10 @@
 
 * :class:`ReferenceEngine` — the pure evaluator subject by subject (the semantics);
 * :class:`DatabaseEngine` — the compiled query run by the store itself (SQLite or PostgreSQL);
-* :class:`DuckDBEngine` — the same compiled query run by DuckDB in-process, reading the store
-  through DuckDB's ``sqlite`` / ``postgres`` extension (shipped by the ``duckdb-ext-*`` PyPI
-  packages; nothing is downloaded at run time). The fast path on one machine.
+* :class:`DuckDBEngine` — the same compiled query run by DuckDB in-process, reading the columnar
+  snapshot of a SQLite store when it is current (:mod:`~utilcredit.rating.sql.snapshot`), else the
+  store itself through DuckDB's ``sqlite`` / ``postgres`` extension (shipped by the
+  ``duckdb-ext-*`` PyPI packages; nothing is downloaded at run time). The fast path on one machine.
 
 All yield :class:`~utilcredit.rating.batch.SubjectRating` in subject id order, identical across
 engines (``tests/integration/rating_sql`` holds them to it).
@@ -26,11 +27,20 @@ from sqlalchemy import Connection, Select
 from sqlalchemy.engine import URL
 
 from utilcredit.customers import repository as credit_files
+from utilcredit.db import make_engine
 from utilcredit.policies.model import Policy
 from utilcredit.rating.batch import BatchEngine, SubjectRating, summarize
 from utilcredit.rating.evaluator import evaluate
 from utilcredit.rating.sql.compiler import CompiledPolicy, compile_policy, read_vocabulary
 from utilcredit.rating.sql.constructs import DuckDBDialect
+from utilcredit.rating.sql.snapshot import (
+    fingerprint,
+    publish,
+    read_fingerprint,
+    snapshot_path,
+    temporary_path,
+    write_snapshot,
+)
 
 AUTO = "auto"  # the fastest engine that can read the store
 ENGINE_NAMES = ("reference", "duckdb", "database")
@@ -134,32 +144,45 @@ def _libpq_dsn(url: URL) -> str:
 
 
 class DuckDBEngine:
-    """The compiled query, run by DuckDB in-process over the store (read-only attach)."""
+    """The compiled query, run by DuckDB in-process over the snapshot or the store (read-only).
+
+    ``snapshot``: ``"refresh"`` (default) rates from the store's columnar snapshot, refreshing it
+    first when it is missing or stale; ``"use"`` rates from it only when it is current;
+    ``"off"`` always reads the store directly.
+    """
 
     name = "duckdb"
 
-    def __init__(self, threads: int | None = None, memory_limit: str | None = None) -> None:
+    def __init__(
+        self, threads: int | None = None, memory_limit: str | None = None, snapshot: str = "refresh"
+    ) -> None:
         self.threads = threads or os.cpu_count() or 1
         self.memory_limit = memory_limit
+        self.snapshot = snapshot
 
-    def connect(self, url: URL) -> Any:
-        """A DuckDB connection with the store attached read-only as the default catalog."""
+    def _new_connection(self) -> Any:
         import duckdb
 
-        extension = _extension_for(url)
         folder = duckdb_extension_directory()
-        if extension is None or folder is None:
-            raise RuntimeError(
-                f"DuckDB cannot read {url.get_backend_name()} store {url.database!r}: "
-                "install duckdb-ext-sqlite / duckdb-ext-postgres, or use --engine database"
-            )
         connection = duckdb.connect(":memory:")
-        connection.execute("SET extension_directory = ?", [str(folder)])
+        if folder is not None:
+            connection.execute("SET extension_directory = ?", [str(folder)])
         connection.execute("SET autoinstall_known_extensions = false")
         connection.execute("SET autoload_known_extensions = false")
         connection.execute(f"SET threads = {int(self.threads)}")
         if self.memory_limit:
             connection.execute("SET memory_limit = ?", [self.memory_limit])
+        return connection
+
+    def connect(self, url: URL) -> Any:
+        """A DuckDB connection with the store attached read-only as the default catalog."""
+        extension = _extension_for(url)
+        if extension is None or duckdb_extension_directory() is None:
+            raise RuntimeError(
+                f"DuckDB cannot read {url.get_backend_name()} store {url.database!r}: "
+                "install duckdb-ext-sqlite / duckdb-ext-postgres, or use --engine database"
+            )
+        connection = self._new_connection()
         connection.execute(f"LOAD {extension}")
         if extension == "sqlite":
             connection.execute(
@@ -173,6 +196,36 @@ class DuckDBEngine:
             connection.execute("USE store.public")
         return connection
 
+    def open_snapshot(self, path: Path, expected: list[Any]) -> Any | None:
+        """A connection to the snapshot at ``path`` if it matches ``expected``, else None."""
+        if not path.exists():
+            return None
+        connection = self._new_connection()
+        try:
+            connection.execute(f"ATTACH {_quoted(str(path))} AS snapshot (READ_ONLY)")
+        except Exception:
+            connection.close()
+            return None
+        if read_fingerprint(connection, "snapshot") != expected:
+            connection.close()
+            return None
+        connection.execute("USE snapshot")
+        return connection
+
+    def open_for(self, connection: Connection) -> Any:
+        """The fastest current source for a rating through ``connection``."""
+        url = connection.engine.url
+        path = snapshot_path(url) if self.snapshot != "off" else None
+        if path is not None:
+            current = fingerprint(connection)
+            duck = self.open_snapshot(path, current)
+            if duck is None and self.snapshot == "refresh":
+                refresh_snapshot(url, threads=self.threads)
+                duck = self.open_snapshot(path, current)
+            if duck is not None:
+                return duck
+        return self.connect(url)
+
     def rate(
         self,
         connection: Connection,
@@ -180,7 +233,7 @@ class DuckDBEngine:
         as_of: dt.date,
         subject_ids: Sequence[int] | None = None,
     ) -> Iterator[SubjectRating]:
-        duck = self.connect(connection.engine.url)
+        duck = self.open_for(connection)
         try:
             yield from self.rate_on(duck, policy, as_of, subject_ids)
         finally:
@@ -197,6 +250,33 @@ class DuckDBEngine:
         vocabulary = read_vocabulary(policy, lambda query: _run(duck, query).fetchall())
         compiled = compile_policy(policy, as_of, vocabulary, subject_ids)
         yield from _decode_all(compiled, _run(duck, compiled.statement))
+
+
+def refresh_snapshot(url: URL, threads: int | None = None) -> bool:
+    """Copy a SQLite store into its columnar snapshot; False when the store changed meanwhile
+    (the copy is then discarded) or the store has no snapshot."""
+    path = snapshot_path(url)
+    if path is None or not duckdb_can_read(url):
+        return False
+    store = make_engine(url.render_as_string(hide_password=False))
+    try:
+        with store.connect() as connection:
+            before = fingerprint(connection)
+        temporary = temporary_path(path)
+        duck = DuckDBEngine(threads=threads).connect(url)
+        try:
+            write_snapshot(duck, temporary, before)
+        finally:
+            duck.close()
+        with store.connect() as connection:
+            unchanged = fingerprint(connection) == before
+    finally:
+        store.dispose()
+    if unchanged:
+        publish(temporary, path)
+    else:
+        temporary.unlink(missing_ok=True)
+    return unchanged
 
 
 _DUCKDB = DuckDBDialect()

@@ -1,0 +1,121 @@
+"""A columnar copy of the credit file for DuckDB: the batch fast path's input.
+
+DuckDB reads a SQLite store through the ``sqlite`` extension row by row (≈ 1 M rows/s), so at
+provincial scale scanning the store costs far more than rating it. The snapshot is a DuckDB
+database file beside the SQLite file (``utilcredit.db`` → ``utilcredit.db.columnar.duckdb``)
+holding the tables the compiled query reads, under the same names: the same query runs on it
+unchanged, at DuckDB's native speed.
+
+Correctness never depends on the snapshot being there or current. It records a *fingerprint* of
+the store (:func:`fingerprint`: the newest import run, and per table the highest id and the newest
+``updated_at``) read before copying and checked again after; a copy made while the store changed
+is discarded. A rating uses the snapshot only when its fingerprint equals the store's at that
+moment, else it refreshes it or reads the store directly. Every write to the credit file is an
+import run or moves a table's highest id or newest ``updated_at``, so a change always shows; the
+product never deletes credit-file rows (imports upsert), and code that does must
+:func:`drop_snapshot`.
+
+The file is written under a temporary name and moved into place (``rename``): a reader has the
+old file or the new one, never half of one. PostgreSQL stores are read directly (DuckDB's
+``postgres`` extension copies in binary and in parallel); the snapshot is for SQLite files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Table, func, select
+from sqlalchemy.engine import URL
+
+from utilcredit.customers.tables import (
+    AccountRow,
+    BillRow,
+    CreditReportRow,
+    IncidentRow,
+    PaymentRow,
+    SubjectRow,
+)
+from utilcredit.importing.tables import ImportRunRow
+
+# What the compiled query reads (rating/sql/compiler.py), in the order they are copied.
+SNAPSHOT_TABLES: tuple[Table, ...] = tuple(
+    row.__table__  # type: ignore[misc]
+    for row in (SubjectRow, AccountRow, BillRow, PaymentRow, IncidentRow, CreditReportRow)
+)
+_BOOKKEEPING = frozenset({"created_at", "updated_at"})  # not read by any rule
+_META = "snapshot_meta"
+SUFFIX = ".columnar.duckdb"
+
+
+def snapshot_path(url: URL) -> Path | None:
+    """Where the snapshot of this store lives; None for stores that are read directly."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(str(url.database)).with_name(Path(str(url.database)).name + SUFFIX)
+
+
+def drop_snapshot(url: URL) -> None:
+    """Remove the snapshot. The product never deletes credit-file rows; code that does (test
+    fixtures emptying a store) must call this, since a delete need not move the fingerprint."""
+    path = snapshot_path(url)
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+def fingerprint(connection: Connection) -> list[Any]:
+    """What the snapshot must match: one row of maxima, all read by primary key or index."""
+    maxima: list[Any] = [select(func.max(ImportRunRow.id)).scalar_subquery()]
+    for table in SNAPSHOT_TABLES:
+        maxima.append(select(func.max(table.c.id)).scalar_subquery())
+        maxima.append(select(func.max(table.c.updated_at)).scalar_subquery())
+    row = connection.execute(select(*maxima)).one()
+    return [value.isoformat() if hasattr(value, "isoformat") else value for value in row]
+
+
+def copied_columns(table: Table) -> list[str]:
+    return [column.name for column in table.columns if column.name not in _BOOKKEEPING]
+
+
+def read_fingerprint(duck: Any, catalog: str) -> list[Any] | None:
+    """The fingerprint recorded in an attached snapshot (None if it has none)."""
+    try:
+        row = duck.execute(f"SELECT fingerprint FROM {catalog}.{_META}").fetchone()
+    except Exception:
+        return None
+    return None if row is None else list(json.loads(row[0]))
+
+
+def write_snapshot(duck: Any, target: Path, before: list[Any]) -> None:
+    """Copy the tables from DuckDB's current catalog (the attached store) into ``target``.
+
+    The caller checks the store's fingerprint again afterwards and calls :func:`publish` only if
+    it is still ``before``.
+    """
+    target.unlink(missing_ok=True)
+    duck.execute(f"ATTACH {_quoted(str(target))} AS snapshot_new")
+    try:
+        for table in SNAPSHOT_TABLES:
+            columns = ", ".join(f'"{name}"' for name in copied_columns(table))
+            duck.execute(
+                f'CREATE TABLE snapshot_new."{table.name}" AS SELECT {columns} FROM "{table.name}"'
+            )
+        duck.execute(f"CREATE TABLE snapshot_new.{_META} (fingerprint VARCHAR)")
+        duck.execute(f"INSERT INTO snapshot_new.{_META} VALUES (?)", [json.dumps(before)])
+    finally:
+        duck.execute("DETACH snapshot_new")
+
+
+def publish(temporary: Path, path: Path) -> None:
+    temporary.replace(path)
+    Path(str(temporary) + ".wal").unlink(missing_ok=True)
+
+
+def temporary_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}.{os.getpid()}.tmp")
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,206 @@
+"""The columnar snapshot: DuckDB rates from it exactly as from the store, and never from a stale one.
+
+SQLite only: the snapshot is the copy of a SQLite file (PostgreSQL stores are read directly,
+which ``test_differential`` covers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from sqlalchemy import Engine, insert, select
+
+from tests.integration.rating_sql.store_builders import (
+    RAccount,
+    RSubject,
+    clear_store,
+    populations,
+    write_population,
+)
+from utilcredit import schema
+from utilcredit.customers.model import PaymentMode, Utility
+from utilcredit.customers.tables import AccountRow, IncidentRow
+from utilcredit.db import make_engine
+from utilcredit.importing.runner import import_paths
+from utilcredit.policies.loader import list_policies, load_policy
+from utilcredit.policies.model import Level
+from utilcredit.rating.batch import SubjectRating
+from utilcredit.rating.sql import engines, snapshot
+from utilcredit.rating.sql.engines import DuckDBEngine, ReferenceEngine, refresh_snapshot
+
+POLICIES = [loaded.policy for loaded in list_policies()]
+LIANSHUI = load_policy("lianshui-water").policy
+AS_OF = dt.date(2026, 11, 22)
+
+
+@pytest.fixture(scope="module")
+def module_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('snapshot') / 'utilcredit.db'}")
+    schema.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def store(module_store: Engine) -> Engine:
+    with module_store.begin() as connection:
+        clear_store(connection)
+    return module_store
+
+
+def _snapshot_file(engine: Engine) -> Path:
+    path = snapshot.snapshot_path(engine.url)
+    assert path is not None
+    return path
+
+
+def _rate(engine: Engine, batch_engine: Any) -> list[SubjectRating]:
+    with engine.connect() as connection:
+        return list(batch_engine.rate(connection, LIANSHUI, AS_OF))
+
+
+def _one_water_subject(engine: Engine) -> None:
+    """A subject with a water account and no incident (not black under lianshui)."""
+    subject = RSubject("91320826MA1XXXXX0K")
+    subject.accounts.append(
+        RAccount("W-1", Utility.WATER, dt.date(2020, 1, 1), PaymentMode.POSTPAID)
+    )
+    with engine.begin() as connection:
+        write_population(connection, [subject])
+
+
+def _add_theft(engine: Engine, number: str, amount: str) -> None:
+    """A water theft on the one account: lianshui's black clause for ≥ 10,000 CNY."""
+    with engine.begin() as connection:
+        account_id = connection.execute(select(AccountRow.id)).scalar_one()
+        connection.execute(
+            insert(IncidentRow).values(
+                incident_no=number,
+                account_id=account_id,
+                kind="theft",
+                occurred_on=AS_OF - dt.timedelta(days=10),
+                amount_fen=Decimal(amount),
+            )
+        )
+
+
+@settings(
+    max_examples=5,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(drawn=populations())
+def test_snapshot_ratings_equal_the_reference_for_every_policy(
+    store: Engine, drawn: tuple[dt.date, list[RSubject]]
+) -> None:
+    as_of, subjects = drawn
+    with store.begin() as connection:
+        clear_store(connection)
+        write_population(connection, subjects)
+    assert refresh_snapshot(store.url, threads=1)
+    with store.connect() as connection:
+        duck = DuckDBEngine(threads=1, snapshot="use").open_for(connection)
+        try:
+            # the connection reads the snapshot file, not the attached SQLite store
+            assert duck.execute("SELECT current_database()").fetchone()[0] == "snapshot"
+            for policy in POLICIES:
+                expected = list(ReferenceEngine().rate(connection, policy, as_of))
+                actual = list(DuckDBEngine(threads=1).rate_on(duck, policy, as_of))
+                assert actual == expected, policy.key
+        finally:
+            duck.close()
+
+
+def test_a_stale_snapshot_is_never_used(store: Engine) -> None:
+    _one_water_subject(store)
+    assert refresh_snapshot(store.url)
+    before = _rate(store, DuckDBEngine(snapshot="use"))
+    assert before[0].level.value != "black"
+
+    _add_theft(store, "T-1", "10000.00")  # a new row: the snapshot no longer matches
+    expected = _rate(store, ReferenceEngine())
+    assert expected[0].level.value == "black"
+    assert _rate(store, DuckDBEngine(snapshot="use")) == expected  # read from the store
+    with store.connect() as connection:
+        assert (
+            DuckDBEngine(snapshot="use").open_snapshot(
+                _snapshot_file(store), snapshot.fingerprint(connection)
+            )
+            is None
+        )
+
+
+def test_a_reimport_that_changes_a_value_makes_the_snapshot_stale(
+    store: Engine, tmp_path: Path
+) -> None:
+    _one_water_subject(store)
+    _add_theft(store, "T-1", "9999.99")  # below lianshui's black threshold of 10,000 CNY
+    assert refresh_snapshot(store.url)
+    below = _rate(store, DuckDBEngine(snapshot="use"))
+    # the same incident re-imported with a new amount: same row count and ids, within a second
+    (tmp_path / "incidents.csv").write_text(
+        "incident_no,account_no,kind,occurred_on,amount\n"
+        f"T-1,W-1,theft,{AS_OF - dt.timedelta(days=10)},10000.00\n",
+        encoding="utf-8",
+    )
+    report = import_paths(store, [tmp_path / "incidents.csv"], actor="test")
+    assert report.ok and report.files[0].result is not None
+    assert report.files[0].result.updated == 1
+    after = _rate(store, DuckDBEngine(snapshot="use"))
+    assert after == _rate(store, ReferenceEngine())
+    assert below[0].level != after[0].level == Level.BLACK
+
+
+def test_refresh_mode_rebuilds_a_missing_or_stale_snapshot(store: Engine) -> None:
+    _one_water_subject(store)
+    path = _snapshot_file(store)
+    assert not path.exists()
+    first = _rate(store, DuckDBEngine(snapshot="refresh"))
+    assert path.exists()
+    _add_theft(store, "T-1", "10000.00")
+    second = _rate(store, DuckDBEngine(snapshot="refresh"))
+    assert second == _rate(store, ReferenceEngine()) != first
+    with store.connect() as connection:
+        current = snapshot.fingerprint(connection)
+        duck = DuckDBEngine(snapshot="use").open_snapshot(path, current)
+    assert duck is not None  # the rebuilt snapshot matches the store
+    duck.close()
+
+
+def test_a_copy_made_while_the_store_changed_is_discarded(
+    store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _one_water_subject(store)
+    path = _snapshot_file(store)
+    copy = snapshot.write_snapshot
+
+    def copy_while_an_import_writes(duck: Any, target: Path, before: list[Any]) -> None:
+        copy(duck, target, before)
+        _add_theft(store, "T-9", "10000.00")
+
+    monkeypatch.setattr(engines, "write_snapshot", copy_while_an_import_writes)
+    assert refresh_snapshot(store.url) is False
+    assert not path.exists()
+    assert not list(path.parent.glob(path.name + ".*.tmp"))
+
+
+def test_a_damaged_snapshot_file_is_ignored(store: Engine) -> None:
+    _one_water_subject(store)
+    _snapshot_file(store).write_bytes(b"not a duckdb file")
+    assert _rate(store, DuckDBEngine(snapshot="use")) == _rate(store, ReferenceEngine())
+
+
+def test_postgres_and_memory_stores_have_no_snapshot() -> None:
+    from sqlalchemy.engine import make_url
+
+    assert snapshot.snapshot_path(make_url("postgresql+psycopg://u@h/db")) is None
+    assert snapshot.snapshot_path(make_url("sqlite:///:memory:")) is None
+    assert snapshot.snapshot_path(make_url("sqlite:////srv/uc/utilcredit.db")) == Path(
+        "/srv/uc/utilcredit.db.columnar.duckdb"
+    )
