@@ -1,4 +1,4 @@
-"""Batch rating benchmark (SPEC 4): rate and save a whole demo store with each engine.
+"""Batch rating benchmark (SPEC 4): rate and save a whole demo store, and each engine's speed.
 
 Usage (from the repository root)::
 
@@ -6,16 +6,17 @@ Usage (from the repository root)::
     .venv/bin/python bench/rating_bench.py --subjects 100000 --years 1 --engines duckdb,database
     .venv/bin/python bench/rating_bench.py --store /path/utilcredit.db --engines duckdb
 
-1. Generates the demo data set (``utilcredit.demo.generate``; ``--years 1`` gives ≈20 rows per
-   subject: 12 bills, their payments, incidents, a report) and imports it into a fresh SQLite
-   store (``utilcredit.importing.runner.import_paths``), unless ``--store`` exists already.
-2. For each engine, in a fresh process (so peak RSS is the rating's own): rates the policy's
-   whole population as of ``--as-of`` and saves each subject's summary (code, level, fired and
-   failed clause ids, evidence refs of fired clauses) to a separate SQLite file, with a progress
-   bar. The reference evaluator rates a prefix of ``--reference-sample`` subjects only and its
-   time is extrapolated linearly (it is per-subject work), which the table says.
-3. Prints a Markdown table: subjects, wall seconds (rate + save), subjects/s, peak RSS, and
-   each engine's ratio to the reference.
+1. Generates the demo data set (``utilcredit.demo.generate``; ``--years 1`` gives ≈ 36 records per
+   subject: 1.66 accounts, 16 bills and as many payments, incidents, a report) and imports it
+   into a fresh SQLite store (``utilcredit.importing.runner.import_paths``) unless the store
+   exists, then refreshes the columnar snapshot as ``utilcredit import`` does (timed).
+2. **Rate and save**: for each engine but the reference, runs the product's own command
+   ``utilcredit runs save --policy P --as-of D --engine E --quiet`` as a child process: wall
+   time from exec to exit (Python start-up, policy load, the run's two transactions, every
+   subject's row and level change written to the store) and the child's peak RSS (``wait4``).
+3. **Rate only** (the ratio): each engine, in a fresh process, rates the policy's population
+   without saving; the reference evaluator rates a prefix of ``--reference-sample`` subjects
+   (per-subject work: its rate extrapolates linearly, which the table says).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ import argparse
 import datetime as dt
 import json
 import multiprocessing
+import os
 import resource
-import sqlite3
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -40,17 +42,30 @@ from utilcredit.customers.tables import AccountRow
 from utilcredit.db import make_engine
 from utilcredit.demo import DemoSpec, generate
 from utilcredit.policies.loader import load_policy
-from utilcredit.rating.batch import SubjectRating
-from utilcredit.rating.sql.engines import get_engine
+from utilcredit.rating.runs.service import current_run
+from utilcredit.rating.sql.engines import get_engine, refresh_snapshot
+
+TABLES = ("subjects", "accounts", "bills", "payments", "incidents", "credit_reports")
 
 
 @dataclass(frozen=True, slots=True)
-class EngineRun:
+class SaveRun:
+    """``utilcredit runs save`` timed from outside."""
+
     engine: str
     subjects: int
-    seconds: float  # rate + save
+    seconds: float
     peak_rss_mib: float
-    extrapolated_from: int | None = None  # the reference rates a sample
+    run_duration_ms: int | None  # the run's own figure (rate + write, without start-up)
+
+
+@dataclass(frozen=True, slots=True)
+class RateRun:
+    engine: str
+    subjects: int
+    seconds: float
+    peak_rss_mib: float
+    sample: bool  # the reference rates a prefix of the population
 
     @property
     def per_second(self) -> float:
@@ -85,19 +100,40 @@ def build_store(store: Path, data: Path, subjects: int, years: int, as_of: dt.da
     engine.dispose()
 
 
-def _save_rows(ratings: list[SubjectRating]) -> list[tuple[str, str, str, str, str]]:
-    return [
-        (
-            r.subject_code,
-            r.level.value,
-            ",".join(r.fired),
-            ",".join(r.failed),
-            json.dumps({c.clause_id: c.evidence for c in r.clauses if c.evidence})
-            if r.fired
-            else "",
-        )
-        for r in ratings
+def refresh(store: Path) -> float:
+    started = time.perf_counter()
+    if not refresh_snapshot(make_engine(f"sqlite:///{store}").url):
+        raise SystemExit("the columnar snapshot could not be refreshed (is DuckDB installed?)")
+    return time.perf_counter() - started
+
+
+def save_run(store: Path, engine: str, policy: str, as_of: dt.date) -> SaveRun:
+    """Time ``utilcredit runs save`` in a child process; its peak RSS from ``wait4``."""
+    command = [
+        str(Path(sys.executable).with_name("utilcredit")),
+        "runs",
+        "save",
+        "--policy",
+        policy,
+        "--as-of",
+        as_of.isoformat(),
+        "--engine",
+        engine,
+        "--quiet",
     ]
+    environment = dict(os.environ, UTILCREDIT_DATABASE_URL=f"sqlite:///{store.resolve()}")
+    started = time.perf_counter()
+    child = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"utilcredit runs save failed:\n{output}")
+    with make_engine(f"sqlite:///{store}").connect() as connection:
+        header = current_run(connection, policy)
+    assert header is not None, "the run is not current"
+    return SaveRun(engine, header.subjects, seconds, usage.ru_maxrss / 1024, header.duration_ms)
 
 
 def _peak_rss_mib() -> float:
@@ -109,17 +145,11 @@ def _peak_rss_mib() -> float:
 
 
 def _rate_child(
-    pipe: Pipe, store: str, results: str, engine_name: str, policy_key: str, as_of: str, limit: int
+    pipe: Pipe, store: str, engine_name: str, policy_key: str, as_of: str, limit: int
 ) -> None:
     policy = load_policy(policy_key).policy
     day = dt.date.fromisoformat(as_of)
     engine = make_engine(f"sqlite:///{store}")
-    out = sqlite3.connect(results)
-    out.execute("DROP TABLE IF EXISTS ratings")
-    out.execute(
-        "CREATE TABLE ratings (subject_code TEXT, level TEXT, fired TEXT, failed TEXT, evidence TEXT)"
-    )
-    started = time.perf_counter()
     with engine.connect() as connection:
         ids = None
         total = connection.execute(
@@ -138,41 +168,30 @@ def _rate_child(
                 ).scalars()
             )
             total = len(ids)
+        started = time.perf_counter()
         done = 0
-        batch: list[SubjectRating] = []
         with _progress() as progress:
             task = progress.add_task(f"rate {engine_name}", total=total)
-            for rating in get_engine(engine_name).rate(connection, policy, day, ids):
-                batch.append(rating)
-                if len(batch) == 50_000:
-                    out.executemany("INSERT INTO ratings VALUES (?, ?, ?, ?, ?)", _save_rows(batch))
-                    done += len(batch)
-                    batch.clear()
+            for _ in get_engine(engine_name).rate(connection, policy, day, ids):
+                done += 1
+                if done % 20_000 == 0:
                     progress.update(task, completed=done)
-            out.executemany("INSERT INTO ratings VALUES (?, ?, ?, ?, ?)", _save_rows(batch))
-            done += len(batch)
-    out.commit()
-    out.close()
-    seconds = time.perf_counter() - started
-    peak = _peak_rss_mib()
-    pipe.send(EngineRun(engine_name, done, seconds, peak, limit if ids is not None else None))
+        seconds = time.perf_counter() - started
+    pipe.send(RateRun(engine_name, done, seconds, _peak_rss_mib(), ids is not None))
 
 
-def run_engine(
-    store: Path, results: Path, engine: str, policy: str, as_of: dt.date, limit: int
-) -> EngineRun:
+def rate_only(store: Path, engine: str, policy: str, as_of: dt.date, limit: int) -> RateRun:
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe(duplex=False)
     process = context.Process(
-        target=_rate_child,
-        args=(child, str(store), str(results), engine, policy, as_of.isoformat(), limit),
+        target=_rate_child, args=(child, str(store), engine, policy, as_of.isoformat(), limit)
     )
     process.start()
     child.close()
     while not parent.poll(1.0):
         if not process.is_alive():
             raise RuntimeError(f"the {engine} run died (exit code {process.exitcode})")
-    run: EngineRun = parent.recv()
+    run: RateRun = parent.recv()
     process.join()
     return run
 
@@ -187,6 +206,7 @@ def main() -> None:
     parser.add_argument("--policy", default="lianshui-water")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2026, 11, 22))
     parser.add_argument("--reference-sample", type=int, default=20_000)
+    parser.add_argument("--no-rate-only", action="store_true", help="skip the rate-only pass")
     args = parser.parse_args()
 
     root = Path("bench/out") / f"rating-{args.subjects}-{args.years}y"
@@ -198,39 +218,50 @@ def main() -> None:
     with engine.connect() as connection:
         counts = {
             table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-            for table in (
-                "subjects",
-                "accounts",
-                "bills",
-                "payments",
-                "incidents",
-                "credit_reports",
-            )
+            for table in TABLES
         }
     engine.dispose()
     records = sum(counts.values())
     print(f"store {store}: {counts} = {records:,} records", file=sys.stderr)
+    engines = args.engines.split(",")
+    snapshot_seconds = refresh(store) if "duckdb" in engines else None
+    if snapshot_seconds is not None:
+        print(f"columnar snapshot refreshed in {snapshot_seconds:.1f} s", file=sys.stderr)
 
-    runs: list[EngineRun] = []
-    for name in args.engines.split(","):
-        limit = args.reference_sample if name == "reference" else 0
-        run = run_engine(store, root / f"ratings-{name}.db", name, args.policy, args.as_of, limit)
-        runs.append(run)
-        print(json.dumps(asdict(run)), file=sys.stderr)
+    saves = [
+        save_run(store, name, args.policy, args.as_of) for name in engines if name != "reference"
+    ]
+    for save in saves:
+        print(json.dumps(asdict(save)), file=sys.stderr)
+    rates: list[RateRun] = []
+    if not args.no_rate_only:
+        for name in engines:
+            limit = args.reference_sample if name == "reference" else 0
+            rates.append(rate_only(store, name, args.policy, args.as_of, limit))
+            print(json.dumps(asdict(rates[-1])), file=sys.stderr)
 
-    reference = next((r for r in runs if r.engine == "reference"), None)
-    print(f"\n{counts['subjects']:,} subjects, {records:,} records, policy {args.policy}\n")
-    print(
-        "| engine | subjects rated | wall s (rate + save) | subjects/s | peak RSS MiB | × reference |"
-    )
-    print("|---|---:|---:|---:|---:|---:|")
-    for run in runs:
-        ratio = f"{run.per_second / reference.per_second:.0f}×" if reference else "–"
-        note = f" (sample of {run.extrapolated_from:,})" if run.extrapolated_from else ""
+    print(f"\n{counts['subjects']:,} subjects, {records:,} records, policy {args.policy}")
+    if snapshot_seconds is not None:
+        print(f"columnar snapshot refresh: {snapshot_seconds:.1f} s\n")
+    print("| engine | rate and save (`runs save`) | subjects | wall s | peak RSS MiB |")
+    print("|---|---|---:|---:|---:|")
+    for save in saves:
+        inner = f"run {save.run_duration_ms / 1000:.1f} s" if save.run_duration_ms else ""
         print(
-            f"| {run.engine}{note} | {run.subjects:,} | {run.seconds:.1f} | {run.per_second:,.0f} "
-            f"| {run.peak_rss_mib:,.0f} | {ratio} |"
+            f"| {save.engine} | {inner} | {save.subjects:,} | {save.seconds:.1f} "
+            f"| {save.peak_rss_mib:,.0f} |"
         )
+    if rates:
+        reference = next((r for r in rates if r.engine == "reference"), None)
+        print("\n| engine | rate only: subjects | s | subjects/s | peak RSS MiB | × reference |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for run in rates:
+            ratio = f"{run.per_second / reference.per_second:.0f}×" if reference else "–"
+            note = " (sample)" if run.sample else ""
+            print(
+                f"| {run.engine}{note} | {run.subjects:,} | {run.seconds:.1f} "
+                f"| {run.per_second:,.0f} | {run.peak_rss_mib:,.0f} | {ratio} |"
+            )
 
 
 if __name__ == "__main__":

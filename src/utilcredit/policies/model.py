@@ -50,10 +50,11 @@ class Level(StrEnum):
     @property
     def is_trigger(self) -> bool:
         """Yellow, red and black clauses fire; green and blue clauses are requirements."""
-        return self.badness >= Level.YELLOW.badness
+        return self in _TRIGGER_LEVELS  # a set lookup: asked once per subject in batch runs
 
 
 _LEVEL_ORDER = (Level.GREEN, Level.BLUE, Level.YELLOW, Level.RED, Level.BLACK)
+_TRIGGER_LEVELS = frozenset({Level.YELLOW, Level.RED, Level.BLACK})
 _LEVEL_LABELS_ZH = {
     Level.GREEN: "绿色",
     Level.BLUE: "蓝色",

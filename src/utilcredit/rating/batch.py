@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy import Connection
@@ -35,6 +35,11 @@ class SubjectRating:
     subject_code: str
     level: Level
     clauses: tuple[ClauseSummary, ...]  # in the policy's clause order
+    # Where the engine has them at hand (the SQL engines do): the store's id of the subject and
+    # the clauses' compact codes (:func:`clause_codes`), so that saving a run needs neither a
+    # code → id lookup nor a walk over the clauses. Not part of the rating, so not compared.
+    subject_id: int | None = field(default=None, compare=False)
+    codes: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def fired(self) -> tuple[str, ...]:
@@ -49,6 +54,23 @@ class SubjectRating:
             if c.status in (ClauseStatus.FAILED, ClauseStatus.UNKNOWN)
             and not c.clause_id.startswith(("Y", "R", "K"))
         )
+
+
+STATUS_LETTER: dict[ClauseStatus, str] = {
+    ClauseStatus.HELD: "H",
+    ClauseStatus.FAILED: "X",
+    ClauseStatus.FIRED: "F",
+    ClauseStatus.CLEAR: "C",
+    ClauseStatus.UNKNOWN: "U",
+}
+
+
+def clause_codes(clauses: Sequence[ClauseSummary]) -> tuple[str, str]:
+    """``(statuses, measures)``: a status letter per clause, and the measured values comma
+    separated (empty where a test has none) — how a run stores them."""
+    statuses = "".join(STATUS_LETTER[c.status] for c in clauses)
+    measures = ",".join("" if c.value is None else str(c.value) for c in clauses)
+    return statuses, measures
 
 
 def summarize(evaluation: Evaluation) -> SubjectRating:

@@ -211,6 +211,7 @@ def explain_dict(
     dict is unchanged.
     """
     level: Level = evaluation.level
+    clauses = {clause.id: clause for clause in policy.clauses}  # not policy.clause(): a scan each
     data: dict[str, JsonValue] = {
         "subject": evaluation.subject_code,
         "policy": {"key": policy.key, "version": policy.version, "title": policy.title},
@@ -222,7 +223,7 @@ def explain_dict(
         "fired": list(evaluation.fired),
         "failed": list(evaluation.failed),
         "unknown": list(evaluation.unknown),
-        "clauses": [clause_dict(policy.clause(r.clause_id), r) for r in evaluation.clauses],
+        "clauses": [clause_dict(clauses[r.clause_id], r) for r in evaluation.clauses],
         "designations": [_designation_dict(d) for d in evaluation.designations],
     }
     if next_change is not None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from utilcredit.policies.model import Level, level_of_clause_id
-from utilcredit.rating.batch import ClauseSummary, SubjectRating
+from utilcredit.rating.batch import STATUS_LETTER, ClauseSummary, SubjectRating, clause_codes
 from utilcredit.rating.results import ClauseStatus
 
 
@@ -38,18 +38,11 @@ class RunKind(StrEnum):
     INCREMENTAL = "incremental"  # only affected subjects re-rated, the rest carried over
 
 
-_STATUS_LETTER: dict[ClauseStatus, str] = {
-    ClauseStatus.HELD: "H",
-    ClauseStatus.FAILED: "X",
-    ClauseStatus.FIRED: "F",
-    ClauseStatus.CLEAR: "C",
-    ClauseStatus.UNKNOWN: "U",
-}
-_LETTER_STATUS = {letter: status for status, letter in _STATUS_LETTER.items()}
+_LETTER_STATUS = {letter: status for status, letter in STATUS_LETTER.items()}
 
 
 def status_letter(status: ClauseStatus) -> str:
-    return _STATUS_LETTER[status]
+    return STATUS_LETTER[status]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +56,11 @@ class EncodedRating:
 
 
 def encode(rating: SubjectRating) -> EncodedRating:
-    statuses = "".join(_STATUS_LETTER[c.status] for c in rating.clauses)
-    measures = ",".join("" if c.value is None else str(c.value) for c in rating.clauses)
-    fired = {c.clause_id: list(c.evidence) for c in rating.clauses if c.evidence}
-    evidence = json.dumps(fired, ensure_ascii=False, separators=(",", ":")) if fired else None
+    statuses, measures = rating.codes or clause_codes(rating.clauses)
+    evidence = None
+    if rating.level.is_trigger:  # at green or blue nothing fired, so nothing has evidence
+        fired = {c.clause_id: list(c.evidence) for c in rating.clauses if c.evidence}
+        evidence = json.dumps(fired, ensure_ascii=False, separators=(",", ":")) if fired else None
     return EncodedRating(rating.level.value, statuses, measures, evidence)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     or_,
     select,
     union,
@@ -266,9 +267,9 @@ def insert_changes(
     from_run_id: int | None,
     policy_key: str,
     as_of: dt.date,
-    rows: Sequence[tuple[int, str | None, str | None, Cause]],
+    rows: Sequence[tuple[int, str | None, str | None, str]],
 ) -> None:
-    """Level changes ``(subject_id, from_level, to_level, cause)`` of one run."""
+    """Level changes ``(subject_id, from_level, to_level, cause JSON)`` of one run."""
     sql = (
         "INSERT INTO level_changes (run_id, from_run_id, subject_id, policy_key, as_of, "
         f"from_level, to_level, cause) VALUES ({_marks(connection, 8)})"
@@ -278,30 +279,31 @@ def insert_changes(
         connection,
         sql,
         [
-            (run_id, from_run_id, sid, policy_key, day, old, new, cause.to_json())
+            (run_id, from_run_id, sid, policy_key, day, old, new, cause)
             for sid, old, new, cause in rows
         ],
     )
 
 
-def stored_rows(
-    connection: Connection, run_id: int, subject_ids: Sequence[int]
-) -> dict[int, EncodedRating]:
-    found: dict[int, EncodedRating] = {}
-    for chunk in _chunks(subject_ids):
-        rows = connection.execute(
-            select(
-                RatingResultRow.subject_id,
-                RatingResultRow.level,
-                RatingResultRow.statuses,
-                RatingResultRow.measures,
-                RatingResultRow.evidence,
-            ).where(RatingResultRow.run_id == run_id, RatingResultRow.subject_id.in_(chunk))
+def level_moves(
+    connection: Connection, run_id: int, base_run_id: int | None
+) -> list[tuple[int, str | None, str, str | None, str]]:
+    """``(subject_id, base level, level, base statuses, statuses)`` of the run's rows whose level
+    differs from the base run's, or that the base run did not rate (all of them without a base)."""
+    mine = RatingResultRow.__table__.alias("mine")
+    base = RatingResultRow.__table__.alias("base")
+    query = select(
+        mine.c.subject_id, base.c.level, mine.c.level, base.c.statuses, mine.c.statuses
+    ).where(mine.c.run_id == run_id)
+    if base_run_id is not None:
+        query = query.outerjoin_from(
+            mine, base, and_(base.c.run_id == base_run_id, base.c.subject_id == mine.c.subject_id)
+        ).where(or_(base.c.level.is_(None), base.c.level != mine.c.level))
+    else:
+        query = select(mine.c.subject_id, null(), mine.c.level, null(), mine.c.statuses).where(
+            mine.c.run_id == run_id
         )
-        found.update(
-            (r.subject_id, EncodedRating(r.level, r.statuses, r.measures, r.evidence)) for r in rows
-        )
-    return found
+    return [tuple(row) for row in connection.execute(query.order_by(mine.c.subject_id))]
 
 
 def carry_over(connection: Connection, base_run_id: int, run_id: int, utility: str) -> int:

@@ -171,38 +171,53 @@ def _write_ratings(
     ratings: Iterable[SubjectRating],
     progress: Progress | None,
 ) -> int:
-    """Write the rows of ``ratings`` and a level change for each subject whose level differs
+    """Write the rows of ``ratings``, then a level change for each subject whose level differs
     from the base run's (or that the base run did not rate)."""
-    clause_ids = header.clause_ids
-    base_id = base.id if base is not None else None
-    base_clauses = base.clause_ids if base is not None else ()
     written = 0
     for batch in _batches(ratings, CHUNK):
-        ids = repository.ids_of_codes(connection, (r.subject_code for r in batch))
-        rows = [(ids[r.subject_code], encode(r)) for r in batch]
-        before = (
-            repository.stored_rows(connection, base_id, [sid for sid, _ in rows])
-            if base_id is not None
-            else {}
-        )
-        changes = []
-        for sid, encoded in rows:
-            old = before.get(sid)
-            if old is not None and old.level == encoded.level:
-                continue
-            cause = change_cause(
-                statuses_by_clause(base_clauses, old.statuses) if old else None,
-                statuses_by_clause(clause_ids, encoded.statuses),
-            )
-            changes.append((sid, old.level if old else None, encoded.level, cause))
+        missing = [r.subject_code for r in batch if r.subject_id is None]
+        ids = repository.ids_of_codes(connection, missing) if missing else {}
+        rows = [
+            (r.subject_id if r.subject_id is not None else ids[r.subject_code], encode(r))
+            for r in batch
+        ]
         repository.insert_results(connection, header.id, rows)
-        repository.insert_changes(
-            connection, header.id, base_id, header.policy_key, header.as_of, changes
-        )
         written += len(rows)
         if progress is not None:
             progress(written)
+    _record_changes(connection, header, base)
     return written
+
+
+def _record_changes(connection: Connection, header: RunHeader, base: RunHeader | None) -> None:
+    """Level changes of the subjects rated so far in the run, against the base run."""
+    base_id = base.id if base is not None else None
+    base_clauses = base.clause_ids if base is not None else ()
+    causes: dict[tuple[str | None, str], str] = {}  # few distinct pairs among many subjects
+
+    def cause_of(old: str | None, new: str) -> str:
+        found = causes.get((old, new))
+        if found is None:
+            found = change_cause(
+                statuses_by_clause(base_clauses, old) if old is not None else None,
+                statuses_by_clause(header.clause_ids, new),
+            ).to_json()
+            causes[(old, new)] = found
+        return found
+
+    moves = repository.level_moves(connection, header.id, base_id)
+    for start in range(0, len(moves), CHUNK):
+        repository.insert_changes(
+            connection,
+            header.id,
+            base_id,
+            header.policy_key,
+            header.as_of,
+            [
+                (sid, old_level, level, cause_of(old, new))
+                for sid, old_level, level, old, new in moves[start : start + CHUNK]
+            ],
+        )
 
 
 def fail_run(connection: Connection, run_id: int, message: str) -> None:

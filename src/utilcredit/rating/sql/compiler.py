@@ -89,10 +89,10 @@ from utilcredit.policies.model import (
     iter_tests,
     parse_asset_class,
 )
-from utilcredit.rating.batch import ClauseSummary, SubjectRating
+from utilcredit.rating.batch import ClauseSummary, SubjectRating, clause_codes
 from utilcredit.rating.dates import subtract_years
 from utilcredit.rating.results import ClauseStatus
-from utilcredit.rating.sql.constructs import string_agg
+from utilcredit.rating.sql.constructs import concat_text, string_agg
 
 # Separators inside the evidence column: references never contain these control characters.
 FIELD = "\x1f"  # between the fields of one item
@@ -338,7 +338,9 @@ class CompiledPolicy:
     statement: Select[Any]
     _plan: _Plan
     _clause_leaf: list[_Leaf | None]  # the clause's own leaf, None for any_of / all_of
-    _cache: dict[str, tuple[ClauseSummary, ...]] = field(default_factory=dict)
+    _cache: dict[str, tuple[tuple[ClauseSummary, ...], tuple[str, str]]] = field(
+        default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self._statuses = [
@@ -348,15 +350,17 @@ class CompiledPolicy:
 
     def decode(self, row: Sequence[Any]) -> SubjectRating:
         """One result row (``subject_id, code, level, signature, evidence``) as a rating."""
-        _, code, level, signature, evidence = row[:5]
-        summaries = self._cache.get(signature)
-        if summaries is None:
+        subject_id, code, level, signature, evidence = row[:5]
+        cached = self._cache.get(signature)
+        if cached is None:
             summaries = self._summaries(signature)
+            cached = (summaries, clause_codes(summaries))  # evidence never changes the codes
             if len(self._cache) < 200_000:
-                self._cache[signature] = summaries
+                self._cache[signature] = cached
+        summaries, codes = cached
         if evidence:
             summaries = self._with_evidence(summaries, _parse_evidence(evidence))
-        return SubjectRating(code, _LEVEL_BY_VALUE[level], summaries)
+        return SubjectRating(code, _LEVEL_BY_VALUE[level], summaries, subject_id, codes)
 
     def _summaries(self, signature: str) -> tuple[ClauseSummary, ...]:
         """The clause summaries of a signature, without evidence."""
@@ -695,10 +699,12 @@ class _Builder:
                 .subquery("late_bill_days")
             )
             reported = _I.c.kind == IncidentKind.LATE_PAYMENT.value
+            # A plain equi-join (``reported`` is tested in the CASE below, not in ON): with it in
+            # ON, DuckDB falls back to a nested-loop join, minutes at provincial scale. The late
+            # days are distinct, so the join matches each incident at most once either way.
             source = source.outerjoin(
                 late_days,
                 and_(
-                    reported,
                     late_days.c.account_id == _I.c.account_id,
                     late_days.c.due_on == _I.c.occurred_on,
                 ),
@@ -928,22 +934,22 @@ class _Builder:
             else literal(policy.fallback_level.value, String)
         )
 
-        signature: ColumnElement[str] = literal("", String)
+        pieces: list[ColumnElement[Any]] = []
         for index, clause in enumerate(policy.clauses):
-            truth = case(
-                (clauses.c[f"c_{index}"] == 1, "1"), (clauses.c[f"c_{index}"] == 0, "0"), else_="?"
+            pieces.append(
+                case(
+                    (clauses.c[f"c_{index}"] == 1, "1"),
+                    (clauses.c[f"c_{index}"] == 0, "0"),
+                    else_="?",
+                )
             )
-            own = None
             if not isinstance(clause.test, AnyOfTest | AllOfTest):
                 own = self.plan.of(clause.test).number
-            value: ColumnElement[str] = (
-                func.coalesce(_text(cast(clauses.c[f"v_{own}"], Integer)), "")
-                if own is not None
-                else literal("", String)
-            )
-            signature = signature + truth + value + literal(";", String)
+                pieces.append(func.coalesce(_text(cast(clauses.c[f"v_{own}"], Integer)), ""))
+            pieces.append(literal(";", String))
+        signature = concat_text(*pieces)
 
-        evidence: ColumnElement[str] = literal("", String)
+        entries: list[ColumnElement[Any]] = [literal("", String)]
         for leaf in self.plan.leaves:
             if leaf.number not in self.leaf_evidence:
                 continue
@@ -975,7 +981,8 @@ class _Builder:
                 + items
                 + literal(ENTRY, String)
             )
-            evidence = evidence + case((or_(*(fired(i) for i in owners)), entry), else_="")
+            entries.append(case((or_(*(fired(i) for i in owners)), entry), else_=""))
+        evidence = concat_text(*entries)
         return select(
             clauses.c.id,
             clauses.c.code,

@@ -53,3 +53,39 @@ def _string_agg_default(element: string_agg, compiler: SQLCompiler, **kw: Any) -
 @compiles(string_agg, "sqlite")
 def _string_agg_sqlite(element: string_agg, compiler: SQLCompiler, **kw: Any) -> str:
     return f"group_concat({compiler.process(element.clauses, **kw)})"
+
+
+class concat_text(FunctionElement[str]):  # noqa: N801 - reads like the SQL function it is
+    """Many non-null strings joined in one call: ``concat(…)`` where the dialect has it (a chain
+    of binary ``||`` copies the growing prefix at every step, quadratic in the pieces), ``||``
+    on SQLite, whose ``concat`` came only in 3.44. PostgreSQL takes at most 100 arguments per
+    call, so long lists nest."""
+
+    type = String()
+    name = "concat_text"
+    inherit_cache = True
+
+    def __init__(self, *parts: ColumnElement[Any]) -> None:
+        super().__init__(*parts)
+
+
+_MAX_ARGUMENTS = 90
+
+
+def _concat_call(pieces: list[str]) -> str:
+    while len(pieces) > _MAX_ARGUMENTS:
+        pieces = [
+            f"concat({', '.join(pieces[i : i + _MAX_ARGUMENTS])})"
+            for i in range(0, len(pieces), _MAX_ARGUMENTS)
+        ]
+    return f"concat({', '.join(pieces)})"
+
+
+@compiles(concat_text)
+def _concat_text_default(element: concat_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return _concat_call([compiler.process(part, **kw) for part in element.clauses])
+
+
+@compiles(concat_text, "sqlite")
+def _concat_text_sqlite(element: concat_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return "(" + " || ".join(compiler.process(part, **kw) for part in element.clauses) + ")"
