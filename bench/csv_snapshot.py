@@ -4,7 +4,8 @@
 (≈ 360 million rows) would take about an hour to import before its snapshot could be copied. For
 the 10 M rating benchmark this script lets DuckDB read the demo CSVs and write the same tables the
 snapshot holds (:data:`utilcredit.rating.sql.snapshot.SNAPSHOT_TABLES`, same names, columns and
-types), assigning ids in file order as the importer does. It skips the importer's validation: the
+types, the bills with their settlement as ``utilcredit db snapshot`` writes them), assigning ids
+in file order as the importer does. It skips the importer's validation: the
 generator's few deliberately invalid rows stay in (a handful per million; see the import bench).
 
 Usage::
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from utilcredit.rating.sql.snapshot import write_settlement
 
 
 def _csv(data: Path, name: str, columns: dict[str, str]) -> str:
@@ -175,6 +178,10 @@ def build(data: Path, target: Path, threads: int = 2) -> dict[str, Any]:
             f"{table}: {counts[table]:,} rows in {time.perf_counter() - begun:.1f} s",
             file=sys.stderr,
         )
+    begun = time.perf_counter()
+    catalog = connection.execute("SELECT current_database()").fetchone()
+    write_settlement(connection, f'"{catalog[0] if catalog else target.stem}"')
+    print(f"bills settled in {time.perf_counter() - begun:.1f} s", file=sys.stderr)
     counts["seconds"] = time.perf_counter() - started
     connection.close()
     return counts

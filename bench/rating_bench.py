@@ -33,7 +33,9 @@ import time
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
+from typing import Any
 
+import csv_snapshot  # bench/csv_snapshot.py, beside this script
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select, text
 
@@ -43,7 +45,7 @@ from utilcredit.db import make_engine
 from utilcredit.demo import DemoSpec, generate
 from utilcredit.policies.loader import load_policy
 from utilcredit.rating.runs.service import current_run
-from utilcredit.rating.sql.engines import get_engine, refresh_snapshot
+from utilcredit.rating.sql.engines import DuckDBEngine, get_engine, refresh_snapshot
 
 TABLES = ("subjects", "accounts", "bills", "payments", "incidents", "credit_reports")
 
@@ -180,17 +182,38 @@ def _rate_child(
     pipe.send(RateRun(engine_name, done, seconds, _peak_rss_mib(), ids is not None))
 
 
+def _rate_snapshot_child(pipe: Pipe, snapshot: str, policy_key: str, as_of: str) -> None:
+    """DuckDB over a snapshot file alone (no SQLite store): the 10 M subjects run."""
+    policy = load_policy(policy_key).policy
+    engine = DuckDBEngine()
+    duck = engine.open_file(Path(snapshot))
+    started = time.perf_counter()
+    done = 0
+    with _progress() as progress:
+        task = progress.add_task("rate duckdb (snapshot)", total=None)
+        for _ in engine.rate_on(duck, policy, dt.date.fromisoformat(as_of)):
+            done += 1
+            if done % 100_000 == 0:
+                progress.update(task, completed=done)
+    seconds = time.perf_counter() - started
+    pipe.send(RateRun("duckdb (snapshot from CSV)", done, seconds, _peak_rss_mib(), False))
+
+
 def rate_only(store: Path, engine: str, policy: str, as_of: dt.date, limit: int) -> RateRun:
+    if engine == "snapshot":
+        return _in_child(_rate_snapshot_child, str(store), policy, as_of.isoformat())
+    return _in_child(_rate_child, str(store), engine, policy, as_of.isoformat(), limit)
+
+
+def _in_child(target: Any, *args: Any) -> RateRun:
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe(duplex=False)
-    process = context.Process(
-        target=_rate_child, args=(child, str(store), engine, policy, as_of.isoformat(), limit)
-    )
+    process = context.Process(target=target, args=(child, *args))
     process.start()
     child.close()
     while not parent.poll(1.0):
         if not process.is_alive():
-            raise RuntimeError(f"the {engine} run died (exit code {process.exitcode})")
+            raise RuntimeError(f"the rating process died (exit code {process.exitcode})")
     run: RateRun = parent.recv()
     process.join()
     return run
@@ -207,10 +230,19 @@ def main() -> None:
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2026, 11, 22))
     parser.add_argument("--reference-sample", type=int, default=20_000)
     parser.add_argument("--no-rate-only", action="store_true", help="skip the rate-only pass")
+    parser.add_argument(
+        "--csv-snapshot",
+        action="store_true",
+        help="no SQLite store: build the snapshot from the demo CSVs (bench/csv_snapshot.py) "
+        "and rate it with DuckDB only (the 10 M subjects run)",
+    )
     args = parser.parse_args()
 
     root = Path("bench/out") / f"rating-{args.subjects}-{args.years}y"
     root.mkdir(parents=True, exist_ok=True)
+    if args.csv_snapshot:
+        rate_csv_snapshot(root, args.data or root / "data", args)
+        return
     store: Path = args.store or root / "utilcredit.db"
     if not store.exists():
         build_store(store, args.data or root / "data", args.subjects, args.years, args.as_of)
@@ -262,6 +294,22 @@ def main() -> None:
                 f"| {run.engine}{note} | {run.subjects:,} | {run.seconds:.1f} "
                 f"| {run.per_second:,.0f} | {run.peak_rss_mib:,.0f} | {ratio} |"
             )
+
+
+def rate_csv_snapshot(root: Path, data: Path, args: argparse.Namespace) -> None:
+    spec = DemoSpec(subjects=args.subjects, seed=20261122, as_of=args.as_of, years=args.years)
+    if not (data / "subjects.csv").exists():
+        generate(spec, data)
+    target = root / "snapshot-from-csv.duckdb"
+    if not target.exists():
+        counts = csv_snapshot.build(data, target)
+        print(f"snapshot built from CSV: {counts}", file=sys.stderr)
+    run = rate_only(target, "snapshot", args.policy, args.as_of, 0)
+    print(json.dumps(asdict(run)), file=sys.stderr)
+    print(
+        f"| {run.engine} | {run.subjects:,} | {run.seconds:.1f} | {run.per_second:,.0f} "
+        f"| {run.peak_rss_mib:,.0f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from utilcredit.importing.runner import ImportReport, import_paths, write_reject
 from utilcredit.policies.cli import policy_app
 from utilcredit.policies.loader import LoadedPolicy
 from utilcredit.rating import service as rating
+from utilcredit.rating.batch import gc_paused
 from utilcredit.rating.cli_format import ExplainFormat, RateFormat, format_explanation, format_rate
 from utilcredit.rating.runs import repository as runs_repository
 from utilcredit.rating.runs.cli import EngineOption, rate_save, runs_app, simulate_command
@@ -217,7 +218,7 @@ def rate_command(
         if save:
             out.print(format_run(rate_save(policy, day, engine)), end="", markup=False)
             return
-        with open_store().connect() as connection:
+        with open_store().connect() as connection, gc_paused():
             ratings = rate_batch(connection, loaded.policy, day, engine)
             out.print(
                 format_rate(ratings, output_format),

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from utilcredit import schema
 from utilcredit.api import errors
+from utilcredit.api.policies import shipped as shipped_policies
 from utilcredit.api.routers import (
     accounts,
     admin,
@@ -114,6 +115,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if migrate:
             schema.upgrade(store)
+        shipped_policies()  # parse the policy files now, not in the first request
         yield
         if migrate:
             store.dispose()

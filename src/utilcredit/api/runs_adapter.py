@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Protocol
 
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, Engine, inspect
 
 from utilcredit.customers.model import Utility
 
@@ -129,7 +130,21 @@ def runs_source(connection: Connection) -> RunsSource:
     empty source is used.
     """
     factory = _factory()
-    if factory is None or not inspect(connection).has_table(RUNS_TABLE):
+    if factory is None or not _has_runs_table(connection):
         return NoRuns()
     source: RunsSource = factory()
     return source
+
+
+# Stores known to have the runs tables: once migrated they stay, so the check (a catalogue
+# query) runs once per engine instead of on every rating request.
+_migrated: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _has_runs_table(connection: Connection) -> bool:
+    if connection.engine in _migrated:
+        return True
+    if not inspect(connection).has_table(RUNS_TABLE):
+        return False
+    _migrated.add(connection.engine)
+    return True

@@ -6,16 +6,36 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from utilcredit.api.runs_adapter import AreaCount, HistoryEntry, RunSummary, Transition
 from utilcredit.customers.model import Utility
 from utilcredit.customers.tables import SubjectRow
 from utilcredit.rating.runs import repository as runs
 from utilcredit.rating.runs.model import RunHeader
-from utilcredit.rating.runs.tables import RatingResultRow
+from utilcredit.rating.runs.tables import LevelChangeRow, RatingResultRow
 
 SCAN_LIMIT = 1000  # runs looked at per page request (newest first)
+
+# Built once: the live rating endpoint reads a subject's history on every request. The same
+# rows as ``runs.level_history(code, policy_key)`` keeps, newest first (that function also
+# decodes each change's cause, which the history does not show).
+_HISTORY = (
+    select(
+        LevelChangeRow.run_id,
+        LevelChangeRow.policy_key,
+        LevelChangeRow.as_of,
+        LevelChangeRow.to_level,
+    )
+    .join(SubjectRow, SubjectRow.id == LevelChangeRow.subject_id)
+    .where(
+        SubjectRow.code == bindparam("code"),
+        LevelChangeRow.policy_key == bindparam("policy_key"),
+        LevelChangeRow.to_level.is_not(None),
+    )
+    .order_by(LevelChangeRow.run_id.desc())
+    .limit(bindparam("limit"))
+)
 
 
 def _summary(header: RunHeader) -> RunSummary:
@@ -78,18 +98,18 @@ class RatingRunsSource:
     def history(
         self, connection: Connection, subject_code: str, policy_key: str, limit: int
     ) -> list[HistoryEntry]:
-        changes = runs.level_history(connection, subject_code, policy_key)
-        entries = [
+        rows = connection.execute(
+            _HISTORY, {"code": subject_code, "policy_key": policy_key, "limit": limit}
+        )
+        return [
             HistoryEntry(
-                run_id=change.run_id,
-                policy_key=change.policy_key,
-                as_of=change.as_of,
-                level=change.to_level.value,
+                run_id=row.run_id,
+                policy_key=row.policy_key,
+                as_of=row.as_of,
+                level=row.to_level,
             )
-            for change in changes
-            if change.to_level is not None
+            for row in rows
         ]
-        return list(reversed(entries))[:limit]
 
     def next_change(
         self, connection: Connection, subject_code: str, policy_key: str, as_of: dt.date

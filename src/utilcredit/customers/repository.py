@@ -1,13 +1,18 @@
-"""Every query that reads the credit file, assembling the pure :class:`CreditFile` records."""
+"""Every query that reads the credit file, assembling the pure :class:`CreditFile` records.
+
+Two loaders share the same columns and record builders, so they give the same records:
+:func:`iter_credit_files` reads subjects in chunks with ``IN`` lists (batch rating), and
+:func:`get_credit_file` reads one subject with statements built once at import time and bound
+per call (the live rating endpoint: building a SQLAlchemy statement costs more than running it).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, inspect, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection, Select, bindparam, select
 
 from utilcredit.customers.model import (
     Account,
@@ -36,13 +41,163 @@ from utilcredit.customers.tables import (
 
 _CHUNK = 500  # subjects per round of queries: bounded memory, few round trips
 
+# The columns each record is built from (labelled by attribute name: ``amount``, not
+# ``amount_fen``); bookkeeping columns such as ``created_at`` are not read.
+_SUBJECT_COLUMNS: tuple[Any, ...] = (
+    SubjectRow.id,
+    SubjectRow.code,
+    SubjectRow.kind,
+    SubjectRow.name,
+    SubjectRow.id_type,
+    SubjectRow.legal_rep,
+    SubjectRow.phone,
+    SubjectRow.address,
+    SubjectRow.area,
+)
+_ACCOUNT_COLUMNS: tuple[Any, ...] = (
+    AccountRow.id,
+    AccountRow.subject_id,
+    AccountRow.account_no,
+    AccountRow.utility,
+    AccountRow.opened_on,
+    AccountRow.payment_mode,
+    AccountRow.address,
+    AccountRow.area,
+)
+_BILL_COLUMNS: tuple[Any, ...] = (
+    BillRow.id,
+    BillRow.account_id,
+    BillRow.bill_no,
+    BillRow.period_start,
+    BillRow.period_end,
+    BillRow.amount.label("amount"),
+    BillRow.due_on,
+    BillRow.usage.label("usage"),
+    BillRow.unit,
+)
+_PAYMENT_COLUMNS: tuple[Any, ...] = (
+    PaymentRow.id,
+    PaymentRow.bill_id,
+    PaymentRow.payment_no,
+    PaymentRow.paid_on,
+    PaymentRow.amount.label("amount"),
+)
+_INCIDENT_COLUMNS: tuple[Any, ...] = (
+    IncidentRow.id,
+    IncidentRow.account_id,
+    IncidentRow.incident_no,
+    IncidentRow.kind,
+    IncidentRow.occurred_on,
+    IncidentRow.amount.label("amount"),
+    IncidentRow.asset_class,
+    IncidentRow.severity,
+    IncidentRow.note,
+)
+_REMINDER_COLUMNS: tuple[Any, ...] = (
+    ReminderRow.id,
+    ReminderRow.account_id,
+    ReminderRow.reminder_no,
+    ReminderRow.sent_on,
+    ReminderRow.channel,
+)
+_REPORT_COLUMNS: tuple[Any, ...] = (
+    CreditReportRow.id,
+    CreditReportRow.subject_id,
+    CreditReportRow.source,
+    CreditReportRow.issued_on,
+    CreditReportRow.has_dishonesty,
+    CreditReportRow.on_serious_list,
+    CreditReportRow.rating,
+)
 
-def _attributes(entity: Any) -> list[ColumnElement[Any]]:
-    """All mapped attributes, labelled by attribute name (``amount``, not ``amount_fen``)."""
-    return [
-        getattr(entity, attribute.key).label(attribute.key)
-        for attribute in inspect(entity).column_attrs
-    ]
+# Every loader orders the same way (ties broken by id), so both give identical tuples.
+_BILL_ORDER: tuple[Any, ...] = (BillRow.due_on, BillRow.id)
+_PAYMENT_ORDER: tuple[Any, ...] = (PaymentRow.paid_on, PaymentRow.id)
+_INCIDENT_ORDER: tuple[Any, ...] = (IncidentRow.occurred_on, IncidentRow.id)
+_REMINDER_ORDER: tuple[Any, ...] = (ReminderRow.sent_on, ReminderRow.id)
+_REPORT_ORDER: tuple[Any, ...] = (CreditReportRow.issued_on, CreditReportRow.id)
+
+
+# ---- records from rows -------------------------------------------------------------------
+
+
+def _subject(row: Any) -> Subject:
+    return Subject(
+        row.code,
+        SubjectKind(row.kind),
+        row.name,
+        row.id_type,
+        row.legal_rep,
+        row.phone,
+        row.address,
+        row.area,
+    )
+
+
+def _account(row: Any, subject_code: str) -> Account:
+    return Account(
+        row.account_no,
+        subject_code,
+        Utility(row.utility),
+        row.opened_on,
+        PaymentMode(row.payment_mode),
+        row.address,
+        row.area,
+    )
+
+
+def _payments_by_bill(rows: Iterable[Any], bill_no: dict[int, str]) -> dict[int, list[Payment]]:
+    payments: dict[int, list[Payment]] = defaultdict(list)
+    for row in rows:
+        payments[row.bill_id].append(
+            Payment(row.payment_no, bill_no[row.bill_id], row.paid_on, row.amount)
+        )
+    return payments
+
+
+def _bill(row: Any, account_no: str, payments: Sequence[Payment]) -> Bill:
+    return Bill(
+        row.bill_no,
+        account_no,
+        row.period_start,
+        row.period_end,
+        row.amount,
+        row.due_on,
+        row.usage,
+        row.unit,
+        tuple(payments),
+    )
+
+
+def _incident(row: Any, account_no: str) -> Incident:
+    return Incident(
+        row.incident_no,
+        account_no,
+        IncidentKind(row.kind),
+        row.occurred_on,
+        row.amount,
+        row.asset_class,
+        Severity(row.severity) if row.severity else None,
+        row.note,
+    )
+
+
+def _reminder(row: Any, account_no: str) -> Reminder:
+    return Reminder(row.reminder_no, account_no, row.sent_on, row.channel)
+
+
+def _report(row: Any, subject_code: str) -> CreditReport:
+    return CreditReport(
+        subject_code,
+        row.source,
+        row.issued_on,
+        row.has_dishonesty,
+        row.on_serious_list,
+        row.rating,
+    )
+
+
+# ---- the population ----------------------------------------------------------------------
 
 
 def subject_ids_with_accounts(connection: Connection, utility: Utility) -> list[int]:
@@ -56,17 +211,87 @@ def subject_ids_with_accounts(connection: Connection, utility: Utility) -> list[
     return list(connection.execute(query).scalars())
 
 
+_SUBJECT_ID_OF = select(SubjectRow.id).where(SubjectRow.code == bindparam("code"))
+
+
 def subject_id_of(connection: Connection, code: str) -> int | None:
-    return connection.execute(
-        select(SubjectRow.id).where(SubjectRow.code == code)
-    ).scalar_one_or_none()
+    found: int | None = connection.execute(_SUBJECT_ID_OF, {"code": code}).scalar_one_or_none()
+    return found
+
+
+# ---- one subject: statements built once --------------------------------------------------
+
+
+def _owned(query: Select[Any]) -> Select[Any]:
+    """Rows of the subject's accounts with the utility (``:subject_id``, ``:utility``)."""
+    return query.where(
+        AccountRow.subject_id == bindparam("subject_id"),
+        AccountRow.utility == bindparam("utility"),
+    )
+
+
+def _of_accounts(columns: Sequence[Any], account_id: Any) -> Select[Any]:
+    return _owned(select(*columns).join(AccountRow, AccountRow.id == account_id))
+
+
+_ONE_SUBJECT = select(*_SUBJECT_COLUMNS).where(SubjectRow.code == bindparam("code"))
+_ONE_ACCOUNTS = _owned(select(*_ACCOUNT_COLUMNS)).order_by(AccountRow.id)
+_ONE_BILLS = _of_accounts(_BILL_COLUMNS, BillRow.account_id).order_by(*_BILL_ORDER)
+_ONE_PAYMENTS = _owned(
+    select(*_PAYMENT_COLUMNS)
+    .join(BillRow, BillRow.id == PaymentRow.bill_id)
+    .join(AccountRow, AccountRow.id == BillRow.account_id)
+).order_by(*_PAYMENT_ORDER)
+_ONE_INCIDENTS = _of_accounts(_INCIDENT_COLUMNS, IncidentRow.account_id).order_by(*_INCIDENT_ORDER)
+_ONE_REMINDERS = _of_accounts(_REMINDER_COLUMNS, ReminderRow.account_id).order_by(*_REMINDER_ORDER)
+_ONE_REPORTS = (
+    select(*_REPORT_COLUMNS)
+    .where(CreditReportRow.subject_id == bindparam("subject_id"))
+    .order_by(*_REPORT_ORDER)
+)
 
 
 def get_credit_file(connection: Connection, code: str, utility: Utility) -> CreditFile | None:
-    subject_id = subject_id_of(connection, code)
-    if subject_id is None:
+    """One subject's credit file with a utility (``None`` if no subject has that code); the
+    same record :func:`iter_credit_files` gives for it, in seven indexed queries."""
+    subject = connection.execute(_ONE_SUBJECT, {"code": code}).first()
+    if subject is None:
         return None
-    return next(iter_credit_files(connection, utility, [subject_id]))
+    params = {"subject_id": subject.id, "utility": utility.value}
+    accounts = list(connection.execute(_ONE_ACCOUNTS, params))
+    account_no = {row.id: row.account_no for row in accounts}
+    bills: tuple[Bill, ...] = ()
+    incidents: tuple[Incident, ...] = ()
+    reminders: tuple[Reminder, ...] = ()
+    if accounts:
+        bill_rows = list(connection.execute(_ONE_BILLS, params))
+        bill_no = {row.id: row.bill_no for row in bill_rows}
+        payments = _payments_by_bill(connection.execute(_ONE_PAYMENTS, params), bill_no)
+        bills = tuple(
+            _bill(row, account_no[row.account_id], payments.get(row.id, ())) for row in bill_rows
+        )
+        incidents = tuple(
+            _incident(row, account_no[row.account_id])
+            for row in connection.execute(_ONE_INCIDENTS, params)
+        )
+        reminders = tuple(
+            _reminder(row, account_no[row.account_id])
+            for row in connection.execute(_ONE_REMINDERS, params)
+        )
+    return CreditFile(
+        subject=_subject(subject),
+        utility=utility,
+        accounts=tuple(_account(row, subject.code) for row in accounts),
+        bills=bills,
+        incidents=incidents,
+        reminders=reminders,
+        credit_reports=tuple(
+            _report(row, subject.code) for row in connection.execute(_ONE_REPORTS, params)
+        ),
+    )
+
+
+# ---- many subjects -----------------------------------------------------------------------
 
 
 def iter_credit_files(
@@ -85,22 +310,11 @@ def iter_credit_files(
 def _load_chunk(connection: Connection, utility: Utility, ids: list[int]) -> Iterator[CreditFile]:
     subjects = {
         row.id: row
-        for row in connection.execute(
-            select(*_attributes(SubjectRow)).where(SubjectRow.id.in_(ids))
-        )
+        for row in connection.execute(select(*_SUBJECT_COLUMNS).where(SubjectRow.id.in_(ids)))
     }
     accounts = list(
         connection.execute(
-            select(
-                AccountRow.id,
-                AccountRow.subject_id,
-                AccountRow.account_no,
-                AccountRow.utility,
-                AccountRow.opened_on,
-                AccountRow.payment_mode,
-                AccountRow.address,
-                AccountRow.area,
-            )
+            select(*_ACCOUNT_COLUMNS)
             .where(AccountRow.subject_id.in_(ids), AccountRow.utility == utility.value)
             .order_by(AccountRow.id)
         )
@@ -112,51 +326,23 @@ def _load_chunk(connection: Connection, utility: Utility, ids: list[int]) -> Ite
 
     by_subject: dict[int, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for row in accounts:
-        by_subject[row.subject_id]["accounts"].append(
-            Account(
-                row.account_no,
-                code_of[row.subject_id],
-                Utility(row.utility),
-                row.opened_on,
-                PaymentMode(row.payment_mode),
-                row.address,
-                row.area,
-            )
-        )
-    for bill in _bills(connection, account_ids, account_no):
-        by_subject[subject_of_account[bill[0]]]["bills"].append(bill[1])
-    for row in _rows(connection, IncidentRow, account_ids, IncidentRow.occurred_on):
+        by_subject[row.subject_id]["accounts"].append(_account(row, code_of[row.subject_id]))
+    for account_id, bill in _bills(connection, account_ids, account_no):
+        by_subject[subject_of_account[account_id]]["bills"].append(bill)
+    for row in _rows(connection, _INCIDENT_COLUMNS, IncidentRow, account_ids, _INCIDENT_ORDER):
         by_subject[subject_of_account[row.account_id]]["incidents"].append(
-            Incident(
-                row.incident_no,
-                account_no[row.account_id],
-                IncidentKind(row.kind),
-                row.occurred_on,
-                row.amount,
-                row.asset_class,
-                Severity(row.severity) if row.severity else None,
-                row.note,
-            )
+            _incident(row, account_no[row.account_id])
         )
-    for row in _rows(connection, ReminderRow, account_ids, ReminderRow.sent_on):
+    for row in _rows(connection, _REMINDER_COLUMNS, ReminderRow, account_ids, _REMINDER_ORDER):
         by_subject[subject_of_account[row.account_id]]["reminders"].append(
-            Reminder(row.reminder_no, account_no[row.account_id], row.sent_on, row.channel)
+            _reminder(row, account_no[row.account_id])
         )
     reports = connection.execute(
-        select(*_attributes(CreditReportRow))
-        .where(CreditReportRow.subject_id.in_(ids))
-        .order_by(CreditReportRow.issued_on)
+        select(*_REPORT_COLUMNS).where(CreditReportRow.subject_id.in_(ids)).order_by(*_REPORT_ORDER)
     )
-    for row in reports:
-        by_subject[row.subject_id]["credit_reports"].append(
-            CreditReport(
-                code_of[row.subject_id],
-                row.source,
-                row.issued_on,
-                row.has_dishonesty,
-                row.on_serious_list,
-                row.rating,
-            )
+    for report in reports:
+        by_subject[report.subject_id]["credit_reports"].append(
+            _report(report, code_of[report.subject_id])
         )
     for subject_id in ids:
         subject = subjects.get(subject_id)
@@ -164,16 +350,7 @@ def _load_chunk(connection: Connection, utility: Utility, ids: list[int]) -> Ite
             continue
         parts = by_subject.get(subject_id, {})
         yield CreditFile(
-            subject=Subject(
-                subject.code,
-                SubjectKind(subject.kind),
-                subject.name,
-                subject.id_type,
-                subject.legal_rep,
-                subject.phone,
-                subject.address,
-                subject.area,
-            ),
+            subject=_subject(subject),
             utility=utility,
             accounts=tuple(parts.get("accounts", ())),
             bills=tuple(parts.get("bills", ())),
@@ -183,14 +360,18 @@ def _load_chunk(connection: Connection, utility: Utility, ids: list[int]) -> Ite
         )
 
 
-def _rows(connection: Connection, table: Any, account_ids: list[int], order: Any) -> Iterator[Any]:
+def _rows(
+    connection: Connection,
+    columns: Sequence[Any],
+    table: Any,
+    account_ids: list[int],
+    order: Sequence[Any],
+) -> Iterator[Any]:
     if not account_ids:
         return iter(())
     return iter(
         connection.execute(
-            select(*_attributes(table))
-            .where(table.account_id.in_(account_ids))
-            .order_by(order, table.id)
+            select(*columns).where(table.account_id.in_(account_ids)).order_by(*order)
         )
     )
 
@@ -203,38 +384,19 @@ def _bills(
         return
     bill_rows = list(
         connection.execute(
-            select(*_attributes(BillRow))
-            .where(BillRow.account_id.in_(account_ids))
-            .order_by(BillRow.due_on, BillRow.id)
+            select(*_BILL_COLUMNS).where(BillRow.account_id.in_(account_ids)).order_by(*_BILL_ORDER)
         )
     )
-    payments: dict[int, list[Payment]] = defaultdict(list)
     bill_no = {row.id: row.bill_no for row in bill_rows}
     bill_ids = list(bill_no)
+    payments: dict[int, list[Payment]] = defaultdict(list)
     for start in range(0, len(bill_ids), 5000):
         query = (
-            select(*_attributes(PaymentRow))
+            select(*_PAYMENT_COLUMNS)
             .where(PaymentRow.bill_id.in_(bill_ids[start : start + 5000]))
-            .order_by(PaymentRow.paid_on, PaymentRow.id)
+            .order_by(*_PAYMENT_ORDER)
         )
-        for payment in connection.execute(query):
-            payments[payment.bill_id].append(
-                Payment(
-                    payment.payment_no, bill_no[payment.bill_id], payment.paid_on, payment.amount
-                )
-            )
+        for bill_id, found in _payments_by_bill(connection.execute(query), bill_no).items():
+            payments[bill_id].extend(found)
     for row in bill_rows:
-        yield (
-            row.account_id,
-            Bill(
-                row.bill_no,
-                account_no[row.account_id],
-                row.period_start,
-                row.period_end,
-                row.amount,
-                row.due_on,
-                row.usage,
-                row.unit,
-                tuple(payments.get(row.id, ())),
-            ),
-        )
+        yield row.account_id, _bill(row, account_no[row.account_id], payments.get(row.id, ()))

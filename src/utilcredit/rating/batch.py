@@ -9,7 +9,9 @@ policy and date (a differential property test holds them to it); only speed diff
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -91,6 +93,21 @@ def summarize(evaluation: Evaluation) -> SubjectRating:
             for result in evaluation.clauses
         ),
     )
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a batch streams: a run allocates millions of small
+    acyclic objects, and each automatic collection walks the whole heap (measured at 1 M
+    subjects: decoding and encoding took twice as long with it on). Reference counting still
+    frees everything; the collector runs again afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class BatchEngine(Protocol):

@@ -7,6 +7,7 @@ which ``test_differential`` covers).
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy import Engine, insert, select
 
 from tests.integration.rating_sql.store_builders import (
     RAccount,
+    RBill,
     RSubject,
     clear_store,
     populations,
@@ -91,7 +93,7 @@ def _add_theft(engine: Engine, number: str, amount: str) -> None:
 
 
 @settings(
-    max_examples=5,
+    max_examples=int(os.environ.get("UTILCREDIT_DIFFERENTIAL_EXAMPLES", "5")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -204,3 +206,43 @@ def test_postgres_and_memory_stores_have_no_snapshot() -> None:
     assert snapshot.snapshot_path(make_url("sqlite:////srv/uc/utilcredit.db")) == Path(
         "/srv/uc/utilcredit.db.columnar.duckdb"
     )
+
+
+def test_bills_carry_their_settlement_day(store: Engine) -> None:
+    """Known answers for the snapshot's derived bill columns, and the ratings they give."""
+    subject = RSubject("91320826MA1XXXXX0K")
+    subject.accounts.append(
+        RAccount("W-1", Utility.WATER, dt.date(2020, 1, 1), PaymentMode.POSTPAID)
+    )
+    late_then_paid = RBill("B-1", "W-1", dt.date(2026, 3, 15), Decimal("100.00"))
+    late_then_paid.payments += [
+        ("P-1", dt.date(2026, 3, 10), Decimal("40.00")),  # by the due date
+        ("P-2", dt.date(2026, 5, 2), Decimal("30.00")),  # two on one day settle it together
+        ("P-3", dt.date(2026, 5, 2), Decimal("30.00")),
+    ]
+    nothing_owed = RBill("B-2", "W-1", dt.date(2026, 6, 15), Decimal("0.00"))
+    paid_after_d = RBill("B-3", "W-1", dt.date(2026, 8, 15), Decimal("50.00"))
+    paid_after_d.payments.append(("P-4", dt.date(2026, 12, 1), Decimal("50.00")))
+    subject.bills += [late_then_paid, nothing_owed, paid_after_d]
+    with store.begin() as connection:
+        write_population(connection, [subject])
+    assert refresh_snapshot(store.url)
+
+    duck = DuckDBEngine().open_file(_snapshot_file(store))
+    try:
+        settled = dict(
+            duck.execute("SELECT bill_no, settled_on FROM bills ORDER BY bill_no").fetchall()
+        )
+        paid_by_due = dict(duck.execute("SELECT bill_no, paid_by_due FROM bills").fetchall())
+    finally:
+        duck.close()
+    assert settled == {
+        "B-1": dt.date(2026, 5, 2),
+        "B-2": dt.date(1, 1, 1),
+        "B-3": dt.date(2026, 12, 1),
+    }
+    assert paid_by_due == {"B-1": 4000, "B-2": 0, "B-3": 0}
+    for as_of in (dt.date(2026, 5, 1), dt.date(2026, 5, 2), AS_OF, dt.date(2026, 12, 1)):
+        with store.connect() as connection:
+            expected = list(ReferenceEngine().rate(connection, LIANSHUI, as_of))
+            assert list(DuckDBEngine(snapshot="use").rate(connection, LIANSHUI, as_of)) == expected

@@ -7,20 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from utilcredit.api import service
-from utilcredit.api.deps import AppSettings, Console, Db, Reader, Requester
+from utilcredit.api.deps import AppSettings, Console, Db, LoopReading, Reader, Requester
 from utilcredit.api.policies import policy_at
+from utilcredit.api.responses import JSONBytes, rating_json
 from utilcredit.api.routers.common import AsOf, PagingDep, SubjectCode, masking, normalize
 from utilcredit.api.schemas import (
     ERROR_RESPONSES,
     NO_NUL,
     BillPage,
     CreditFileOut,
-    HistoryOut,
     IncidentPage,
     OverrideOut,
     OverrideRequest,
     PaymentPage,
-    PolicyRefOut,
     RatingOut,
     SubjectPage,
 )
@@ -97,13 +96,13 @@ def incidents(
 
 @router.get(
     "/{code}/rating",
-    response_model=RatingOut,
+    response_class=JSONBytes,
+    responses={200: {"model": RatingOut, "description": "Successful Response"}},
     summary="当前等级及解释（实时计算） / current level with explanation, computed live",
 )
-def rating(
+async def rating(
     code: SubjectCode,
-    connection: Db,
-    principal: Reader,
+    reading: LoopReading,
     console: Console,
     as_of: AsOf = None,
     policy: Annotated[
@@ -114,37 +113,17 @@ def rating(
             description="政策键 / policy key (default: the utility's configured one)",
         ),
     ] = None,
-) -> RatingOut:
+) -> JSONBytes:
+    # On the event loop (see deps.reading_on_loop), serialised once (see api.responses).
     view = service.rate_live(
-        connection,
-        principal,
+        reading.connection,
+        reading.principal,
         normalize(code),
         policy_key=policy,
         as_of=as_of or today(),
         console=console,
     )
-    loaded = view.policy
-    return RatingOut(
-        subject=view.subject_code,
-        policy=PolicyRefOut(
-            key=loaded.key,
-            version=loaded.version,
-            title=loaded.policy.title,
-            utility=loaded.policy.utility,
-            effective_from=loaded.policy.effective_from,
-            sha256=loaded.sha256,
-        ),
-        as_of=view.as_of,
-        computed_level=view.level.computed,
-        effective_level=view.level.effective,
-        override=OverrideOut.model_validate(view.level.override, from_attributes=True)
-        if view.level.override
-        else None,
-        explanation=view.explanation,
-        explanation_text=view.text,
-        history=[HistoryOut.model_validate(h, from_attributes=True) for h in view.history],
-        next_change=view.next_change,
-    )
+    return JSONBytes(rating_json(view))
 
 
 @router.post(

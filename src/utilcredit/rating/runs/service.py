@@ -27,7 +27,7 @@ from sqlalchemy import Connection
 from utilcredit.errors import InvalidInputError, NotFoundError
 from utilcredit.policies.loader import LoadedPolicy
 from utilcredit.policies.model import Level, Policy
-from utilcredit.rating.batch import BatchEngine, SubjectRating
+from utilcredit.rating.batch import BatchEngine, SubjectRating, gc_paused
 from utilcredit.rating.dates import subtract_years, whole_months_elapsed
 from utilcredit.rating.next_change import window_years
 from utilcredit.rating.runs import repository
@@ -135,7 +135,8 @@ def write_run(
 
     ratings = engine.rate(connection, policy, header.as_of, subject_ids)
     base = repository.get_run(connection, base_id) if base_id is not None else None
-    written = _write_ratings(connection, header, base, ratings, progress)
+    with gc_paused():
+        written = _write_ratings(connection, header, base, ratings, progress)
     if subject_ids is not None and base_id is not None:
         repository.carry_over(connection, base_id, run_id, policy.utility.value)
     if base_id is not None:

@@ -93,6 +93,7 @@ from utilcredit.rating.batch import ClauseSummary, SubjectRating, clause_codes
 from utilcredit.rating.dates import subtract_years
 from utilcredit.rating.results import ClauseStatus
 from utilcredit.rating.sql.constructs import concat_text, string_agg
+from utilcredit.rating.sql.snapshot import SNAPSHOT_BILLS
 
 # Separators inside the evidence column: references never contain these control characters.
 FIELD = "\x1f"  # between the fields of one item
@@ -462,8 +463,14 @@ def compile_policy(
     as_of: dt.date,
     vocabulary: Vocabulary,
     subject_ids: Sequence[int] | None = None,
+    *,
+    settled_bills: bool = False,
 ) -> CompiledPolicy:
-    """The batch query for ``policy`` at ``as_of`` (see the module documentation)."""
+    """The batch query for ``policy`` at ``as_of`` (see the module documentation).
+
+    ``settled_bills``: read the payment sums the bills of a columnar snapshot carry
+    (:data:`~utilcredit.rating.sql.snapshot.SNAPSHOT_BILLS`) instead of grouping the payments.
+    """
     plan = _Plan()
     clause_leaf: list[_Leaf | None] = []
     for clause in policy.clauses:
@@ -471,7 +478,7 @@ def compile_policy(
             plan.leaf(test, clause.level.is_trigger)
         own = clause.test
         clause_leaf.append(None if isinstance(own, AnyOfTest | AllOfTest) else plan.of(own))
-    statement = _Builder(policy, as_of, vocabulary, subject_ids, plan).build()
+    statement = _Builder(policy, as_of, vocabulary, subject_ids, plan, settled_bills).build()
     return CompiledPolicy(policy, as_of, statement, plan, clause_leaf)
 
 
@@ -483,8 +490,10 @@ class _Builder:
         vocabulary: Vocabulary,
         subject_ids: Sequence[int] | None,
         plan: _Plan,
+        settled_bills: bool = False,
     ) -> None:
         self.policy = policy
+        self.settled_bills = settled_bills
         self.as_of = as_of
         self.day = literal(as_of, Date)
         self.vocabulary = vocabulary
@@ -545,44 +554,59 @@ class _Builder:
             query = query.where(_A.c.subject_id.in_(self.subject_ids))
         return query.group_by(_A.c.subject_id).subquery("acc_agg")
 
+    def bills_with_payments(self, accounts: Any) -> Any:
+        """One row per bill that existed at D (due on or after its account opened) and was due
+        before D (a bill due on D is not late yet), with what was paid by its due date and by
+        D; payments dated after D do not exist yet."""
+        bill = SNAPSHOT_BILLS if self.settled_bills else _B
+        columns = [
+            accounts.c.subject_id,
+            accounts.c.account_no,
+            bill.c.account_id,
+            bill.c.id,
+            bill.c.bill_no,
+            bill.c.due_on,
+        ]
+        amount = _fen(bill.c.amount_fen)
+        bills = bill.join(accounts, bill.c.account_id == accounts.c.id)
+        existed = (bill.c.due_on >= accounts.c.opened_on, bill.c.due_on < self.day)
+        if self.settled_bills:
+            # the snapshot's bills carry their payment sums: settled by D = paid in full by D
+            return (
+                select(
+                    *columns,
+                    amount.label("amount_fen"),
+                    bill.c.paid_by_due,
+                    case((bill.c.settled_on <= self.day, amount), else_=0).label("paid_by_day"),
+                )
+                .select_from(bills)
+                .where(*existed)
+            )
+        paid_by_due = func.coalesce(
+            func.sum(case((_P.c.paid_on <= bill.c.due_on, _fen(_P.c.amount_fen)), else_=0)), 0
+        )
+        paid_by_day = func.coalesce(func.sum(_fen(_P.c.amount_fen)), 0)
+        return (
+            select(
+                *columns,
+                amount.label("amount_fen"),
+                paid_by_due.label("paid_by_due"),
+                paid_by_day.label("paid_by_day"),
+            )
+            .select_from(
+                bills.outerjoin(_P, and_(_P.c.bill_id == bill.c.id, _P.c.paid_on <= self.day))
+            )
+            .where(*existed)
+            .group_by(*columns, amount)
+        )
+
     def bill_aggregate(self, accounts: Any) -> Any | None:
         late_leaves = self.leaves_of(LatePaymentCountTest)
         arrears_leaves = self.leaves_of(ArrearsMonthsTest, NoArrearsTest)
         if not late_leaves and not arrears_leaves:
             return None
-        # One row per bill that existed at D (due on or after its account opened) and was due
-        # before D (a bill due on D is not late yet); payments dated after D do not exist yet.
-        paid_by_due = func.coalesce(
-            func.sum(case((_P.c.paid_on <= _B.c.due_on, _fen(_P.c.amount_fen)), else_=0)), 0
-        )
-        paid_by_day = func.coalesce(func.sum(_fen(_P.c.amount_fen)), 0)
         bills = (
-            select(
-                accounts.c.subject_id,
-                accounts.c.account_no,
-                _B.c.account_id,
-                _B.c.id,
-                _B.c.bill_no,
-                _B.c.due_on,
-                _fen(_B.c.amount_fen).label("amount_fen"),
-                paid_by_due.label("paid_by_due"),
-                paid_by_day.label("paid_by_day"),
-            )
-            .select_from(
-                _B.join(accounts, _B.c.account_id == accounts.c.id).outerjoin(
-                    _P, and_(_P.c.bill_id == _B.c.id, _P.c.paid_on <= self.day)
-                )
-            )
-            .where(_B.c.due_on >= accounts.c.opened_on, _B.c.due_on < self.day)
-            .group_by(
-                accounts.c.subject_id,
-                accounts.c.account_no,
-                _B.c.account_id,
-                _B.c.id,
-                _B.c.bill_no,
-                _B.c.due_on,
-                _fen(_B.c.amount_fen),
-            )
+            self.bills_with_payments(accounts)
             # read twice (per-subject sums, and the late days that de-duplicate reported late
             # payments), computed once: SQLite and PostgreSQL materialize a CTE used twice
             .cte("bill_facts")

@@ -35,6 +35,7 @@ from utilcredit.rating.sql.compiler import CompiledPolicy, compile_policy, read_
 from utilcredit.rating.sql.constructs import DuckDBDialect
 from utilcredit.rating.sql.snapshot import (
     fingerprint,
+    has_settlement,
     publish,
     read_fingerprint,
     snapshot_path,
@@ -196,6 +197,14 @@ class DuckDBEngine:
             connection.execute("USE store.public")
         return connection
 
+    def open_file(self, path: Path) -> Any:
+        """A connection to a DuckDB file holding the snapshot tables, whatever its fingerprint
+        (benchmarks over a snapshot built without a store)."""
+        connection = self._new_connection()
+        connection.execute(f"ATTACH {_quoted(str(path))} AS snapshot (READ_ONLY)")
+        connection.execute("USE snapshot")
+        return connection
+
     def open_snapshot(self, path: Path, expected: list[Any]) -> Any | None:
         """A connection to the snapshot at ``path`` if it matches ``expected``, else None."""
         if not path.exists():
@@ -248,7 +257,9 @@ class DuckDBEngine:
     ) -> Iterator[SubjectRating]:
         """Rate through an open DuckDB connection from :meth:`connect` (reused across policies)."""
         vocabulary = read_vocabulary(policy, lambda query: _run(duck, query).fetchall())
-        compiled = compile_policy(policy, as_of, vocabulary, subject_ids)
+        compiled = compile_policy(
+            policy, as_of, vocabulary, subject_ids, settled_bills=has_settlement(duck)
+        )
         yield from _decode_all(compiled, _run(duck, compiled.statement))
 
 

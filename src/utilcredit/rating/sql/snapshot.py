@@ -27,7 +27,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import BigInteger, Column, Connection, Date, MetaData, String, Table, func, select
 from sqlalchemy.engine import URL
 
 from utilcredit.customers.tables import (
@@ -48,6 +48,64 @@ SNAPSHOT_TABLES: tuple[Table, ...] = tuple(
 _BOOKKEEPING = frozenset({"created_at", "updated_at"})  # not read by any rule
 _META = "snapshot_meta"
 SUFFIX = ".columnar.duckdb"
+
+# The snapshot's bills carry two derived columns (never in the store): what the bill's payments
+# come to, independent of the as-of date D. ``paid_by_due``: paid on or before the due date;
+# ``settled_on``: the first day the payments so far cover the amount (NULL: never). For a bill
+# due before D (the only ones rated) its payments by the due date are payments by D, and it is
+# unpaid at D exactly when it was not settled on or before D — so the batch query reads neither
+# the payments nor a group-by over them (compiler.bills_with_payments). Only the columns the
+# query reads are declared; the table holds all of the store's.
+SNAPSHOT_BILLS = Table(
+    "bills",
+    MetaData(),
+    Column("id", BigInteger, primary_key=True),
+    Column("account_id", BigInteger),
+    Column("bill_no", String),
+    Column("due_on", Date),
+    Column("amount_fen", BigInteger),
+    Column("paid_by_due", BigInteger),
+    Column("settled_on", Date),
+)
+_SETTLEMENT_SQL = """
+CREATE TABLE {target}.bills_settled AS
+WITH running AS (
+    SELECT p.bill_id, p.paid_on, p.amount_fen,
+           -- RANGE: payments on the same day count together
+           sum(p.amount_fen) OVER (PARTITION BY p.bill_id ORDER BY p.paid_on
+                                   RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS paid_so_far
+    FROM {target}.payments p
+), settlement AS (
+    SELECT b.id AS bill_id,
+           CAST(coalesce(sum(CASE WHEN r.paid_on <= b.due_on THEN r.amount_fen END), 0) AS BIGINT)
+               AS paid_by_due,
+           CASE WHEN b.amount_fen <= 0 THEN DATE '0001-01-01'
+                ELSE min(CASE WHEN r.paid_so_far >= b.amount_fen THEN r.paid_on END)
+           END AS settled_on
+    FROM {target}.bills b LEFT JOIN running r ON r.bill_id = b.id
+    GROUP BY b.id, b.due_on, b.amount_fen
+)
+SELECT b.*, s.paid_by_due, s.settled_on
+FROM {target}.bills b JOIN settlement s ON s.bill_id = b.id
+ORDER BY b.id
+"""
+
+
+def write_settlement(duck: Any, target: str) -> None:
+    """Give ``target.bills`` the derived columns of :data:`SNAPSHOT_BILLS`."""
+    duck.execute(_SETTLEMENT_SQL.format(target=target))
+    duck.execute(f"DROP TABLE {target}.bills")
+    duck.execute(f"ALTER TABLE {target}.bills_settled RENAME TO bills")
+
+
+def has_settlement(duck: Any) -> bool:
+    """Whether DuckDB's current catalog is a snapshot whose bills carry :data:`SNAPSHOT_BILLS`'
+    derived columns."""
+    row = duck.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_catalog = "
+        "current_database() AND table_name = 'bills' AND column_name = 'settled_on'"
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def snapshot_path(url: URL) -> Path | None:
@@ -102,6 +160,7 @@ def write_snapshot(duck: Any, target: Path, before: list[Any]) -> None:
             duck.execute(
                 f'CREATE TABLE snapshot_new."{table.name}" AS SELECT {columns} FROM "{table.name}"'
             )
+        write_settlement(duck, "snapshot_new")
         duck.execute(f"CREATE TABLE snapshot_new.{_META} (fingerprint VARCHAR)")
         duck.execute(f"INSERT INTO snapshot_new.{_META} VALUES (?)", [json.dumps(before)])
     finally:
