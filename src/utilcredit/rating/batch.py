@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy import Connection
 
@@ -95,6 +96,16 @@ def summarize(evaluation: Evaluation) -> SubjectRating:
     )
 
 
+# What a rating run stores per subject: (subject id, level, statuses, measures, evidence JSON).
+StoredRow = tuple[int, str, str, str, str | None]
+
+
+def evidence_json(clauses: Sequence[ClauseSummary]) -> str | None:
+    """``{"Y2": ["B001", …]}`` of the clauses with evidence (the fired ones), or None."""
+    fired = {c.clause_id: list(c.evidence) for c in clauses if c.evidence}
+    return json.dumps(fired, ensure_ascii=False, separators=(",", ":")) if fired else None
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while a batch streams: a run allocates millions of small
@@ -121,4 +132,20 @@ class BatchEngine(Protocol):
         subject_ids: Sequence[int] | None = None,
     ) -> Iterator[SubjectRating]:
         """Rate the policy's population (or just ``subject_ids``), in subject id order."""
+        ...
+
+
+@runtime_checkable
+class StoringEngine(BatchEngine, Protocol):
+    """An engine that can also hand a run its rows as stored, without building ratings (the SQL
+    engines: most subjects' rows come straight from a per-signature cache)."""
+
+    def rate_stored(
+        self,
+        connection: Connection,
+        policy: Policy,
+        as_of: dt.date,
+        subject_ids: Sequence[int] | None = None,
+    ) -> Iterator[StoredRow]:
+        """What :meth:`rate` gives, as :data:`StoredRow` (equal to encoding each rating)."""
         ...

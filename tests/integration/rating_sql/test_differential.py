@@ -27,7 +27,8 @@ from tests.integration.rating_sql.store_builders import (
 )
 from utilcredit.policies.loader import list_policies
 from utilcredit.policies.model import Policy
-from utilcredit.rating.batch import SubjectRating
+from utilcredit.rating.batch import StoredRow, SubjectRating
+from utilcredit.rating.runs.model import encode
 from utilcredit.rating.sql.engines import DatabaseEngine, DuckDBEngine, ReferenceEngine
 
 EXAMPLES = int(os.environ.get("UTILCREDIT_DIFFERENTIAL_EXAMPLES", "15"))
@@ -82,3 +83,26 @@ def test_every_engine_rates_like_the_reference(
     for name, ratings in results.items():
         difference = _first_difference(reference, ratings)
         assert not difference, f"{name} differs from the reference at {as_of}:\n{difference}"
+    # what a run stores: the SQL engines' direct rows equal the reference's ratings encoded
+    expected = _stored(results["database"], reference)
+    with engine.connect() as connection:
+        assert list(DatabaseEngine().rate_stored(connection, policy, as_of)) == expected
+        duck_engine = DuckDBEngine(threads=1, snapshot="off")
+        assert list(duck_engine.rate_stored(connection, policy, as_of)) == expected
+
+
+def _stored(with_ids: list[SubjectRating], ratings: list[SubjectRating]) -> list[StoredRow]:
+    rows: list[StoredRow] = []
+    for identified, rating in zip(with_ids, ratings, strict=True):
+        assert identified.subject_id is not None
+        encoded = encode(rating)
+        rows.append(
+            (
+                identified.subject_id,
+                encoded.level,
+                encoded.statuses,
+                encoded.measures,
+                encoded.evidence,
+            )
+        )
+    return rows

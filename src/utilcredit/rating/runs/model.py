@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from utilcredit.policies.model import Level, level_of_clause_id
-from utilcredit.rating.batch import STATUS_LETTER, ClauseSummary, SubjectRating, clause_codes
+from utilcredit.rating.batch import (
+    STATUS_LETTER,
+    ClauseSummary,
+    SubjectRating,
+    clause_codes,
+    evidence_json,
+)
 from utilcredit.rating.results import ClauseStatus
 
 
@@ -57,10 +63,8 @@ class EncodedRating:
 
 def encode(rating: SubjectRating) -> EncodedRating:
     statuses, measures = rating.codes or clause_codes(rating.clauses)
-    evidence = None
-    if rating.level.is_trigger:  # at green or blue nothing fired, so nothing has evidence
-        fired = {c.clause_id: list(c.evidence) for c in rating.clauses if c.evidence}
-        evidence = json.dumps(fired, ensure_ascii=False, separators=(",", ":")) if fired else None
+    # at green or blue nothing fired, so nothing has evidence
+    evidence = evidence_json(rating.clauses) if rating.level.is_trigger else None
     return EncodedRating(rating.level.value, statuses, measures, evidence)
 
 

@@ -34,6 +34,7 @@ from utilcredit.customers.tables import (
 )
 from utilcredit.importing.tables import ImportRunRow
 from utilcredit.policies.model import Level
+from utilcredit.rating.batch import StoredRow
 from utilcredit.rating.runs.model import (
     Cause,
     EncodedRating,
@@ -247,18 +248,13 @@ def _executemany(connection: Connection, sql: str, params: Sequence[Sequence[Any
         cursor.close()
 
 
-def insert_results(
-    connection: Connection, run_id: int, rows: Sequence[tuple[int, EncodedRating]]
-) -> None:
+def insert_results(connection: Connection, run_id: int, rows: Sequence[StoredRow]) -> None:
+    """Rows ``(subject_id, level, statuses, measures, evidence)`` of one run."""
     sql = (
         "INSERT INTO rating_results (run_id, subject_id, level, statuses, measures, evidence) "
         f"VALUES ({_marks(connection, 6)})"
     )
-    _executemany(
-        connection,
-        sql,
-        [(run_id, sid, e.level, e.statuses, e.measures, e.evidence) for sid, e in rows],
-    )
+    _executemany(connection, sql, [(run_id, *row) for row in rows])
 
 
 def insert_changes(

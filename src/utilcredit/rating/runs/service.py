@@ -21,13 +21,20 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
+from typing import TypeVar
 
 from sqlalchemy import Connection
 
 from utilcredit.errors import InvalidInputError, NotFoundError
 from utilcredit.policies.loader import LoadedPolicy
 from utilcredit.policies.model import Level, Policy
-from utilcredit.rating.batch import BatchEngine, SubjectRating, gc_paused
+from utilcredit.rating.batch import (
+    BatchEngine,
+    StoredRow,
+    StoringEngine,
+    SubjectRating,
+    gc_paused,
+)
 from utilcredit.rating.dates import subtract_years, whole_months_elapsed
 from utilcredit.rating.next_change import window_years
 from utilcredit.rating.runs import repository
@@ -48,6 +55,7 @@ from utilcredit.rating.runs.model import (
 )
 
 CHUNK = 2000  # subjects per bulk write
+_T = TypeVar("_T")
 Progress = Callable[[int], None]  # called with the number of subjects written so far
 
 
@@ -133,10 +141,14 @@ def write_run(
         subject_ids = sorted(scope.subject_ids & rated)
     kind = RunKind.FULL if subject_ids is None else RunKind.INCREMENTAL
 
-    ratings = engine.rate(connection, policy, header.as_of, subject_ids)
     base = repository.get_run(connection, base_id) if base_id is not None else None
     with gc_paused():
-        written = _write_ratings(connection, header, base, ratings, progress)
+        rows = (
+            engine.rate_stored(connection, policy, header.as_of, subject_ids)
+            if isinstance(engine, StoringEngine)
+            else _stored(connection, engine.rate(connection, policy, header.as_of, subject_ids))
+        )
+        written = _write_rows(connection, header, base, rows, progress)
     if subject_ids is not None and base_id is not None:
         repository.carry_over(connection, base_id, run_id, policy.utility.value)
     if base_id is not None:
@@ -159,31 +171,36 @@ def write_run(
     return done
 
 
-def _batches(items: Iterable[SubjectRating], size: int) -> Iterator[list[SubjectRating]]:
+def _batches(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
 
 
-def _write_ratings(
-    connection: Connection,
-    header: RunHeader,
-    base: RunHeader | None,
-    ratings: Iterable[SubjectRating],
-    progress: Progress | None,
-) -> int:
-    """Write the rows of ``ratings``, then a level change for each subject whose level differs
-    from the base run's (or that the base run did not rate)."""
-    written = 0
+def _stored(connection: Connection, ratings: Iterable[SubjectRating]) -> Iterator[StoredRow]:
+    """Ratings as stored rows, looking up the ids the engine did not give."""
     for batch in _batches(ratings, CHUNK):
         missing = [r.subject_code for r in batch if r.subject_id is None]
         ids = repository.ids_of_codes(connection, missing) if missing else {}
-        rows = [
-            (r.subject_id if r.subject_id is not None else ids[r.subject_code], encode(r))
-            for r in batch
-        ]
-        repository.insert_results(connection, header.id, rows)
-        written += len(rows)
+        for rating in batch:
+            sid = rating.subject_id if rating.subject_id is not None else ids[rating.subject_code]
+            encoded = encode(rating)
+            yield (sid, encoded.level, encoded.statuses, encoded.measures, encoded.evidence)
+
+
+def _write_rows(
+    connection: Connection,
+    header: RunHeader,
+    base: RunHeader | None,
+    rows: Iterable[StoredRow],
+    progress: Progress | None,
+) -> int:
+    """Write ``rows``, then a level change for each subject whose level differs from the base
+    run's (or that the base run did not rate)."""
+    written = 0
+    for batch in _batches(rows, CHUNK):
+        repository.insert_results(connection, header.id, batch)
+        written += len(batch)
         if progress is not None:
             progress(written)
     _record_changes(connection, header, base)

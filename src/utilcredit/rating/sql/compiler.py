@@ -89,7 +89,13 @@ from utilcredit.policies.model import (
     iter_tests,
     parse_asset_class,
 )
-from utilcredit.rating.batch import ClauseSummary, SubjectRating, clause_codes
+from utilcredit.rating.batch import (
+    ClauseSummary,
+    StoredRow,
+    SubjectRating,
+    clause_codes,
+    evidence_json,
+)
 from utilcredit.rating.dates import subtract_years
 from utilcredit.rating.results import ClauseStatus
 from utilcredit.rating.sql.constructs import concat_text, string_agg
@@ -352,16 +358,29 @@ class CompiledPolicy:
     def decode(self, row: Sequence[Any]) -> SubjectRating:
         """One result row (``subject_id, code, level, signature, evidence``) as a rating."""
         subject_id, code, level, signature, evidence = row[:5]
+        summaries, codes = self._signature(signature)
+        if evidence:
+            summaries = self._with_evidence(summaries, _parse_evidence(evidence))
+        return SubjectRating(code, _LEVEL_BY_VALUE[level], summaries, subject_id, codes)
+
+    def stored(self, row: Sequence[Any]) -> StoredRow:
+        """One result row as a run stores it: equal to ``encode(decode(row))`` with the id, and
+        for the subjects without evidence (most) straight from the signature cache."""
+        subject_id, _, level, signature, evidence = row[:5]
+        statuses, measures = self._signature(signature)[1]
+        if not evidence:
+            return (subject_id, level, statuses, measures, None)
+        return (subject_id, level, statuses, measures, evidence_json(self.decode(row).clauses))
+
+    def _signature(self, signature: str) -> tuple[tuple[ClauseSummary, ...], tuple[str, str]]:
+        """The clause summaries (without evidence) and compact codes of a signature, cached."""
         cached = self._cache.get(signature)
         if cached is None:
             summaries = self._summaries(signature)
             cached = (summaries, clause_codes(summaries))  # evidence never changes the codes
             if len(self._cache) < 200_000:
                 self._cache[signature] = cached
-        summaries, codes = cached
-        if evidence:
-            summaries = self._with_evidence(summaries, _parse_evidence(evidence))
-        return SubjectRating(code, _LEVEL_BY_VALUE[level], summaries, subject_id, codes)
+        return cached
 
     def _summaries(self, signature: str) -> tuple[ClauseSummary, ...]:
         """The clause summaries of a signature, without evidence."""

@@ -19,9 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Select
 from sqlalchemy.engine import URL
@@ -29,7 +29,7 @@ from sqlalchemy.engine import URL
 from utilcredit.customers import repository as credit_files
 from utilcredit.db import make_engine
 from utilcredit.policies.model import Policy
-from utilcredit.rating.batch import BatchEngine, SubjectRating, summarize
+from utilcredit.rating.batch import BatchEngine, StoredRow, SubjectRating, summarize
 from utilcredit.rating.evaluator import evaluate
 from utilcredit.rating.sql.compiler import CompiledPolicy, compile_policy, read_vocabulary
 from utilcredit.rating.sql.constructs import DuckDBDialect
@@ -46,6 +46,7 @@ from utilcredit.rating.sql.snapshot import (
 AUTO = "auto"  # the fastest engine that can read the store
 ENGINE_NAMES = ("reference", "duckdb", "database")
 _FETCH = 20_000  # rows per fetch from a result cursor
+_Out = TypeVar("_Out")
 
 
 class ReferenceEngine:
@@ -76,13 +77,32 @@ class DatabaseEngine:
         as_of: dt.date,
         subject_ids: Sequence[int] | None = None,
     ) -> Iterator[SubjectRating]:
+        return self._rows(connection, policy, as_of, subject_ids, CompiledPolicy.decode)
+
+    def rate_stored(
+        self,
+        connection: Connection,
+        policy: Policy,
+        as_of: dt.date,
+        subject_ids: Sequence[int] | None = None,
+    ) -> Iterator[StoredRow]:
+        return self._rows(connection, policy, as_of, subject_ids, CompiledPolicy.stored)
+
+    def _rows(
+        self,
+        connection: Connection,
+        policy: Policy,
+        as_of: dt.date,
+        subject_ids: Sequence[int] | None,
+        convert: Callable[[CompiledPolicy, Sequence[Any]], _Out],
+    ) -> Iterator[_Out]:
         vocabulary = read_vocabulary(policy, lambda query: connection.execute(query).all())
         compiled = compile_policy(policy, as_of, vocabulary, subject_ids)
         result = connection.execution_options(stream_results=True, yield_per=_FETCH).execute(
             compiled.statement
         )
         for row in result:
-            yield compiled.decode(row)
+            yield convert(compiled, row)
 
 
 # --------------------------------------------------------------------------------------------
@@ -248,6 +268,19 @@ class DuckDBEngine:
         finally:
             duck.close()
 
+    def rate_stored(
+        self,
+        connection: Connection,
+        policy: Policy,
+        as_of: dt.date,
+        subject_ids: Sequence[int] | None = None,
+    ) -> Iterator[StoredRow]:
+        duck = self.open_for(connection)
+        try:
+            yield from self._rows(duck, policy, as_of, subject_ids, CompiledPolicy.stored)
+        finally:
+            duck.close()
+
     def rate_on(
         self,
         duck: Any,
@@ -256,11 +289,24 @@ class DuckDBEngine:
         subject_ids: Sequence[int] | None = None,
     ) -> Iterator[SubjectRating]:
         """Rate through an open DuckDB connection from :meth:`connect` (reused across policies)."""
+        return self._rows(duck, policy, as_of, subject_ids, CompiledPolicy.decode)
+
+    def _rows(
+        self,
+        duck: Any,
+        policy: Policy,
+        as_of: dt.date,
+        subject_ids: Sequence[int] | None,
+        convert: Callable[[CompiledPolicy, Sequence[Any]], _Out],
+    ) -> Iterator[_Out]:
         vocabulary = read_vocabulary(policy, lambda query: _run(duck, query).fetchall())
         compiled = compile_policy(
             policy, as_of, vocabulary, subject_ids, settled_bills=has_settlement(duck)
         )
-        yield from _decode_all(compiled, _run(duck, compiled.statement))
+        cursor = _run(duck, compiled.statement)
+        while rows := cursor.fetchmany(_FETCH):
+            for row in rows:
+                yield convert(compiled, row)
 
 
 def refresh_snapshot(url: URL, threads: int | None = None) -> bool:
@@ -309,16 +355,6 @@ def duckdb_sql(statement: Select[Any]) -> tuple[str, list[Any]]:
 def _run(duck: Any, statement: Select[Any]) -> Any:
     text, params = duckdb_sql(statement)
     return duck.execute(text, params)
-
-
-def _decode_all(compiled: CompiledPolicy, cursor: Any) -> Iterator[SubjectRating]:
-    decode = compiled.decode
-    while True:
-        rows = cursor.fetchmany(_FETCH)
-        if not rows:
-            return
-        for row in rows:
-            yield decode(row)
 
 
 # --------------------------------------------------------------------------------------------
