@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 from utilcredit import schema
-from utilcredit.db import import_all_tables
+from utilcredit.db import import_all_tables, make_engine
 
 
 def test_models_and_migrations_do_not_drift(migrated_engine: Engine) -> None:
@@ -28,3 +30,21 @@ def test_revision_files_are_date_named() -> None:
         assert revision.path is not None
         name = revision.path.rsplit("/", 1)[-1]
         assert name[:4].isdigit() and name[4] == "-" and name[7] == "-", name
+
+
+def test_the_head_constant_is_the_migrations_head() -> None:
+    scripts = ScriptDirectory.from_config(schema.alembic_config())
+    assert scripts.get_heads() == [schema.HEAD], "update schema.HEAD to the new migration"
+
+
+def test_a_migrated_store_is_current_and_an_empty_one_is_not(
+    migrated_engine: Engine, tmp_path: Path
+) -> None:
+    assert schema.is_current(migrated_engine)
+    empty = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        assert not schema.is_current(empty)
+        schema.upgrade(empty)
+        assert schema.is_current(empty)
+    finally:
+        empty.dispose()
