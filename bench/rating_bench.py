@@ -188,11 +188,15 @@ def _rate_child(
     pipe.send(RateRun(engine_name, done, seconds, _peak_rss_mib(), ids is not None))
 
 
-def _rate_snapshot_child(pipe: Pipe, snapshot: str, policy_key: str, as_of: str) -> None:
+def _rate_snapshot_child(
+    pipe: Pipe, snapshot: str, policy_key: str, as_of: str, memory_limit: str | None
+) -> None:
     """DuckDB over a snapshot file alone (no SQLite store): the 10 M subjects run."""
     policy = load_policy(policy_key).policy
-    engine = DuckDBEngine()
+    engine = DuckDBEngine(memory_limit=memory_limit)
     duck = engine.open_file(Path(snapshot))
+    if memory_limit:  # what does not fit is spilled here
+        duck.execute("SET temp_directory = ?", [str(Path(snapshot).parent / "duckdb-spill")])
     started = time.perf_counter()
     done = 0
     with _progress() as progress:
@@ -205,9 +209,16 @@ def _rate_snapshot_child(pipe: Pipe, snapshot: str, policy_key: str, as_of: str)
     pipe.send(RateRun("duckdb (snapshot from CSV)", done, seconds, _peak_rss_mib(), False))
 
 
-def rate_only(store: Path, engine: str, policy: str, as_of: dt.date, limit: int) -> RateRun:
+def rate_only(
+    store: Path,
+    engine: str,
+    policy: str,
+    as_of: dt.date,
+    limit: int,
+    memory_limit: str | None = None,
+) -> RateRun:
     if engine == "snapshot":
-        return _in_child(_rate_snapshot_child, str(store), policy, as_of.isoformat())
+        return _in_child(_rate_snapshot_child, str(store), policy, as_of.isoformat(), memory_limit)
     return _in_child(_rate_child, str(store), engine, policy, as_of.isoformat(), limit)
 
 
@@ -241,6 +252,9 @@ def main() -> None:
         action="store_true",
         help="no SQLite store: build the snapshot from the demo CSVs (bench/csv_snapshot.py) "
         "and rate it with DuckDB only (the 10 M subjects run)",
+    )
+    parser.add_argument(
+        "--memory-limit", default=None, help="DuckDB's memory_limit for --csv-snapshot (e.g. 3GB)"
     )
     args = parser.parse_args()
 
@@ -310,10 +324,11 @@ def rate_csv_snapshot(root: Path, data: Path, args: argparse.Namespace) -> None:
     if not target.exists():
         counts = csv_snapshot.build(data, target)
         print(f"snapshot built from CSV: {counts}", file=sys.stderr)
-    run = rate_only(target, "snapshot", args.policy, args.as_of, 0)
+    run = rate_only(target, "snapshot", args.policy, args.as_of, 0, args.memory_limit)
     print(json.dumps(asdict(run)), file=sys.stderr)
+    limit = f" memory_limit {args.memory_limit}" if args.memory_limit else ""
     print(
-        f"| {run.engine} | {run.subjects:,} | {run.seconds:.1f} | {run.per_second:,.0f} "
+        f"| {run.engine}{limit} | {run.subjects:,} | {run.seconds:.1f} | {run.per_second:,.0f} "
         f"| {run.peak_rss_mib:,.0f} |"
     )
 
