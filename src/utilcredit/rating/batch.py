@@ -38,11 +38,9 @@ class SubjectRating:
     subject_code: str
     level: Level
     clauses: tuple[ClauseSummary, ...]  # in the policy's clause order
-    # Where the engine has them at hand (the SQL engines do): the store's id of the subject and
-    # the clauses' compact codes (:func:`clause_codes`), so that saving a run needs neither a
-    # code → id lookup nor a walk over the clauses. Not part of the rating, so not compared.
+    # The store's id of the subject where the engine read it (the SQL engines do). Not part of
+    # the rating, so not compared.
     subject_id: int | None = field(default=None, compare=False)
-    codes: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def fired(self) -> tuple[str, ...]:

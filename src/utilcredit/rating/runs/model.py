@@ -62,7 +62,7 @@ class EncodedRating:
 
 
 def encode(rating: SubjectRating) -> EncodedRating:
-    statuses, measures = rating.codes or clause_codes(rating.clauses)
+    statuses, measures = clause_codes(rating.clauses)
     # at green or blue nothing fired, so nothing has evidence
     evidence = evidence_json(rating.clauses) if rating.level.is_trigger else None
     return EncodedRating(rating.level.value, statuses, measures, evidence)

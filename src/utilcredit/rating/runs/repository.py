@@ -287,18 +287,20 @@ def level_moves(
     """``(subject_id, base level, level, base statuses, statuses)`` of the run's rows whose level
     differs from the base run's, or that the base run did not rate (all of them without a base)."""
     mine = RatingResultRow.__table__.alias("mine")
-    base = RatingResultRow.__table__.alias("base")
-    query = select(
-        mine.c.subject_id, base.c.level, mine.c.level, base.c.statuses, mine.c.statuses
-    ).where(mine.c.run_id == run_id)
-    if base_run_id is not None:
-        query = query.outerjoin_from(
-            mine, base, and_(base.c.run_id == base_run_id, base.c.subject_id == mine.c.subject_id)
-        ).where(or_(base.c.level.is_(None), base.c.level != mine.c.level))
+    if base_run_id is None:
+        query = select(mine.c.subject_id, null(), mine.c.level, null(), mine.c.statuses)
     else:
-        query = select(mine.c.subject_id, null(), mine.c.level, null(), mine.c.statuses).where(
-            mine.c.run_id == run_id
+        base = RatingResultRow.__table__.alias("base")
+        query = (
+            select(mine.c.subject_id, base.c.level, mine.c.level, base.c.statuses, mine.c.statuses)
+            .outerjoin_from(
+                mine,
+                base,
+                and_(base.c.run_id == base_run_id, base.c.subject_id == mine.c.subject_id),
+            )
+            .where(or_(base.c.level.is_(None), base.c.level != mine.c.level))
         )
+    query = query.where(mine.c.run_id == run_id)
     return [tuple(row) for row in connection.execute(query.order_by(mine.c.subject_id))]
 
 

@@ -358,10 +358,10 @@ class CompiledPolicy:
     def decode(self, row: Sequence[Any]) -> SubjectRating:
         """One result row (``subject_id, code, level, signature, evidence``) as a rating."""
         subject_id, code, level, signature, evidence = row[:5]
-        summaries, codes = self._signature(signature)
+        summaries = self._signature(signature)[0]
         if evidence:
             summaries = self._with_evidence(summaries, _parse_evidence(evidence))
-        return SubjectRating(code, _LEVEL_BY_VALUE[level], summaries, subject_id, codes)
+        return SubjectRating(code, _LEVEL_BY_VALUE[level], summaries, subject_id)
 
     def stored(self, row: Sequence[Any]) -> StoredRow:
         """One result row as a run stores it: equal to ``encode(decode(row))`` with the id, and

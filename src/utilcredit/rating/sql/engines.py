@@ -221,7 +221,11 @@ class DuckDBEngine:
         """A connection to a DuckDB file holding the snapshot tables, whatever its fingerprint
         (benchmarks over a snapshot built without a store)."""
         connection = self._new_connection()
-        connection.execute(f"ATTACH {_quoted(str(path))} AS snapshot (READ_ONLY)")
+        try:
+            connection.execute(f"ATTACH {_quoted(str(path))} AS snapshot (READ_ONLY)")
+        except Exception:
+            connection.close()
+            raise
         connection.execute("USE snapshot")
         return connection
 
@@ -229,16 +233,13 @@ class DuckDBEngine:
         """A connection to the snapshot at ``path`` if it matches ``expected``, else None."""
         if not path.exists():
             return None
-        connection = self._new_connection()
         try:
-            connection.execute(f"ATTACH {_quoted(str(path))} AS snapshot (READ_ONLY)")
-        except Exception:
-            connection.close()
+            connection = self.open_file(path)
+        except Exception:  # a damaged or foreign file is simply not used
             return None
         if read_fingerprint(connection, "snapshot") != expected:
             connection.close()
             return None
-        connection.execute("USE snapshot")
         return connection
 
     def open_for(self, connection: Connection) -> Any:
@@ -262,11 +263,7 @@ class DuckDBEngine:
         as_of: dt.date,
         subject_ids: Sequence[int] | None = None,
     ) -> Iterator[SubjectRating]:
-        duck = self.open_for(connection)
-        try:
-            yield from self.rate_on(duck, policy, as_of, subject_ids)
-        finally:
-            duck.close()
+        return self._opened(connection, policy, as_of, subject_ids, CompiledPolicy.decode)
 
     def rate_stored(
         self,
@@ -275,9 +272,20 @@ class DuckDBEngine:
         as_of: dt.date,
         subject_ids: Sequence[int] | None = None,
     ) -> Iterator[StoredRow]:
+        return self._opened(connection, policy, as_of, subject_ids, CompiledPolicy.stored)
+
+    def _opened(
+        self,
+        connection: Connection,
+        policy: Policy,
+        as_of: dt.date,
+        subject_ids: Sequence[int] | None,
+        convert: Callable[[CompiledPolicy, Sequence[Any]], _Out],
+    ) -> Iterator[_Out]:
+        """:meth:`_rows` over :meth:`open_for`'s source, closed when the rows are read."""
         duck = self.open_for(connection)
         try:
-            yield from self._rows(duck, policy, as_of, subject_ids, CompiledPolicy.stored)
+            yield from self._rows(duck, policy, as_of, subject_ids, convert)
         finally:
             duck.close()
 
