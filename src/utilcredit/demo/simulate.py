@@ -531,6 +531,12 @@ class _BlockSimulator:
                     paid = due - 1 - int(rand() * 10)
                     if paid <= end_ord:
                         paid = end_ord + 1
+                    if paid > as_of:
+                        # The latest bill when as_of falls between its period's end and its
+                        # due date: no part of it is paid yet.
+                        if not oldest_unpaid_due:
+                            oldest_unpaid_due = due
+                        continue
                     pay_append(
                         f"{bill_no}-1,{bill_no},{day_str[paid - day_base]},"
                         f"{part // 100}.{cents[part % 100]}"

@@ -11,11 +11,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from utilcredit.customers.model import IncidentKind
 from utilcredit.demo import HEADERS, KINDS, DemoSpec, generate
 from utilcredit.demo import generator as generator_module
 from utilcredit.demo.regions import REGIONS
+from utilcredit.demo.simulate import build_context, simulate_block
 from utilcredit.identifiers import validate_ric, validate_uscc
 
 AS_OF = dt.date(2026, 11, 22)
@@ -414,3 +417,22 @@ def test_command_line_entry_point(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main([str(tmp_path), "--subjects", "30", "--region", "suizhou", "--years", "1"]) == 0
     assert "rows/s" in capsys.readouterr().out
     assert {r["source"] for r in read(tmp_path, "credit_reports")} == {"hubei"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    as_of=st.dates(min_value=dt.date(2012, 1, 1), max_value=dt.date(2040, 12, 31)),
+    seed=st.integers(min_value=0, max_value=2**31),
+    years=st.integers(min_value=1, max_value=3),
+    due_day=st.integers(min_value=1, max_value=28),
+)
+def test_every_as_of_date_generates_rows_dated_no_later_than_it(
+    as_of: dt.date, seed: int, years: int, due_day: int
+) -> None:
+    """The README's first command runs on any day (it failed on the 1st of some months)."""
+    spec = DemoSpec(subjects=300, seed=seed, as_of=as_of, years=years, due_day=due_day)
+    rows = simulate_block(build_context(spec), 0, 0, spec.subjects)
+    dates = [line.split(",")[2] for line in rows.payments]
+    dates += [line.split(",")[2] for line in rows.reminders]
+    assert rows.bills
+    assert all(dt.date.fromisoformat(day) <= as_of for day in dates)
