@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy.engine import URL
@@ -28,6 +29,8 @@ from utilcredit.cli_common import (
 from utilcredit.config import get_settings
 from utilcredit.demo import DemoSpec, generate
 from utilcredit.errors import InvalidInputError, UtilcreditError
+from utilcredit.importing.formats import printable
+from utilcredit.importing.limits import ImportLimits
 from utilcredit.importing.readers import SourceFile
 from utilcredit.importing.runner import ImportReport, import_paths, write_reject_report
 from utilcredit.policies.cli import policy_app
@@ -55,7 +58,11 @@ app.add_typer(policy_app, name="policy", help="评级政策 / rating policies: c
 app.add_typer(runs_app, name="runs")
 app.command("simulate")(simulate_command)
 app.command("serve")(serve_command)
-app.add_typer(user_app, name="user", help="用户 / users: add, list")
+app.add_typer(
+    user_app,
+    name="user",
+    help="用户 / users: add, list, disable, enable, reset-password, unlock",
+)
 
 
 @db_app.command("upgrade")
@@ -109,6 +116,8 @@ def import_command(
     """导入营收系统数据 / import canonical files (CSV, XLSX, JSONL); the file stem names the kind.
 
     Exit code 0: everything imported; 1: some rows or files rejected (see the reject report).
+    A file that cannot be imported is reported and the next one imported; one import runs at
+    a time per store (another waits up to UTILCREDIT_IMPORT_LOCK_WAIT_SECONDS).
     """
     settings = get_settings()
     engine = open_store(settings)
@@ -124,7 +133,8 @@ def import_command(
 
         def progress_for(source: SourceFile) -> Callable[[int], None]:
             task = progress.add_task(
-                source.path.name, total=source.size if source.file_format != "xlsx" else None
+                _shown(source.path.name),
+                total=source.size if source.file_format != "xlsx" else None,
             )
             return lambda advance: progress.advance(task, advance)
 
@@ -136,6 +146,8 @@ def import_command(
                 allow_list=settings.uscc_allow_list,
                 batch_rows=settings.import_batch_rows,
                 progress_for=progress_for,
+                scope=None,  # run with server access: every utility (recorded on the runs)
+                limits=ImportLimits.from_settings(settings),
             )
         except UtilcreditError as error:
             raise fail(error) from error
@@ -147,11 +159,48 @@ def import_command(
             rejects
             or settings.data_dir / "rejects" / f"import-{dt.datetime.now():%Y%m%d-%H%M%S}.csv"
         )
-        count = write_reject_report(report, destination)
+        try:
+            count = write_reject_report(report, destination)
+        except OSError as error:
+            console.print(
+                f"[red]无法写入拒收报告 / cannot write the reject report {_shown(str(destination))}: "
+                f"{_shown(str(error))}[/red]"
+            )
+            raise typer.Exit(1) from None
         console.print(
-            f"[yellow]拒收 {count} 条，详见 / {count} rejects written to:[/yellow] {destination}"
+            f"[yellow]拒收 {count} 条，详见 / {count} rejects written to:[/yellow] "
+            f"{_shown(str(destination))}"
         )
         raise typer.Exit(1)
+
+
+def _shown(value: str) -> str:
+    """Text from a file or its name, printed literally (never read as console markup)."""
+    return escape(printable(value))
+
+
+@app.command("purge-uploads")
+def purge_uploads_command(
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--older-than",
+            min=1,
+            help="保留天数 / keep this many days (default UTILCREDIT_UPLOAD_RETENTION_DAYS)",
+        ),
+    ] = None,
+) -> None:
+    """删除过期的上传文件 / delete uploaded files and their reject reports past retention.
+
+    Uploads (``<data_dir>/uploads/<id>/``) hold personal data: they are kept for
+    UTILCREDIT_UPLOAD_RETENTION_DAYS (default 30) and deleted after. Each upload purges the
+    expired ones first; this command does it on its own (e.g. from cron).
+    """
+    from utilcredit.api.uploads import purge_uploads  # the API's upload store
+
+    settings = get_settings()
+    removed = purge_uploads(settings, days=days)
+    out.print(f"已删除 / removed {removed} expired upload(s) under {settings.data_dir}")
 
 
 def _print_import_report(report: ImportReport) -> None:
@@ -171,17 +220,17 @@ def _print_import_report(report: ImportReport) -> None:
         result = file_report.result
         if result is None:
             table.add_row(
-                file_report.path.name,
+                _shown(file_report.path.name),
                 file_report.kind or "?",
                 "-",
                 "-",
                 "-",
                 "-",
-                f"[red]{file_report.error}[/red]",
+                f"[red]{_shown(file_report.error or '')}[/red]",
             )
             continue
         table.add_row(
-            file_report.path.name,
+            _shown(file_report.path.name),
             file_report.kind or "?",
             str(result.rows_read),
             str(result.inserted),
@@ -191,7 +240,8 @@ def _print_import_report(report: ImportReport) -> None:
         )
         if result.ignored_columns:
             console.print(
-                f"[yellow]{file_report.path.name}: 忽略未知列 / ignored columns: {', '.join(result.ignored_columns)}[/yellow]"
+                f"[yellow]{_shown(file_report.path.name)}: 忽略未知列 / ignored columns: "
+                f"{_shown(', '.join(result.ignored_columns))}[/yellow]"
             )
     out.print(table)
 

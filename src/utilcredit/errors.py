@@ -20,6 +20,13 @@ class InvalidInputError(UtilcreditError):
     exit_code = 2
 
 
+class ConflictError(UtilcreditError):
+    """The record changed under the request (e.g. another reviewer decided first): HTTP 409."""
+
+    code = "conflict"
+    exit_code = 5
+
+
 class ImportFileError(InvalidInputError):
     """A whole file cannot be imported (unknown kind, unreadable, missing required columns)."""
 

@@ -1,142 +1,729 @@
-"""Role × utility access matrix: a forbidden read is a 403/404 with an audit entry, never data."""
+"""The access matrix: every route of the app × every role × own / other utility.
+
+Derived from the code's own tables: the expected answer of a request is computed from
+:data:`utilcredit.access.model.PERMISSIONS` (through :class:`Principal`: ``can``,
+``readable_utilities``, ``may_write_utility``) and from what :data:`ROWS` says the route needs
+(a permission, a record of a utility). Every route in the app's route table must have a row,
+keyed by method and path: a route added without one fails :func:`test_every_route_has_a_row`.
+
+Users: one per role and utility (``m-<role>-<utility>``) and the anonymous caller. A route
+with a record is called with a record of the user's own utility and one of the other utility
+(a subject, an override, a rating or import run, an upload, a user); writes get a fresh record
+for every call. Answers: the row's success status; 401 without credentials (the console
+redirects to its login page: counted as 401); 403 without the permission; 404 for a record of
+a utility the user does not read (existence must not leak) — both audited as
+``access_denied``; 403 for a write into a utility the user reads but does not belong to.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import pytest
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from httpx import Response
+from sqlalchemy import Engine, func, select
 
-from tests.api.world import BOTH, PERSON, POWER_ONLY, USERS, WATER_ONLY, World
+from tests.api.world import PASSWORD, POWER_ONLY, WATER_ONLY, World
+from utilcredit.access import service as access
+from utilcredit.access.model import PERMISSIONS, Permission, Principal, Role
+from utilcredit.api.policies import policy_at
 from utilcredit.audit.tables import AuditEntryRow
+from utilcredit.config import Settings
+from utilcredit.customers.model import Utility
+from utilcredit.customers.tables import AccountRow, SubjectRow
+from utilcredit.localtime import today
+from utilcredit.overrides import service as overrides
+from utilcredit.policies.model import Level
+from utilcredit.rating import service as rating
+from utilcredit.rating.runs import service as runs
+from utilcredit.web import routes as console_routes
 
-# Which subjects each user may read (through their utilities; the credit office reads all).
-VISIBLE = {
-    "admin": {WATER_ONLY, POWER_ONLY, BOTH, PERSON},
-    "op-water": {WATER_ONLY, BOTH, PERSON},
-    "op-power": {POWER_ONLY, BOTH},
-    "op-both": {WATER_ONLY, POWER_ONLY, BOTH, PERSON},
-    "rev-water": {WATER_ONLY, BOTH, PERSON},
-    "rev-power": {POWER_ONLY, BOTH},
-    "office": {WATER_ONLY, POWER_ONLY, BOTH, PERSON},
-    "auditor-water": {WATER_ONLY, BOTH, PERSON},
-}
-SUBJECTS = [WATER_ONLY, POWER_ONLY, BOTH, PERSON]
-READS = ["", "/rating", "/bills", "/payments", "/incidents"]
-
-
-def denials(engine: Engine) -> list[Any]:
-    table = AuditEntryRow.__table__
-    with engine.connect() as connection:
-        return list(connection.execute(select(table).where(table.c.action == "access_denied")))
+SUBJECT = {Utility.WATER: WATER_ONLY, Utility.POWER: POWER_ONLY}
+POLICY = {Utility.WATER: "lianshui-water", Utility.POWER: "huaiyin-power"}
+ACCOUNT = {Utility.WATER: "W1", Utility.POWER: "P2"}  # an account of SUBJECT[utility]
+OPERATOR = {Utility.WATER: "op-water", Utility.POWER: "op-power"}  # world users
+OTHER = {Utility.WATER: Utility.POWER, Utility.POWER: Utility.WATER}
 
 
-def test_matrix_covers_every_user() -> None:
-    assert VISIBLE.keys() == USERS.keys()
+def matrix_name(role: Role, utility: Utility) -> str:
+    return f"m-{role.value}-{utility.value}"
 
 
-@pytest.mark.parametrize("username", sorted(USERS))
-def test_subject_reads_follow_utility_membership(
-    client: TestClient, world: World, engine: Engine, username: str
-) -> None:
-    denied = 0
-    for code in SUBJECTS:
-        for suffix in READS:
-            response = client.get(f"/api/subjects/{code}{suffix}", headers=world.headers(username))
-            if code in VISIBLE[username]:
-                assert response.status_code == 200, (username, code, suffix, response.text)
-            else:
-                denied += 1
-                assert response.status_code == 404, (username, code, suffix)
-                body = response.json()
-                assert set(body) == {"error"} and body["error"]["code"] == "not_found"
-                assert "涟水县" not in response.text and "张三丰" not in response.text
-    entries = denials(engine)
-    assert len(entries) == denied
-    assert all(e.actor == username for e in entries)
+MATRIX_USERS = [(matrix_name(r, u), r, u) for r in Role for u in Utility]
 
 
-@pytest.mark.parametrize("username", sorted(USERS))
-def test_search_lists_only_visible_subjects(
-    client: TestClient, world: World, username: str
-) -> None:
-    found = client.get("/api/subjects?limit=50", headers=world.headers(username)).json()
-    codes = {item["code"] for item in found["items"]}
-    expected = {c if c != PERSON else "3208261980****004X" for c in VISIBLE[username]}
-    # The natural person's ID number is masked in every listing.
-    masked = {c for c in codes if "*" in c}
-    assert {c for c in codes if "*" not in c} == expected - {"3208261980****004X"}
-    assert (PERSON in VISIBLE[username]) == bool(masked)
+class Access(Enum):
+    PUBLIC = "public"  # anyone, anonymous too
+    LOGIN = "login"  # exchanges a user name and password: anonymous (wrong password) → 401
+    SIGNED_IN = "signed_in"  # any signed-in user
+    PERMISSION = "permission"  # signed-in users holding Row.permission
 
 
-def test_rating_under_a_policy_of_another_utility_is_refused(
-    client: TestClient, world: World, engine: Engine
-) -> None:
-    # op-water sees BOTH (it has a water account) but not its power rating.
-    response = client.get(
-        f"/api/subjects/{BOTH}/rating?policy=huaiyin-power", headers=world.headers("op-water")
-    )
-    assert response.status_code == 403
-    assert "level" not in response.text
-    assert [e.entity for e in denials(engine)] == ["rating"]
+class Scope(Enum):
+    NONE = "none"  # no record of a utility involved
+    CONTENT = "content"  # the target utility changes what is sent, not who may send it
+    READ = "read"  # a record of the target utility: 404 unless the user reads that utility
+    WRITE = "write"  # changes a record: 404 unless read, 403 unless a member of the utility
+    CREATE = "create"  # creates in the target utility: 403 unless a member
 
 
-@pytest.mark.parametrize(
-    ("username", "method", "path", "status"),
-    [
-        ("office", "post", "/api/imports", 403),
-        ("auditor-water", "post", "/api/imports", 403),
-        ("rev-water", "post", "/api/imports", 403),
-        ("op-water", "get", "/api/users", 403),
-        ("office", "get", "/api/users", 403),
-        ("op-water", "get", "/api/audit", 403),
-        ("rev-water", "get", "/api/audit", 403),
-        ("auditor-water", "get", "/api/audit", 200),
-        ("admin", "get", "/api/audit", 200),
-        ("office", "get", "/api/imports", 403),
-        ("op-water", "get", "/api/imports", 200),
-    ],
-)
-def test_role_permissions(
-    client: TestClient,
-    world: World,
-    engine: Engine,
-    username: str,
-    method: str,
-    path: str,
-    status: int,
-) -> None:
-    files = (
-        {"files": ("subjects.csv", b"code,kind,name\n", "text/csv")} if method == "post" else None
-    )
-    response = client.request(method, path, headers=world.headers(username), files=files)
-    assert response.status_code == status, response.text
-    if status == 403:
-        assert response.json()["error"]["code"] == "forbidden"
-        assert len(denials(engine)) == 1
+@dataclass(frozen=True)
+class Call:
+    method: str
+    url: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def test_credit_office_cannot_see_personal_data_in_clear(
-    client: TestClient, world: World, engine: Engine
-) -> None:
-    response = client.get(f"/api/subjects/{PERSON}?unmasked=true", headers=world.headers("office"))
-    assert response.status_code == 403
-    assert "张三丰" not in response.text
-    assert len(denials(engine)) == 1
+Builder = Callable[["Ctx", str | None, Utility | None], Call]
 
 
-def test_unmasked_view_is_audited(client: TestClient, world: World, engine: Engine) -> None:
-    masked = client.get(f"/api/subjects/{PERSON}", headers=world.headers("op-water")).json()
-    assert masked["subject"]["code"] == "3208261980****004X"
-    assert masked["subject"]["name"] == "张**" and masked["subject"]["masked"] is True
-    assert masked["subject"]["phone"] == "136****3333"
-    clear = client.get(
-        f"/api/subjects/{PERSON}?unmasked=true", headers=world.headers("op-water")
-    ).json()
-    assert clear["subject"]["code"] == PERSON and clear["subject"]["name"] == "张三丰"
-    with engine.connect() as connection:
-        views = list(
-            connection.execute(select(AuditEntryRow).where(AuditEntryRow.action == "view_unmasked"))
+@dataclass(frozen=True)
+class Row:
+    access: Access
+    ok: int
+    build: Builder
+    permission: Permission | None = None
+    scope: Scope = Scope.NONE
+    console: bool = False  # a console page: credentials are a session cookie (+ CSRF)
+    audited_404: bool = True  # another utility's record: the 404 is audited
+    # Checks a successful write's effect: (ctx, target, whether the caller is a member of it).
+    effect: Callable[[Ctx, Utility, bool], None] | None = None
+
+
+def expected(row: Row, principal: Principal | None, target: Utility | None) -> int:
+    """The answer the permission table and the row's needs give for this caller and record."""
+    if row.access == Access.PUBLIC:
+        return row.ok
+    if principal is None:
+        return 401
+    if row.access in (Access.LOGIN, Access.SIGNED_IN):
+        return row.ok
+    assert row.permission is not None
+    if not principal.can(row.permission):
+        return 403
+    if target is not None:
+        if row.scope in (Scope.READ, Scope.WRITE) and not principal.may_read_utility(target):
+            return 404
+        if row.scope in (Scope.WRITE, Scope.CREATE) and not principal.may_write_utility(target):
+            return 403
+    return row.ok
+
+
+# ---- the world of the matrix ---------------------------------------------------------------
+
+
+class Ctx:
+    """The test's app and store, with the records calls need (made on demand)."""
+
+    def __init__(self, client: TestClient, engine: Engine, world: World, settings: Settings):
+        self.client = client
+        self.engine = engine
+        self.world = world
+        self.settings = settings
+        self.counter = itertools.count(1)
+        self.principals: dict[str, Principal] = {
+            name: user.principal for name, user in world.users.items()
+        }
+        self._cache: dict[tuple[str, Any], Any] = {}
+        with engine.begin() as connection:
+            for name, role, utility in MATRIX_USERS:
+                user_id = access.create_user(
+                    connection,
+                    username=name,
+                    display_name=name,
+                    password=PASSWORD,
+                    roles=frozenset({role}),
+                    utilities=frozenset({utility}),
+                    actor="setup",
+                )
+                principal = access.principal_of(connection, user_id)
+                assert principal is not None
+                self.principals[name] = principal
+
+    def cached(self, key: tuple[str, Any], make: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    # credentials, fresh for every call (a call may revoke its token or end its session)
+
+    def api_headers(self, username: str) -> dict[str, str]:
+        with self.engine.begin() as connection:
+            token = access.issue_token(connection, self.principals[username], "matrix")
+        return {"Authorization": f"Bearer {token}"}
+
+    def console_headers(self, username: str) -> dict[str, str]:
+        with self.engine.begin() as connection:
+            tokens = access.start_session(connection, self.principals[username])
+        return {"Cookie": f"uc_session={tokens.token}", "X-CSRF-Token": tokens.csrf_token}
+
+    def send(self, call: Call, headers: dict[str, str]) -> Response:
+        self.client.cookies.clear()
+        response: Response = self.client.request(
+            call.method, call.url, headers=headers, follow_redirects=False, **call.kwargs
         )
-    assert [(v.actor, v.entity_key) for v in views] == [("op-water", PERSON)]
+        self.client.cookies.clear()
+        return response
+
+    # records
+
+    def subject_id(self, utility: Utility) -> int:
+        with self.engine.connect() as connection:
+            return int(
+                connection.execute(
+                    select(SubjectRow.id).where(SubjectRow.code == SUBJECT[utility])
+                ).scalar_one()
+            )
+
+    def override_level(self, utility: Utility) -> str:
+        """A level of the utility's policy other than the subject's computed one."""
+
+        def make() -> str:
+            loaded = policy_at(POLICY[utility], None)
+            with self.engine.connect() as connection:
+                computed = rating.rate_subject(
+                    connection, SUBJECT[utility], loaded.policy, today()
+                ).level
+            return next(level.value for level in loaded.policy.levels if level != computed)
+
+        level: str = self.cached(("level", utility), make)
+        return level
+
+    def override_body(self, utility: Utility) -> dict[str, str]:
+        return {
+            "policy": POLICY[utility],
+            "level": self.override_level(utility),
+            "reason": "已签订分期还款协议并按期履行",
+            "expires_on": (today() + dt.timedelta(days=60)).isoformat(),
+        }
+
+    def new_override(self, utility: Utility, requester: str | None = None) -> int:
+        """A pending override of the utility's subject, by ``requester`` if that user may
+        request it there, else by the world's operator of the utility."""
+        principal = self.principals.get(requester or "")
+        if principal is None or not (
+            principal.can(Permission.REQUEST_OVERRIDE) and principal.may_write_utility(utility)
+        ):
+            principal = self.principals[OPERATOR[utility]]
+        body = self.override_body(utility)
+        with self.engine.begin() as connection:
+            created = overrides.request_override(
+                connection,
+                principal,
+                code=SUBJECT[utility],
+                policy=policy_at(POLICY[utility], None).policy,
+                level=Level(body["level"]),
+                reason=body["reason"],
+                expires_on=dt.date.fromisoformat(body["expires_on"]),
+                today=today(),
+            )
+        assert created.id is not None
+        return created.id
+
+    def standing_override(self, utility: Utility) -> int:
+        found: int = self.cached(("override", utility), lambda: self.new_override(utility))
+        return found
+
+    def rating_run(self, utility: Utility) -> int:
+        def make() -> int:
+            with self.engine.begin() as connection:
+                return runs.begin_run(
+                    connection,
+                    policy_at(POLICY[utility], None),
+                    today(),
+                    engine="reference",
+                    actor="setup",
+                )
+
+        run_id: int = self.cached(("run", utility), make)
+        return run_id
+
+    def accounts_file(self, utility: Utility, *, with_reject: bool) -> tuple[str, bytes]:
+        number = next(self.counter)
+        account_no = f"M{utility.value[0].upper()}{number}"
+        lines = [
+            "account_no,subject_code,utility,opened_on,payment_mode",
+            f"{account_no},{SUBJECT[utility]},{utility.value},2024-01-01,prepaid",
+        ]
+        if with_reject:
+            lines.append(f"X{account_no},NO-SUCH-SUBJECT,{utility.value},2024-01-01,prepaid")
+        return account_no, ("\n".join(lines) + "\n").encode()
+
+    def upload(self, uploader: str, utility: Utility) -> tuple[int, str]:
+        """An API upload by ``uploader`` with one row of ``utility`` and one rejected row:
+        its import run id and its upload id."""
+        _, content = self.accounts_file(utility, with_reject=True)
+        response = self.send(
+            Call("POST", "/api/imports", {"files": [("files", ("accounts.csv", content))]}),
+            self.api_headers(uploader),
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return int(body["files"][0]["run_id"]), str(body["upload_id"])
+
+    def world_upload(self, utility: Utility) -> tuple[int, str]:
+        found: tuple[int, str] = self.cached(
+            ("upload", utility), lambda: self.upload(OPERATOR[utility], utility)
+        )
+        return found
+
+    def uploads(self) -> set[str]:
+        """The upload ids so far (each upload is saved under ``<data_dir>/uploads/<id>/``)."""
+        folder = self.settings.data_dir / "uploads"
+        return {path.name for path in folder.iterdir()} if folder.is_dir() else set()
+
+    def console_job(self, username: str, utility: Utility) -> str:
+        """An import started on the console by ``username``, run to its end."""
+        _, content = self.accounts_file(utility, with_reject=False)
+        before = self.uploads()
+        response = self.send(
+            Call("POST", "/imports", {"files": [("files", ("accounts.csv", content))]}),
+            self.console_headers(username),
+        )
+        assert response.status_code == 200, response.text
+        [upload_id] = self.uploads() - before
+        wait_for_job(upload_id, username)
+        return upload_id
+
+    def new_user(self, utility: Utility, *, active: bool = True) -> str:
+        name = f"target-{utility.value}-{next(self.counter)}"
+        with self.engine.begin() as connection:
+            access.create_user(
+                connection,
+                username=name,
+                display_name=name,
+                password=PASSWORD,
+                roles=frozenset({Role.OPERATOR}),
+                utilities=frozenset({utility}),
+                actor="setup",
+            )
+            if not active:
+                access.set_user_active(connection, name, False, actor="setup")
+        return name
+
+    def account_exists(self, account_no: str) -> bool:
+        with self.engine.connect() as connection:
+            return (
+                connection.execute(
+                    select(func.count())
+                    .select_from(AccountRow)
+                    .where(AccountRow.account_no == account_no)
+                ).scalar_one()
+                > 0
+            )
+
+
+def wait_for_job(upload_id: str, username: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        progress = console_routes._jobs.get(upload_id, username)
+        if progress is not None and progress.finished:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"console import {upload_id} did not finish")
+
+
+# ---- the rows: one per route (method, path) ------------------------------------------------
+
+
+def fixed(method: str, url: str, **kwargs: Any) -> Builder:
+    return lambda ctx, actor, target: Call(method, url, kwargs)
+
+
+def subject_url(template: str) -> Builder:
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        return Call("GET", template.format(code=SUBJECT[target], account=ACCOUNT[target]))
+
+    return build
+
+
+def request_override(console: bool) -> Builder:
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        body = ctx.override_body(target)
+        url = f"/subjects/{SUBJECT[target]}/overrides"
+        if console:
+            return Call("POST", url, {"data": body})
+        return Call("POST", "/api" + url, {"json": body})
+
+    return build
+
+
+def decide(decision: str, console: bool = False) -> Builder:
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        override_id = ctx.new_override(target, requester=actor if decision == "withdraw" else None)
+        note = {"note": "核实协议属实"}
+        if console:
+            return Call("POST", f"/overrides/{override_id}/{decision}", {"data": note})
+        return Call("POST", f"/api/overrides/{override_id}/{decision}", {"json": note})
+
+    return build
+
+
+def upload_build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    account_no, content = ctx.accounts_file(target, with_reject=False)
+    ctx._cache[("last_upload", target)] = account_no
+    return Call("POST", "/api/imports", {"files": [("files", ("accounts.csv", content))]})
+
+
+def upload_effect(ctx: Ctx, target: Utility, member: bool) -> None:
+    """An upload writes only into the uploader's utilities; other rows are rejected."""
+    account_no = ctx._cache[("last_upload", target)]
+    assert ctx.account_exists(account_no) == member, (account_no, member)
+
+
+def may_import(ctx: Ctx, actor: str | None, utility: Utility) -> bool:
+    principal = ctx.principals.get(actor or "")
+    return (
+        principal is not None
+        and principal.can(Permission.IMPORT)
+        and principal.may_write_utility(utility)
+    )
+
+
+def import_run_url(suffix: str) -> Builder:
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        run_id, _ = ctx.world_upload(target)
+        return Call("GET", f"/api/imports/{run_id}{suffix}")
+
+    return build
+
+
+def upload_rejects(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    """Own: the caller's own upload (an importer's); other: the other utility's operator's."""
+    assert target is not None
+    if actor is not None and may_import(ctx, actor, target):
+        _, upload_id = ctx.upload(actor, target)
+    else:
+        _, upload_id = ctx.world_upload(target)
+    return Call("GET", f"/api/imports/uploads/{upload_id}/rejects.csv")
+
+
+def console_import(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    _, content = ctx.accounts_file(Utility.WATER, with_reject=False)
+    return Call("POST", "/imports", {"files": [("files", ("accounts.csv", content))]})
+
+
+def console_job(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    """Own: a job the caller started (an importer); other: the other utility's operator's."""
+    assert target is not None
+    if actor is not None and may_import(ctx, actor, target):
+        upload_id = ctx.console_job(actor, target)
+    else:
+        upload_id = ctx.cached(("job", target), lambda: ctx.console_job(OPERATOR[target], target))
+    return Call("GET", f"/imports/jobs/{upload_id}")
+
+
+def user_action(action: str) -> Builder:
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        username = ctx.new_user(target, active=action != "enable")
+        body = {"json": {"password": "another-long-pass-7"}} if action == "reset-password" else {}
+        return Call("POST", f"/api/users/{username}/{action}", body)
+
+    return build
+
+
+def add_user(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    body = {
+        "username": f"added-{next(ctx.counter)}",
+        "password": "long-enough-pass-3",
+        "roles": ["operator"],
+        "utilities": [target.value],
+    }
+    return Call("POST", "/api/users", {"json": body})
+
+
+def api_login(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    body = {"username": actor or "m-nobody", "password": PASSWORD if actor else "wrong-pass-1"}
+    return Call("POST", "/api/auth/token", {"json": body})
+
+
+def console_login(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    ctx.client.cookies.clear()
+    page = ctx.client.get("/login")
+    token = page.cookies.get(console_routes.LOGIN_CSRF_COOKIE)
+    assert token, page.headers
+    form = {
+        "username": actor or "m-nobody",
+        "password": PASSWORD if actor else "wrong-pass-1",
+        "csrf_token": token,
+    }
+    cookie = f"{console_routes.LOGIN_CSRF_COOKIE}={token}"
+    return Call("POST", "/login", {"data": form, "headers": {"Cookie": cookie}})
+
+
+def override_url(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    return Call("GET", f"/api/overrides/{ctx.standing_override(target)}")
+
+
+def run_url(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    return Call("GET", f"/api/rating-runs/{ctx.rating_run(target)}")
+
+
+def by_id_url(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    return Call("GET", f"/subjects/by-id/{ctx.subject_id(target)}")
+
+
+def policy_url(template: str) -> Builder:
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        return Call("GET", template.format(key=POLICY[target]))
+
+    return build
+
+
+P = Permission
+R, W = Scope.READ, Scope.WRITE
+
+API_ROWS: dict[tuple[str, str], Row] = {
+    ("GET", "/api/openapi.json"): Row(Access.PUBLIC, 200, fixed("GET", "/api/openapi.json")),
+    ("POST", "/api/auth/token"): Row(Access.LOGIN, 200, api_login),
+    ("POST", "/api/auth/revoke"): Row(Access.SIGNED_IN, 204, fixed("POST", "/api/auth/revoke")),
+    ("GET", "/api/me"): Row(Access.SIGNED_IN, 200, fixed("GET", "/api/me")),
+    ("GET", "/api/subjects"): Row(Access.PERMISSION, 200, fixed("GET", "/api/subjects"), P.READ),
+    ("GET", "/api/subjects/{code}"): Row(
+        Access.PERMISSION, 200, subject_url("/api/subjects/{code}"), P.READ, R
+    ),
+    ("GET", "/api/subjects/{code}/bills"): Row(
+        Access.PERMISSION, 200, subject_url("/api/subjects/{code}/bills"), P.READ, R
+    ),
+    ("GET", "/api/subjects/{code}/payments"): Row(
+        Access.PERMISSION, 200, subject_url("/api/subjects/{code}/payments"), P.READ, R
+    ),
+    ("GET", "/api/subjects/{code}/incidents"): Row(
+        Access.PERMISSION, 200, subject_url("/api/subjects/{code}/incidents"), P.READ, R
+    ),
+    ("GET", "/api/subjects/{code}/rating"): Row(
+        Access.PERMISSION, 200, subject_url("/api/subjects/{code}/rating"), P.READ, R
+    ),
+    ("POST", "/api/subjects/{code}/overrides"): Row(
+        Access.PERMISSION, 201, request_override(console=False), P.REQUEST_OVERRIDE, W
+    ),
+    ("GET", "/api/accounts"): Row(Access.PERMISSION, 200, fixed("GET", "/api/accounts"), P.READ),
+    ("GET", "/api/rating-runs"): Row(
+        Access.PERMISSION, 200, fixed("GET", "/api/rating-runs"), P.READ
+    ),
+    ("GET", "/api/rating-runs/{run_id}"): Row(Access.PERMISSION, 200, run_url, P.READ, R),
+    ("GET", "/api/stats/levels"): Row(
+        Access.PERMISSION, 200, fixed("GET", "/api/stats/levels"), P.READ
+    ),
+    ("POST", "/api/imports"): Row(
+        Access.PERMISSION, 200, upload_build, P.IMPORT, Scope.CONTENT, effect=upload_effect
+    ),
+    ("GET", "/api/imports"): Row(Access.PERMISSION, 200, fixed("GET", "/api/imports"), P.IMPORT),
+    ("GET", "/api/imports/{run_id}"): Row(Access.PERMISSION, 200, import_run_url(""), P.IMPORT, R),
+    ("GET", "/api/imports/{run_id}/rejects.csv"): Row(
+        Access.PERMISSION, 200, import_run_url("/rejects.csv"), P.IMPORT, R
+    ),
+    ("GET", "/api/imports/uploads/{upload_id}/rejects.csv"): Row(
+        Access.PERMISSION, 200, upload_rejects, P.IMPORT, R
+    ),
+    ("GET", "/api/policies"): Row(Access.PERMISSION, 200, fixed("GET", "/api/policies"), P.READ),
+    ("GET", "/api/policies/{key}"): Row(
+        Access.PERMISSION, 200, policy_url("/api/policies/{key}"), P.READ, Scope.CONTENT
+    ),
+    ("GET", "/api/policies/{key}/criteria"): Row(
+        Access.PERMISSION, 200, policy_url("/api/policies/{key}/criteria"), P.READ, Scope.CONTENT
+    ),
+    ("GET", "/api/overrides"): Row(Access.PERMISSION, 200, fixed("GET", "/api/overrides"), P.READ),
+    ("GET", "/api/overrides/{override_id}"): Row(Access.PERMISSION, 200, override_url, P.READ, R),
+    ("POST", "/api/overrides/{override_id}/approve"): Row(
+        Access.PERMISSION, 200, decide("approve"), P.DECIDE_OVERRIDE, W
+    ),
+    ("POST", "/api/overrides/{override_id}/reject"): Row(
+        Access.PERMISSION, 200, decide("reject"), P.DECIDE_OVERRIDE, W
+    ),
+    ("POST", "/api/overrides/{override_id}/withdraw"): Row(
+        Access.PERMISSION, 200, decide("withdraw"), P.REQUEST_OVERRIDE, W
+    ),
+    ("GET", "/api/users"): Row(Access.PERMISSION, 200, fixed("GET", "/api/users"), P.MANAGE_USERS),
+    ("POST", "/api/users"): Row(Access.PERMISSION, 201, add_user, P.MANAGE_USERS, Scope.CREATE),
+    ("POST", "/api/users/{username}/disable"): Row(
+        Access.PERMISSION, 200, user_action("disable"), P.MANAGE_USERS, W
+    ),
+    ("POST", "/api/users/{username}/enable"): Row(
+        Access.PERMISSION, 200, user_action("enable"), P.MANAGE_USERS, W
+    ),
+    ("POST", "/api/users/{username}/reset-password"): Row(
+        Access.PERMISSION, 200, user_action("reset-password"), P.MANAGE_USERS, W
+    ),
+    ("POST", "/api/users/{username}/unlock"): Row(
+        Access.PERMISSION, 200, user_action("unlock"), P.MANAGE_USERS, W
+    ),
+    ("GET", "/api/audit"): Row(Access.PERMISSION, 200, fixed("GET", "/api/audit"), P.READ_AUDIT),
+}
+
+
+def page(
+    access: Access,
+    ok: int,
+    build: Builder,
+    permission: Permission | None = None,
+    scope: Scope = Scope.NONE,
+    *,
+    audited_404: bool = True,
+) -> Row:
+    """A console route's row (credentials: a session cookie with its CSRF token)."""
+    return Row(access, ok, build, permission, scope, console=True, audited_404=audited_404)
+
+
+CONSOLE_ROWS: dict[tuple[str, str], Row] = {
+    ("GET", "/docs"): page(Access.PUBLIC, 200, fixed("GET", "/docs")),
+    ("MOUNT", "/static"): page(Access.PUBLIC, 200, fixed("GET", "/static/favicon.svg")),
+    ("GET", "/lang/{lang}"): page(Access.PUBLIC, 303, fixed("GET", "/lang/en?next=/")),
+    ("GET", "/login"): page(Access.PUBLIC, 200, fixed("GET", "/login")),
+    ("POST", "/login"): page(Access.LOGIN, 303, console_login),
+    ("POST", "/logout"): page(Access.SIGNED_IN, 303, fixed("POST", "/logout")),
+    ("GET", "/"): page(Access.PERMISSION, 200, fixed("GET", "/"), P.READ),
+    ("GET", "/subjects"): page(Access.PERMISSION, 200, fixed("GET", "/subjects?q=W"), P.READ),
+    ("GET", "/subjects/by-id/{subject_id}"): page(Access.PERMISSION, 303, by_id_url, P.READ, R),
+    ("GET", "/subjects/{code}"): page(
+        Access.PERMISSION, 200, subject_url("/subjects/{code}"), P.READ, R
+    ),
+    ("GET", "/subjects/{code}/table/{table}"): page(
+        Access.PERMISSION, 200, subject_url("/subjects/{code}/table/bills"), P.READ, R
+    ),
+    ("GET", "/subjects/{code}/evidence"): page(
+        Access.PERMISSION,
+        200,
+        subject_url("/subjects/{code}/evidence?kind=account&ref={account}"),
+        P.READ,
+        R,
+    ),
+    ("POST", "/subjects/{code}/overrides"): page(
+        Access.PERMISSION, 303, request_override(console=True), P.REQUEST_OVERRIDE, W
+    ),
+    ("GET", "/overrides"): page(Access.PERMISSION, 200, fixed("GET", "/overrides"), P.READ),
+    ("POST", "/overrides/{override_id}/{decision}"): page(
+        Access.PERMISSION, 303, decide("approve", console=True), P.DECIDE_OVERRIDE, W
+    ),
+    ("GET", "/imports"): page(Access.PERMISSION, 200, fixed("GET", "/imports"), P.IMPORT),
+    ("POST", "/imports"): page(Access.PERMISSION, 200, console_import, P.IMPORT),
+    ("GET", "/imports/jobs/{upload_id}"): page(
+        Access.PERMISSION, 200, console_job, P.IMPORT, R, audited_404=False
+    ),
+    ("GET", "/runs"): page(Access.PERMISSION, 200, fixed("GET", "/runs"), P.READ),
+    ("GET", "/policies"): page(Access.PERMISSION, 200, fixed("GET", "/policies"), P.READ),
+    ("GET", "/policies/{key}"): page(
+        Access.PERMISSION, 200, policy_url("/policies/{key}"), P.READ, Scope.CONTENT
+    ),
+}
+
+ROWS = {**API_ROWS, **CONSOLE_ROWS}
+
+
+def app_routes(client: TestClient) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for route in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
+        methods = route.methods
+        if not methods:  # a mount (static files)
+            found.add(("MOUNT", str(route.path)))
+            continue
+        found.update((method, str(route.path)) for method in methods - {"HEAD"})
+    return found
+
+
+# ---- the tests -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ctx(client: TestClient, engine: Engine, world: World, settings: Settings) -> Ctx:
+    return Ctx(client, engine, world, settings)
+
+
+def test_every_route_has_a_row(client: TestClient) -> None:
+    assert {(role, utility) for _, role, utility in MATRIX_USERS} == {
+        (role, utility) for role in PERMISSIONS for utility in Utility
+    }, "a user of every role in every utility"
+    routes = app_routes(client)
+    missing = sorted(routes - ROWS.keys())
+    stale = sorted(ROWS.keys() - routes)
+    assert not missing, f"routes without a row in the access matrix: {missing}"
+    assert not stale, f"rows for routes the app does not have: {stale}"
+
+
+def denials(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                select(func.count())
+                .select_from(AuditEntryRow)
+                .where(AuditEntryRow.action == "access_denied")
+            ).scalar_one()
+        )
+
+
+def observed(row: Row, response: Response) -> int:
+    """The console answers a missing login with a redirect to its login page: that is a 401."""
+    location = response.headers.get("location", "")
+    if row.console and response.status_code == 303 and location.startswith("/login?next="):
+        return 401
+    if row.console and response.status_code == 204 and "HX-Redirect" in response.headers:
+        return 401
+    return response.status_code
+
+
+@pytest.mark.parametrize("key", sorted(ROWS), ids=lambda key: f"{key[0]} {key[1]}")
+def test_route_answers_by_role_and_utility(ctx: Ctx, key: tuple[str, str]) -> None:
+    row = ROWS[key]
+    targets: list[Utility | None] = (
+        [None] if row.scope == Scope.NONE else [Utility.WATER, Utility.POWER]
+    )
+    callers: list[tuple[str | None, Utility | None]] = [(None, None)] + [
+        (name, utility) for name, _, utility in MATRIX_USERS
+    ]
+    failures: list[str] = []
+    for actor, home in callers:
+        principal = ctx.principals[actor] if actor else None
+        for target in targets:
+            want = expected(row, principal, target)
+            call = row.build(ctx, actor, target)
+            headers: dict[str, str] = dict(call.kwargs.pop("headers", {}))
+            if actor is not None and row.access in (Access.SIGNED_IN, Access.PERMISSION):
+                headers.update(
+                    ctx.console_headers(actor) if row.console else ctx.api_headers(actor)
+                )
+            before = denials(ctx.engine)
+            uploads = ctx.uploads()
+            response = ctx.send(call, headers)
+            got = observed(row, response)
+            place = "own" if target == home else "other" if target else "-"
+            where = f"{actor or 'anonymous'} → {place} ({target.value if target else '-'})"
+            if got != want:
+                failures.append(f"{where}: {call.method} {call.url} → {got}, expected {want}")
+                continue
+            if key == ("POST", "/imports") and actor is not None:
+                for upload_id in ctx.uploads() - uploads:  # let the background import end
+                    wait_for_job(upload_id, actor)
+            audited = denials(ctx.engine) - before
+            refused = want == 403 or (want == 404 and row.audited_404)
+            if refused and audited < 1:
+                failures.append(f"{where}: the {want} was not audited as access_denied")
+            if want in (403, 404) and "涟水县" in response.text:  # every customer's name has it
+                failures.append(f"{where}: the refusal shows customer data")
+            if want in (403, 404) and not row.console and set(response.json()) != {"error"}:
+                failures.append(f"{where}: the refusal is not an error body")
+            if got == row.ok and row.effect is not None and target is not None:
+                assert principal is not None
+                try:
+                    row.effect(ctx, target, principal.may_write_utility(target))
+                except AssertionError as error:
+                    failures.append(f"{where}: wrong effect {error}")
+    assert not failures, "\n".join(failures)

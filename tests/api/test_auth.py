@@ -9,7 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from tests.api.world import PASSWORD, WATER_ONLY, World
+from utilcredit.api.app import create_app
+from utilcredit.api.settings import ConsoleSettings
 from utilcredit.audit.tables import AuditEntryRow
+from utilcredit.config import Settings
 
 PROTECTED = [
     ("get", "/api/me"),
@@ -157,3 +160,75 @@ def test_login_next_never_leaves_the_site(client: TestClient, world: World) -> N
         follow_redirects=False,
     )
     assert response.headers["location"] == "/"
+
+
+def test_logout_is_audited(client: TestClient, world: World, engine: Engine) -> None:
+    csrf = login_console(client, "op-water")
+    response = client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert client.get("/api/me").status_code == 401
+    assert [(e.actor, e.entity_key) for e in actions(engine, "logout")] == [
+        ("op-water", "op-water")
+    ]
+
+
+def _login_through(client: TestClient, headers: dict[str, str]) -> Any:
+    """Log in as a browser behind ``headers``' proxy would (the test client speaks plain HTTP,
+    so it would not send back a Secure cookie by itself)."""
+    page = client.get("/login", headers=headers)
+    csrf = page.cookies["uc_login_csrf"]
+    return client.post(
+        "/login",
+        data={"username": "op-water", "password": PASSWORD, "csrf_token": csrf},
+        headers={**headers, "Cookie": f"uc_login_csrf={csrf}"},
+        follow_redirects=False,
+    )
+
+
+FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+
+
+def test_a_trusted_proxy_makes_cookies_secure_and_names_the_client(
+    settings: Settings, engine: Engine, world: World
+) -> None:
+    app = create_app(
+        settings, engine=engine, console=ConsoleSettings(trusted_proxies=["10.0.0.0/24"])
+    )
+    with TestClient(app, client=("10.0.0.5", 50000)) as client:
+        response = _login_through(client, FORWARDED)
+        assert response.status_code == 303
+        cookie = response.headers["set-cookie"]
+        assert cookie.startswith("uc_session=") and "Secure" in cookie and "HttpOnly" in cookie
+        client.post(
+            "/api/auth/token",
+            json={"username": "op-water", "password": "wrong"},
+            headers=FORWARDED,
+        )
+    assert [e.detail["address"] for e in actions(engine, "login_failed")] == ["203.0.113.9"]
+
+
+def test_forwarded_headers_from_anyone_else_are_ignored(
+    settings: Settings, engine: Engine, world: World
+) -> None:
+    # Default: no trusted proxy at all; and a listed proxy does not vouch for other clients.
+    for proxies in ([], ["10.0.0.1"]):
+        app = create_app(settings, engine=engine, console=ConsoleSettings(trusted_proxies=proxies))
+        with TestClient(app, client=("10.0.0.5", 50000)) as client:
+            response = _login_through(client, FORWARDED)
+            assert response.status_code == 303
+            assert "Secure" not in response.headers["set-cookie"]
+            client.post(
+                "/api/auth/token",
+                json={"username": "op-water", "password": "wrong"},
+                headers=FORWARDED,
+            )
+    assert {e.detail["address"] for e in actions(engine, "login_failed")} == {"10.0.0.5"}
+
+
+def test_trusted_proxies_setting_takes_a_comma_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UTILCREDIT_CONSOLE_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16")
+    assert ConsoleSettings().trusted_proxies == ["10.0.0.1", "192.168.0.0/16"]
+    monkeypatch.setenv("UTILCREDIT_CONSOLE_TRUSTED_PROXIES", '["10.0.0.2"]')
+    assert ConsoleSettings().trusted_proxies == ["10.0.0.2"]
+    monkeypatch.delenv("UTILCREDIT_CONSOLE_TRUSTED_PROXIES")
+    assert ConsoleSettings().trusted_proxies == []

@@ -83,7 +83,7 @@ def test_the_requester_cannot_approve_and_an_operator_is_no_reviewer(
     assert by_operator.status_code == 403
 
 
-def test_a_reviewer_of_another_utility_cannot_decide(
+def test_another_utilitys_override_is_not_found_for_reads_and_decisions(
     client: TestClient, world: World, engine: Engine
 ) -> None:
     created = client.post(
@@ -91,12 +91,40 @@ def test_a_reviewer_of_another_utility_cannot_decide(
         json=request_body(),
         headers=world.headers("op-water"),
     ).json()
-    response = client.post(
-        f"/api/overrides/{created['id']}/approve", json={}, headers=world.headers("rev-power")
-    )
-    assert response.status_code == 403
+    path = f"/api/overrides/{created['id']}"
+    attempts = [
+        client.post(f"{path}/approve", json={}, headers=world.headers("rev-power")),
+        client.post(f"{path}/reject", json={"note": "不同意"}, headers=world.headers("rev-power")),
+        client.post(f"{path}/withdraw", headers=world.headers("op-power")),
+        client.get(path, headers=world.headers("rev-power")),
+    ]
+    unknown = client.get("/api/overrides/999999", headers=world.headers("rev-power"))
+    # Existence does not leak: the same answer as for an id nobody has …
+    for response in attempts:
+        assert response.status_code == 404, response.text
+        assert response.json()["error"]["code"] == "not_found"
+        assert response.json()["error"]["message_en"] == f"no override request {created['id']}"
+    assert unknown.status_code == 404
+    # … but the refusals are audited, the unknown id is not.
+    table = AuditEntryRow.__table__
+    with engine.connect() as connection:
+        denied = list(
+            connection.execute(
+                select(table.c.actor, table.c.entity, table.c.entity_key).where(
+                    table.c.action == "access_denied"
+                )
+            )
+        )
+    assert [tuple(d) for d in denied] == [
+        ("rev-power", "override", str(created["id"])),
+        ("rev-power", "override", str(created["id"])),
+        ("op-power", "override", str(created["id"])),
+        ("rev-power", "override", str(created["id"])),
+    ]
     listed = client.get("/api/overrides", headers=world.headers("rev-power")).json()
     assert listed["items"] == []
+    state = client.get(path, headers=world.headers("rev-water")).json()["override"]["state"]
+    assert state == "requested"
 
 
 def test_reject_needs_a_note_and_withdraw_is_the_requesters(

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
 
 from tests.api.world import AS_OF, BOTH, WATER_ONLY, World
+from utilcredit.api.policies import policy_at
+from utilcredit.audit.tables import AuditEntryRow
+from utilcredit.localtime import today
+from utilcredit.rating.runs import service as runs
 
 
 def test_search_by_name_code_prefix_and_account(client: TestClient, world: World) -> None:
@@ -103,6 +108,34 @@ def test_runs_are_empty_until_the_runs_module_is_connected(
     assert client.get("/api/rating-runs", headers=headers).json()["items"] == []
     missing = client.get("/api/rating-runs/1", headers=headers)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+def test_another_utilitys_rating_run_is_not_found_and_audited(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    with engine.begin() as connection:
+        run_id = runs.begin_run(
+            connection, policy_at("huaiyin-power", None), today(), engine="reference", actor="t"
+        )
+    own = client.get(f"/api/rating-runs/{run_id}", headers=world.headers("op-power"))
+    assert own.status_code == 200 and own.json()["run"]["utility"] == "power"
+    other = client.get(f"/api/rating-runs/{run_id}", headers=world.headers("op-water"))
+    unknown = client.get(f"/api/rating-runs/{run_id + 1}", headers=world.headers("op-water"))
+    # The same answer as for a run nobody has: its existence does not leak …
+    assert other.status_code == unknown.status_code == 404
+    assert other.json()["error"]["code"] == unknown.json()["error"]["code"] == "not_found"
+    assert other.json()["error"]["message_en"] == f"no rating run {run_id}"
+    assert "power" not in other.text
+    # … but the refusal is audited.
+    with engine.connect() as connection:
+        denied = list(
+            connection.execute(
+                select(AuditEntryRow.actor, AuditEntryRow.entity, AuditEntryRow.entity_key).where(
+                    AuditEntryRow.action == "access_denied"
+                )
+            )
+        )
+    assert [tuple(d) for d in denied] == [("op-water", "rating_run", str(run_id))]
 
 
 def test_level_distribution_by_utility_and_area(client: TestClient, world: World) -> None:

@@ -8,12 +8,16 @@ across all utilities and writes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from zxcvbn import zxcvbn
+
 from utilcredit.customers.model import Utility
-from utilcredit.errors import NotFoundError, UtilcreditError
+from utilcredit.errors import InvalidInputError, NotFoundError, UtilcreditError
 
 
 class Role(StrEnum):
@@ -97,6 +101,27 @@ class AuthenticationError(UtilcreditError):
     exit_code = 4
 
 
+class LoginThrottledError(AuthenticationError):
+    """Too many failed logins for this account name or client address (HTTP 429): refused
+    without checking the password until ``retry_after`` seconds have passed or an
+    administrator lifts the lockout."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "登录失败次数过多，已暂时锁定，请稍后再试或联系管理员 / "
+            "too many failed logins: locked for now, try again later or ask an administrator"
+        )
+        self.retry_after = max(1, retry_after)
+
+
+class WeakPasswordError(InvalidInputError):
+    """A new password fails the password rules (HTTP 422 on field ``password``)."""
+
+    field = "password"
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who is acting: the user with roles and utility memberships."""
@@ -163,11 +188,140 @@ def parse_utilities(values: Iterable[str]) -> frozenset[Utility]:
     return frozenset(utilities)
 
 
+# ---- who may manage whom -----------------------------------------------------------------
+
+
+def grantable_roles(principal: Principal) -> frozenset[Role]:
+    """Roles an administrator may grant through the API or console: none whose reach spans
+    every utility (the credit office), since that would reach beyond the administrator's own
+    utilities. Such users are created on the server (``utilcredit user add``)."""
+    if not principal.can(Permission.MANAGE_USERS):
+        return frozenset()
+    return frozenset(Role) - CROSS_UTILITY_ROLES
+
+
+def manages(principal: Principal, roles: Iterable[Role], utilities: Iterable[Utility]) -> bool:
+    """Whether ``principal`` may create or manage a user with these roles and utilities:
+    only roles it may grant, only utilities it belongs to."""
+    return frozenset(roles) <= grantable_roles(principal) and frozenset(utilities) <= (
+        principal.utilities
+    )
+
+
+def require_grant(
+    principal: Principal, roles: frozenset[Role], utilities: frozenset[Utility], username: str
+) -> None:
+    """Refuse (403, audited) a grant beyond the administrator's reach."""
+    require(principal, Permission.MANAGE_USERS, entity="user")
+    roles_outside = roles - grantable_roles(principal)
+    if roles_outside:
+        names = ", ".join(sorted(roles_outside))
+        raise AccessDeniedError(
+            f"不能授予跨供应单位的角色：{names}（请在服务器上用 utilcredit user add 添加） / "
+            f"cannot grant roles that reach every utility: {names} (use utilcredit user add "
+            "on the server)",
+            entity="user",
+            entity_key=username,
+        )
+    utilities_outside = utilities - principal.utilities
+    if utilities_outside:
+        raise AccessDeniedError(
+            "不能为非本单位添加用户 / cannot add users to utilities you do not belong to: "
+            + ", ".join(sorted(utilities_outside)),
+            entity="user",
+            entity_key=username,
+        )
+
+
+# ---- login throttling ----------------------------------------------------------------------
+
+
+class ThrottleScope(StrEnum):
+    USER = "user"  # the account name as typed (known or not: a lockout reveals nothing)
+    ADDRESS = "address"  # the client address (behind a trusted proxy: X-Forwarded-For)
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottlePolicy:
+    """Failed logins allowed per account name and per client address within ``window``
+    before the name or address is locked for ``lockout``. The account limit stays far below
+    NIST SP 800-63B's ceiling of 100 consecutive failures; the address limit is higher, since
+    many users may share an office's address."""
+
+    max_user_failures: int = 10
+    max_address_failures: int = 50
+    window: dt.timedelta = dt.timedelta(minutes=15)
+    lockout: dt.timedelta = dt.timedelta(minutes=15)
+
+    def limit(self, scope: ThrottleScope) -> int:
+        return self.max_user_failures if scope is ThrottleScope.USER else self.max_address_failures
+
+
+def retry_after_seconds(locked_until: dt.datetime, now: dt.datetime) -> int:
+    """Whole seconds until a lockout ends (at least 1), for ``Retry-After``."""
+    return max(1, int((locked_until - now).total_seconds() + 0.999))
+
+
+# ---- password rules (NIST SP 800-63B 5.1.1.2) ----------------------------------------------
+
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 200  # NIST: at least 64 must be allowed
+# zxcvbn score 3 = at least 10^8 guesses: common and breached passwords, keyboard walks,
+# repeats and the user's own names score lower. No composition rules (NIST).
+MIN_PASSWORD_SCORE = 3
+# zxcvbn's matching grows quickly with length; longer passwords only score higher.
+_SCORED_PREFIX = 100
 
 
-def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(
+def password_context(username: str, display_name: str | None = None) -> list[str]:
+    """Context words a password may not be built on: the user name, the display name and
+    their parts (``wang.xm`` → ``wang``, ``xm``)."""
+    words: list[str] = []
+    for value in (username, display_name or ""):
+        value = value.strip()
+        if not value:
+            continue
+        words.append(value)
+        parts = [p for p in "".join(c if c.isalnum() else " " for c in value).split() if p]
+        words.extend(p for p in parts if len(p) >= 3 and p != value)
+    return words
+
+
+def check_password_strength(password: str, context: Iterable[str] = ()) -> None:
+    """Refuse a password that is too short or too long, is a common or breached password (the
+    zxcvbn frequency lists, offline), or is built on the context words (user name, display
+    name); raise :class:`WeakPasswordError` with a bilingual reason."""
+    length = len(unicodedata.normalize("NFC", password))
+    if length < MIN_PASSWORD_LENGTH:
+        raise WeakPasswordError(
             f"密码至少 {MIN_PASSWORD_LENGTH} 个字符 / password needs {MIN_PASSWORD_LENGTH}+ characters"
         )
+    if length > MAX_PASSWORD_LENGTH:
+        raise WeakPasswordError(
+            f"密码最多 {MAX_PASSWORD_LENGTH} 个字符 / password has more than "
+            f"{MAX_PASSWORD_LENGTH} characters"
+        )
+    words = [w for w in context if w]
+    lowered = password.casefold()
+    if any(lowered == w.casefold() for w in words):
+        raise WeakPasswordError(
+            "密码不能与用户名或姓名相同 / password must not be the user name or display name"
+        )
+    result = zxcvbn(password[:_SCORED_PREFIX], user_inputs=words)
+    if result["score"] >= MIN_PASSWORD_SCORE:
+        return
+    sources = {m.get("dictionary_name") for m in result["sequence"]}
+    if "user_inputs" in sources:
+        raise WeakPasswordError(
+            "密码太容易猜到：基于用户名或姓名 / password is too easy to guess: "
+            "it is built on the user name or display name"
+        )
+    if "passwords" in sources:
+        raise WeakPasswordError(
+            "密码太容易猜到：是常见或已泄露的密码 / password is too easy to guess: "
+            "a common or breached password"
+        )
+    raise WeakPasswordError(
+        "密码太容易猜到（常见词、键盘序列、重复或日期），请用更长的短语 / password is too "
+        "easy to guess (common words, keyboard patterns, repeats or dates): use a longer phrase"
+    )

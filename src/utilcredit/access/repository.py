@@ -1,16 +1,31 @@
-"""Every query on users, roles, memberships, sessions and tokens."""
+"""Every query on users, roles, memberships, sessions, tokens and login throttles."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import Connection, DateTime, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Select,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 
-from utilcredit.access.model import Principal, Role
+from utilcredit.access.model import Principal, Role, ThrottlePolicy, ThrottleScope
 from utilcredit.access.tables import (
     ApiTokenRow,
+    LoginThrottleRow,
     SessionRow,
     UserRoleRow,
     UserRow,
@@ -71,14 +86,17 @@ def insert_user(
     return user_id
 
 
-def principals(connection: Connection, user_ids: Iterable[int] | None = None) -> list[Principal]:
-    """Active users as principals (all of them, or those given), by user name."""
-    users_query = select(UserRow.id, UserRow.username, UserRow.display_name).where(
-        UserRow.is_active.is_(True)
-    )
-    ids = list(user_ids) if user_ids is not None else None
-    if ids is not None:
-        users_query = users_query.where(UserRow.id.in_(ids))
+@dataclass(frozen=True, slots=True)
+class UserAccount:
+    """A user as administrators see it: the principal, and whether it may log in."""
+
+    principal: Principal
+    active: bool
+
+
+def _accounts(
+    connection: Connection, users_query: Select[int, str, str, bool]
+) -> list[UserAccount]:
     users = list(connection.execute(users_query.order_by(UserRow.username)))
     found = [row.id for row in users]
     if not found:
@@ -96,15 +114,54 @@ def principals(connection: Connection, user_ids: Iterable[int] | None = None) ->
     ):
         utilities[user_id].add(Utility(utility))
     return [
-        Principal(
-            user_id=row.id,
-            username=row.username,
-            display_name=row.display_name,
-            roles=frozenset(roles[row.id]),
-            utilities=frozenset(utilities[row.id]),
+        UserAccount(
+            Principal(
+                user_id=row.id,
+                username=row.username,
+                display_name=row.display_name,
+                roles=frozenset(roles[row.id]),
+                utilities=frozenset(utilities[row.id]),
+            ),
+            active=bool(row.is_active),
         )
         for row in users
     ]
+
+
+_USERS = select(UserRow.id, UserRow.username, UserRow.display_name, UserRow.is_active)
+
+
+def principals(connection: Connection, user_ids: Iterable[int] | None = None) -> list[Principal]:
+    """Active users as principals (all of them, or those given), by user name."""
+    query = _USERS.where(UserRow.is_active.is_(True))
+    if user_ids is not None:
+        query = query.where(UserRow.id.in_(list(user_ids)))
+    return [account.principal for account in _accounts(connection, query)]
+
+
+def accounts(connection: Connection) -> list[UserAccount]:
+    """Every user, active or disabled, by user name."""
+    return _accounts(connection, _USERS)
+
+
+def account_by_name(connection: Connection, username: str) -> UserAccount | None:
+    found = _accounts(connection, _USERS.where(UserRow.username == username))
+    return found[0] if found else None
+
+
+def set_active(connection: Connection, user_id: int, active: bool) -> None:
+    connection.execute(update(UserRow).where(UserRow.id == user_id).values(is_active=active))
+
+
+def end_sessions_and_tokens(connection: Connection, user_id: int) -> tuple[int, int]:
+    """Delete the user's console sessions and revoke its API tokens; return both counts."""
+    sessions = connection.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+    tokens = connection.execute(
+        update(ApiTokenRow)
+        .where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked.is_(False))
+        .values(revoked=True)
+    )
+    return sessions.rowcount, tokens.rowcount
 
 
 def insert_session(
@@ -204,3 +261,110 @@ def revoke_token(connection: Connection, token_hash: str) -> bool:
 
 def count_users(connection: Connection) -> int:
     return int(connection.execute(select(func.count()).select_from(UserRow)).scalar_one())
+
+
+# ---- login throttles -------------------------------------------------------------------------
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def locked_until(
+    connection: Connection, keys: Iterable[tuple[ThrottleScope, str]], now: dt.datetime
+) -> dict[tuple[ThrottleScope, str], dt.datetime]:
+    """The lockouts in force among ``keys``: (scope, key) → end of the lockout."""
+    wanted = list(keys)
+    if not wanted:
+        return {}
+    found: dict[tuple[ThrottleScope, str], dt.datetime] = {}
+    for scope in {scope for scope, _ in wanted}:
+        names = [key for s, key in wanted if s is scope]
+        rows = connection.execute(
+            select(LoginThrottleRow.key, LoginThrottleRow.locked_until).where(
+                LoginThrottleRow.scope == scope.value,
+                LoginThrottleRow.key.in_(names),
+                LoginThrottleRow.locked_until > now,
+            )
+        )
+        for key, until in rows:
+            if until is not None:
+                found[(scope, key)] = _utc(until)
+    return found
+
+
+def record_failure(
+    connection: Connection,
+    scope: ThrottleScope,
+    key: str,
+    now: dt.datetime,
+    policy: ThrottlePolicy,
+) -> tuple[int, dt.datetime | None]:
+    """Count one failed login for ``key`` in one atomic upsert (safe across processes): a new
+    window starts when the last one is over, and reaching the limit sets the lockout. Return
+    the failures in the window and the lockout's end (``None`` when not locked)."""
+    window_over = LoginThrottleRow.window_started_at <= now - policy.window
+    failures = case((window_over, 1), else_=LoginThrottleRow.failures + 1)
+    limit = policy.limit(scope)
+    lock_end = now + policy.lockout
+    expires = now + max(policy.window, policy.lockout)
+    values = {
+        "scope": scope.value,
+        "key": key,
+        "failures": 1,
+        "window_started_at": now,
+        "locked_until": lock_end if limit <= 1 else None,
+        "expires_at": expires,
+    }
+    updates = {
+        "failures": failures,
+        "window_started_at": case((window_over, now), else_=LoginThrottleRow.window_started_at),
+        "locked_until": case((failures >= limit, lock_end), else_=LoginThrottleRow.locked_until),
+        "expires_at": expires,
+    }
+    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
+    statement = (
+        dialect.insert(LoginThrottleRow)
+        .values(values)
+        .on_conflict_do_update(index_elements=["scope", "key"], set_=updates)
+        .returning(LoginThrottleRow.failures, LoginThrottleRow.locked_until)
+    )
+    row = connection.execute(statement).one()
+    until = _utc(row.locked_until) if row.locked_until is not None else None
+    return int(row.failures), until if until is not None and until > now else None
+
+
+def clear_throttle(
+    connection: Connection, scope: ThrottleScope, key: str, now: dt.datetime
+) -> dt.datetime | None:
+    """Forget the failures of ``key``; return the lockout that was in force, if any."""
+    row = connection.execute(
+        delete(LoginThrottleRow)
+        .where(LoginThrottleRow.scope == scope.value, LoginThrottleRow.key == key)
+        .returning(LoginThrottleRow.locked_until)
+    ).one_or_none()
+    if row is None or row.locked_until is None:
+        return None
+    until = _utc(row.locked_until)
+    return until if until > now else None
+
+
+def prune_throttles(connection: Connection, now: dt.datetime, batch: int = 100) -> int:
+    """Delete rows whose window and lockout are over. Rows another transaction holds are
+    skipped (PostgreSQL ``SKIP LOCKED``), so pruning never waits and never deadlocks."""
+    stale = (
+        select(LoginThrottleRow.scope, LoginThrottleRow.key)
+        .where(LoginThrottleRow.expires_at <= now)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    pairs = [(row.scope, row.key) for row in connection.execute(stale)]
+    if not pairs:
+        return 0
+    return connection.execute(
+        delete(LoginThrottleRow).where(
+            tuple_(LoginThrottleRow.scope, LoginThrottleRow.key).in_(pairs),
+            LoginThrottleRow.expires_at <= now,
+        )
+    ).rowcount

@@ -13,16 +13,25 @@ from sqlalchemy import Connection
 from utilcredit.access import repository
 from utilcredit.access.model import (
     AccessDeniedError,
+    LoginThrottledError,
+    NotVisibleError,
     Permission,
     Principal,
     Role,
+    ThrottlePolicy,
+    ThrottleScope,
     check_password_strength,
+    manages,
+    password_context,
     require,
+    require_grant,
+    retry_after_seconds,
 )
 from utilcredit.access.passwords import hash_password, needs_rehash, verify_password
+from utilcredit.access.repository import UserAccount
 from utilcredit.audit import repository as audit
 from utilcredit.customers.model import Utility
-from utilcredit.errors import InvalidInputError
+from utilcredit.errors import InvalidInputError, NotFoundError
 
 SESSION_TTL = dt.timedelta(hours=8)
 TOKEN_TTL = dt.timedelta(days=30)
@@ -43,6 +52,10 @@ class SessionTokens:
     csrf_token: str
 
 
+def _require_password(password: str, username: str, display_name: str | None) -> None:
+    check_password_strength(password, password_context(username, display_name))
+
+
 def create_user(
     connection: Connection,
     *,
@@ -53,13 +66,11 @@ def create_user(
     utilities: frozenset[Utility],
     actor: str,
 ) -> int:
+    """Add a user (no reach check: the CLI, run on the server, may create any role)."""
     username = username.strip()
     if not username or len(username) > 64:
         raise InvalidInputError("用户名无效 / invalid user name")
-    try:
-        check_password_strength(password)
-    except ValueError as error:
-        raise InvalidInputError(str(error)) from None
+    _require_password(password, username, display_name)
     if repository.user_id_by_name(connection, username) is not None:
         raise InvalidInputError(f"用户已存在：{username} / user {username} already exists")
     user_id = repository.insert_user(
@@ -91,16 +102,9 @@ def create_user_as(
     roles: frozenset[Role],
     utilities: frozenset[Utility],
 ) -> int:
-    """An administrator adds a user; only to utilities the administrator belongs to."""
-    require(principal, Permission.MANAGE_USERS, entity="user")
-    outside = utilities - principal.utilities
-    if outside:
-        raise AccessDeniedError(
-            "不能为非本单位添加用户 / cannot add users to utilities you do not belong to: "
-            + ", ".join(sorted(outside)),
-            entity="user",
-            entity_key=username,
-        )
+    """An administrator adds a user: only roles it may grant (none that reaches every
+    utility), only to utilities it belongs to."""
+    require_grant(principal, roles, utilities, username)
     return create_user(
         connection,
         username=username,
@@ -113,7 +117,165 @@ def create_user_as(
 
 
 def list_users(connection: Connection) -> list[Principal]:
+    """Active users (the CLI and set-up code); administrators see :func:`users_of`."""
     return repository.principals(connection)
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedUser:
+    """A user as an administrator sees it: principal, active or disabled, any lockout."""
+
+    principal: Principal
+    active: bool
+    locked_until: dt.datetime | None
+
+
+def _managed(connection: Connection, found: list[UserAccount]) -> list[ManagedUser]:
+    locks = repository.locked_until(
+        connection, [(ThrottleScope.USER, a.principal.username) for a in found], utc_now()
+    )
+    return [
+        ManagedUser(a.principal, a.active, locks.get((ThrottleScope.USER, a.principal.username)))
+        for a in found
+    ]
+
+
+def all_users(connection: Connection) -> list[ManagedUser]:
+    """Every user, disabled ones included (the CLI, on the server)."""
+    return _managed(connection, repository.accounts(connection))
+
+
+def users_of(connection: Connection, principal: Principal) -> list[ManagedUser]:
+    """The users an administrator manages: those it could have created (roles it may grant,
+    utilities it belongs to). Others, such as the credit office, are managed on the server."""
+    require(principal, Permission.MANAGE_USERS, entity="user")
+    found = [
+        a
+        for a in repository.accounts(connection)
+        if manages(principal, a.principal.roles, a.principal.utilities)
+    ]
+    return _managed(connection, found)
+
+
+def managed_user(connection: Connection, username: str) -> ManagedUser:
+    account = repository.account_by_name(connection, username)
+    if account is None:
+        raise NotFoundError(f"没有该用户：{username} / no user {username}")
+    return _managed(connection, [account])[0]
+
+
+def _account(connection: Connection, username: str) -> UserAccount:
+    account = repository.account_by_name(connection, username)
+    if account is None:
+        raise NotFoundError(f"没有该用户：{username} / no user {username}")
+    return account
+
+
+def _account_within_reach(
+    connection: Connection, principal: Principal, username: str, *, self_allowed: bool
+) -> UserAccount:
+    """The user ``principal`` manages; others are answered 404 (audited, existence hidden)."""
+    require(principal, Permission.MANAGE_USERS, entity="user")
+    account = repository.account_by_name(connection, username)
+    if account is None or not manages(
+        principal, account.principal.roles, account.principal.utilities
+    ):
+        raise NotVisibleError(
+            f"没有该用户：{username} / no user {username}", entity="user", entity_key=username
+        )
+    if not self_allowed and account.principal.user_id == principal.user_id:
+        raise AccessDeniedError(
+            "不能对自己执行此操作（请另一位管理员或在服务器上用 utilcredit user 命令） / "
+            "not on yourself: ask another administrator, or use utilcredit user on the server",
+            entity="user",
+            entity_key=username,
+        )
+    return account
+
+
+def _set_active(connection: Connection, account: UserAccount, active: bool, actor: str) -> None:
+    user = account.principal
+    repository.set_active(connection, user.user_id, active)
+    sessions, tokens = (0, 0)
+    if not active:
+        # Disabled users stop at once anyway (sessions and tokens check is_active); ending
+        # them as well means enabling the user later does not bring them back.
+        sessions, tokens = repository.end_sessions_and_tokens(connection, user.user_id)
+    audit.record(
+        connection,
+        actor=actor,
+        action="user_enable" if active else "user_disable",
+        entity="user",
+        entity_key=user.username,
+        detail={
+            "was_active": account.active,
+            "sessions_ended": sessions,
+            "tokens_revoked": tokens,
+        },
+    )
+
+
+def set_user_active(connection: Connection, username: str, active: bool, *, actor: str) -> None:
+    """Disable (``active=False``: sessions and tokens end at once) or enable a user (CLI)."""
+    _set_active(connection, _account(connection, username), active, actor)
+
+
+def set_user_active_as(
+    connection: Connection, principal: Principal, username: str, active: bool
+) -> None:
+    account = _account_within_reach(connection, principal, username, self_allowed=False)
+    _set_active(connection, account, active, principal.username)
+
+
+def _reset_password(
+    connection: Connection, account: UserAccount, password: str, actor: str
+) -> None:
+    user = account.principal
+    _require_password(password, user.username, user.display_name)
+    repository.set_password_hash(connection, user.user_id, hash_password(password))
+    sessions, tokens = repository.end_sessions_and_tokens(connection, user.user_id)
+    audit.record(
+        connection,
+        actor=actor,
+        action="password_reset",
+        entity="user",
+        entity_key=user.username,
+        detail={"sessions_ended": sessions, "tokens_revoked": tokens},
+    )
+
+
+def reset_password(connection: Connection, username: str, password: str, *, actor: str) -> None:
+    """Set a new password (checked like any new one); the user's sessions and tokens end."""
+    _reset_password(connection, _account(connection, username), password, actor)
+
+
+def reset_password_as(
+    connection: Connection, principal: Principal, username: str, password: str
+) -> None:
+    account = _account_within_reach(connection, principal, username, self_allowed=False)
+    _reset_password(connection, account, password, principal.username)
+
+
+def unlock(
+    connection: Connection, scope: ThrottleScope, key: str, *, actor: str
+) -> dt.datetime | None:
+    """Lift a login lockout (and forget the failures) of an account name or client address;
+    audited whether or not one was in force. Return the lockout's end that was lifted."""
+    lifted = repository.clear_throttle(connection, scope, key, utc_now())
+    audit.record(
+        connection,
+        actor=actor,
+        action="login_unlock",
+        entity=scope.value,
+        entity_key=key[:200],
+        detail={"locked_until": lifted.isoformat() if lifted else None},
+    )
+    return lifted
+
+
+def unlock_as(connection: Connection, principal: Principal, username: str) -> None:
+    account = _account_within_reach(connection, principal, username, self_allowed=True)
+    unlock(connection, ThrottleScope.USER, account.principal.username, actor=principal.username)
 
 
 def principal_of(connection: Connection, user_id: int) -> Principal | None:
@@ -121,22 +283,63 @@ def principal_of(connection: Connection, user_id: int) -> Principal | None:
     return found[0] if found else None
 
 
-def authenticate(connection: Connection, username: str, password: str) -> Principal | None:
+DEFAULT_THROTTLE = ThrottlePolicy()
+
+
+def authenticate(
+    connection: Connection,
+    username: str,
+    password: str,
+    *,
+    address: str | None = None,
+    throttle: ThrottlePolicy = DEFAULT_THROTTLE,
+) -> Principal | None:
     """The user if the password is right (rehashing an outdated hash), else ``None``.
 
-    Every attempt is audited, successful or not.
+    Every attempt is audited, successful or not. An account name or client ``address`` with
+    too many recent failures is refused with :class:`LoginThrottledError` before the password
+    is checked (cheap, no argon2 work); the failure that reaches a limit starts the lockout
+    (audited as ``login_lockout``). The caller must commit after a ``None`` too, so that the
+    failure counts.
     """
-    stored = repository.password_hash_of(connection, username.strip())
-    ok = verify_password(stored[1] if stored else None, password)
+    name = username.strip()[:200]
+    now = utc_now()
+    keys = [(ThrottleScope.USER, name)]
+    if address:
+        keys.append((ThrottleScope.ADDRESS, address[:200]))
+    locks = repository.locked_until(connection, keys, now)
+    if locks:
+        raise LoginThrottledError(retry_after_seconds(max(locks.values()), now))
+    stored = repository.password_hash_of(connection, name)
+    ok = verify_password(stored[1] if stored else None, password) and stored is not None
+    detail = {"address": address} if address else None
     audit.record(
         connection,
-        actor=username.strip()[:100] or "?",
+        actor=name[:100] or "?",
         action="login" if ok else "login_failed",
         entity="user",
-        entity_key=username.strip()[:200],
+        entity_key=name,
+        detail=detail,
     )
     if not ok or stored is None:
+        for scope, key in keys:
+            failures, locked = repository.record_failure(connection, scope, key, now, throttle)
+            if locked is not None and failures == throttle.limit(scope):
+                audit.record(
+                    connection,
+                    actor=name[:100] or "?",
+                    action="login_lockout",
+                    entity=scope.value,
+                    entity_key=key,
+                    detail={
+                        "failures": failures,
+                        "locked_until": locked.isoformat(),
+                        "address": address,
+                    },
+                )
+        repository.prune_throttles(connection, now)
         return None
+    repository.clear_throttle(connection, ThrottleScope.USER, name, now)
     user_id, current_hash = stored
     if needs_rehash(current_hash):
         repository.set_password_hash(connection, user_id, hash_password(password))
@@ -166,8 +369,17 @@ def session_principal(connection: Connection, token: str) -> tuple[Principal, st
     return None if principal is None else (principal, found[1])
 
 
-def end_session(connection: Connection, token: str) -> None:
+def end_session(connection: Connection, token: str, principal: Principal | None = None) -> None:
+    """Log out: the session ends (audited as ``logout`` when its user is known)."""
     repository.delete_session(connection, token_hash(token))
+    if principal is not None:
+        audit.record(
+            connection,
+            actor=principal.username,
+            action="logout",
+            entity="user_session",
+            entity_key=principal.username,
+        )
 
 
 def issue_token(connection: Connection, principal: Principal, name: str = "api") -> str:

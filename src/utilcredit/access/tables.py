@@ -1,4 +1,4 @@
-"""Users, their roles and utilities, console sessions and API tokens.
+"""Users, their roles and utilities, console sessions, API tokens and login throttles.
 
 Secrets are never stored: passwords as argon2 hashes, session and API tokens as SHA-256.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, func
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from utilcredit.db import Base
@@ -73,3 +73,19 @@ class ApiTokenRow(Base):
     )
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LoginThrottleRow(Base):
+    """Failed logins counted per account name (``scope = "user"``) or client address
+    (``"address"``) in a window, and the lockout they led to. Kept in the store so that every
+    process of a deployment counts together; rows whose window and lockout are over
+    (``expires_at``) are pruned as failures come in."""
+
+    __tablename__ = "login_throttles"
+
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, bindparam, select
 
-from utilcredit.access.model import AccessDeniedError, NotVisibleError, Principal
+from utilcredit.access.model import AccessDeniedError, NotVisibleError, Principal, Role
 from utilcredit.customers.model import Utility
 from utilcredit.customers.tables import AccountRow, SubjectRow
 from utilcredit.errors import NotFoundError
@@ -64,3 +64,31 @@ def require_utility_write(
             entity=entity,
             entity_key=key,
         )
+
+
+def spans_every_utility(utilities: frozenset[Utility]) -> bool:
+    return utilities >= frozenset(Utility)
+
+
+def import_scope(principal: Principal) -> frozenset[Utility] | None:
+    """The utilities an import by ``principal`` may write, or ``None`` for every utility.
+
+    Writes only ever within the principal's own memberships (:meth:`Principal.may_write_utility`),
+    so an import never updates or extends another utility's customers.
+    """
+    writable = frozenset(u for u in Utility if principal.may_write_utility(u))
+    return None if spans_every_utility(writable) else writable
+
+
+def import_runs_scope(principal: Principal) -> frozenset[Utility] | None:
+    """Whose import runs ``principal`` may read: runs of any utility they read, or ``None``
+    (every run, including those of unknown scope) for a reader of every utility."""
+    readable = principal.readable_utilities
+    return None if spans_every_utility(readable) else readable
+
+
+def may_read_upload_of(principal: Principal, user_id: int, username: str) -> bool:
+    """An upload's reject report: its uploader, or an administrator of every utility."""
+    if principal.user_id == user_id and principal.username == username:
+        return True
+    return Role.ADMIN in principal.roles and spans_every_utility(principal.utilities)

@@ -4,6 +4,10 @@
 raises; services never commit. The principal comes from a bearer token (API clients) or the
 console's session cookie; with the cookie, unsafe methods also need the session's CSRF token
 (header ``X-CSRF-Token`` or form field ``csrf_token``).
+
+The request guard (``api/app.py``) resolves the principal before a request takes a handler slot
+or has its body read, and leaves it in the request state (:data:`CREDENTIALS`); the
+dependencies here use it instead of asking the store again.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ SESSION_COOKIE = "uc_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Key of the credentials the request guard resolved, in the ASGI scope's "state".
+CREDENTIALS = "utilcredit.credentials"
 
 bearer = HTTPBearer(auto_error=False, description="API token from POST /api/auth/token")
 
@@ -82,19 +88,61 @@ async def csrf_given(request: Request) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """Who sent a request and how: a bearer token, or a console session (with its CSRF token)."""
+
+    principal: Principal
+    auth: str  # "token" | "session"
+    csrf_token: str | None = None
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (as FastAPI's HTTPBearer)."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def resolve_credentials(
+    connection: Connection, token: str | None, cookie: str | None
+) -> Credentials | None:
+    """The live principal of a bearer token, or else of a session cookie; ``None`` when
+    neither is valid (unknown, expired, revoked, or the user is disabled)."""
+    if token is not None:
+        principal = access.token_principal(connection, token)
+        return Credentials(principal, "token") if principal is not None else None
+    if cookie:
+        found = access.session_principal(connection, cookie)
+        if found is not None:
+            return Credentials(found[0], "session", found[1])
+    return None
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address (behind a trusted proxy, the one it forwarded)."""
+    return request.client.host if request.client is not None else None
+
+
 def principal_from_request(
     request: Request, connection: Connection, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal | None:
-    """Resolve the principal (token first, then session cookie) and remember it on the request."""
-    principal: Principal | None = None
-    if credentials is not None and credentials.scheme.lower() == "bearer":
-        principal = access.token_principal(connection, credentials.credentials)
-        request.state.auth = "token"
-    elif cookie := request.cookies.get(SESSION_COOKIE):
-        found = access.session_principal(connection, cookie)
-        if found is not None:
-            principal, request.state.csrf_token = found
-            request.state.auth = "session"
+    """Resolve the principal (token first, then session cookie) and remember it on the request;
+    the guard's answer is used when it resolved one."""
+    state = request.scope.get("state") or {}
+    resolved: Credentials | None = state.get(CREDENTIALS)
+    if resolved is None:
+        token = (
+            credentials.credentials
+            if credentials is not None and credentials.scheme.lower() == "bearer"
+            else None
+        )
+        resolved = resolve_credentials(connection, token, request.cookies.get(SESSION_COOKIE))
+    principal = resolved.principal if resolved is not None else None
+    if resolved is not None:
+        request.state.auth = resolved.auth
+        if resolved.csrf_token is not None:
+            request.state.csrf_token = resolved.csrf_token
     request.state.principal = principal
     return principal
 

@@ -25,7 +25,7 @@ from utilcredit.access.model import (
     Principal,
 )
 from utilcredit.audit import repository as audit
-from utilcredit.errors import InvalidInputError, NotFoundError, UtilcreditError
+from utilcredit.errors import ConflictError, InvalidInputError, NotFoundError, UtilcreditError
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +40,6 @@ class FieldInvalidError(InvalidInputError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
-
-
-class ConflictError(UtilcreditError):
-    code = "conflict"
 
 
 _STATUS_CODES = {
@@ -110,6 +106,9 @@ def _audit_denial(request: Request, error: AccessDeniedError | NotVisibleError) 
             entity_key=(error.entity_key or request.url.path)[:200],
             reason=str(error)[:500],
             detail={"method": request.method, "path": request.url.path, "status": status_of(error)},
+            # The actor's memberships: the refusal tells about the actor (an anonymous or
+            # unknown caller's concerns no utility: read by auditors of every utility).
+            utilities=principal.utilities if principal else (),
         )
 
 

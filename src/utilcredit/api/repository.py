@@ -13,8 +13,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, exists, func, or_, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 
+from utilcredit.audit import repository as audit
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.customers.model import Utility
 from utilcredit.customers.tables import (
@@ -27,6 +40,7 @@ from utilcredit.customers.tables import (
     SubjectRow,
 )
 from utilcredit.db import Money
+from utilcredit.identifiers import normalize_code, subject_ref
 from utilcredit.importing.tables import ImportRunRow
 
 T = TypeVar("T")
@@ -61,6 +75,31 @@ class SubjectHit:
     area: str | None
     utilities: tuple[str, ...]
 
+    @property
+    def ref(self) -> str:
+        """What URLs name the subject by (``id-<n>`` for a natural person)."""
+        return subject_ref(self.id, self.code, self.kind)
+
+
+def _partial_match(
+    text: str, *, personal_partial: bool
+) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """(code, name) conditions: prefix of the code, fragment of the name.
+
+    Without ``personal_partial`` a natural person matches only on the whole ID number or the
+    whole name: otherwise a reader who sees them masked could recover them one character at a
+    time (``?q=32082619850117…``). Organisations' codes and names are public and match in part.
+    """
+    by_code = SubjectRow.code.like(_escape_like(text.upper()) + "%", escape="\\")
+    by_name = SubjectRow.name.like("%" + _escape_like(text) + "%", escape="\\")
+    if personal_partial:
+        return by_code, by_name
+    legal = SubjectRow.kind != "natural"
+    return (
+        or_(and_(legal, by_code), SubjectRow.code == normalize_code(text)),
+        or_(and_(legal, by_name), SubjectRow.name == text),
+    )
+
 
 def search_subjects(
     connection: Connection,
@@ -69,8 +108,10 @@ def search_subjects(
     *,
     offset: int,
     limit: int,
+    personal_partial: bool = False,
 ) -> Page[SubjectHit]:
-    """Subjects by code prefix, name fragment or account-number prefix, within ``utilities``."""
+    """Subjects by code prefix, name fragment or account-number prefix, within ``utilities``;
+    natural persons by their whole ID number or name unless ``personal_partial``."""
     allowed = _values(utilities)
     visible = exists().where(
         AccountRow.subject_id == SubjectRow.id, AccountRow.utility.in_(allowed)
@@ -80,19 +121,12 @@ def search_subjects(
     ).where(visible)
     text = query.strip()
     if text:
-        prefix = _escape_like(text.upper()) + "%"
-        fragment = "%" + _escape_like(text) + "%"
+        by_code, by_name = _partial_match(text, personal_partial=personal_partial)
         by_account = select(AccountRow.subject_id).where(
             AccountRow.account_no.like(_escape_like(text) + "%", escape="\\"),
             AccountRow.utility.in_(allowed),
         )
-        statement = statement.where(
-            or_(
-                SubjectRow.code.like(prefix, escape="\\"),
-                SubjectRow.name.like(fragment, escape="\\"),
-                SubjectRow.id.in_(by_account),
-            )
-        )
+        statement = statement.where(or_(by_code, by_name, SubjectRow.id.in_(by_account)))
     rows = list(
         connection.execute(statement.order_by(SubjectRow.code).offset(offset).limit(limit + 1))
     )
@@ -131,6 +165,11 @@ class AccountHit:
     payment_mode: str
     address: str | None
     area: str | None
+    subject_id: int
+
+    @property
+    def subject_ref(self) -> str:
+        return subject_ref(self.subject_id, self.subject_code, self.subject_kind)
 
 
 def search_accounts(
@@ -152,6 +191,7 @@ def search_accounts(
             AccountRow.payment_mode,
             AccountRow.address,
             AccountRow.area,
+            SubjectRow.id,
         )
         .join(SubjectRow, SubjectRow.id == AccountRow.subject_id)
         .where(AccountRow.utility.in_(_values(utilities)))
@@ -161,19 +201,57 @@ def search_accounts(
         statement = statement.where(
             or_(
                 AccountRow.account_no.like(_escape_like(text) + "%", escape="\\"),
-                SubjectRow.code == text.upper(),
+                SubjectRow.code == normalize_code(text),
             )
         )
     rows = connection.execute(
         statement.order_by(AccountRow.account_no).offset(offset).limit(limit + 1)
     )
-    return _page([AccountHit(*row) for row in rows], offset, limit)
+    return _page([_account_hit(row) for row in rows], offset, limit)
+
+
+def _account_hit(row: Any) -> AccountHit:
+    return AccountHit(*row)
 
 
 def subject_code_of(connection: Connection, subject_id: int) -> str | None:
     return connection.execute(
         select(SubjectRow.code).where(SubjectRow.id == subject_id)
     ).scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectName:
+    id: int
+    code: str
+    kind: str
+
+    @property
+    def ref(self) -> str:
+        return subject_ref(self.id, self.code, self.kind)
+
+
+_SUBJECT_NAME = select(SubjectRow.id, SubjectRow.code, SubjectRow.kind)
+
+
+def subject_by_id(connection: Connection, subject_id: int) -> SubjectName | None:
+    row = connection.execute(_SUBJECT_NAME.where(SubjectRow.id == subject_id)).one_or_none()
+    return None if row is None else SubjectName(row.id, row.code, row.kind)
+
+
+def subject_by_code(connection: Connection, code: str) -> SubjectName | None:
+    row = connection.execute(_SUBJECT_NAME.where(SubjectRow.code == code)).one_or_none()
+    return None if row is None else SubjectName(row.id, row.code, row.kind)
+
+
+def subjects_by_codes(connection: Connection, codes: Collection[str]) -> dict[str, SubjectName]:
+    wanted = sorted(set(codes))
+    found: dict[str, SubjectName] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for row in connection.execute(_SUBJECT_NAME.where(SubjectRow.code.in_(chunk))):
+            found[row.code] = SubjectName(row.id, row.code, row.kind)
+    return found
 
 
 def subject_row(connection: Connection, subject_id: int) -> Any:
@@ -409,16 +487,58 @@ _RUN_COLUMNS = (
 )
 
 
-def import_runs(connection: Connection, *, offset: int, limit: int) -> Page[ImportRunLine]:
+def _runs_of(utilities: Collection[Utility] | None) -> Any:
+    """Runs whose importer's utilities (``import_runs.utilities``) meet ``utilities``; every run
+    for ``None`` (a reader of every utility). A run of unknown scope (NULL) meets none."""
+    if utilities is None:
+        return true()
+    listed = literal(",") + ImportRunRow.utilities + literal(",")
+    return or_(false(), *(listed.like(f"%,{value},%") for value in _values(utilities)))
+
+
+def _run_line(row: Any) -> ImportRunLine:
+    """A run as readers see it: the file's base name only, never the path it had on the
+    server (nor in the error message)."""
+    values = dict(row._mapping)
+    path = values["file_name"]
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    values["file_name"] = name
+    if values["error"] and path != name:
+        values["error"] = values["error"].replace(path, name)
+    return ImportRunLine(**values)
+
+
+def import_runs(
+    connection: Connection,
+    *,
+    utilities: Collection[Utility] | None,
+    offset: int,
+    limit: int,
+) -> Page[ImportRunLine]:
+    """Import runs readable with ``utilities`` (``None``: every run), newest first."""
     rows = connection.execute(
-        select(*_RUN_COLUMNS).order_by(ImportRunRow.id.desc()).offset(offset).limit(limit + 1)
+        select(*_RUN_COLUMNS)
+        .where(_runs_of(utilities))
+        .order_by(ImportRunRow.id.desc())
+        .offset(offset)
+        .limit(limit + 1)
     )
-    return _page([ImportRunLine(**row._mapping) for row in rows], offset, limit)
+    return _page([_run_line(row) for row in rows], offset, limit)
 
 
-def import_run(connection: Connection, run_id: int) -> ImportRunLine | None:
-    row = connection.execute(select(*_RUN_COLUMNS).where(ImportRunRow.id == run_id)).one_or_none()
-    return None if row is None else ImportRunLine(**row._mapping)
+def import_run(
+    connection: Connection, run_id: int, *, utilities: Collection[Utility] | None
+) -> ImportRunLine | None:
+    """The run if it exists and is readable with ``utilities`` (``None``: any run)."""
+    row = connection.execute(
+        select(*_RUN_COLUMNS).where(ImportRunRow.id == run_id, _runs_of(utilities))
+    ).one_or_none()
+    return None if row is None else _run_line(row)
+
+
+def import_run_exists(connection: Connection, run_id: int) -> bool:
+    found = connection.execute(select(ImportRunRow.id).where(ImportRunRow.id == run_id))
+    return found.first() is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,6 +551,7 @@ class AuditLine:
     entity_key: str | None
     reason: str | None
     detail: dict[str, Any] | None
+    utilities: tuple[str, ...] = ()
 
 
 def audit_entries(
@@ -441,7 +562,9 @@ def audit_entries(
     entity_key: str | None,
     offset: int,
     limit: int,
+    utilities: Collection[Utility] | None = None,
 ) -> Page[AuditLine]:
+    """Newest first; with ``utilities``, only the entries that concern one of them."""
     statement = select(
         AuditEntryRow.id,
         AuditEntryRow.at,
@@ -451,7 +574,10 @@ def audit_entries(
         AuditEntryRow.entity_key,
         AuditEntryRow.reason,
         AuditEntryRow.detail,
+        AuditEntryRow.utilities,
     )
+    if utilities is not None:
+        statement = statement.where(audit.concerns_any(utilities))
     if actor:
         statement = statement.where(AuditEntryRow.actor == actor)
     if action:
@@ -461,7 +587,13 @@ def audit_entries(
     rows = connection.execute(
         statement.order_by(AuditEntryRow.id.desc()).offset(offset).limit(limit + 1)
     )
-    return _page([AuditLine(*row) for row in rows], offset, limit)
+    return _page([_audit_line(row) for row in rows], offset, limit)
+
+
+def _audit_line(row: Any) -> AuditLine:
+    values = dict(row._mapping)
+    values["utilities"] = audit.decode_utilities(values["utilities"])
+    return AuditLine(**values)
 
 
 def evidence_record(

@@ -14,6 +14,10 @@ from utilcredit.overrides.model import OverrideState
 from utilcredit.policies.model import Level
 
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it as invalid input
+SUBJECT_REF = (
+    "主体引用，用于链接 / what URLs name the subject by: id-<n> for a natural person (whose ID "
+    "number never goes into a URL), the code for an organisation"
+)
 
 
 class Out(BaseModel):
@@ -80,6 +84,7 @@ class SubjectHitOut(Out):
     name: str
     area: str | None
     utilities: list[str]
+    ref: str = Field(description=SUBJECT_REF)
 
 
 class SubjectPage(PageMeta):
@@ -96,6 +101,7 @@ class AccountOut(Out):
     payment_mode: str
     address: str | None
     area: str | None
+    subject_ref: str = Field(description=SUBJECT_REF)
 
 
 class AccountPage(PageMeta):
@@ -112,6 +118,7 @@ class SubjectCardOut(Out):
     address: str | None
     area: str | None
     masked: bool
+    ref: str = Field(description=SUBJECT_REF)
 
 
 class CreditFileAccountOut(Out):
@@ -348,6 +355,7 @@ class OverrideViewOut(Out):
     override: OverrideOut
     utility: str
     state_today: OverrideState
+    subject_ref: str = Field(description=SUBJECT_REF)
 
 
 class OverridePage(PageMeta):
@@ -378,6 +386,10 @@ class AuditOut(Out):
     entity_key: str | None
     reason: str | None
     detail: dict[str, Any] | None
+    utilities: list[str] = Field(
+        description="涉及的供应单位（空：不涉及，仅全单位审计员可见） / utilities the entry "
+        "concerns (none: read by auditors of every utility only)"
+    )
 
 
 class AuditPage(PageMeta):

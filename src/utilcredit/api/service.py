@@ -3,27 +3,36 @@ explanation, overrides and history, dashboard statistics.
 
 Tenancy and masking are applied here, once. Personal data (natural persons' ID numbers and
 names, legal representatives, phone numbers) is masked unless the caller asks for it in clear
-and holds ``view_unmasked``; every such view is audited. Nothing here commits.
+and holds ``view_unmasked``; every such view is audited. A natural person is named in URLs and
+links by an opaque reference (``id-<n>``, see :func:`utilcredit.identifiers.subject_ref`), and
+readers without ``view_unmasked`` find natural persons only by their whole ID number or name.
+Nothing here commits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection
 
-from utilcredit.access.model import Permission, Principal, require
-from utilcredit.access.visibility import require_utility_read, visible_subject
+from utilcredit.access.model import NotVisibleError, Permission, Principal, require
+from utilcredit.access.visibility import (
+    require_utility_read,
+    subject_utilities,
+    visible_subject,
+)
 from utilcredit.api import repository
 from utilcredit.api.errors import FieldInvalidError
 from utilcredit.api.policies import policy_at
 from utilcredit.api.repository import (
     AccountHit,
+    AuditLine,
     BillLine,
     IncidentLine,
     Page,
@@ -35,7 +44,18 @@ from utilcredit.api.settings import ConsoleSettings
 from utilcredit.audit import repository as audit
 from utilcredit.customers import repository as credit_files
 from utilcredit.customers.model import Utility
-from utilcredit.identifiers import MaskingRule, mask_id_number, mask_name
+from utilcredit.errors import NotFoundError
+from utilcredit.identifiers import (
+    DEFAULT_MASKING,
+    IdentifierError,
+    MaskingRule,
+    display_code,
+    mask_id_number,
+    mask_name,
+    parse_subject_ref,
+    subject_ref,
+    validate_ric,
+)
 from utilcredit.overrides import service as overrides
 from utilcredit.overrides.model import EffectiveLevel, Override, effective_level
 from utilcredit.policies.loader import LoadedPolicy
@@ -61,10 +81,12 @@ class SubjectCard:
     address: str | None
     area: str | None
     masked: bool
+    ref: str = ""  # what URLs name the subject by (``id-<n>`` for a natural person)
 
 
 def subject_card(row: Any, *, unmasked: bool, rule: MaskingRule) -> SubjectCard:
     natural = row.kind == "natural"
+    ref = subject_ref(row.id, row.code, row.kind)
     if unmasked:
         return SubjectCard(
             row.code,
@@ -76,6 +98,7 @@ def subject_card(row: Any, *, unmasked: bool, rule: MaskingRule) -> SubjectCard:
             row.address,
             row.area,
             False,
+            ref,
         )
     return SubjectCard(
         code=mask_id_number(row.code, rule) if natural else row.code,
@@ -87,7 +110,33 @@ def subject_card(row: Any, *, unmasked: bool, rule: MaskingRule) -> SubjectCard:
         address=None if natural else row.address,
         area=row.area,
         masked=True,
+        ref=ref,
     )
+
+
+def resolve_subject(connection: Connection, principal: Principal, ref: str) -> str:
+    """The code a path segment names: ``id-<n>`` (parsed before any upper-casing) or a code.
+
+    A reference to a subject the principal does not see is "not found" (audited), with a
+    message that names the reference, never the number behind it.
+    """
+    subject_id = parse_subject_ref(ref)
+    if subject_id is None:
+        return ref.strip().upper()
+    found = repository.subject_by_id(connection, subject_id)
+    message = f"没有该主体：{ref} / no subject {ref}"
+    if found is None:
+        raise NotFoundError(message)
+    known = subject_utilities(connection, found.code)
+    if known is None or not known[1] & principal.readable_utilities:
+        raise NotVisibleError(message, entity="subject", entity_key=found.code)
+    return found.code
+
+
+def subject_ref_of(connection: Connection, code: str) -> str:
+    """What links name the subject with this code by (the code itself if it is unknown)."""
+    found = repository.subject_by_code(connection, code)
+    return code if found is None else found.ref
 
 
 def mask_hit(hit: SubjectHit, rule: MaskingRule) -> SubjectHit:
@@ -114,7 +163,12 @@ def search_subjects(
 ) -> Page[SubjectHit]:
     require(principal, Permission.READ, entity="subject")
     found = repository.search_subjects(
-        connection, query, principal.readable_utilities, offset=offset, limit=limit
+        connection,
+        query,
+        principal.readable_utilities,
+        offset=offset,
+        limit=limit,
+        personal_partial=principal.can(Permission.VIEW_UNMASKED),
     )
     return Page([mask_hit(h, rule) for h in found.items], found.offset, found.limit, found.has_more)
 
@@ -145,6 +199,7 @@ def search_accounts(
             hit.payment_mode,
             None if hit.subject_kind == "natural" else hit.address,
             hit.area,
+            hit.subject_id,
         )
         for hit in found.items
     ]
@@ -179,15 +234,17 @@ def credit_file(
             action="view_unmasked",
             entity="subject",
             entity_key=code,
+            utilities=utilities,
         )
     row = repository.subject_row(connection, subject_id)
+    card = subject_card(row, unmasked=unmasked, rule=rule)
     visible_overrides = [
-        o
+        o if o.subject_code == card.code else replace(o, subject_code=card.code)
         for o in overrides.overrides_of_subject(connection, subject_id)
         if policy_at(o.policy_key, None).policy.utility in utilities
     ]
     return CreditFileView(
-        subject=subject_card(row, unmasked=unmasked, rule=rule),
+        subject=card,
         utilities=tuple(sorted(u.value for u in utilities)),
         accounts=repository.accounts_of(connection, subject_id, utilities),
         credit_reports=repository.credit_reports_of(connection, subject_id),
@@ -261,27 +318,56 @@ def rate_live(
     policy_key: str | None,
     as_of: dt.date,
     console: ConsoleSettings,
+    rule: MaskingRule = DEFAULT_MASKING,
 ) -> RatingView:
     """The level computed now from the stored credit file, with its explanation, the override
-    in force beside it, and the saved history."""
+    in force beside it, and the saved history. A natural person's number appears masked
+    (subject, explanation, overrides, messages) to a reader without ``view_unmasked``."""
     require(principal, Permission.READ, entity="rating")
     subject_id, utilities = visible_subject(connection, principal, code)
+    shown = code
+    if not principal.can(Permission.VIEW_UNMASKED):
+        found = repository.subject_by_id(connection, subject_id)
+        if found is not None:
+            shown = display_code(code, found.kind, clear=False, rule=rule)
     loaded = choose_policy(utilities, policy_key, as_of, console)
     require_utility_read(principal, loaded.policy.utility, entity="rating", key=code)
-    evaluation = rating.rate_subject(connection, code, loaded.policy, as_of)
+    try:
+        evaluation = rating.rate_subject(connection, code, loaded.policy, as_of)
+    except NotFoundError as error:
+        if shown == code:
+            raise
+        raise NotFoundError(str(error).replace(code, shown)) from None
     subject_overrides = overrides.overrides_of_subject(connection, subject_id, loaded.key)
+    explanation = explain_dict(evaluation, loaded.policy)
+    text = explain_text(evaluation, loaded.policy, all_clauses=False)
+    if shown != code:
+        explanation = _replace_text(explanation, code, shown)
+        text = text.replace(code, shown)
+        subject_overrides = [replace(o, subject_code=shown) for o in subject_overrides]
     source = runs_source(connection)
     return RatingView(
-        subject_code=code,
+        subject_code=shown,
         policy=loaded,
         as_of=as_of,
         level=effective_level(evaluation.level, subject_overrides, as_of),
-        explanation=explain_dict(evaluation, loaded.policy),
-        text=explain_text(evaluation, loaded.policy, all_clauses=False),
+        explanation=explanation,
+        text=text,
         history=source.history(connection, code, loaded.key, 50),
         next_change=source.next_change(connection, code, loaded.key, as_of),
         overrides=subject_overrides,
     )
+
+
+def _replace_text(value: Any, old: str, new: str) -> Any:
+    """``value`` (JSON-like) with ``old`` replaced by ``new`` in every string in it."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, dict):
+        return {key: _replace_text(item, old, new) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_replace_text(item, old, new) for item in value]
+    return value
 
 
 # ---- dashboard ---------------------------------------------------------------------------
@@ -373,3 +459,115 @@ def distributions(
             continue
         found.append(_live_distribution(connection, loaded, as_of, console.live_stats_max_subjects))
     return found
+
+
+# ---- audit log ---------------------------------------------------------------------------
+
+# Runs of letters and digits that may be an ID number (every kind of ID number has a digit).
+_ID_LIKE = re.compile(r"[0-9A-Za-z]{5,32}")
+
+
+def audit_log(
+    connection: Connection,
+    principal: Principal,
+    *,
+    actor: str | None,
+    action: str | None,
+    entity_key: str | None,
+    offset: int,
+    limit: int,
+    rule: MaskingRule,
+) -> Page[AuditLine]:
+    """The audit trail as this reader may see it.
+
+    Only the entries that concern one of the reader's utilities, unless the reader reads every
+    utility (then all of them, also those that concern none). Without ``view_unmasked`` a
+    natural person's ID number never appears: where an entry names the subject (``entity_key``
+    or a detail value) it is replaced by the subject's reference ``id-<n>``, which the
+    ``entity_key`` filter also accepts; inside texts it is masked. Numbers that validate as
+    resident ID numbers but belong to no known organisation are masked too.
+    """
+    require(principal, Permission.READ_AUDIT, entity="audit")
+    readable = principal.readable_utilities
+    scope = None if readable >= frozenset(Utility) else readable
+    key = entity_key
+    if key is not None and (subject_id := parse_subject_ref(key)) is not None:
+        found = repository.subject_by_id(connection, subject_id)
+        key = found.code if found is not None else key
+    page = repository.audit_entries(
+        connection,
+        actor=actor,
+        action=action,
+        entity_key=key,
+        offset=offset,
+        limit=limit,
+        utilities=scope,
+    )
+    if principal.can(Permission.VIEW_UNMASKED) or not page.items:
+        return page
+    return Page(_scrubbed(connection, page.items, rule), page.offset, page.limit, page.has_more)
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _texts(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    return []
+
+
+def _is_resident_id(token: str) -> bool:
+    try:
+        validate_ric(token)
+    except IdentifierError:
+        return False
+    return True
+
+
+def _scrubbed(connection: Connection, lines: list[AuditLine], rule: MaskingRule) -> list[AuditLine]:
+    tokens: set[str] = set()
+    for line in lines:
+        for text in [line.actor, line.entity_key, line.reason, *_texts(line.detail)]:
+            if text:
+                tokens.update(
+                    t.upper() for t in _ID_LIKE.findall(text) if any(c.isdigit() for c in t)
+                )
+    if not tokens:
+        return lines
+    known = repository.subjects_by_codes(connection, tokens)
+    refs: dict[str, str] = {}  # a natural person's number → its reference
+    masked: dict[str, str] = {}  # a personal number → its masked form
+    for token in tokens:
+        subject = known.get(token)
+        if subject is not None and subject.kind == "natural":
+            refs[token] = subject.ref
+            masked[token] = mask_id_number(token, rule)
+        elif subject is None and _is_resident_id(token):
+            masked[token] = mask_id_number(token, rule)
+    if not masked:
+        return lines
+
+    def in_text(text: str) -> str:
+        return _ID_LIKE.sub(lambda m: masked.get(m.group(0).upper(), m.group(0)), text)
+
+    def value(item: Any) -> Any:
+        if isinstance(item, str):
+            return refs.get(item.strip().upper()) or in_text(item)
+        if isinstance(item, dict):
+            return {key: value(inner) for key, inner in item.items()}
+        if isinstance(item, list):
+            return [value(inner) for inner in item]
+        return item
+
+    return [
+        replace(
+            line,
+            actor=in_text(line.actor),
+            entity_key=None if line.entity_key is None else value(line.entity_key),
+            reason=None if line.reason is None else in_text(line.reason),
+            detail=None if line.detail is None else value(line.detail),
+        )
+        for line in lines
+    ]

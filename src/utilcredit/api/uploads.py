@@ -5,13 +5,19 @@ names, since the file stem names the kind, then imported with
 :func:`utilcredit.importing.runner.import_paths`, which commits one transaction per file. The
 reject report CSV is written to ``<data_dir>/rejects/upload-<upload id>.csv``, exactly as the
 CLI writes it; the rejects are also kept per run in ``import_rejects``.
+
+Uploads and their reject reports hold personal data: they are kept for
+``upload_retention_days`` (``UTILCREDIT_UPLOAD_RETENTION_DAYS``, default 30) and deleted after,
+at the start of every upload and by ``utilcredit purge-uploads`` (:func:`purge_uploads`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,8 +27,10 @@ from typing import BinaryIO
 from sqlalchemy import Engine
 
 from utilcredit.access.model import Permission, Principal, require
+from utilcredit.access.visibility import import_scope, may_read_upload_of
 from utilcredit.api.errors import FieldInvalidError
 from utilcredit.config import Settings
+from utilcredit.importing.limits import ImportLimits
 from utilcredit.importing.readers import FORMATS, SourceFile
 from utilcredit.importing.runner import ImportReport, import_paths, write_reject_report
 
@@ -98,6 +106,7 @@ def save_uploads(
     settings: Settings, principal: Principal, uploads: Iterable[Upload], max_bytes: int
 ) -> tuple[str, list[Path]]:
     require(principal, Permission.IMPORT, entity="import")
+    purge_uploads(settings)
     upload_id = uuid.uuid4().hex
     folder = settings.data_dir / "uploads" / upload_id
     folder.mkdir(parents=True, exist_ok=False)
@@ -155,10 +164,13 @@ def run_import(
         allow_list=settings.uscc_allow_list,
         batch_rows=settings.import_batch_rows,
         progress_for=progress_for,
+        scope=import_scope(principal),  # rows of other utilities are rejected
+        limits=ImportLimits.from_settings(settings),
     )
     reject_name: str | None = None
     if not report.ok:
         reject_name = f"upload-{upload_id}.csv"
+        record_reject_owner(settings, upload_id, principal)  # before the report exists
         write_reject_report(report, reject_report_path(settings, upload_id))
     result = summarize(upload_id, report, reject_name)
     if progress is not None:
@@ -197,6 +209,67 @@ def reject_report_path(settings: Settings, upload_id: str) -> Path:
     if not UPLOAD_ID.match(upload_id):
         raise FieldInvalidError("upload_id", "上传编号无效 / invalid upload id")
     return settings.data_dir / "rejects" / f"upload-{upload_id}.csv"
+
+
+_UPLOAD_REPORT = re.compile(r"^upload-[0-9a-f]{32}\.(csv|owner\.json)$")
+
+
+def purge_uploads(settings: Settings, *, days: int | None = None, now: float | None = None) -> int:
+    """Delete the uploads, and the upload reject reports, last written more than ``days``
+    (default: ``settings.upload_retention_days``) ago; returns how many uploads were deleted.
+    Only names this module makes are touched (an upload id, ``upload-<id>.csv`` and its owner
+    record); an upload being written is new, so it is never old enough."""
+    keep_days = settings.upload_retention_days if days is None else days
+    cutoff = (time.time() if now is None else now) - keep_days * 86_400
+    removed = 0
+    for entry in _entries(settings.data_dir / "uploads"):
+        if UPLOAD_ID.match(entry.name) and _expired(entry, cutoff, folder=True):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    for entry in _entries(settings.data_dir / "rejects"):
+        if _UPLOAD_REPORT.match(entry.name) and _expired(entry, cutoff, folder=False):
+            entry.unlink(missing_ok=True)
+    return removed
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:  # no such folder yet, or unreadable: nothing to purge
+        return []
+
+
+def _expired(entry: Path, cutoff: float, *, folder: bool) -> bool:
+    try:
+        if entry.is_symlink() or not (entry.is_dir() if folder else entry.is_file()):
+            return False
+        return entry.stat().st_mtime < cutoff
+    except OSError:
+        return False
+
+
+def _reject_owner_path(settings: Settings, upload_id: str) -> Path:
+    return reject_report_path(settings, upload_id).with_suffix(".owner.json")
+
+
+def record_reject_owner(settings: Settings, upload_id: str, principal: Principal) -> None:
+    """Who uploaded: a report on disk has no owner of its own, so a sidecar file says whose it
+    is (:func:`may_read_reject_report`)."""
+    path = _reject_owner_path(settings, upload_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    owner = {"user_id": principal.user_id, "username": principal.username}
+    path.write_text(json.dumps(owner), encoding="utf-8")
+
+
+def may_read_reject_report(settings: Settings, upload_id: str, principal: Principal) -> bool:
+    """Only the uploader (or an administrator of every utility) reads an upload's reject
+    report; a report without a readable owner record is nobody's but such an administrator's."""
+    try:
+        owner = json.loads(_reject_owner_path(settings, upload_id).read_text(encoding="utf-8"))
+        user_id, username = int(owner["user_id"]), str(owner["username"])
+    except (OSError, ValueError, KeyError, TypeError):
+        user_id, username = 0, ""
+    return may_read_upload_of(principal, user_id, username)
 
 
 class ImportJobs:

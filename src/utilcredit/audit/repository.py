@@ -1,10 +1,54 @@
+"""The audit trail: who changed what, when and why (SPEC 2.1), and which utilities it concerns.
+
+Tenancy of the trail (see README "Audit"): every entry records the utilities it concerns, and
+an auditor reads the entries that concern one of their utilities; an auditor of every utility
+reads them all, including the entries that concern none (e.g. a failed login with an unknown
+user name, an anonymous request). Callers name the utilities when they know them (an override's
+utility, the utilities through which a subject was seen, the actor's memberships for a refused
+access); otherwise :func:`record` takes the actor's memberships, plus the target user's for
+entries about a user (so a failed login of a water user concerns water).
+"""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import ColumnElement, Connection, false, insert, or_, select
 
+from utilcredit.access.tables import UserRow, UserUtilityRow
 from utilcredit.audit.tables import AuditEntryRow
+from utilcredit.customers.model import Utility
+
+
+def encode_utilities(utilities: Iterable[Utility | str]) -> str:
+    """``{"water", "power"}`` → ``",power,water,"``; nothing → ``""``."""
+    values = sorted({str(Utility(u)) for u in utilities})
+    return "," + ",".join(values) + "," if values else ""
+
+
+def decode_utilities(stored: str | None) -> tuple[str, ...]:
+    return tuple(value for value in (stored or "").split(",") if value)
+
+
+def concerns_any(utilities: Iterable[Utility]) -> ColumnElement[bool]:
+    """Entries that concern at least one of ``utilities`` (none: no entry)."""
+    conditions = [AuditEntryRow.utilities.like(f"%,{u.value},%") for u in sorted(set(utilities))]
+    return or_(*conditions) if conditions else false()
+
+
+def users_utilities(connection: Connection, usernames: Iterable[str]) -> frozenset[Utility]:
+    """The memberships of these users (unknown names contribute nothing)."""
+    names = sorted({name for name in usernames if name})
+    if not names:
+        return frozenset()
+    rows = connection.execute(
+        select(UserUtilityRow.utility)
+        .join(UserRow, UserRow.id == UserUtilityRow.user_id)
+        .where(UserRow.username.in_(names))
+        .distinct()
+    )
+    return frozenset(Utility(value) for value in rows.scalars())
 
 
 def record(
@@ -16,8 +60,16 @@ def record(
     entity_key: str | None = None,
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
+    utilities: Iterable[Utility | str] | None = None,
 ) -> None:
-    """Append an audit entry in the caller's transaction (it lands or vanishes with the change)."""
+    """Append an audit entry in the caller's transaction (it lands or vanishes with the change).
+
+    ``utilities``: what the entry concerns; ``None`` derives it from the actor (and, for an
+    entry about a user, that user), an empty collection means none.
+    """
+    if utilities is None:
+        names = [actor, entity_key or ""] if entity == "user" else [actor]
+        utilities = users_utilities(connection, names)
     connection.execute(
         insert(AuditEntryRow).values(
             actor=actor,
@@ -26,5 +78,6 @@ def record(
             entity_key=entity_key,
             reason=reason,
             detail=detail,
+            utilities=encode_utilities(utilities),
         )
     )

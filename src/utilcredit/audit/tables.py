@@ -22,3 +22,7 @@ class AuditEntryRow(Base):
     entity_key: Mapped[str | None] = mapped_column(String(200), index=True)
     reason: Mapped[str | None] = mapped_column(String(500))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The utilities the entry concerns, comma-wrapped and sorted (",power,water,"), so that
+    # "concerns water" is ``LIKE '%,water,%'`` on every backend; "" when it concerns none
+    # (then only auditors of every utility read it). See audit.repository.
+    utilities: Mapped[str] = mapped_column(String(64), server_default="", default="")

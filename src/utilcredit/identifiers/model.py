@@ -132,7 +132,10 @@ class MaskingRule:
     mask_width: int = 4
 
 
-def mask_id_number(number: str, rule: MaskingRule = MaskingRule()) -> str:
+DEFAULT_MASKING = MaskingRule()
+
+
+def mask_id_number(number: str, rule: MaskingRule = DEFAULT_MASKING) -> str:
     if len(number) <= rule.keep_head + rule.keep_tail:
         return rule.mask_char * rule.mask_width
     tail = number[len(number) - rule.keep_tail :] if rule.keep_tail else ""
@@ -144,3 +147,41 @@ def mask_name(name: str, mask_char: str = "*") -> str:
     if len(name) <= 1:
         return mask_char
     return name[0] + mask_char * (len(name) - 1)
+
+
+# ---- how URLs, links and audit entries name a subject -----------------------------------
+#
+# Decision (README "Console and REST API"): a natural person's ID number is personal data, so
+# it never goes into a URL or a link (URLs end up in browser histories and access logs) and is
+# shown only to readers who may see it. Such a subject is named by an opaque reference made of
+# its internal id, ``id-<n>`` (lower case): stored codes are upper-cased on import, so the
+# reference can never be mistaken for a code. A legal subject's USCC is public registration
+# data (business licences, the national enterprise credit publicity system) and stays its name.
+# Every URL that takes a code also takes a reference; URLs holding the number keep working.
+
+SUBJECT_REF_PREFIX = "id-"
+_REF_DIGITS = 10
+_REF_MAX = 2**31 - 1  # surrogate keys are 32-bit INTEGER columns on PostgreSQL
+
+
+def subject_ref(subject_id: int, code: str, kind: str) -> str:
+    """``id-<n>`` for a natural person, the USCC for a legal subject."""
+    return f"{SUBJECT_REF_PREFIX}{subject_id}" if kind == "natural" else code
+
+
+def parse_subject_ref(text: str) -> int | None:
+    """The internal id named by ``id-<n>``, or ``None`` if ``text`` is not one (parse it before
+    upper-casing a code: ``ID-5`` could be a code)."""
+    value = text.strip()
+    if not value.startswith(SUBJECT_REF_PREFIX):
+        return None
+    digits = value[len(SUBJECT_REF_PREFIX) :]
+    if not digits.isascii() or not digits.isdigit() or len(digits) > _REF_DIGITS:
+        return None
+    number = int(digits)
+    return number if 0 < number <= _REF_MAX else None
+
+
+def display_code(code: str, kind: str, *, clear: bool, rule: MaskingRule = DEFAULT_MASKING) -> str:
+    """A subject's code as a reader sees it: a natural person's number masked unless ``clear``."""
+    return code if clear or kind != "natural" else mask_id_number(code, rule)

@@ -20,6 +20,40 @@ class FieldError(ValueError):
     """A cell's value is unacceptable; the message says why (Chinese / English)."""
 
 
+ACCEPTED_ENCODINGS_ZH = "UTF-8（可带BOM）或GB18030"
+ACCEPTED_ENCODINGS_EN = "UTF-8 (with or without BOM) or GB18030"
+UNREADABLE_TEXT = (
+    f"含有无法解码的字节或无效字符（文件编码应为{ACCEPTED_ENCODINGS_ZH}） / holds bytes that "
+    f"cannot be decoded or invalid characters (files must be {ACCEPTED_ENCODINGS_EN})"
+)
+NUL_TEXT = (
+    "含有NUL字符（是否为二进制或UTF-16文件？） / holds NUL characters (a binary or UTF-16 file?)"
+)
+# What no stored text may hold: NUL (PostgreSQL refuses it) and lone surrogates (the bytes a
+# text stream could not decode, kept as U+DC80..U+DCFF; or a JSON escape such as \ud800).
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text, or ``None``."""
+    found = _BAD_TEXT.search(value)
+    if found is None:
+        return None
+    return NUL_TEXT if found.group() == "\x00" else UNREADABLE_TEXT
+
+
+def printable(value: str) -> str:
+    """``value`` with what no stored text may hold replaced by U+FFFD (for reports)."""
+    return _BAD_TEXT.sub("\ufffd", value)
+
+
+def brief(value: object, limit: int = 40) -> str:
+    """A value as quoted in a reason: at most ``limit`` characters (the reject's ``value``
+    column holds the cell itself)."""
+    text_value = value if isinstance(value, str) else str(value)
+    return text_value if len(text_value) <= limit else text_value[:limit] + "…"
+
+
 # The plain canonical spelling a field takes in the generated CSV loop (see ``fused.py``):
 # ("text", max_len), ("code", None), ("choice", frozenset of plain values), ("date", None),
 # ("decimal", places), ("bool", None).
@@ -80,11 +114,12 @@ def _parse_date(raw: object) -> dt.date:
     if isinstance(raw, dt.date):
         return raw
     value = str(raw).strip()
+    shown = brief(value)
     if len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            raise FieldError(f"日期无效：{value} / invalid date {value}") from None
+            raise FieldError(f"日期无效：{shown} / invalid date {shown}") from None
     for pattern in _DATE_PATTERNS:
         match = pattern.match(value)
         if match:
@@ -94,33 +129,45 @@ def _parse_date(raw: object) -> dt.date:
             except ValueError:
                 break
     raise FieldError(
-        f"日期无效：{value}（应为YYYY-MM-DD） / invalid date {value} (expected YYYY-MM-DD)"
+        f"日期无效：{shown}（应为YYYY-MM-DD） / invalid date {shown} (expected YYYY-MM-DD)"
     )
 
 
 parse_date = Parser(_parse_date, ("date", None))
 
 
+# Digits before the decimal point of an amount or a usage: 10^15 yuan is beyond any bill, and
+# the stored integer (fen, thousandths) stays far inside a 64-bit column.
+MAX_INTEGER_DIGITS = 15
+
+
 def decimal(places: int) -> Parser:
-    """A non-negative decimal with at most ``places`` places."""
+    """A non-negative decimal with at most ``places`` places and ``MAX_INTEGER_DIGITS``
+    digits before the point."""
     quantum = Decimal(1).scaleb(-places)
 
     def parse(raw: object) -> Decimal:
         if isinstance(raw, bool):
             raise FieldError(f"不是数值：{raw} / not a number: {raw}")
         value = (raw if isinstance(raw, str) else str(raw)).strip().replace(",", "")
+        shown = brief(value)
         try:
             number = Decimal(value)
         except InvalidOperation:
-            raise FieldError(f"不是数值：{value} / not a number: {value}") from None
+            raise FieldError(f"不是数值：{shown} / not a number: {shown}") from None
         exponent = number.as_tuple().exponent
         if not isinstance(exponent, int):  # 'n' / 'N' / 'F': NaN and infinities
-            raise FieldError(f"不是有限数值：{value} / not a finite number: {value}")
+            raise FieldError(f"不是有限数值：{shown} / not a finite number: {shown}")
         if number < 0:
-            raise FieldError(f"不能为负数：{value} / must not be negative: {value}")
+            raise FieldError(f"不能为负数：{shown} / must not be negative: {shown}")
+        if number and number.adjusted() >= MAX_INTEGER_DIGITS:  # before quantize can overflow
+            raise FieldError(
+                f"数值过大：{shown}（整数部分最多{MAX_INTEGER_DIGITS}位） / number too large: "
+                f"{shown} (at most {MAX_INTEGER_DIGITS} digits before the decimal point)"
+            )
         if exponent < -places and number != number.quantize(quantum):
             raise FieldError(
-                f"小数位超过{places}位：{value} / more than {places} decimal places: {value}"
+                f"小数位超过{places}位：{shown} / more than {places} decimal places: {shown}"
             )
         return number if exponent == -places else number.quantize(quantum)
 
@@ -139,7 +186,8 @@ def _parse_bool(raw: object) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise FieldError(f"应为true/false（是/否）：{raw} / expected true or false: {raw}")
+    shown = brief(raw)
+    raise FieldError(f"应为true/false（是/否）：{shown} / expected true or false: {shown}")
 
 
 parse_bool = Parser(_parse_bool, ("bool", None))
@@ -154,7 +202,7 @@ def choice(values: Mapping[str, str]) -> Parser:
         found = values.get(value) or values.get(value.lower())
         if found is None:
             raise FieldError(
-                f"取值无效：{value}（可选 {', '.join(canonical)}） / must be one of {', '.join(canonical)}"
+                f"取值无效：{brief(value)}（可选 {', '.join(canonical)}） / must be one of {', '.join(canonical)}"
             )
         return found
 
@@ -175,16 +223,24 @@ _PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,30}$")
 def _parse_phone(raw: object) -> str:
     value = str(raw).strip()
     if not _PHONE.match(value):
-        raise FieldError(f"电话号码格式无效：{value} / invalid phone number {value}")
+        shown = brief(value)
+        raise FieldError(f"电话号码格式无效：{shown} / invalid phone number {shown}")
     return value
 
 
 parse_phone = Parser(_parse_phone)
 
 
+# Longest subject code reference: codes are 18 (USCC, resident ID) to 32 characters.
+MAX_CODE_CHARS = 64
+
+
 def _parse_code(raw: object) -> str:
     """A subject code reference, normalised; validated in full only on the subject itself."""
-    return str(raw).replace(" ", "").strip().upper()
+    value = str(raw).replace(" ", "").strip().upper()
+    if len(value) > MAX_CODE_CHARS:
+        raise FieldError(f"长度超过{MAX_CODE_CHARS} / longer than {MAX_CODE_CHARS} characters")
+    return value
 
 
 code = Parser(_parse_code, ("code", None))

@@ -10,10 +10,14 @@ which decides and reports. A property test holds the generated code to the refer
 
 Generated function::
 
-    convert(reader, limit, seen, parents, out, pending, slow, duplicate) -> (rows_read, eof)
+    convert(reader, limit, seen, parents, out, pending, slow, duplicate, broken)
+        -> (rows_read, eof)
 
 ``reader`` iterates lists of cell strings and has ``line_num`` (a ``csv.reader``); at most
-``limit`` non-blank rows are consumed. Accepted rows are appended to ``out`` as tuples of
+``limit`` non-blank rows are consumed. A row is blank when every cell is empty or white
+space; it is skipped, not rejected. A row the reader cannot parse (``csv.Error``, e.g. a
+field beyond the csv module's size limit) goes to ``broken(row_number, message)`` and the
+loop carries on with the next line. Accepted rows are appended to ``out`` as tuples of
 driver values in the write plan's order, with the parent's id in place; a row whose parent is
 not (yet) in ``parents`` goes to ``pending`` as ``(row_number, list)`` with the parent's
 natural key in the parent slot, for the caller to look up. ``parents`` maps natural key → id,
@@ -22,12 +26,13 @@ and a negative id marks a key known to be missing.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from typing import Any, Protocol
 
-from utilcredit.importing.formats import KINDS
+from utilcredit.importing.formats import KINDS, MAX_CODE_CHARS, MAX_INTEGER_DIGITS
 from utilcredit.importing.repository import WritePlan
 
 
@@ -45,6 +50,7 @@ class RowSource(Protocol):
 
 Slow = Callable[[int, Sequence[str]], list[Any] | None]
 Duplicate = Callable[[int, Any, int], None]
+Broken = Callable[[int, str], None]
 
 
 class Convert(Protocol):
@@ -58,6 +64,7 @@ class Convert(Protocol):
         pending: list[tuple[int, list[Any]]],
         slow: Slow,
         duplicate: Duplicate,
+        broken: Broken,
     ) -> tuple[int, bool]: ...
 
 
@@ -87,7 +94,8 @@ def _cell_code(
         ]
     if kind == "code":
         return [
-            f"if not ({var}.isascii() and {var}.isalnum()) or {var}.upper() != {var}: raise Fallback",
+            f"if len({var}) > {MAX_CODE_CHARS} or not ({var}.isascii() and {var}.isalnum())"
+            f" or {var}.upper() != {var}: raise Fallback",
             f"{value} = {var}",
         ]
     if kind == "choice":
@@ -101,7 +109,7 @@ def _cell_code(
         places = arg
         return [
             f"w, d, f = {var}.partition('.')",
-            "if not (w.isdigit() and w.isascii()) or len(f) > "
+            f"if not (w.isdigit() and w.isascii()) or len(w) > {MAX_INTEGER_DIGITS} or len(f) > "
             f"{places} or (d and not (f.isdigit() and f.isascii())): raise Fallback",
             f"{value} = int(w + f.ljust({places}, '0'))",
         ]
@@ -120,6 +128,7 @@ def build(
     fields = {f.name: f for f in spec.fields}
     names: dict[str, object] = {
         "Fallback": Fallback,
+        "CsvError": csv.Error,
         "valid_date": _valid_date,
         "BOOLS": {"true": True, "false": False},
     }
@@ -157,51 +166,62 @@ def build(
     keys = plan.key_positions
     key = f"v{keys[0]}" if len(keys) == 1 else "(" + ", ".join(f"v{i}" for i in keys) + ")"
     slot = plan.parent_position
+    # The row loop sits in a ``try`` of its own: a ``csv.Error`` leaves the loop, the row is
+    # reported broken and the loop resumes with the reader's next line (the reader can go on).
+    # A ``try`` costs nothing until something is raised.
+    row_loop = [
+        "for cells in reader:",
+        "    n = reader.line_num",
+        "    try:",
+        *("        " + line for line in body),
+        "    except (Fallback, ValueError, KeyError, IndexError, TypeError):",
+        "        if not any(cells) or not any(cell.strip() for cell in cells):",
+        "            continue",
+        "        row = slow(n, cells)",
+        "        if row is None:",
+        "            read += 1",
+        "            if read >= limit:",
+        "                return read, False",
+        "            continue",
+        f"        {', '.join([*values, ''])} = row",
+        "    read += 1",
+        f"    first = setdefault({key}, n)",
+        "    if first != n:",
+        f"        duplicate(n, {key}, first)",
+    ]
+    if slot is None:
+        row_loop += ["    else:", f"        append(({', '.join([*values, ''])}))"]
+    else:
+        with_parent = [*values]
+        with_parent[slot] = "p"
+        row_loop += [
+            "    else:",
+            f"        p = lookup(v{slot})",
+            "        if p is None or p < 0:",
+            f"            pending.append((n, [{', '.join(values)}]))",
+            "        else:",
+            f"            append(({', '.join([*with_parent, ''])}))",
+        ]
+    row_loop += [
+        "    if read >= limit:",
+        "        return read, False",
+        "return read, True",
+    ]
     lines = [
-        "def convert(reader, limit, seen, parents, out, pending, slow, duplicate):",
+        "def convert(reader, limit, seen, parents, out, pending, slow, duplicate, broken):",
         "    known_dates = KNOWN_DATES",
         "    setdefault = seen.setdefault",
         "    lookup = parents.get",
         "    append = out.append",
         "    read = 0",
-        "    for cells in reader:",
-        "        n = reader.line_num",
+        "    while True:",
         "        try:",
-        *("            " + line for line in body),
-        "        except (Fallback, ValueError, KeyError, IndexError, TypeError):",
-        "            if not any(cells):",
-        "                continue",
-        "            row = slow(n, cells)",
-        "            if row is None:",
-        "                read += 1",
-        "                if read >= limit:",
-        "                    break",
-        "                continue",
-        f"            {', '.join([*values, ''])} = row",
-        "        read += 1",
-        f"        first = setdefault({key}, n)",
-        "        if first != n:",
-        f"            duplicate(n, {key}, first)",
-    ]
-    if slot is None:
-        lines += ["        else:", f"            append(({', '.join([*values, ''])}))"]
-    else:
-        with_parent = [*values]
-        with_parent[slot] = "p"
-        lines += [
-            "        else:",
-            f"            p = lookup(v{slot})",
-            "            if p is None or p < 0:",
-            f"                pending.append((n, [{', '.join(values)}]))",
-            "            else:",
-            f"                append(({', '.join([*with_parent, ''])}))",
-        ]
-    lines += [
-        "        if read >= limit:",
-        "            break",
-        "    else:",
-        "        return read, True",
-        "    return read, False",
+        *("            " + line for line in row_loop),
+        "        except CsvError as error:",
+        "            read += 1",
+        "            broken(reader.line_num, str(error))",
+        "            if read >= limit:",
+        "                return read, False",
     ]
     names["KNOWN_DATES"] = set()  # valid ISO dates seen (bounded by the calendar)
     source_code = "\n".join(lines)

@@ -19,7 +19,7 @@ from typing import Any
 
 from utilcredit.importing.formats import KindSpec
 from utilcredit.importing.fused import Convert
-from utilcredit.importing.readers import CsvRows
+from utilcredit.importing.readers import CsvRows, csv_error_reason
 from utilcredit.importing.validation import Problem
 
 Reference = Callable[[Sequence[Any]], tuple[list[Any] | None, list[Problem]]]
@@ -38,6 +38,7 @@ class Batch:
     read: int = 0  # non-blank rows consumed
     consumed_bytes: int = 0  # file bytes read for it (worker only; else progress is direct)
     eof: bool = False
+    numbers: list[int] = field(default_factory=list)  # row of each accepted row, if job.key_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,9 @@ class Job:
     spec: KindSpec
     reject: RejectMaker
     duplicate: DuplicateMaker
+    # The natural key of an accepted row: when given, each batch numbers its accepted rows
+    # (a scoped import rejects rows of other utilities after the batch is made).
+    key_of: Callable[[Sequence[Any]], Any] | None = None
 
 
 def local_batches(job: Job) -> Generator[Batch, None, None]:
@@ -71,6 +75,11 @@ def local_batches(job: Job) -> Generator[Batch, None, None]:
             job.duplicate(key if isinstance(key, tuple) else (key,), first, row_number)
         )
 
+    def broken(row_number: int, message: str) -> None:
+        reason = csv_error_reason(message, job.opened.limits.max_field_chars)
+        batch.rejects.append(job.reject(row_number, None, None, reason))
+
+    rows = 0
     while True:
         batch = Batch()
         batch.read, batch.eof = job.convert(
@@ -82,7 +91,13 @@ def local_batches(job: Job) -> Generator[Batch, None, None]:
             batch.pending,
             slow,
             duplicate,
+            broken,
         )
+        rows += batch.read
+        job.opened.limits.check_rows(rows)
+        if job.key_of is not None:
+            key_of = job.key_of
+            batch.numbers = [seen[key_of(row)] for row in batch.accepted]
         yield batch
         if batch.eof:
             return

@@ -3,12 +3,18 @@
 A file's rows, its rejects and its run record's final state commit together; if anything
 fails mid-file the store is as it was before that file and the run is marked ``failed``
 (or stays ``running`` if the process died), so the interruption is visible.
+
+Nothing a file holds stops an import: a file that cannot be imported — unreadable, too large,
+too many rejects, even an unexpected error — is reported with the reason (a reject of row 0),
+its run is marked ``failed`` with the reason and the failure is audited (``import_failed``),
+and the next file is imported. One import runs at a time per store (:mod:`.serial`).
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,13 +22,16 @@ from sqlalchemy import Connection, Engine
 
 from utilcredit.audit import repository as audit
 from utilcredit.config import IMPORT_BATCH_ROWS
+from utilcredit.customers.model import Utility
 from utilcredit.errors import ImportFileError
-from utilcredit.importing import repository
-from utilcredit.importing.formats import IMPORT_ORDER
+from utilcredit.importing import repository, serial
+from utilcredit.importing.formats import IMPORT_ORDER, brief, printable
+from utilcredit.importing.limits import DEFAULT_LIMITS, ImportLimits, TooManyRejectsError
 from utilcredit.importing.readers import FORMATS, Progress, SourceFile, inspect, kind_of
 from utilcredit.importing.service import LoadResult, Reject, load_file
 
 ProgressFactory = Callable[[SourceFile], Progress | None]
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -32,11 +41,13 @@ class FileReport:
     run_id: int | None = None
     result: LoadResult | None = None
     error: str | None = None
+    # A file stopped for too many rejects: the first of them, reported beside the error.
+    partial_rejects: list[Reject] = field(default_factory=list)
 
     @property
     def rejects(self) -> list[Reject]:
         if self.error is not None:
-            return [Reject(0, None, None, self.error)]
+            return [Reject(0, None, None, self.error), *self.partial_rejects]
         return self.result.rejects if self.result else []
 
 
@@ -81,19 +92,40 @@ def import_paths(
     allow_list: frozenset[str] = frozenset(),
     batch_rows: int = IMPORT_BATCH_ROWS,
     progress_for: ProgressFactory | None = None,
+    scope: frozenset[Utility] | None = None,
+    limits: ImportLimits = DEFAULT_LIMITS,
 ) -> ImportReport:
+    """``scope``: the utilities the importer may write (``None``: every one, e.g. the CLI);
+    rows touching another utility's data are rejected (see :mod:`.service`).
+
+    The files are imported under the store's import lock, waiting for another import up to
+    ``limits.lock_wait_seconds``; past that every file is reported refused (nothing is read
+    or written). Never raises for what a file holds (see the module docstring)."""
     report = ImportReport()
-    for path in collect(paths):
+    try:
+        files = collect(paths)
+    except OSError as error:  # a folder that cannot be listed
         report.files.append(
-            import_one(
-                engine,
-                path,
-                actor=actor,
-                allow_list=allow_list,
-                batch_rows=batch_rows,
-                progress_for=progress_for,
-            )
+            FileReport(Path(str(error.filename or "?")), error=_failure_message(error))
         )
+        return report
+    try:
+        with serial.import_lock(engine, limits.lock_wait_seconds):
+            for path in files:
+                report.files.append(
+                    _import_file(
+                        engine,
+                        path,
+                        actor=actor,
+                        allow_list=allow_list,
+                        batch_rows=batch_rows,
+                        progress_for=progress_for,
+                        scope=scope,
+                        limits=limits,
+                    )
+                )
+    except serial.ImportBusyError as error:
+        report.files = [_refused(path, error) for path in files]
     return report
 
 
@@ -105,56 +137,117 @@ def import_one(
     allow_list: frozenset[str] = frozenset(),
     batch_rows: int = IMPORT_BATCH_ROWS,
     progress_for: ProgressFactory | None = None,
+    scope: frozenset[Utility] | None = None,
+    limits: ImportLimits = DEFAULT_LIMITS,
+) -> FileReport:
+    """One file, under the store's import lock (see :func:`import_paths`)."""
+    try:
+        with serial.import_lock(engine, limits.lock_wait_seconds):
+            return _import_file(
+                engine,
+                path,
+                actor=actor,
+                allow_list=allow_list,
+                batch_rows=batch_rows,
+                progress_for=progress_for,
+                scope=scope,
+                limits=limits,
+            )
+    except serial.ImportBusyError as error:
+        return _refused(path, error)
+
+
+def _refused(path: Path, error: serial.ImportBusyError) -> FileReport:
+    try:
+        kind: str | None = kind_of(path)
+    except ImportFileError:
+        kind = None
+    return FileReport(path, kind=kind, error=str(error))
+
+
+def _import_file(
+    engine: Engine,
+    path: Path,
+    *,
+    actor: str,
+    allow_list: frozenset[str],
+    batch_rows: int,
+    progress_for: ProgressFactory | None,
+    scope: frozenset[Utility] | None,
+    limits: ImportLimits,
 ) -> FileReport:
     file_report = FileReport(path)
     try:
         source = inspect(path)
-    except ImportFileError as error:
-        file_report.error = str(error)
+    except (ImportFileError, OSError) as error:
+        file_report.error = _failure_message(error)
+        _record_failure(engine, file_report, None, actor)
         return file_report
     file_report.kind = source.kind
+    try:
+        _load(
+            engine, file_report, source, actor, allow_list, batch_rows, progress_for, scope, limits
+        )
+    except Exception as error:
+        file_report.error = _failure_message(error)
+        if isinstance(error, TooManyRejectsError):
+            file_report.partial_rejects = list(error.rejects)
+        if not isinstance(error, ImportFileError):  # the run records type and message
+            log.info("import of %s failed", path, exc_info=True)
+        _record_failure(engine, file_report, source, actor)
+    return file_report
+
+
+def _load(
+    engine: Engine,
+    file_report: FileReport,
+    source: SourceFile,
+    actor: str,
+    allow_list: frozenset[str],
+    batch_rows: int,
+    progress_for: ProgressFactory | None,
+    scope: frozenset[Utility] | None,
+    limits: ImportLimits,
+) -> None:
     with engine.begin() as connection:
         file_report.run_id = repository.start_run(
             connection,
-            file_name=str(path),
+            file_name=printable(str(source.path))[-500:],
             kind=source.kind,
             file_format=source.file_format,
             encoding=source.encoding,
             sha256=source.sha256,
             actor=actor,
+            scope=repository.scope_of(scope),
         )
-    try:
-        with engine.begin() as connection:
-            result = load_file(
-                connection,
-                source,
-                allow_list=allow_list,
-                batch_rows=batch_rows,
-                progress=progress_for(source) if progress_for else None,
-            )
-            _finish(connection, file_report.run_id, source, result, actor)
-    except ImportFileError as error:
-        file_report.error = str(error)
-        _mark_failed(engine, file_report.run_id, str(error))
-        return file_report
-    except Exception as error:
-        _mark_failed(engine, file_report.run_id, f"{type(error).__name__}: {error}")
-        raise
+    with engine.begin() as connection:
+        result = load_file(
+            connection,
+            source,
+            allow_list=allow_list,
+            batch_rows=batch_rows,
+            progress=progress_for(source) if progress_for else None,
+            scope=scope,
+            limits=limits,
+        )
+        _finish(connection, file_report.run_id, source, result, actor)
     file_report.result = result
-    return file_report
+
+
+def _failure_message(error: BaseException) -> str:
+    if isinstance(error, ImportFileError):
+        return printable(str(error))
+    if isinstance(error, OSError):
+        reason = printable(brief(error.strerror or str(error), 200))
+        return f"无法读取文件：{reason} / cannot read the file: {reason}"
+    reason = printable(brief(f"{type(error).__name__}: {error}", 1000))
+    return f"导入失败（内部错误）：{reason} / import failed (internal error): {reason}"
 
 
 def _finish(
     connection: Connection, run_id: int, source: SourceFile, result: LoadResult, actor: str
 ) -> None:
-    repository.add_rejects(
-        connection,
-        run_id,
-        [
-            {"row_number": r.row, "field": r.field, "value": r.value, "reason": r.reason}
-            for r in result.rejects
-        ],
-    )
+    repository.add_rejects(connection, run_id, _reject_rows(result.rejects))
     repository.finish_run(
         connection,
         run_id,
@@ -182,12 +275,72 @@ def _finish(
     )
 
 
-def _mark_failed(engine: Engine, run_id: int, message: str) -> None:
-    with engine.begin() as connection:
-        repository.finish_run(connection, run_id, status="failed", error=message[:4000])
+def _reject_rows(rejects: Sequence[Reject]) -> list[dict[str, object]]:
+    """Rejects as ``import_rejects`` rows: storable text, within the columns' sizes."""
+    return [
+        {
+            "row_number": r.row,
+            "field": r.field[:64] if r.field else r.field,
+            "value": printable(r.value[:500]) if r.value else r.value,
+            "reason": printable(r.reason[:500]),
+        }
+        for r in rejects
+    ]
+
+
+def _record_failure(
+    engine: Engine, file_report: FileReport, source: SourceFile | None, actor: str
+) -> None:
+    """In a transaction of its own (the file's rolled back): the run ``failed`` with the reason
+    and its rejects (row 0: the reason), and the audit entry ``import_failed``. A store that
+    cannot take even this (e.g. it is down) leaves the run ``running``: still visible."""
+    message = file_report.error or "?"
+    try:
+        with engine.begin() as connection:
+            if file_report.run_id is not None:
+                repository.add_rejects(
+                    connection, file_report.run_id, _reject_rows(file_report.rejects)
+                )
+                repository.finish_run(
+                    connection, file_report.run_id, status="failed", error=message[:4000]
+                )
+            audit.record(
+                connection,
+                actor=actor,
+                action="import_failed",
+                entity=file_report.kind or "import",
+                entity_key=printable(file_report.path.name)[:200],
+                reason=message[:500],
+                detail={
+                    "run_id": file_report.run_id,
+                    "sha256": source.sha256 if source else None,
+                    "error": message[:2000],
+                    "rejects": len(file_report.partial_rejects),
+                },
+            )
+    except Exception:
+        log.info("could not record the failed import of %s", file_report.path, exc_info=True)
 
 
 REJECT_COLUMNS = ("file", "row", "field", "value", "reason")
+
+# A cell a spreadsheet program would take for a formula (OWASP "CSV injection"): = + - @, tab
+# and carriage return, and their full-width forms, which some spreadsheet programs accept too.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A reject report's cell, neutralised: text a spreadsheet would evaluate gets a leading
+    ``'`` (shown as text, the value readable), and undecodable characters become U+FFFD."""
+    if not isinstance(cell, str):
+        return cell
+    cell = printable(cell)
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def reject_report_row(cells: Sequence[object]) -> list[object]:
+    """One row of a reject report CSV (``REJECT_COLUMNS``), safe to open in a spreadsheet."""
+    return [spreadsheet_safe(cell) for cell in cells]
 
 
 def write_reject_report(report: ImportReport, destination: Path) -> int:
@@ -200,12 +353,14 @@ def write_reject_report(report: ImportReport, destination: Path) -> int:
         for file_report in report.files:
             for reject in file_report.rejects:
                 writer.writerow(
-                    (
-                        file_report.path.name,
-                        reject.row,
-                        reject.field or "",
-                        reject.value or "",
-                        reject.reason,
+                    reject_report_row(
+                        (
+                            file_report.path.name,
+                            reject.row,
+                            reject.field or "",
+                            reject.value or "",
+                            reject.reason,
+                        )
                     )
                 )
                 count += 1

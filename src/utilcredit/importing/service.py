@@ -3,22 +3,34 @@
 Rows are converted to parameter rows, checked for duplicate keys within the file, matched to
 their parent by natural key and upserted in batches. Every rejected row is returned with its
 row number, field and reason; a bad row never stops the good ones.
+
+An import has a *scope*: the utilities its importer may write (``None``: every utility, as
+for the CLI). Within a scope a row is rejected when it would touch another utility's data:
+its parent (subject, account, bill) is resolved among the visible ones only, so a parent of
+another utility reads as unknown; an account must be of a utility in the scope; and a row
+whose own natural key names another utility's row (a subject only another utility serves, a
+bill of another utility's account …) is rejected, with the same words as an unknown key.
+These checks are set-based: one query per batch (none when the store holds no row of the
+kind outside the scope), never one per row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
 
 from utilcredit.config import IMPORT_BATCH_ROWS
+from utilcredit.customers.model import Utility
 from utilcredit.importing import fused, pipeline, repository
 from utilcredit.importing.formats import KINDS, KindSpec
+from utilcredit.importing.limits import DEFAULT_LIMITS, ImportLimits
 from utilcredit.importing.readers import (
     BrokenRow,
     CsvRows,
@@ -29,13 +41,16 @@ from utilcredit.importing.readers import (
     open_csv,
     read_rows,
 )
-from utilcredit.importing.repository import WritePlan
+from utilcredit.importing.repository import Scope, WritePlan
 from utilcredit.importing.validation import RowConverter, fused_fast_ok
 
-_PARENT_NAMES = {
+_NAMES = {
     "subjects": ("主体", "subject"),
     "accounts": ("户号", "account"),
     "bills": ("账单", "bill"),
+    "payments": ("缴费记录", "payment"),
+    "incidents": ("事件", "incident"),
+    "reminders": ("催告", "reminder"),
 }
 
 
@@ -70,9 +85,21 @@ class _FileState:
     converter: RowConverter
     key_positions: tuple[int, ...]  # the kind's natural key among the parameters
     first_row_of_key: dict[tuple[Any, ...], int] = field(default_factory=dict)
-    # parent natural key → id for this file; a negative id: known not to exist
+    # parent natural key → id for this file; a negative id: known not to exist (or, within a
+    # scope, not visible)
     parents: dict[Any, int] = field(default_factory=dict)
     fresh: bool = False  # the table was empty when the file began: nothing to conflict with
+    scope: Scope = None  # the utilities the importer may write; None: every one
+    guard: _Guard | None = None  # row checks within the scope, when the file needs any
+
+
+@dataclass(frozen=True, slots=True)
+class _Guard:
+    """The per-batch checks of a scoped import (see the module docstring)."""
+
+    scope: tuple[str, ...]
+    utility_position: int | None  # accounts: the row's own utility among the parameters
+    hidden_keys: bool  # rows of this kind outside the scope exist: check each batch's keys
 
 
 def load_file(
@@ -82,21 +109,24 @@ def load_file(
     allow_list: Collection[str] = (),
     batch_rows: int = IMPORT_BATCH_ROWS,
     progress: Progress | None = None,
+    scope: Collection[Utility] | None = None,
+    limits: ImportLimits = DEFAULT_LIMITS,
 ) -> LoadResult:
+    """Load one file; ``scope``: the utilities the importer may write (``None``: all)."""
     spec = KINDS[source.kind]
     plan = repository.write_plan(connection.dialect.name, source.kind)
     counter: pipeline.ByteCounter | None = None
     if source.file_format == "csv":
         if source.size >= pipeline.WORKER_MIN_BYTES and pipeline.can_fork():
             counter = pipeline.ByteCounter()
-        opened = open_csv(source, counter or progress)
+        opened = open_csv(source, counter or progress, limits)
         header = opened.header
     else:
-        header, rows = read_rows(source, progress)
+        header, rows = read_rows(source, progress, limits)
     state = _FileState(
         spec,
         plan,
-        RowConverter(spec, plan, header.index_of, allow_list),
+        RowConverter(spec, plan, header.index_of, allow_list, limits.max_field_chars),
         tuple(plan.sources.index(name) for name in spec.key),
     )
     result = LoadResult(ignored_columns=header.ignored)
@@ -104,6 +134,8 @@ def load_file(
     # On SQLite a table empty at the start of the file's transaction stays this importer's
     # alone until commit (one writer), and keys are unique within the file: plain inserts.
     state.fresh = floor == 0 and connection.dialect.name == "sqlite"
+    state.scope = repository.scope_of(scope)
+    state.guard = _guard(connection, state, floor)
     if spec.parent:
         _preload_parents(connection, state, source)
     with repository.tuned_for_import(connection):
@@ -113,7 +145,7 @@ def load_file(
                     connection, state, opened, counter, batch_rows, result, progress
                 )
         else:
-            stored, touched = _load_rows(connection, state, rows, batch_rows, result)
+            stored, touched = _load_rows(connection, state, rows, batch_rows, result, limits)
     # Counted once per file, not per row: a key lookup per row cost as much as the insert.
     result.inserted = repository.count_ids_above(connection, spec.kind, floor)
     result.updated = touched - result.inserted
@@ -124,6 +156,62 @@ def load_file(
 
 def _row_of(reject: Reject) -> int:
     return reject.row
+
+
+def _guard(connection: Connection, state: _FileState, floor: int) -> _Guard | None:
+    """The row checks a scoped file needs, or ``None`` when it needs none beyond resolving
+    parents within the scope."""
+    scope, kind = state.scope, state.spec.kind
+    if scope is None:
+        return None
+    utility_position = state.plan.sources.index("utility") if kind == "accounts" else None
+    hidden = (
+        kind in repository.GUARDED_KINDS
+        and floor > 0
+        and repository.any_hidden(connection, kind, scope)
+    )
+    if utility_position is None and not hidden:
+        return None
+    return _Guard(scope, utility_position, hidden)
+
+
+def _screen(
+    connection: Connection,
+    state: _FileState,
+    guard: _Guard,
+    rows: list[tuple[int, Sequence[Any]]],
+    rejects: list[Reject],
+) -> list[tuple[int, Sequence[Any]]]:
+    """The rows of a batch the importer may write; the others are rejected."""
+    position = guard.utility_position
+    if position is not None:
+        kept = []
+        for row_number, params in rows:
+            utility = params[position]
+            if utility in guard.scope:
+                kept.append((row_number, params))
+                continue
+            reason = f"业务类型不在本单位范围：{utility} / utility {utility} is not one of your utilities"
+            rejects.append(Reject(row_number, "utility", utility, reason))
+        rows = kept
+    if guard.hidden_keys and rows:
+        key = state.key_positions[0]  # guarded kinds have a one-column natural key
+        hidden = repository.hidden_keys(
+            connection, state.spec.kind, guard.scope, {params[key] for _, params in rows}
+        )
+        if hidden:
+            chinese, english = _NAMES[state.spec.kind]
+            field_name = state.spec.key[0]
+            kept = []
+            for row_number, params in rows:
+                value = params[key]
+                if value in hidden:
+                    reason = f"没有该{chinese}或不在本单位范围：{value} / unknown {english} {value} or not in your utilities"
+                    rejects.append(Reject(row_number, field_name, value, reason))
+                else:
+                    kept.append((row_number, params))
+            rows = kept
+    return rows
 
 
 def _load_csv(
@@ -146,7 +234,7 @@ def _load_csv(
             plan,
             tuple(header.index_of.get(source, -1) for source in plan.sources),
             header.width,
-            fused_fast_ok(spec, plan),
+            fused_fast_ok(spec, plan) and opened.clean,  # else every row is checked
         ),
         state.converter.convert,
         state.parents,
@@ -154,6 +242,8 @@ def _load_csv(
         spec,
         Reject,
         partial(_duplicate, spec),
+        # a guarded file needs the row number of each accepted row, to reject it by number
+        itemgetter(state.key_positions[0]) if state.guard else None,
     )
     batches = pipeline.worker_batches(job, counter) if counter else pipeline.local_batches(job)
     stored = touched = 0
@@ -164,13 +254,22 @@ def _load_csv(
             result.rows_read += batch.read
             result.rejects.extend(batch.rejects)
             accepted = batch.accepted
-            if batch.pending:
+            if state.guard is not None:
+                rows: list[tuple[int, Sequence[Any]]] = list(
+                    zip(batch.numbers, accepted, strict=True)
+                )
+                if batch.pending:
+                    rows.extend(_attach_parents(connection, state, batch.pending, result.rejects))
+                rows = _screen(connection, state, state.guard, rows, result.rejects)
+                accepted = [tuple(params) for _, params in rows]
+            elif batch.pending:
                 accepted.extend(
                     tuple(params)
                     for _, params in _attach_parents(
                         connection, state, batch.pending, result.rejects
                     )
                 )
+            opened.limits.check_rejects(result.rejects)
             stored += len(accepted)
             touched += repository.upsert(connection, plan, accepted, fresh=state.fresh)
     return stored, touched
@@ -182,6 +281,7 @@ def _load_rows(
     rows: Iterator[RawRow],
     batch_rows: int,
     result: LoadResult,
+    limits: ImportLimits,
 ) -> tuple[int, int]:
     """Any format, row by row (XLSX and JSON Lines carry native values)."""
     stored = touched = 0
@@ -190,9 +290,13 @@ def _load_rows(
         accepted = _accept_rows(state, batch, result.rejects)
         if state.spec.parent:
             accepted = _attach_parents(connection, state, accepted, result.rejects)
-        stored += len(accepted)
+        screened: list[tuple[int, Sequence[Any]]] = list(accepted)
+        if state.guard is not None:
+            screened = _screen(connection, state, state.guard, screened, result.rejects)
+        limits.check_rejects(result.rejects)
+        stored += len(screened)
         touched += repository.upsert(
-            connection, state.plan, [params for _, params in accepted], fresh=state.fresh
+            connection, state.plan, [params for _, params in screened], fresh=state.fresh
         )
     return stored, touched
 
@@ -204,7 +308,7 @@ def _preload_parents(connection: Connection, state: _FileState, source: SourceFi
     assert ref is not None
     expected = estimate_rows(source)
     if expected and repository.max_id(connection, ref.kind) <= _PRELOAD_RATIO * expected:
-        state.parents.update(repository.all_parent_ids(connection, ref.kind))
+        state.parents.update(repository.all_parent_ids(connection, ref.kind, scope=state.scope))
 
 
 # Preload the parents when there are at most this many per row of the file.
@@ -257,16 +361,19 @@ def _attach_parents(
     ids = state.parents
     wanted = {params[slot] for _, params in accepted if params[slot] not in ids}
     if wanted:
-        found = repository.parent_ids(connection, ref.kind, wanted)
+        found = repository.parent_ids(connection, ref.kind, wanted, scope=state.scope)
         ids.update(found)
         ids.update((key, -1) for key in wanted if key not in found)
     kept = []
     for row_number, params in accepted:
         parent_id = ids[params[slot]]
         if parent_id < 0:
-            chinese, english = _PARENT_NAMES[ref.kind]
+            chinese, english = _NAMES[ref.kind]
             value = params[slot]
-            reason = f"未知的{chinese}：{value}，请先导入{ref.kind} / unknown {english} {value}: import {ref.kind} first"
+            if state.scope is None:
+                reason = f"未知的{chinese}：{value}，请先导入{ref.kind} / unknown {english} {value}: import {ref.kind} first"
+            else:  # the same words whether it does not exist or is another utility's
+                reason = f"没有该{chinese}或不在本单位范围：{value}，请先导入{ref.kind} / unknown {english} {value} or not in your utilities: import {ref.kind} first"
             rejects.append(Reject(row_number, ref.field, value, reason))
             continue
         params[slot] = parent_id

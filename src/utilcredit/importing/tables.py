@@ -23,6 +23,10 @@ class ImportRunRow(Base):
     encoding: Mapped[str | None] = mapped_column(String(16))
     sha256: Mapped[str] = mapped_column(String(64))
     actor: Mapped[str] = mapped_column(String(100))
+    # The utilities the importer could write, as a sorted comma list (``power,water``): the
+    # run and its rejects are shown to readers of any of them. CLI runs list every utility;
+    # NULL (runs made before this was recorded) shows them to readers of every utility only.
+    utilities: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()

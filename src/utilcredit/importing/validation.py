@@ -14,8 +14,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from utilcredit.config import IMPORT_MAX_FIELD_CHARS
 from utilcredit.identifiers import IdentifierError, validate_ric, validate_uscc
-from utilcredit.importing.formats import FieldError, KindSpec
+from utilcredit.importing.formats import FieldError, KindSpec, brief, printable, text_problem
 from utilcredit.importing.repository import WritePlan
 
 RESIDENT_ID_TYPES = frozenset({"", "身份证", "居民身份证", "resident_id", "ric"})
@@ -32,9 +33,18 @@ class Problem:
 
 
 def parse_row(
-    spec: KindSpec, raw: Mapping[str, Any], *, allow_list: Collection[str] = ()
+    spec: KindSpec,
+    raw: Mapping[str, Any],
+    *,
+    allow_list: Collection[str] = (),
+    max_field_chars: int = IMPORT_MAX_FIELD_CHARS,
 ) -> tuple[dict[str, Any], list[Problem]]:
-    """Parse every field, then apply the kind's cross-field rules; report every problem found."""
+    """Parse every field, then apply the kind's cross-field rules; report every problem found.
+
+    Any cell is untrusted: one longer than ``max_field_chars``, holding bytes that did not
+    decode or NUL, or a JSON list or object is rejected before it is parsed, and a parser
+    failing in a way it did not foresee rejects the cell rather than the file.
+    """
     values: dict[str, Any] = {}
     problems: list[Problem] = []
     for field_spec in spec.fields:
@@ -42,9 +52,23 @@ def parse_row(
         value = None
         if cell is not None and cell != "":
             try:
+                unfit = _unfit(cell, max_field_chars)
+                if unfit:
+                    raise FieldError(unfit)
                 value = field_spec.parse(cell)
             except FieldError as error:
                 problems.append(Problem(field_spec.name, _shown(cell), str(error)))
+                values[field_spec.name] = None
+                continue
+            except (ValueError, ArithmeticError, TypeError) as error:
+                reason = brief(f"{type(error).__name__}: {error}", 120)
+                problems.append(
+                    Problem(
+                        field_spec.name,
+                        _shown(cell),
+                        f"无法解析：{reason} / cannot parse: {reason}",
+                    )
+                )
                 values[field_spec.name] = None
                 continue
         if value is None and field_spec.required:
@@ -57,8 +81,24 @@ def parse_row(
     return values, problems
 
 
+def _unfit(cell: Any, max_field_chars: int) -> str | None:
+    """Why a cell is not even parsed, or ``None``."""
+    if isinstance(cell, str):
+        if len(cell) > max_field_chars:
+            return f"字段过长（超过{max_field_chars}字符） / a field is longer than {max_field_chars} characters"
+        return text_problem(cell)
+    if isinstance(cell, list | dict):
+        return "应为单个值，不能是列表或对象 / expected a single value, not a list or an object"
+    return None
+
+
 def _shown(cell: Any) -> str:
-    return str(cell)[:500]
+    """The cell as the reject report shows it: at most 500 characters, storable text."""
+    try:
+        shown = cell[:500] if isinstance(cell, str) else str(cell)[:500]
+    except ValueError:  # an integer with more digits than str() converts
+        return "…"
+    return printable(shown)
 
 
 def _date_order_problems(spec: KindSpec, values: Mapping[str, Any]) -> list[Problem]:
@@ -84,16 +124,21 @@ class RowConverter:
         plan: WritePlan,
         index_of: Mapping[str, int],
         allow_list: Collection[str] = (),
+        max_field_chars: int = IMPORT_MAX_FIELD_CHARS,
     ) -> None:
         self._spec = spec
         self._plan = plan
         self._index_of = dict(index_of)
         self._allow_list = allow_list
+        self._max_field_chars = max_field_chars
 
     def convert(self, cells: Sequence[Any]) -> tuple[list[Any] | None, list[Problem]]:
         """Parameters (parent slot still holding the parent's natural key) or the problems."""
         values, problems = parse_row(
-            self._spec, self._as_mapping(cells), allow_list=self._allow_list
+            self._spec,
+            self._as_mapping(cells),
+            allow_list=self._allow_list,
+            max_field_chars=self._max_field_chars,
         )
         if problems:
             return None, problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, select, update
@@ -28,7 +29,19 @@ _COLUMNS = (
     OverrideRow.decided_by,
     OverrideRow.decided_on,
     OverrideRow.decision_note,
+    OverrideRow.subject_id,
+    SubjectRow.kind.label("subject_kind"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOverride:
+    """An override with what tenancy and masking need: its utility and its subject."""
+
+    override: Override
+    utility: Utility
+    subject_id: int
+    subject_kind: str
 
 
 def _override(row: Any) -> tuple[Override, Utility]:
@@ -50,6 +63,11 @@ def _override(row: Any) -> tuple[Override, Utility]:
         ),
         Utility(row.utility),
     )
+
+
+def _stored(row: Any) -> StoredOverride:
+    override, utility = _override(row)
+    return StoredOverride(override, utility, row.subject_id, row.subject_kind)
 
 
 def _base() -> Any:
@@ -79,8 +97,14 @@ def insert_override(
     )
 
 
-def save_decision(connection: Connection, override: Override) -> None:
-    connection.execute(
+def save_decision(connection: Connection, override: Override) -> bool:
+    """Compare-and-set: store the decision only if the request still waits for one.
+
+    ``False`` when another transaction decided (or withdrew) it first; the row is then left as
+    that transaction wrote it. On PostgreSQL the UPDATE waits for the other transaction's row
+    lock and re-checks the state after it commits; SQLite serialises writers.
+    """
+    result = connection.execute(
         update(OverrideRow)
         .where(OverrideRow.id == override.id, OverrideRow.state == OverrideState.REQUESTED.value)
         .values(
@@ -90,11 +114,12 @@ def save_decision(connection: Connection, override: Override) -> None:
             decision_note=override.decision_note,
         )
     )
+    return result.rowcount == 1
 
 
-def get(connection: Connection, override_id: int) -> tuple[Override, Utility] | None:
+def get(connection: Connection, override_id: int) -> StoredOverride | None:
     row = connection.execute(_base().where(OverrideRow.id == override_id)).one_or_none()
-    return None if row is None else _override(row)
+    return None if row is None else _stored(row)
 
 
 _NEWEST_FIRST = OverrideRow.id.desc()
@@ -126,7 +151,7 @@ def page(
     state: OverrideState | None,
     offset: int,
     limit: int,
-) -> tuple[list[tuple[Override, Utility]], int]:
+) -> tuple[list[StoredOverride], int]:
     condition: list[ColumnElement[bool]] = [OverrideRow.utility.in_([u.value for u in utilities])]
     if state is not None:
         condition.append(OverrideRow.state == state.value)
@@ -136,4 +161,4 @@ def page(
     rows = connection.execute(
         _base().where(*condition).order_by(OverrideRow.id.desc()).offset(offset).limit(limit)
     )
-    return [_override(row) for row in rows], int(total)
+    return [_stored(row) for row in rows], int(total)

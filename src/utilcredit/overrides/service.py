@@ -2,6 +2,12 @@
 
 Authorisation and tenancy are checked here (the console and the API share it); every
 transition writes an audit entry in the caller's transaction. Nothing here commits.
+
+Another utility's override answers "not found" (its existence does not leak; audited like a
+403). A decision is a compare-and-set on the pending state: of two reviewers deciding at once,
+one wins and the other gets a :class:`~utilcredit.errors.ConflictError` (HTTP 409), and only
+the winner's decision is audited. A natural person's ID number is shown masked to readers
+without ``view_unmasked``, and the subject is named by its reference (``id-<n>``).
 """
 
 from __future__ import annotations
@@ -11,14 +17,11 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection
 
-from utilcredit.access.model import Permission, Principal, require
-from utilcredit.access.visibility import (
-    require_utility_read,
-    require_utility_write,
-    visible_subject,
-)
+from utilcredit.access.model import NotVisibleError, Permission, Principal, require
+from utilcredit.access.visibility import require_utility_write, visible_subject
 from utilcredit.audit import repository as audit
-from utilcredit.errors import InvalidInputError, NotFoundError
+from utilcredit.errors import ConflictError, InvalidInputError, NotFoundError
+from utilcredit.identifiers import DEFAULT_MASKING, MaskingRule, display_code, subject_ref
 from utilcredit.localtime import today
 from utilcredit.overrides import model, repository
 from utilcredit.overrides.model import Override, OverrideRuleError, OverrideState
@@ -32,9 +35,36 @@ def _invalid(error: OverrideRuleError) -> InvalidInputError:
 
 @dataclass(frozen=True, slots=True)
 class OverrideView:
-    override: Override
+    override: Override  # its subject_code as the reader may see it
     utility: str
     state_today: OverrideState
+    subject_ref: str  # what links name the subject by (see identifiers.subject_ref)
+
+
+def _shown(found: repository.StoredOverride, principal: Principal, rule: MaskingRule) -> Override:
+    override = found.override
+    code = display_code(
+        override.subject_code,
+        found.subject_kind,
+        clear=principal.can(Permission.VIEW_UNMASKED),
+        rule=rule,
+    )
+    return override if code == override.subject_code else replace(override, subject_code=code)
+
+
+def _view(
+    found: repository.StoredOverride, principal: Principal, rule: MaskingRule, day: dt.date
+) -> OverrideView:
+    return OverrideView(
+        _shown(found, principal, rule),
+        found.utility.value,
+        found.override.state_on(day),
+        subject_ref(found.subject_id, found.override.subject_code, found.subject_kind),
+    )
+
+
+def _not_found(override_id: int) -> str:
+    return f"没有该调整申请：{override_id} / no override request {override_id}"
 
 
 def request_override(
@@ -79,6 +109,7 @@ def request_override(
         entity="override",
         entity_key=str(override_id),
         reason=override.reason,
+        utilities=[policy.utility],
         detail={
             "subject": code,
             "policy": policy.key,
@@ -90,13 +121,34 @@ def request_override(
     return replace(override, id=override_id)
 
 
-def _load_for_decision(connection: Connection, principal: Principal, override_id: int) -> Override:
+def _load(
+    connection: Connection, principal: Principal, override_id: int
+) -> repository.StoredOverride:
+    """The override if the principal reads its utility; another utility's is "not found"."""
     found = repository.get(connection, override_id)
     if found is None:
-        raise NotFoundError(f"没有该调整申请：{override_id} / no override request {override_id}")
-    override, utility = found
-    require_utility_write(principal, utility, entity="override", key=str(override_id))
-    return override
+        raise NotFoundError(_not_found(override_id))
+    if not principal.may_read_utility(found.utility):
+        raise NotVisibleError(
+            _not_found(override_id), entity="override", entity_key=str(override_id)
+        )
+    return found
+
+
+def _load_for_decision(
+    connection: Connection, principal: Principal, override_id: int
+) -> repository.StoredOverride:
+    found = _load(connection, principal, override_id)
+    require_utility_write(principal, found.utility, entity="override", key=str(override_id))
+    return found
+
+
+def _save(connection: Connection, changed: Override) -> None:
+    if not repository.save_decision(connection, changed):
+        raise ConflictError(
+            f"调整申请 {changed.id} 已被他人处理，请刷新后查看 / override request {changed.id} "
+            "was decided or withdrawn by someone else meanwhile; reload it"
+        )
 
 
 def decide(
@@ -109,7 +161,8 @@ def decide(
     today: dt.date,
 ) -> Override:
     require(principal, Permission.DECIDE_OVERRIDE, entity="override")
-    override = _load_for_decision(connection, principal, override_id)
+    found = _load_for_decision(connection, principal, override_id)
+    override = found.override
     try:
         decided = (
             model.approve(override, reviewer=principal.username, today=today, note=note)
@@ -118,7 +171,7 @@ def decide(
         )
     except OverrideRuleError as error:
         raise _invalid(error) from None
-    repository.save_decision(connection, decided)
+    _save(connection, decided)
     audit.record(
         connection,
         actor=principal.username,
@@ -126,6 +179,7 @@ def decide(
         entity="override",
         entity_key=str(override_id),
         reason=decided.decision_note,
+        utilities=[found.utility],
         detail={"subject": decided.subject_code, "level": decided.level.value},
     )
     return decided
@@ -135,29 +189,31 @@ def withdraw(
     connection: Connection, principal: Principal, override_id: int, *, today: dt.date
 ) -> Override:
     require(principal, Permission.REQUEST_OVERRIDE, entity="override")
-    override = _load_for_decision(connection, principal, override_id)
+    found = _load_for_decision(connection, principal, override_id)
     try:
-        withdrawn = model.withdraw(override, by=principal.username, today=today)
+        withdrawn = model.withdraw(found.override, by=principal.username, today=today)
     except OverrideRuleError as error:
         raise _invalid(error) from None
-    repository.save_decision(connection, withdrawn)
+    _save(connection, withdrawn)
     audit.record(
         connection,
         actor=principal.username,
         action="override_withdraw",
         entity="override",
         entity_key=str(override_id),
+        utilities=[found.utility],
     )
     return withdrawn
 
 
-def get_override(connection: Connection, principal: Principal, override_id: int) -> OverrideView:
-    found = repository.get(connection, override_id)
-    if found is None:
-        raise NotFoundError(f"没有该调整申请：{override_id} / no override request {override_id}")
-    override, utility = found
-    require_utility_read(principal, utility, entity="override", key=str(override_id))
-    return OverrideView(override, utility.value, override.state_on(today()))
+def get_override(
+    connection: Connection,
+    principal: Principal,
+    override_id: int,
+    *,
+    rule: MaskingRule = DEFAULT_MASKING,
+) -> OverrideView:
+    return _view(_load(connection, principal, override_id), principal, rule, today())
 
 
 def list_overrides(
@@ -168,6 +224,7 @@ def list_overrides(
     offset: int,
     limit: int,
     today: dt.date,
+    rule: MaskingRule = DEFAULT_MASKING,
 ) -> tuple[list[OverrideView], int]:
     rows, total = repository.page(
         connection,
@@ -176,7 +233,7 @@ def list_overrides(
         offset=offset,
         limit=limit,
     )
-    return [OverrideView(o, u.value, o.state_on(today)) for o, u in rows], total
+    return [_view(found, principal, rule, today) for found in rows], total
 
 
 def overrides_of_subject(

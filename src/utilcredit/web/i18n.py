@@ -24,6 +24,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "login.password": ("密码", "Password"),
     "login.submit": ("登录", "Log in"),
     "login.failed": ("用户名或密码错误", "Wrong user name or password"),
+    "login.throttled": (
+        "登录失败次数过多，已暂时锁定，请稍后再试或联系管理员",
+        "Too many failed logins: locked for now, try again later or ask an administrator",
+    ),
     "dashboard.title": ("信用等级总览", "Credit levels"),
     "dashboard.distribution": ("等级分布", "Level distribution"),
     "dashboard.by_area": ("按区域", "By area"),

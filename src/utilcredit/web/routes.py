@@ -10,8 +10,8 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from utilcredit.access import service as access
-from utilcredit.access.model import AccessDeniedError
-from utilcredit.access.visibility import visible_subject
+from utilcredit.access.model import AccessDeniedError, LoginThrottledError
+from utilcredit.access.visibility import import_runs_scope, visible_subject
 from utilcredit.api import repository, service, uploads
 from utilcredit.api.deps import (
     SESSION_COOKIE,
@@ -22,13 +22,16 @@ from utilcredit.api.deps import (
     Importer,
     Reader,
     Requester,
+    client_address,
     engine_of,
 )
 from utilcredit.api.policies import policy_at, shipped
-from utilcredit.api.routers.common import MAX_ID, SubjectCode, masking, normalize
+from utilcredit.api.routers.common import MAX_ID, SubjectCode, masking
 from utilcredit.api.runs_adapter import runs_source
 from utilcredit.api.schemas import NO_NUL
+from utilcredit.api.settings import ConsoleSettings
 from utilcredit.errors import InvalidInputError, NotFoundError
+from utilcredit.identifiers import SUBJECT_REF_PREFIX
 from utilcredit.localtime import today
 from utilcredit.overrides import service as overrides
 from utilcredit.overrides.model import STATE_LABELS, OverrideState
@@ -61,13 +64,25 @@ def switch_language(lang: str, next: str | None = None) -> Response:
     return response
 
 
+def _secure_cookies(request: Request, console: ConsoleSettings) -> bool:
+    """Secure cookies when configured, or when the request came over HTTPS (directly, or
+    through a proxy listed in ``UTILCREDIT_CONSOLE_TRUSTED_PROXIES``)."""
+    return console.secure_cookies or request.url.scheme == "https"
+
+
 @router.get("/login")
-def login_page(request: Request, next: str | None = None) -> Response:
+def login_page(request: Request, console: Console, next: str | None = None) -> Response:
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
     response = render(
         request, "login.html", {"login_csrf": token, "next": _safe_next(next), "failed": False}
     )
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=_secure_cookies(request, console),
+    )
     return response
 
 
@@ -86,7 +101,23 @@ def login(
         raise AccessDeniedError(
             "登录表单已失效，请刷新 / the login form expired, reload it", entity="login"
         )
-    principal = access.authenticate(connection, username, password)
+    try:
+        principal = access.authenticate(
+            connection,
+            username,
+            password,
+            address=client_address(request),
+            throttle=console.throttle,
+        )
+    except LoginThrottledError as error:
+        page = render(
+            request,
+            "login.html",
+            {"login_csrf": expected, "next": _safe_next(next), "throttled": True},
+            status_code=429,
+        )
+        page.headers["Retry-After"] = str(error.retry_after)
+        return page
     if principal is None:
         return render(
             request,
@@ -106,7 +137,7 @@ def login(
         tokens.token,
         httponly=True,
         samesite="lax",
-        secure=console.secure_cookies,
+        secure=_secure_cookies(request, console),
         max_age=int(access.SESSION_TTL.total_seconds()),
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE)
@@ -117,7 +148,7 @@ def login(
 def logout(request: Request, connection: Db, principal: CurrentPrincipal) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        access.end_session(connection, token)
+        access.end_session(connection, token, principal)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -184,12 +215,12 @@ def search_page(
 def subject_by_id(
     subject_id: Annotated[int, Path(ge=1, le=MAX_ID)], connection: Db, principal: Reader
 ) -> Response:
-    """Search results link natural persons by id, since their listed ID numbers are masked."""
-    code = repository.subject_code_of(connection, subject_id)
-    if code is None:
-        raise NotFoundError(f"没有该主体 / no subject {subject_id}")
-    visible_subject(connection, principal, code)
-    return RedirectResponse(f"/subjects/{code}", status_code=303)
+    """Earlier links to natural persons: on to the page under the subject's reference (never
+    to a URL holding the ID number)."""
+    # Resolved as a reference: another utility's subject is a 404 (audited) that names no code.
+    code = service.resolve_subject(connection, principal, f"{SUBJECT_REF_PREFIX}{subject_id}")
+    ref = service.subject_ref_of(connection, code)
+    return RedirectResponse(f"/subjects/{ref}", status_code=303)
 
 
 def _as_of(value: str | None) -> dt.date:
@@ -213,7 +244,15 @@ def credit_file_page(
     as_of: Annotated[str | None, Query(max_length=10)] = None,
     unmasked: bool = False,
 ) -> Response:
-    code = normalize(code)
+    given = code
+    code = service.resolve_subject(connection, principal, given)
+    visible_subject(connection, principal, code)  # before anything answers: 404, audited
+    ref = service.subject_ref_of(connection, code)
+    if ref != given:
+        # A natural person opened by ID number: on to the page under the reference, so the
+        # number stays out of the address bar, the history and every link on the page.
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/subjects/{ref}{query}", status_code=303)
     day = _as_of(as_of)
     view = service.credit_file(
         connection, principal, code, unmasked=unmasked, rule=masking(settings)
@@ -222,7 +261,13 @@ def credit_file_page(
     rating_error: str | None = None
     try:
         rating = service.rate_live(
-            connection, principal, code, policy_key=policy, as_of=day, console=console
+            connection,
+            principal,
+            code,
+            policy_key=policy,
+            as_of=day,
+            console=console,
+            rule=masking(settings),
         )
     except (NotFoundError, InvalidInputError) as error:
         rating_error = str(error)
@@ -238,7 +283,7 @@ def credit_file_page(
         request,
         "subject.html",
         {
-            "code": code,
+            "code": view.subject.ref,  # links name a natural person by reference, not number
             "view": view,
             "rating": rating,
             "rating_error": rating_error,
@@ -287,11 +332,12 @@ def credit_file_table(
     loader = TABLES.get(table)
     if loader is None:
         raise NotFoundError("未找到 / not found")
-    page = loader(connection, principal, normalize(code), offset=offset, limit=PAGE)
+    code = service.resolve_subject(connection, principal, code)
+    page = loader(connection, principal, code, offset=offset, limit=PAGE)
     return render(
         request,
         f"partials/table_{table}.html",
-        {"code": normalize(code), "page": page, "table": table},
+        {"code": service.subject_ref_of(connection, code), "page": page, "table": table},
     )
 
 
@@ -306,7 +352,8 @@ def evidence(
     on: dt.date | None = None,
 ) -> Response:
     """One evidence record of the explanation (bill with payments, incident, report, account)."""
-    subject_id, utilities = visible_subject(connection, principal, normalize(code))
+    code = service.resolve_subject(connection, principal, code)
+    subject_id, utilities = visible_subject(connection, principal, code)
     record = repository.evidence_record(connection, subject_id, utilities, kind, ref, on)
     if record is None:
         raise NotFoundError(f"没有该证据记录：{ref} / no evidence record {ref}")
@@ -325,17 +372,19 @@ def request_override(
     expires_on: Annotated[dt.date, Form()],
 ) -> Response:
     day = today()
+    code = service.resolve_subject(connection, principal, code)
     overrides.request_override(
         connection,
         principal,
-        code=normalize(code),
+        code=code,
         policy=policy_at(policy, day).policy,
         level=level,
         reason=reason,
         expires_on=expires_on,
         today=day,
     )
-    return RedirectResponse(f"/subjects/{normalize(code)}?policy={policy}", status_code=303)
+    ref = service.subject_ref_of(connection, code)
+    return RedirectResponse(f"/subjects/{ref}?policy={policy}", status_code=303)
 
 
 # ---- overrides -------------------------------------------------------------------------
@@ -346,6 +395,7 @@ def overrides_page(
     request: Request,
     connection: Db,
     principal: Reader,
+    settings: AppSettings,
     state: OverrideState | None = OverrideState.REQUESTED,
     all: bool = False,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -357,6 +407,7 @@ def overrides_page(
         offset=offset,
         limit=PAGE,
         today=today(),
+        rule=masking(settings),
     )
     return render(
         request,
@@ -402,7 +453,9 @@ def imports_page(
     principal: Importer,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    page = repository.import_runs(connection, offset=offset, limit=PAGE)
+    page = repository.import_runs(
+        connection, utilities=import_runs_scope(principal), offset=offset, limit=PAGE
+    )
     return render(request, "imports.html", {"page": page})
 
 

@@ -87,8 +87,12 @@ TRICKY = [
     "x" * 300,
     "m³",
 ]
+# The generated loop only reads clean files (``SourceFile.clean``: every byte decoded, no NUL);
+# other files take the reference path for every row, which rejects such cells.
 cells = st.one_of(
-    st.sampled_from(TRICKY), st.text(max_size=12), st.from_regex(r"\d{1,6}(\.\d{1,4})?")
+    st.sampled_from(TRICKY),
+    st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=12),
+    st.from_regex(r"\d{1,6}(\.\d{1,4})?"),
 )
 
 
@@ -121,8 +125,11 @@ def fast_only(kind: str, row: list[str]) -> list[Any] | None:
     def duplicate(_row: int, _key: Any, _first: int) -> None:
         raise AssertionError("one row cannot repeat a key")
 
-    read, _eof = convert(OneRow([row]), 10, {}, {}, out, pending, slow, duplicate)
-    if not any(row):
+    def broken(_row: int, message: str) -> None:
+        raise AssertionError(f"a list of cells is never broken: {message}")
+
+    read, _eof = convert(OneRow([row]), 10, {}, {}, out, pending, slow, duplicate, broken)
+    if not any(cell.strip() for cell in row):
         assert (read, handed_on) == (0, [])  # a blank row is skipped, as the reader does
         return None
     assert read == 1

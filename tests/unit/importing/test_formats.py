@@ -137,3 +137,71 @@ def test_csv_encoding_is_detected(tmp_path: Path, content: bytes, encoding: str)
     path = tmp_path / "subjects.csv"
     path.write_bytes(content)
     assert inspect(path).encoding == encoding
+
+
+@pytest.mark.parametrize(
+    "raw", ["1e400", "99999999999999999999", "9" * 5000, "1E+15", "1e999999999999999999"]
+)
+def test_amounts_beyond_any_bill_are_rejected_not_overflowed(raw: str) -> None:
+    with pytest.raises(FieldError, match="number too large"):
+        MONEY(raw)
+    assert MONEY("999999999999999.99") == Decimal("999999999999999.99")
+
+
+def test_a_reason_quotes_a_long_value_briefly() -> None:
+    with pytest.raises(FieldError) as caught:
+        parse_date("x" * 4000)
+    assert len(str(caught.value)) < 200
+
+
+def test_code_references_have_a_length_limit() -> None:
+    _, problems = parse_row(KINDS["accounts"], {"subject_code": "9" * 65})
+    assert [p.reason for p in problems if p.field == "subject_code"] == [
+        "长度超过64 / longer than 64 characters"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        ("x" * 4097, "a field is longer than 4096 characters"),
+        ("bad \udce9 byte", "cannot be decoded"),
+        ("lone \ud800", "cannot be decoded"),
+        ("nul \x00", "NUL"),
+        (["a", "list"], "not a list or an object"),
+        ({"an": "object"}, "not a list or an object"),
+    ],
+)
+def test_cells_that_cannot_be_stored_are_rejected_before_parsing(cell: object, reason: str) -> None:
+    _, problems = parse_row(
+        KINDS["subjects"], {"code": "H12345678", "kind": "natural", "name": cell}
+    )
+    [problem] = problems
+    assert problem.field == "name" and reason in problem.reason
+    assert problem.value is not None and "\x00" not in problem.value
+    assert problem.value.encode("utf-8")  # storable text: no lone surrogate left
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding", "clean"),
+    [
+        (b"code\nCaf\xe9\n", "utf-8", False),  # Latin-1: neither UTF-8 nor GB18030
+        ("名称\n".encode() + b"\x00\n", "utf-8", False),  # valid UTF-8, but a NUL
+        ("名称\n".encode("gb18030") + b"\xff\n", "gb18030", False),  # GB18030, one bad byte
+        ("名称\n".encode(), "utf-8", True),
+    ],
+)
+def test_text_that_does_not_decode_cleanly_is_read_row_by_row(
+    tmp_path: Path, content: bytes, encoding: str, clean: bool
+) -> None:
+    path = tmp_path / "subjects.csv"
+    path.write_bytes(content)
+    source = inspect(path)
+    assert (source.encoding, source.clean, source.encoding_problem) == (encoding, clean, None)
+
+
+def test_utf16_is_refused_with_the_accepted_encodings(tmp_path: Path) -> None:
+    path = tmp_path / "subjects.csv"
+    path.write_bytes("code,kind,name\n".encode("utf-16"))
+    problem = inspect(path).encoding_problem
+    assert problem is not None and "UTF-8 (with or without BOM) or GB18030" in problem

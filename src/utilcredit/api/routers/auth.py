@@ -6,21 +6,47 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from utilcredit.access import service as access
-from utilcredit.api.deps import CurrentPrincipal, Db
+from utilcredit.access.model import LoginThrottledError
+from utilcredit.api.deps import Console, CurrentPrincipal, Db, client_address
 from utilcredit.api.errors import error_body
-from utilcredit.api.schemas import ERROR_RESPONSES, MeOut, TokenOut, TokenRequest
+from utilcredit.api.schemas import ERROR_RESPONSES, ErrorOut, MeOut, TokenOut, TokenRequest
 
 router = APIRouter(tags=["auth"])
+
+THROTTLED_RESPONSE = {
+    "model": ErrorOut,
+    "description": "too many failed logins for this user name or client address: locked for "
+    "`Retry-After` seconds, or until an administrator lifts it (`too_many_attempts`)",
+}
+
+
+def throttled(error: LoginThrottledError) -> JSONResponse:
+    return JSONResponse(
+        error_body(error.code, str(error)),
+        status_code=429,
+        headers={"Retry-After": str(error.retry_after)},
+    )
 
 
 @router.post(
     "/auth/token",
     response_model=TokenOut,
-    responses={401: ERROR_RESPONSES[401], 422: ERROR_RESPONSES[422]},
+    responses={401: ERROR_RESPONSES[401], 422: ERROR_RESPONSES[422], 429: THROTTLED_RESPONSE},
     summary="登录换取令牌 / exchange user name and password for an API token",
 )
-def issue_token(body: TokenRequest, connection: Db) -> TokenOut | Response:
-    principal = access.authenticate(connection, body.username, body.password)
+def issue_token(
+    request: Request, body: TokenRequest, connection: Db, console: Console
+) -> TokenOut | Response:
+    try:
+        principal = access.authenticate(
+            connection,
+            body.username,
+            body.password,
+            address=client_address(request),
+            throttle=console.throttle,
+        )
+    except LoginThrottledError as error:
+        return throttled(error)
     if principal is None:
         # Returned, not raised: the failed attempt's audit entry must commit.
         return JSONResponse(

@@ -35,8 +35,9 @@ SubjectCode = Annotated[
     Path(
         min_length=1,
         max_length=32,
-        pattern=r"^[0-9A-Za-z]+$",
-        description="统一社会信用代码或身份证号 / USCC or ID number",
+        pattern=r"^([0-9A-Za-z]+|id-[0-9]{1,10})$",
+        description="统一社会信用代码、证件号码或主体引用 id-<n> / USCC, ID number, "
+        "or the subject reference id-<n> (natural persons are linked by it)",
     ),
 ]
 AsOf = Annotated[

@@ -9,9 +9,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Request, UploadFile
 from fastapi.responses import FileResponse, Response
+from sqlalchemy import Connection
 
+from utilcredit.access.model import NotVisibleError, Principal
+from utilcredit.access.visibility import import_runs_scope
 from utilcredit.api import repository, uploads
 from utilcredit.api.deps import AppSettings, Console, Db, Importer, engine_of
+from utilcredit.api.repository import ImportRunLine
 from utilcredit.api.routers.common import MAX_ID, PagingDep
 from utilcredit.api.schemas import (
     ERROR_RESPONSES,
@@ -22,7 +26,7 @@ from utilcredit.api.schemas import (
 )
 from utilcredit.errors import NotFoundError
 from utilcredit.importing import repository as import_repository
-from utilcredit.importing.runner import REJECT_COLUMNS
+from utilcredit.importing.runner import REJECT_COLUMNS, reject_report_row
 
 router = APIRouter(prefix="/imports", tags=["imports"], responses=ERROR_RESPONSES)
 
@@ -67,15 +71,30 @@ def upload(
 
 @router.get("", response_model=ImportRunPage, summary="导入记录 / import runs")
 def list_runs(connection: Db, principal: Importer, paging: PagingDep) -> ImportRunPage:
-    page = repository.import_runs(connection, offset=paging.offset, limit=paging.limit)
+    page = repository.import_runs(
+        connection,
+        utilities=import_runs_scope(principal),
+        offset=paging.offset,
+        limit=paging.limit,
+    )
     return ImportRunPage.model_validate(page, from_attributes=True)
+
+
+def _visible_run(connection: Connection, principal: Principal, run_id: int) -> ImportRunLine:
+    """The run if the principal reads one of its utilities; another utility's run is answered
+    like an unknown one (404), and audited as a refused access."""
+    run = repository.import_run(connection, run_id, utilities=import_runs_scope(principal))
+    if run is not None:
+        return run
+    message = f"没有该导入记录：{run_id} / no import run {run_id}"
+    if repository.import_run_exists(connection, run_id):
+        raise NotVisibleError(message, entity="import_run", entity_key=str(run_id))
+    raise NotFoundError(message)
 
 
 @router.get("/{run_id}", response_model=ImportRunOut)
 def get_run(run_id: RunId, connection: Db, principal: Importer) -> ImportRunOut:
-    run = repository.import_run(connection, run_id)
-    if run is None:
-        raise NotFoundError(f"没有该导入记录：{run_id} / no import run {run_id}")
+    run = _visible_run(connection, principal, run_id)
     return ImportRunOut.model_validate(run, from_attributes=True)
 
 
@@ -83,7 +102,7 @@ def _csv(rows: Sequence[Sequence[object]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(REJECT_COLUMNS)
-    writer.writerows(rows)
+    writer.writerows(reject_report_row(row) for row in rows)  # no cell runs as a formula
     return "\ufeff" + buffer.getvalue()
 
 
@@ -94,10 +113,8 @@ def _csv(rows: Sequence[Sequence[object]]) -> str:
     summary="某次导入的拒收报告 / reject report of one import run (CSV, UTF-8 with BOM)",
 )
 def run_rejects(run_id: RunId, connection: Db, principal: Importer) -> Response:
-    run = repository.import_run(connection, run_id)
-    if run is None:
-        raise NotFoundError(f"没有该导入记录：{run_id} / no import run {run_id}")
-    name = run.file_name.replace("\\", "/").rsplit("/", 1)[-1]
+    run = _visible_run(connection, principal, run_id)
+    name = run.file_name  # the base name only
     rows = [
         (name, row, field or "", value or "", reason)
         for row, field, value, reason in import_repository.rejects_of(connection, run_id)
@@ -121,6 +138,12 @@ def upload_rejects(
     settings: AppSettings,
 ) -> FileResponse:
     path = uploads.reject_report_path(settings, upload_id)
+    if path.is_file() and not uploads.may_read_reject_report(settings, upload_id, principal):
+        raise NotVisibleError(
+            f"没有该拒收报告：{upload_id} / no reject report {upload_id}",
+            entity="import_upload",
+            entity_key=upload_id,
+        )
     if not path.is_file():
         raise NotFoundError(f"没有该拒收报告：{upload_id} / no reject report {upload_id}")
     return FileResponse(path, media_type="text/csv; charset=utf-8", filename=path.name)

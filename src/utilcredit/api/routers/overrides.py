@@ -1,4 +1,8 @@
-"""Override requests and their review."""
+"""Override requests and their review.
+
+Another utility's override answers 404 (audited); of two reviewers deciding one request at
+once, the second gets 409 ``conflict``.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from utilcredit.api.deps import Db, Reader, Requester, Reviewer
-from utilcredit.api.routers.common import MAX_ID, PagingDep
+from utilcredit.api.deps import AppSettings, Db, Reader, Requester, Reviewer
+from utilcredit.api.routers.common import MAX_ID, PagingDep, masking
 from utilcredit.api.schemas import (
     ERROR_RESPONSES,
     OverrideDecision,
@@ -28,6 +32,7 @@ OverrideId = Annotated[int, Path(ge=1, le=MAX_ID)]
 def list_overrides(
     connection: Db,
     principal: Reader,
+    settings: AppSettings,
     paging: PagingDep,
     state: Annotated[OverrideState | None, Query()] = None,
 ) -> OverridePage:
@@ -38,6 +43,7 @@ def list_overrides(
         offset=paging.offset,
         limit=paging.limit + 1,
         today=today(),
+        rule=masking(settings),
     )
     return OverridePage(
         items=[
@@ -50,12 +56,19 @@ def list_overrides(
 
 
 @router.get("/{override_id}", response_model=OverrideViewOut)
-def get_override(override_id: OverrideId, connection: Db, principal: Reader) -> OverrideViewOut:
-    view = service.get_override(connection, principal, override_id)
+def get_override(
+    override_id: OverrideId, connection: Db, principal: Reader, settings: AppSettings
+) -> OverrideViewOut:
+    view = service.get_override(connection, principal, override_id, rule=masking(settings))
     return OverrideViewOut.model_validate(view, from_attributes=True)
 
 
-@router.post("/{override_id}/approve", response_model=OverrideOut, summary="批准 / approve")
+@router.post(
+    "/{override_id}/approve",
+    response_model=OverrideOut,
+    responses={409: ERROR_RESPONSES[404] | {"description": "decided by someone else meanwhile"}},
+    summary="批准 / approve",
+)
 def approve(
     override_id: OverrideId, body: OverrideDecision, connection: Db, principal: Reviewer
 ) -> OverrideOut:
@@ -65,7 +78,12 @@ def approve(
     return OverrideOut.model_validate(decided, from_attributes=True)
 
 
-@router.post("/{override_id}/reject", response_model=OverrideOut, summary="驳回 / reject")
+@router.post(
+    "/{override_id}/reject",
+    response_model=OverrideOut,
+    responses={409: ERROR_RESPONSES[404] | {"description": "decided by someone else meanwhile"}},
+    summary="驳回 / reject",
+)
 def reject(
     override_id: OverrideId, body: OverrideDecision, connection: Db, principal: Reviewer
 ) -> OverrideOut:
@@ -75,7 +93,12 @@ def reject(
     return OverrideOut.model_validate(decided, from_attributes=True)
 
 
-@router.post("/{override_id}/withdraw", response_model=OverrideOut, summary="撤回 / withdraw")
+@router.post(
+    "/{override_id}/withdraw",
+    response_model=OverrideOut,
+    responses={409: ERROR_RESPONSES[404] | {"description": "decided by someone else meanwhile"}},
+    summary="撤回 / withdraw",
+)
 def withdraw(override_id: OverrideId, connection: Db, principal: Requester) -> OverrideOut:
     withdrawn = service.withdraw(connection, principal, override_id, today=today())
     return OverrideOut.model_validate(withdrawn, from_attributes=True)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from utilcredit.access.visibility import require_utility_read
+from utilcredit.access.model import NotVisibleError
 from utilcredit.api import service
 from utilcredit.api.deps import Console, Db, Reader
 from utilcredit.api.routers.common import MAX_ID, AsOf, PagingDep
@@ -51,9 +51,12 @@ def get_run(
 ) -> RunDetailOut:
     source = runs_source(connection)
     run = source.get_run(connection, run_id)
+    message = f"没有该评级运行：{run_id} / no rating run {run_id}"
     if run is None:
-        raise NotFoundError(f"没有该评级运行：{run_id} / no rating run {run_id}")
-    require_utility_read(principal, Utility(run.utility), entity="rating_run", key=str(run_id))
+        raise NotFoundError(message)
+    if not principal.may_read_utility(Utility(run.utility)):
+        # Another utility's run: "not found", so its existence does not leak (audited).
+        raise NotVisibleError(message, entity="rating_run", entity_key=str(run_id))
     return RunDetailOut(
         run=RunOut.model_validate(run, from_attributes=True),
         by_area=[

@@ -1,4 +1,8 @@
-"""Subjects: search, credit file, its tables, the live rating, override requests."""
+"""Subjects: search, credit file, its tables, the live rating, override requests.
+
+``{code}`` is a code (USCC, ID number) or a subject reference ``id-<n>``: results name natural
+persons by their reference (``ref``), so that no ID number goes into a URL.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from utilcredit.api import service
 from utilcredit.api.deps import AppSettings, Console, Db, LoopReading, Reader, Requester
 from utilcredit.api.policies import policy_at
 from utilcredit.api.responses import JSONBytes, rating_json
-from utilcredit.api.routers.common import AsOf, PagingDep, SubjectCode, masking, normalize
+from utilcredit.api.routers.common import AsOf, PagingDep, SubjectCode, masking
 from utilcredit.api.schemas import (
     ERROR_RESPONSES,
     NO_NUL,
@@ -40,7 +44,9 @@ def search(
         Query(
             max_length=100,
             pattern=NO_NUL,
-            description="代码前缀、名称或户号 / code prefix, name, account number",
+            description="代码前缀、名称或户号（自然人须完整证件号码或姓名） / code prefix, "
+            "name, account number (natural persons: whole ID number or name, unless the "
+            "reader may see personal data in clear)",
         ),
     ] = "",
 ) -> SubjectPage:
@@ -61,7 +67,11 @@ def get_credit_file(
     ] = False,
 ) -> CreditFileOut:
     view = service.credit_file(
-        connection, principal, normalize(code), unmasked=unmasked, rule=masking(settings)
+        connection,
+        principal,
+        service.resolve_subject(connection, principal, code),
+        unmasked=unmasked,
+        rule=masking(settings),
     )
     return CreditFileOut.model_validate(view, from_attributes=True)
 
@@ -69,7 +79,11 @@ def get_credit_file(
 @router.get("/{code}/bills", response_model=BillPage)
 def bills(code: SubjectCode, connection: Db, principal: Reader, paging: PagingDep) -> BillPage:
     page = service.bills(
-        connection, principal, normalize(code), offset=paging.offset, limit=paging.limit
+        connection,
+        principal,
+        service.resolve_subject(connection, principal, code),
+        offset=paging.offset,
+        limit=paging.limit,
     )
     return BillPage.model_validate(page, from_attributes=True)
 
@@ -79,7 +93,11 @@ def payments(
     code: SubjectCode, connection: Db, principal: Reader, paging: PagingDep
 ) -> PaymentPage:
     page = service.payments(
-        connection, principal, normalize(code), offset=paging.offset, limit=paging.limit
+        connection,
+        principal,
+        service.resolve_subject(connection, principal, code),
+        offset=paging.offset,
+        limit=paging.limit,
     )
     return PaymentPage.model_validate(page, from_attributes=True)
 
@@ -89,7 +107,11 @@ def incidents(
     code: SubjectCode, connection: Db, principal: Reader, paging: PagingDep
 ) -> IncidentPage:
     page = service.incidents(
-        connection, principal, normalize(code), offset=paging.offset, limit=paging.limit
+        connection,
+        principal,
+        service.resolve_subject(connection, principal, code),
+        offset=paging.offset,
+        limit=paging.limit,
     )
     return IncidentPage.model_validate(page, from_attributes=True)
 
@@ -104,6 +126,7 @@ async def rating(
     code: SubjectCode,
     reading: LoopReading,
     console: Console,
+    settings: AppSettings,
     as_of: AsOf = None,
     policy: Annotated[
         str | None,
@@ -118,10 +141,11 @@ async def rating(
     view = service.rate_live(
         reading.connection,
         reading.principal,
-        normalize(code),
+        service.resolve_subject(reading.connection, reading.principal, code),
         policy_key=policy,
         as_of=as_of or today(),
         console=console,
+        rule=masking(settings),
     )
     return JSONBytes(rating_json(view))
 
@@ -140,7 +164,7 @@ def request_override(
     override = overrides.request_override(
         connection,
         principal,
-        code=normalize(code),
+        code=service.resolve_subject(connection, principal, code),
         policy=loaded.policy,
         level=body.level,
         reason=body.reason,
