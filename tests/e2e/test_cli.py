@@ -8,12 +8,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
 
+from utilcredit import schema
 from utilcredit.customers.tables import BillRow
+from utilcredit.db import make_engine
 from utilcredit.identifiers.model import uscc_check_char
 from utilcredit.importing.tables import ImportRunRow
 
@@ -146,10 +149,23 @@ def test_demo_generates_imports_and_rates(store_env: dict[str, str], tmp_path: P
     assert (tmp_path / "demo" / "bills.csv").stat().st_size > 0
 
 
-@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+@pytest.fixture
+def own_store(tmp_path: Path) -> Iterator[tuple[Engine, dict[str, str]]]:
+    """A fresh SQLite store of this test's own (no other test, in this process or another, has
+    opened it) and the environment for the CLI to use it."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'own' / 'utilcredit.db'}")
+    schema.upgrade(engine)
+    env = dict(os.environ)
+    env["UTILCREDIT_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+    env["UTILCREDIT_DATA_DIR"] = str(tmp_path / "data")
+    yield engine, env
+    engine.dispose()
+
+
 def test_killing_the_process_mid_import_leaves_the_store_as_it_was(
-    engine: Engine, store_env: dict[str, str], small_utility: Path, tmp_path: Path
+    own_store: tuple[Engine, dict[str, str]], small_utility: Path, tmp_path: Path
 ) -> None:
+    engine, store_env = own_store
     assert (
         run(
             store_env,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -180,16 +181,25 @@ def test_a_copy_made_while_the_store_changed_is_discarded(
 ) -> None:
     _one_water_subject(store)
     path = _snapshot_file(store)
-    copy = snapshot.write_snapshot
+    copy = engines.copy_of_store
+    thefts = iter(["T-8", "T-9"])
 
-    def copy_while_an_import_writes(duck: Any, target: Path, before: list[Any]) -> None:
-        copy(duck, target, before)
-        _add_theft(store, "T-9", "10000.00")
+    @contextmanager
+    def copy_while_an_import_writes(*args: Any, **kwargs: Any) -> Iterator[Path]:
+        with copy(*args, **kwargs) as copied:
+            _add_theft(store, next(thefts), "10000.00")
+            yield copied
 
-    monkeypatch.setattr(engines, "write_snapshot", copy_while_an_import_writes)
+    monkeypatch.setattr(engines, "copy_of_store", copy_while_an_import_writes)
     assert refresh_snapshot(store.url) is False
+    expected = _rate(store, ReferenceEngine())
+    assert expected[0].level == Level.BLACK
     assert not path.exists()
-    assert not list(path.parent.glob(path.name + ".*.tmp"))
+    assert not list(path.parent.glob(path.name + ".*"))  # no copy, WAL or lock left
+    # a rating that has to refresh reads its copy, discarded or not: as recent as the store was
+    # when the rating began (T-8 in, T-9 added while copying)
+    assert _rate(store, DuckDBEngine()) == expected
+    assert not path.exists()
 
 
 def test_a_damaged_snapshot_file_is_ignored(store: Engine) -> None:

@@ -3,15 +3,19 @@
 * :class:`ReferenceEngine` — the pure evaluator subject by subject (the semantics);
 * :class:`DatabaseEngine` — the compiled query run by the store itself (SQLite or PostgreSQL);
 * :class:`DuckDBEngine` — the same compiled query run by DuckDB in-process, reading the columnar
-  snapshot of a SQLite store when it is current (:mod:`~utilcredit.rating.sql.snapshot`), else the
-  store itself through DuckDB's ``sqlite`` / ``postgres`` extension (shipped by the
-  ``duckdb-ext-*`` PyPI packages; nothing is downloaded at run time). The fast path on one machine.
+  snapshot of a SQLite store when it is current (:mod:`~utilcredit.rating.sql.snapshot`), else a
+  fresh copy of the store, or a PostgreSQL store itself through DuckDB's ``postgres`` extension
+  (shipped with ``sqlite`` by the ``duckdb-ext-*`` PyPI packages; nothing is downloaded at run
+  time). The fast path on one machine.
 
 All yield :class:`~utilcredit.rating.batch.SubjectRating` in subject id order, identical across
 engines (``tests/integration/rating_sql`` holds them to it).
 
-DuckDB opens the store itself, so it sees only *committed* data: the caller's connection is used
-to find the store (and for the reference and database engines, to read it).
+DuckDB reads the store on its own, so it sees only *committed* data: the caller's connection is
+used to find the store (and for the reference and database engines, to read it). A SQLite store
+is never opened by DuckDB in this process: DuckDB's bundled SQLite would drop the locks of the
+process's own ``sqlite3`` connections when it closes the file, and that corrupts the store
+(:mod:`~utilcredit.rating.sql.copier` says how); a child process copies it into a DuckDB file.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import datetime as dt
 import importlib
 import os
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,16 +36,16 @@ from utilcredit.db import make_engine
 from utilcredit.policies.model import Policy
 from utilcredit.rating.batch import BatchEngine, StoredRow, SubjectRating, summarize
 from utilcredit.rating.evaluator import evaluate
+from utilcredit.rating.sql import copier
 from utilcredit.rating.sql.compiler import CompiledPolicy, compile_policy, read_vocabulary
 from utilcredit.rating.sql.constructs import DuckDBDialect
 from utilcredit.rating.sql.snapshot import (
+    copy_statements,
     fingerprint,
     has_settlement,
     publish,
     read_fingerprint,
     snapshot_path,
-    temporary_path,
-    write_snapshot,
 )
 
 AUTO = "auto"  # the fastest engine that can read the store
@@ -181,52 +186,58 @@ class DuckDBEngine:
         self.memory_limit = memory_limit
         self.snapshot = snapshot
 
+    def settings(self) -> list[tuple[str, list[Any]]]:
+        """DuckDB's settings for this engine (here and in the copier process)."""
+        folder = duckdb_extension_directory()
+        statements: list[tuple[str, list[Any]]] = []
+        if folder is not None:
+            statements.append(("SET extension_directory = ?", [str(folder)]))
+        statements.append(("SET autoinstall_known_extensions = false", []))
+        statements.append(("SET autoload_known_extensions = false", []))
+        statements.append((f"SET threads = {int(self.threads)}", []))
+        if self.memory_limit:
+            statements.append(("SET memory_limit = ?", [self.memory_limit]))
+        return statements
+
     def _new_connection(self) -> Any:
         import duckdb
 
-        folder = duckdb_extension_directory()
         connection = duckdb.connect(":memory:")
-        if folder is not None:
-            connection.execute("SET extension_directory = ?", [str(folder)])
-        connection.execute("SET autoinstall_known_extensions = false")
-        connection.execute("SET autoload_known_extensions = false")
-        connection.execute(f"SET threads = {int(self.threads)}")
-        if self.memory_limit:
-            connection.execute("SET memory_limit = ?", [self.memory_limit])
+        for statement, parameters in self.settings():
+            connection.execute(statement, parameters)
         return connection
 
     def connect(self, url: URL) -> Any:
-        """A DuckDB connection with the store attached read-only as the default catalog."""
+        """A DuckDB connection reading the store (read-only) from its default catalog.
+
+        PostgreSQL: the store itself, attached. SQLite: a copy of the tables the query reads,
+        made just now by a child process (:func:`copy_of_store`), never the file itself.
+        """
         extension = _extension_for(url)
         if extension is None or duckdb_extension_directory() is None:
             raise RuntimeError(
                 f"DuckDB cannot read {url.get_backend_name()} store {url.database!r}: "
                 "install duckdb-ext-sqlite / duckdb-ext-postgres, or use --engine database"
             )
+        if extension == "sqlite":
+            with copy_of_store(self, url, None, settle=False) as copy:
+                return self.open_file(copy, catalog="store")
         connection = self._new_connection()
         connection.execute(f"LOAD {extension}")
-        if extension == "sqlite":
-            connection.execute(
-                f"ATTACH {_quoted(url.database or '')} AS store (TYPE sqlite, READ_ONLY)"
-            )
-            connection.execute("USE store")
-        else:
-            connection.execute(
-                f"ATTACH {_quoted(_libpq_dsn(url))} AS store (TYPE postgres, READ_ONLY)"
-            )
-            connection.execute("USE store.public")
+        connection.execute(f"ATTACH {_quoted(_libpq_dsn(url))} AS store (TYPE postgres, READ_ONLY)")
+        connection.execute("USE store.public")
         return connection
 
-    def open_file(self, path: Path) -> Any:
+    def open_file(self, path: Path, catalog: str = "snapshot") -> Any:
         """A connection to a DuckDB file holding the snapshot tables, whatever its fingerprint
         (benchmarks over a snapshot built without a store)."""
         connection = self._new_connection()
         try:
-            connection.execute(f"ATTACH {_quoted(str(path))} AS snapshot (READ_ONLY)")
+            connection.execute(f"ATTACH {_quoted(str(path))} AS {catalog} (READ_ONLY)")
         except Exception:
             connection.close()
             raise
-        connection.execute("USE snapshot")
+        connection.execute(f"USE {catalog}")
         return connection
 
     def open_snapshot(self, path: Path, expected: list[Any]) -> Any | None:
@@ -243,16 +254,20 @@ class DuckDBEngine:
         return connection
 
     def open_for(self, connection: Connection) -> Any:
-        """The fastest current source for a rating through ``connection``."""
+        """The fastest current source for a rating through ``connection``.
+
+        In ``refresh`` mode a stale snapshot is refreshed and the rating reads the fresh copy,
+        published or not (a copy made while the store changed is not published, but it is as
+        recent as a direct read of the store would have been).
+        """
         url = connection.engine.url
         path = snapshot_path(url) if self.snapshot != "off" else None
         if path is not None:
-            current = fingerprint(connection)
-            duck = self.open_snapshot(path, current)
-            if duck is None and self.snapshot == "refresh":
-                refresh_snapshot(url, threads=self.threads)
-                duck = self.open_snapshot(path, current)
+            duck = self.open_snapshot(path, fingerprint(connection))
             if duck is not None:
+                return duck
+            if self.snapshot == "refresh" and duckdb_can_read(url):
+                _, duck = _refresh(self, url, path, keep_open=True)
                 return duck
         return self.connect(url)
 
@@ -299,6 +314,16 @@ class DuckDBEngine:
         """Rate through an open DuckDB connection from :meth:`connect` (reused across policies)."""
         return self._rows(duck, policy, as_of, subject_ids, CompiledPolicy.decode)
 
+    def rate_stored_on(
+        self,
+        duck: Any,
+        policy: Policy,
+        as_of: dt.date,
+        subject_ids: Sequence[int] | None = None,
+    ) -> Iterator[StoredRow]:
+        """:meth:`rate_stored` through an open DuckDB connection from :meth:`connect`."""
+        return self._rows(duck, policy, as_of, subject_ids, CompiledPolicy.stored)
+
     def _rows(
         self,
         duck: Any,
@@ -317,31 +342,51 @@ class DuckDBEngine:
                 yield convert(compiled, row)
 
 
+def copy_of_store(
+    engine: DuckDBEngine, url: URL, before: list[Any] | None, *, settle: bool
+) -> AbstractContextManager[Path]:
+    """A DuckDB copy of a SQLite store's snapshot tables, made by a child process
+    (:func:`copier.copied`: the file exists, locked, while the block runs)."""
+    path = snapshot_path(url)
+    assert path is not None, "only SQLite files are copied"
+    return copier.copied(
+        str(url.database), path, engine.settings(), copy_statements(before, settle=settle)
+    )
+
+
 def refresh_snapshot(url: URL, threads: int | None = None) -> bool:
     """Copy a SQLite store into its columnar snapshot; False when the store changed meanwhile
-    (the copy is then discarded) or the store has no snapshot."""
+    (the copy is then discarded) or the store has no snapshot. Removes the temporary copies
+    that refreshes killed earlier left behind."""
     path = snapshot_path(url)
     if path is None or not duckdb_can_read(url):
         return False
+    published, _ = _refresh(DuckDBEngine(threads=threads), url, path, keep_open=False)
+    return published
+
+
+def _refresh(engine: DuckDBEngine, url: URL, path: Path, *, keep_open: bool) -> tuple[bool, Any]:
+    """Copy, then publish the copy if the store did not change meanwhile; with ``keep_open``,
+    also a DuckDB connection reading the copy (published or not)."""
     store = make_engine(url.render_as_string(hide_password=False))
+    duck = None
     try:
         with store.connect() as connection:
             before = fingerprint(connection)
-        temporary = temporary_path(path)
-        duck = DuckDBEngine(threads=threads).connect(url)
-        try:
-            write_snapshot(duck, temporary, before)
-        finally:
+        with copy_of_store(engine, url, before, settle=True) as copy:
+            if keep_open:  # opened before publish: the connection reads this copy either way
+                duck = engine.open_file(copy)
+            with store.connect() as connection:
+                unchanged = fingerprint(connection) == before
+            if unchanged:
+                publish(copy, path)
+    except BaseException:
+        if duck is not None:
             duck.close()
-        with store.connect() as connection:
-            unchanged = fingerprint(connection) == before
+        raise
     finally:
         store.dispose()
-    if unchanged:
-        publish(temporary, path)
-    else:
-        temporary.unlink(missing_ok=True)
-    return unchanged
+    return unchanged, duck
 
 
 _DUCKDB = DuckDBDialect()

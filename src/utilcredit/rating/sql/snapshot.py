@@ -15,15 +15,16 @@ import run or moves a table's highest id or newest ``updated_at``, so a change a
 product never deletes credit-file rows (imports upsert), and code that does must
 :func:`drop_snapshot`.
 
-The file is written under a temporary name and moved into place (``rename``): a reader has the
-old file or the new one, never half of one. PostgreSQL stores are read directly (DuckDB's
-``postgres`` extension copies in binary and in parallel); the snapshot is for SQLite files.
+The copy is made by a child process (:mod:`~utilcredit.rating.sql.copier`: DuckDB's own copy of
+SQLite must never open the store in a process that holds it open with Python's ``sqlite3``),
+written under a temporary name and moved into place (``rename``): a reader has the old file or
+the new one, never half of one. PostgreSQL stores are read directly (DuckDB's ``postgres``
+extension copies in binary and in parallel); the snapshot is for SQLite files.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -91,11 +92,19 @@ ORDER BY b.id
 """
 
 
+def settlement_statements(target: str) -> list[str]:
+    """What gives ``target.bills`` the derived columns of :data:`SNAPSHOT_BILLS`."""
+    return [
+        _SETTLEMENT_SQL.format(target=target),
+        f"DROP TABLE {target}.bills",
+        f"ALTER TABLE {target}.bills_settled RENAME TO bills",
+    ]
+
+
 def write_settlement(duck: Any, target: str) -> None:
     """Give ``target.bills`` the derived columns of :data:`SNAPSHOT_BILLS`."""
-    duck.execute(_SETTLEMENT_SQL.format(target=target))
-    duck.execute(f"DROP TABLE {target}.bills")
-    duck.execute(f"ALTER TABLE {target}.bills_settled RENAME TO bills")
+    for statement in settlement_statements(target):
+        duck.execute(statement)
 
 
 def has_settlement(duck: Any) -> bool:
@@ -146,35 +155,31 @@ def read_fingerprint(duck: Any, catalog: str) -> list[Any] | None:
     return None if row is None else list(json.loads(row[0]))
 
 
-def write_snapshot(duck: Any, target: Path, before: list[Any]) -> None:
-    """Copy the tables from DuckDB's current catalog (the attached store) into ``target``.
+def copy_statements(before: list[Any] | None, *, settle: bool) -> list[tuple[str, list[Any]]]:
+    """What the copier (:mod:`~utilcredit.rating.sql.copier`) runs to copy the tables the compiled
+    query reads from the store (DuckDB's current catalog) into the new file ``snapshot_new``.
 
-    The caller checks the store's fingerprint again afterwards and calls :func:`publish` only if
-    it is still ``before``.
+    ``settle``: give the bills their :data:`SNAPSHOT_BILLS` columns; ``before``: the store's
+    fingerprint read before copying, recorded in the file (a snapshot). The caller checks the
+    store's fingerprint again afterwards and calls :func:`publish` only if it is still ``before``.
     """
-    target.unlink(missing_ok=True)
-    duck.execute(f"ATTACH {_quoted(str(target))} AS snapshot_new")
-    try:
-        for table in SNAPSHOT_TABLES:
-            columns = ", ".join(f'"{name}"' for name in copied_columns(table))
-            duck.execute(
-                f'CREATE TABLE snapshot_new."{table.name}" AS SELECT {columns} FROM "{table.name}"'
+    statements: list[tuple[str, list[Any]]] = []
+    for table in SNAPSHOT_TABLES:
+        columns = ", ".join(f'"{name}"' for name in copied_columns(table))
+        statements.append(
+            (
+                f'CREATE TABLE snapshot_new."{table.name}" AS SELECT {columns} FROM "{table.name}"',
+                [],
             )
-        write_settlement(duck, "snapshot_new")
-        duck.execute(f"CREATE TABLE snapshot_new.{_META} (fingerprint VARCHAR)")
-        duck.execute(f"INSERT INTO snapshot_new.{_META} VALUES (?)", [json.dumps(before)])
-    finally:
-        duck.execute("DETACH snapshot_new")
+        )
+    if settle:
+        statements += [(statement, []) for statement in settlement_statements("snapshot_new")]
+    if before is not None:
+        statements.append((f"CREATE TABLE snapshot_new.{_META} (fingerprint VARCHAR)", []))
+        statements.append((f"INSERT INTO snapshot_new.{_META} VALUES (?)", [json.dumps(before)]))
+    return statements
 
 
 def publish(temporary: Path, path: Path) -> None:
     temporary.replace(path)
     Path(str(temporary) + ".wal").unlink(missing_ok=True)
-
-
-def temporary_path(path: Path) -> Path:
-    return path.with_name(f"{path.name}.{os.getpid()}.tmp")
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
