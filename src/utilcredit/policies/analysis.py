@@ -78,11 +78,6 @@ class Atom:
     lo: int
     hi: int | None  # None: unbounded
 
-    def describe_range(self) -> str:
-        if self.hi is None:
-            return f"≥ {self.lo}"
-        return f"= {self.lo}" if self.lo == self.hi else f"{self.lo}–{self.hi}"
-
 
 def _window_years(window: Window) -> int | None:
     return None if window.since_opened else window.years

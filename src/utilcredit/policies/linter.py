@@ -470,7 +470,3 @@ def check_bytes(data: bytes, source: str, path: Path | None = None) -> list[Find
 def check(path: Path) -> list[Finding]:
     """Lint one policy file."""
     return check_bytes(path.read_bytes(), str(path), path)
-
-
-def has_errors(findings: list[Finding]) -> bool:
-    return any(f.severity == Severity.ERROR for f in findings)

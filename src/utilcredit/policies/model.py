@@ -44,10 +44,6 @@ class Level(StrEnum):
         return _LEVEL_LABELS_ZH[self]
 
     @property
-    def clause_prefix(self) -> str:
-        return _LEVEL_PREFIX[self]
-
-    @property
     def is_trigger(self) -> bool:
         """Yellow, red and black clauses fire; green and blue clauses are requirements."""
         return self in _TRIGGER_LEVELS  # a set lookup: asked once per subject in batch runs
@@ -73,7 +69,6 @@ _LEVEL_PREFIX = {
 _PREFIX_LEVEL = {prefix: level for level, prefix in _LEVEL_PREFIX.items()}
 
 LEVELS_WORST_FIRST: tuple[Level, ...] = tuple(reversed(_LEVEL_ORDER))
-TRIGGER_LEVELS_WORST_FIRST: tuple[Level, ...] = (Level.BLACK, Level.RED, Level.YELLOW)
 
 
 def level_of_clause_id(clause_id: str) -> Level:

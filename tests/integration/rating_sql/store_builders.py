@@ -29,6 +29,7 @@ from utilcredit.customers.tables import (
     SubjectRow,
 )
 from utilcredit.db import import_all_tables
+from utilcredit.rating.dates import add_months
 from utilcredit.rating.sql.snapshot import drop_snapshot
 
 AS_OF_CHOICES = (
@@ -129,7 +130,7 @@ def _month_end(year: int, month: int) -> dt.date:
 def special_days(as_of: dt.date) -> list[dt.date]:
     """Days where off-by-one and month-end mistakes show."""
     days = [as_of, as_of - dt.timedelta(days=1), as_of + dt.timedelta(days=1)]
-    for years in (1, 3):
+    for years in (1, 2, 3, 5):  # the window lengths shipped and generated policies use
         try:
             back = as_of.replace(year=as_of.year - years)
         except ValueError:  # Feb 29 → Feb 28
@@ -139,6 +140,7 @@ def special_days(as_of: dt.date) -> list[dt.date]:
         month_index = as_of.year * 12 + as_of.month - 1 - months_back
         days.append(_month_end(month_index // 12, month_index % 12 + 1))
         days.append(dt.date(month_index // 12, month_index % 12 + 1, min(as_of.day, 28)))
+        days.append(add_months(as_of, -months_back))  # arrears months turn here
     days += [dt.date(2024, 2, 29), dt.date(2028, 2, 29), dt.date(2027, 2, 28)]
     return days
 
@@ -151,9 +153,21 @@ def _days_after(due: dt.date) -> Callable[[int], dt.date]:
 
 
 @st.composite
-def populations(draw: Any, max_subjects: int = 6) -> tuple[dt.date, list[RSubject]]:
-    as_of: dt.date = draw(st.sampled_from(AS_OF_CHOICES))
-    specials = special_days(as_of)
+def populations(
+    draw: Any,
+    max_subjects: int = 6,
+    as_of: dt.date | None = None,
+    around: tuple[dt.date, ...] = (),
+    max_records: int = 6,
+) -> tuple[dt.date, list[RSubject]]:
+    """``(as_of, subjects)``: as-of date drawn from :data:`AS_OF_CHOICES` unless given; records
+    dated mostly near it, half of them on its :func:`special_days` (and those of ``around``);
+    up to 3 accounts per subject, each with up to ``max_records`` bills and incidents (5 bills
+    at most)."""
+    if as_of is None:
+        as_of = draw(st.sampled_from(AS_OF_CHOICES))
+    assert as_of is not None
+    specials = special_days(as_of) + [day for other in around for day in special_days(other)]
     counter = iter(range(1, 10_000))
 
     def day() -> dt.date:
@@ -180,7 +194,7 @@ def populations(draw: Any, max_subjects: int = 6) -> tuple[dt.date, list[RSubjec
                 )
             )
         for account in subject.accounts:
-            for _ in range(draw(st.integers(0, 5))):
+            for _ in range(draw(st.integers(0, min(5, max_records)))):
                 amount = Decimal(draw(st.sampled_from(AMOUNTS)))
                 bill = RBill(f"B{next(counter)}", account.number, day(), amount)
                 for _ in range(draw(st.integers(0, 3))):
@@ -203,7 +217,7 @@ def populations(draw: Any, max_subjects: int = 6) -> tuple[dt.date, list[RSubjec
                     if part > 0:
                         bill.payments.append((f"P{next(counter)}", when, part))
                 subject.bills.append(bill)
-            for _ in range(draw(st.integers(0, 6))):
+            for _ in range(draw(st.integers(0, max_records))):
                 kind = draw(st.sampled_from(list(IncidentKind)))
                 dues = [b.due for b in subject.bills if b.account == account.number]
                 when = (

@@ -1,12 +1,15 @@
 """One semantics, three executions: every engine rates random stores exactly as the reference does.
 
-For every shipped policy, random histories (see ``store_builders``) are written to the store
-(SQLite and the real PostgreSQL server, through the ``engine`` fixture); the reference evaluator,
-the compiled SQL run by the store, and the compiled SQL run by DuckDB over the store must give
-identical :class:`SubjectRating` lists: the level, every clause's status and value, and the
-evidence refs of fired clauses, in order.
+For every shipped policy, and for random policies generated from them (see
+``policy_builders``: levels, clauses, bounds, windows, filters and report sources redrawn), random
+histories (see ``store_builders``) are written to the store (SQLite and the real PostgreSQL
+server, through the ``engine`` fixture); the reference evaluator, the compiled SQL run by the
+store, and the compiled SQL run by DuckDB over the store must give identical
+:class:`SubjectRating` lists: the level, every clause's status and value, and the evidence refs of
+fired clauses, in order.
 
-``UTILCREDIT_DIFFERENTIAL_EXAMPLES`` raises the number of examples for a deeper run.
+``UTILCREDIT_DIFFERENTIAL_EXAMPLES`` (per shipped policy) and
+``UTILCREDIT_GENERATED_POLICY_EXAMPLES`` raise the number of examples for a deeper run.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import Engine
 
+from tests.integration.rating_sql.policy_builders import policies
 from tests.integration.rating_sql.store_builders import (
     RSubject,
     clear_store,
@@ -32,6 +36,7 @@ from utilcredit.rating.runs.model import encode
 from utilcredit.rating.sql.engines import DatabaseEngine, DuckDBEngine, ReferenceEngine
 
 EXAMPLES = int(os.environ.get("UTILCREDIT_DIFFERENTIAL_EXAMPLES", "15"))
+GENERATED_EXAMPLES = int(os.environ.get("UTILCREDIT_GENERATED_POLICY_EXAMPLES", "20"))
 POLICIES = {loaded.key: loaded.policy for loaded in list_policies()}
 
 
@@ -74,21 +79,52 @@ def test_every_engine_rates_like_the_reference(
     with engine.begin() as connection:
         clear_store(connection)
         write_population(connection, subjects)
-    duck = DuckDBEngine(threads=1).connect(engine.url)
+    # the store itself (PostgreSQL) or a copy of it made just now (SQLite), without the
+    # snapshot's derived bill columns: the compiled query's general form
+    duck_engine = DuckDBEngine(threads=1, snapshot="off")
+    duck = duck_engine.connect(engine.url)
     try:
         results = rate_everywhere(engine, policy, as_of, duck)
+        reference = results.pop("reference")
+        for name, ratings in results.items():
+            difference = _first_difference(reference, ratings)
+            assert not difference, f"{name} differs from the reference at {as_of}:\n{difference}"
+        # what a run stores: the SQL engines' direct rows equal the reference's ratings encoded
+        expected = _stored(results["database"], reference)
+        with engine.connect() as connection:
+            assert list(DatabaseEngine().rate_stored(connection, policy, as_of)) == expected
+        assert list(duck_engine.rate_stored_on(duck, policy, as_of)) == expected
     finally:
         duck.close()
-    reference = results.pop("reference")
-    for name, ratings in results.items():
-        difference = _first_difference(reference, ratings)
-        assert not difference, f"{name} differs from the reference at {as_of}:\n{difference}"
-    # what a run stores: the SQL engines' direct rows equal the reference's ratings encoded
-    expected = _stored(results["database"], reference)
+
+
+@settings(
+    max_examples=GENERATED_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(policy=policies(), drawn=populations())
+def test_every_engine_rates_generated_policies_like_the_reference(
+    engine: Engine, policy: Policy, drawn: tuple[dt.date, list[RSubject]]
+) -> None:
+    """Generated policies, each engine as production runs it (DuckDB on SQLite: through the
+    columnar snapshot, refreshed for each example's store)."""
+    as_of, subjects = drawn
+    with engine.begin() as connection:
+        clear_store(connection)
+        write_population(connection, subjects)
     with engine.connect() as connection:
-        assert list(DatabaseEngine().rate_stored(connection, policy, as_of)) == expected
-        duck_engine = DuckDBEngine(threads=1, snapshot="off")
-        assert list(duck_engine.rate_stored(connection, policy, as_of)) == expected
+        reference = list(ReferenceEngine().rate(connection, policy, as_of))
+        database = list(DatabaseEngine().rate(connection, policy, as_of))
+        duckdb = list(DuckDBEngine(threads=1).rate(connection, policy, as_of))
+        stored = list(DatabaseEngine().rate_stored(connection, policy, as_of))
+    for name, ratings in (("database", database), ("duckdb", duckdb)):
+        difference = _first_difference(reference, ratings)
+        assert not difference, (
+            f"{name} differs from the reference at {as_of} under\n"
+            f"{policy.model_dump_json(exclude_defaults=True)}\n{difference}"
+        )
+    assert stored == _stored(database, reference)
 
 
 def _stored(with_ids: list[SubjectRating], ratings: list[SubjectRating]) -> list[StoredRow]:

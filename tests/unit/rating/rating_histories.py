@@ -147,9 +147,3 @@ class History:
 
 def days_before(day: dt.date, days: int) -> dt.date:
     return day - dt.timedelta(days=days)
-
-
-ONE_YEAR_AGO = dt.date(2025, 6, 30)  # excluded from "within one year" of AS_OF
-JUST_INSIDE_YEAR = dt.date(2025, 7, 1)  # the earliest day inside it
-THREE_YEARS_AGO = dt.date(2023, 6, 30)
-JUST_INSIDE_THREE_YEARS = dt.date(2023, 7, 1)

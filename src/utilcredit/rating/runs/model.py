@@ -30,7 +30,6 @@ from utilcredit.rating.batch import (
     clause_codes,
     evidence_json,
 )
-from utilcredit.rating.results import ClauseStatus
 
 
 class RunStatus(StrEnum):
@@ -45,10 +44,6 @@ class RunKind(StrEnum):
 
 
 _LETTER_STATUS = {letter: status for status, letter in STATUS_LETTER.items()}
-
-
-def status_letter(status: ClauseStatus) -> str:
-    return STATUS_LETTER[status]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Connection,
     and_,
     exists,
@@ -44,6 +43,7 @@ from utilcredit.rating.runs.model import (
     RunStatus,
 )
 from utilcredit.rating.runs.tables import LevelChangeRow, RatingResultRow, RatingRunRow
+from utilcredit.rating.sql import incremental
 
 _IN_CHUNK = 900  # ids per IN (...) list: below SQLite's default variable limit
 
@@ -209,17 +209,6 @@ def ids_of_codes(connection: Connection, codes: Iterable[str]) -> dict[str, int]
             select(SubjectRow.code, SubjectRow.id).where(SubjectRow.code.in_(chunk))
         )
         found.update((code, subject_id) for code, subject_id in rows)
-    return found
-
-
-def codes_of_ids(connection: Connection, ids: Iterable[int]) -> dict[int, str]:
-    wanted = list(dict.fromkeys(ids))
-    found: dict[int, str] = {}
-    for chunk in _chunks(wanted):
-        rows = connection.execute(
-            select(SubjectRow.id, SubjectRow.code).where(SubjectRow.id.in_(chunk))
-        )
-        found.update((subject_id, code) for subject_id, code in rows)
     return found
 
 
@@ -563,62 +552,13 @@ def date_moved_subject_ids(
     entering: tuple[dt.date, dt.date],
     leaving: Sequence[tuple[dt.date, dt.date]],
 ) -> set[int]:
-    """Subjects of a utility with a record whose date lies in ``entering`` (lo, hi] or in one of
-    the ``leaving`` ranges (lo, hi]; bills by due date with ``lo`` included (a bill due on lo
-    becomes late the day after), payments, reports and account openings by their own date."""
-    lo, hi = entering
-
-    def within(column: Any, *, include_lo: bool = False) -> Any:
-        ranges = [column >= lo if include_lo else column > lo]
-        clause = and_(ranges[0], column <= hi)
-        leaves = [and_(column > a, column <= b) for a, b in leaving if a < b]
-        return or_(clause, *leaves)
-
-    accounts = AccountRow.utility == utility
-    parts = [
-        select(AccountRow.subject_id).where(
-            accounts, AccountRow.opened_on > lo, AccountRow.opened_on <= hi
-        ),
-        select(AccountRow.subject_id)
-        .join(BillRow, BillRow.account_id == AccountRow.id)
-        .where(accounts, within(BillRow.due_on, include_lo=True)),
-        select(AccountRow.subject_id)
-        .join(BillRow, BillRow.account_id == AccountRow.id)
-        .join(PaymentRow, PaymentRow.bill_id == BillRow.id)
-        .where(accounts, PaymentRow.paid_on > lo, PaymentRow.paid_on <= hi),
-        select(AccountRow.subject_id)
-        .join(IncidentRow, IncidentRow.account_id == AccountRow.id)
-        .where(accounts, within(IncidentRow.occurred_on)),
-        select(CreditReportRow.subject_id).where(
-            CreditReportRow.issued_on > lo,
-            CreditReportRow.issued_on <= hi,
-            exists().where(AccountRow.subject_id == CreditReportRow.subject_id, accounts),
-        ),
-    ]
-    return set(connection.execute(union(*parts)).scalars())
+    """Subjects of a utility with a record whose date enters or leaves a window between two
+    as-of dates (:func:`utilcredit.rating.sql.incremental.moved_by_dates`)."""
+    return set(connection.execute(incremental.moved_by_dates(utility, entering, leaving)).scalars())
 
 
 def oldest_unpaid_due(connection: Connection, utility: str, at: dt.date) -> dict[int, dt.date]:
     """Per subject of a utility, the due date of its oldest bill overdue and unpaid at ``at``
-    (payments dated ≤ at sum to less than the amount), as the evaluator counts arrears."""
-    paid = (
-        select(PaymentRow.bill_id, func.sum(PaymentRow.amount).label("paid"))
-        .where(PaymentRow.paid_on <= at)
-        .group_by(PaymentRow.bill_id)
-        .subquery()
-    )
-    query = (
-        select(AccountRow.subject_id, func.min(BillRow.due_on))
-        .join(BillRow, BillRow.account_id == AccountRow.id)
-        .outerjoin(paid, paid.c.bill_id == BillRow.id)
-        .where(
-            AccountRow.utility == utility,
-            # as the evaluator: accounts opened by then, bills not dated before their opening
-            AccountRow.opened_on <= at,
-            BillRow.due_on >= AccountRow.opened_on,
-            BillRow.due_on < at,
-            func.coalesce(paid.c.paid, literal(0, BigInteger)) < BillRow.amount,
-        )
-        .group_by(AccountRow.subject_id)
-    )
+    (:func:`utilcredit.rating.sql.incremental.oldest_unpaid_due`)."""
+    query = incremental.oldest_unpaid_due(utility, at)
     return {int(row[0]): row[1] for row in connection.execute(query)}

@@ -336,17 +336,6 @@ def get_run(connection: Connection, run_id: int) -> RunHeader:
     return header
 
 
-def current_rating(
-    connection: Connection, policy_key: str, code: str
-) -> tuple[RunHeader, SubjectRating] | None:
-    """The subject's rating in the policy's current run (None when unrated)."""
-    header = current_run(connection, policy_key)
-    if header is None:
-        return None
-    rating = stored_rating(connection, header, code)
-    return None if rating is None else (header, rating)
-
-
 def stored_rating(connection: Connection, header: RunHeader, code: str) -> SubjectRating | None:
     encoded = repository.result_of(connection, header.id, code)
     return None if encoded is None else decode(code, header.clause_ids, encoded)
