@@ -1,5 +1,5 @@
 """``python -m utilcredit`` runs the command line."""
 
-from utilcredit.cli import app
+from utilcredit.cli.main import app
 
 app()

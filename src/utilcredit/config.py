@@ -1,15 +1,23 @@
 """All settings in one place, read from ``UTILCREDIT_*`` environment variables (or ``.env``).
 
-Nothing here connects to anything: :func:`get_settings` only reads values.
+:class:`Settings` holds everything; its ``console`` part (:class:`ConsoleSettings`, the API
+and console's own) reads ``UTILCREDIT_CONSOLE_*``. Nothing here connects to anything:
+:func:`get_settings` only reads values.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from utilcredit.access.model import ThrottlePolicy
 
 # Rows per bulk statement: 20,000 imported ≈ 25 % faster than 5,000 (bench/README.md) at the
 # same peak memory.
@@ -29,6 +37,98 @@ IMPORT_XLSX_MAX_BYTES = 512 * 1024 * 1024
 IMPORT_XLSX_MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024
 IMPORT_LOCK_WAIT_SECONDS = 30.0
 UPLOAD_RETENTION_DAYS = 30
+
+
+class ConsoleSettings(BaseSettings):
+    """The API and console's settings, ``UTILCREDIT_CONSOLE_*``: :attr:`Settings.console`.
+
+    A settings class of its own (not a plain sub-model) so that it keeps reading its variables
+    under its own prefix when :class:`Settings` builds it.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="UTILCREDIT_CONSOLE_", env_file=".env", extra="ignore"
+    )
+
+    default_policies: dict[str, str] = Field(
+        default={"water": "lianshui-water", "power": "huaiyin-power"},
+        description="Policy used per utility when a request names none",
+    )
+    live_stats_max_subjects: int = Field(
+        default=20_000,
+        ge=0,
+        description="Largest population the dashboard rates live when no rating run exists",
+    )
+    secure_cookies: bool = Field(default=False, description="Mark cookies Secure (behind HTTPS)")
+    upload_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
+    max_concurrent_requests: int = Field(
+        default=10,
+        ge=1,
+        le=200,
+        description="Requests handled at once per process; the rest wait their turn before "
+        "taking a store connection (below SQLAlchemy's pool of 5 + 10 overflow)",
+    )
+    max_concurrent_anonymous: int = Field(
+        default=2,
+        ge=1,
+        le=50,
+        description="Requests to public endpoints (log-in, token, docs) handled at once per "
+        "process, in their own pool: a flood of anonymous logins never takes the slots of "
+        "logged-in users",
+    )
+    body_timeout_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=86_400,
+        description="Time a client has to send a whole request body (uploads included); a "
+        "slower one is cut off with 408. Bodies are read before a request takes its slot",
+    )
+    password_check_concurrency: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Argon2 hashes or verifications at once per process (CPU-heavy)",
+    )
+    login_max_failures_per_user: int = Field(
+        default=10, ge=1, le=100, description="Failed logins of one account name per window"
+    )
+    login_max_failures_per_address: int = Field(
+        default=50, ge=1, le=10_000, description="Failed logins from one client address per window"
+    )
+    login_failure_window_seconds: int = Field(default=900, ge=1, le=86_400)
+    login_lockout_seconds: int = Field(
+        default=900,
+        ge=1,
+        le=7 * 86_400,
+        description="How long an account name or address stays locked (an admin can lift it)",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Addresses or networks of reverse proxies whose X-Forwarded-Proto and "
+        "X-Forwarded-For are believed (comma-separated or JSON list; none by default)",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @property
+    def throttle(self) -> ThrottlePolicy:
+        """The log-in throttle these settings describe."""
+        from utilcredit.access.model import ThrottlePolicy  # config imports no domain eagerly
+
+        return ThrottlePolicy(
+            max_user_failures=self.login_max_failures_per_user,
+            max_address_failures=self.login_max_failures_per_address,
+            window=dt.timedelta(seconds=self.login_failure_window_seconds),
+            lockout=dt.timedelta(seconds=self.login_lockout_seconds),
+        )
 
 
 class Settings(BaseSettings):
@@ -89,6 +189,8 @@ class Settings(BaseSettings):
     )
     mask_keep_head: int = Field(default=10, ge=0)
     mask_keep_tail: int = Field(default=4, ge=0)
+    # Built by its own class, so UTILCREDIT_CONSOLE_* keep naming its fields.
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @property
     def resolved_database_url(self) -> str:

@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 from tests.api.world import World, build_world
 from utilcredit.access import passwords
 from utilcredit.api.app import create_app
-from utilcredit.api.settings import ConsoleSettings
 from utilcredit.config import Settings
 
 
@@ -38,6 +37,6 @@ def world(engine: Engine, tmp_path: Path) -> World:
 
 @pytest.fixture
 def client(settings: Settings, engine: Engine, world: World) -> Iterator[TestClient]:
-    app = create_app(settings, engine=engine, console=ConsoleSettings())
+    app = create_app(settings, engine=engine)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client

@@ -10,9 +10,8 @@ from sqlalchemy import Engine, select
 
 from tests.api.world import PASSWORD, WATER_ONLY, World
 from utilcredit.api.app import create_app
-from utilcredit.api.settings import ConsoleSettings
 from utilcredit.audit.tables import AuditEntryRow
-from utilcredit.config import Settings
+from utilcredit.config import ConsoleSettings, Settings
 
 PROTECTED = [
     ("get", "/api/me"),
@@ -191,9 +190,8 @@ FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
 def test_a_trusted_proxy_makes_cookies_secure_and_names_the_client(
     settings: Settings, engine: Engine, world: World
 ) -> None:
-    app = create_app(
-        settings, engine=engine, console=ConsoleSettings(trusted_proxies=["10.0.0.0/24"])
-    )
+    console = ConsoleSettings(trusted_proxies=["10.0.0.0/24"])
+    app = create_app(settings.model_copy(update={"console": console}), engine=engine)
     with TestClient(app, client=("10.0.0.5", 50000)) as client:
         response = _login_through(client, FORWARDED)
         assert response.status_code == 303
@@ -212,7 +210,8 @@ def test_forwarded_headers_from_anyone_else_are_ignored(
 ) -> None:
     # Default: no trusted proxy at all; and a listed proxy does not vouch for other clients.
     for proxies in ([], ["10.0.0.1"]):
-        app = create_app(settings, engine=engine, console=ConsoleSettings(trusted_proxies=proxies))
+        console = ConsoleSettings(trusted_proxies=proxies)
+        app = create_app(settings.model_copy(update={"console": console}), engine=engine)
         with TestClient(app, client=("10.0.0.5", 50000)) as client:
             response = _login_through(client, FORWARDED)
             assert response.status_code == 303

@@ -14,9 +14,10 @@ from tests.integration.rating_runs.helpers import save
 from utilcredit.api import service
 from utilcredit.api.policies import policy_at
 from utilcredit.api.schemas import HistoryOut, OverrideOut, PolicyRefOut, RatingOut
-from utilcredit.api.settings import ConsoleSettings
+from utilcredit.config import ConsoleSettings
 from utilcredit.localtime import today
 from utilcredit.rating.runs import repository as runs
+from utilcredit.rating.runs import service as runs_service
 
 PATH = f"/api/subjects/{WATER_ONLY}/rating?policy=lianshui-water&as_of={AS_OF}"
 
@@ -71,7 +72,7 @@ def model_built(engine: Engine, world: World) -> RatingOut:
         else None,
         explanation=view.explanation,
         explanation_text=view.text,
-        history=[HistoryOut.model_validate(h, from_attributes=True) for h in view.history],
+        history=[HistoryOut.of_change(h) for h in view.history],
         next_change=view.next_change,
     )
 
@@ -101,15 +102,13 @@ def test_body_is_the_documented_model_with_override_and_history(
 
 
 def test_history_is_limited_to_the_newest_changes(world: World, engine: Engine) -> None:
-    from utilcredit.api.runs_connected import RatingRunsSource
-
     loaded = policy_at("lianshui-water", None)
     for day in (dt.date(2026, 2, 1), dt.date.fromisoformat(AS_OF)):
         save(engine, loaded, day)
     with engine.connect() as connection:
-        everything = RatingRunsSource().history(connection, WATER_ONLY, "lianshui-water", 50)
-        newest = RatingRunsSource().history(connection, WATER_ONLY, "lianshui-water", 1)
-        other_policy = RatingRunsSource().history(connection, WATER_ONLY, "huaiyin-power", 50)
+        everything = runs_service.recent_levels(connection, WATER_ONLY, "lianshui-water", 50)
+        newest = runs_service.recent_levels(connection, WATER_ONLY, "lianshui-water", 1)
+        other_policy = runs_service.recent_levels(connection, WATER_ONLY, "huaiyin-power", 50)
     assert newest == everything[:1] and len(everything) == 2
     assert everything[0].run_id > everything[1].run_id
     assert other_policy == []

@@ -60,7 +60,6 @@ def test_live_rating_explains_with_clauses_and_evidence(client: TestClient, worl
     assert k1["status"] == "fired" and k1["text"]
     assert [e["ref"] for e in k1["outcome"]["evidence"]] == ["B1"]
     assert "K1" in body["explanation_text"] and "黑色" in body["explanation_text"]
-    assert body["history"] == [] and body["next_change"] is None
     assert body["policy"]["key"] == "lianshui-water" and len(body["policy"]["sha256"]) == 64
 
 

@@ -19,7 +19,6 @@ from sqlalchemy import Engine
 
 from tests.api.world import World
 from utilcredit.api.app import OPENAPI_URL, create_app
-from utilcredit.api.settings import ConsoleSettings
 from utilcredit.config import Settings
 
 SKIPPED = {("POST", "/api/auth/revoke")}  # would revoke the token the other cases use
@@ -29,7 +28,7 @@ EXAMPLES = 20
 def test_api_never_answers_with_a_server_error(
     settings: Settings, engine: Engine, world: World
 ) -> None:
-    app = create_app(settings, engine=engine, console=ConsoleSettings())
+    app = create_app(settings, engine=engine)
     schema = schemathesis.openapi.from_asgi(OPENAPI_URL, app)
     headers = world.headers("op-both")
     failures: list[str] = []

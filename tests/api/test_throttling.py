@@ -28,9 +28,8 @@ from utilcredit.access import passwords
 from utilcredit.access import service as access_service
 from utilcredit.access.tables import LoginThrottleRow
 from utilcredit.api.app import Guard, create_app
-from utilcredit.api.settings import ConsoleSettings
 from utilcredit.audit.tables import AuditEntryRow
-from utilcredit.config import Settings
+from utilcredit.config import ConsoleSettings, Settings
 from utilcredit.db import make_engine
 
 BOUNDARY = "uc-test-boundary"
@@ -47,7 +46,8 @@ def anyio_backend() -> str:
 
 
 def make_app(settings: Settings, engine: Engine, **console: Any) -> FastAPI:
-    return create_app(settings, engine=engine, console=ConsoleSettings(**console))
+    console_settings = ConsoleSettings(**console)
+    return create_app(settings.model_copy(update={"console": console_settings}), engine=engine)
 
 
 def entries(engine: Engine, action: str) -> list[Any]:

@@ -21,7 +21,6 @@ from tests.api.world import AS_OF, World, build_world
 from utilcredit import schema
 from utilcredit.access import passwords
 from utilcredit.api.app import create_app
-from utilcredit.api.settings import ConsoleSettings
 from utilcredit.config import Settings
 from utilcredit.db import make_engine
 from utilcredit.demo import DemoSpec, generate
@@ -65,7 +64,7 @@ def live_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConso
     generate(DemoSpec(subjects=300, seed=7, as_of=dt.date.fromisoformat(AS_OF), years=2), demo)
     assert import_paths(engine, [demo], actor="demo").ok
     world = build_world(engine, root / "world")
-    app = create_app(settings, engine=engine, console=ConsoleSettings())
+    app = create_app(settings, engine=engine)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -14,8 +14,8 @@ from utilcredit.access import passwords
 from utilcredit.access import service as access
 from utilcredit.access.model import LoginThrottledError
 from utilcredit.audit.tables import AuditEntryRow
+from utilcredit.cli.users import user_app
 from utilcredit.config import get_settings
-from utilcredit.web.cli import user_app
 
 OLD = "river-lantern-42"
 NEW = "harbour-kite-77"

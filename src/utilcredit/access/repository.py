@@ -14,7 +14,6 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
-    func,
     insert,
     select,
     tuple_,
@@ -257,10 +256,6 @@ def revoke_token(connection: Connection, token_hash: str) -> bool:
         update(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash).values(revoked=True)
     )
     return result.rowcount > 0
-
-
-def count_users(connection: Connection) -> int:
-    return int(connection.execute(select(func.count()).select_from(UserRow)).scalar_one())
 
 
 # ---- login throttles -------------------------------------------------------------------------

@@ -36,7 +36,6 @@ from utilcredit.api.routers import (
     runs,
     subjects,
 )
-from utilcredit.api.settings import ConsoleSettings, get_console_settings
 from utilcredit.config import Settings, get_settings
 from utilcredit.db import make_engine
 from utilcredit.web.app import install_console
@@ -325,14 +324,14 @@ def create_app(
     settings: Settings | None = None,
     *,
     engine: Engine | None = None,
-    console: ConsoleSettings | None = None,
 ) -> FastAPI:
-    """The application. With ``engine`` given, it is used as is (no migration at start-up)."""
+    """The application. With ``engine`` given, it is used as is (no migration at start-up);
+    the API and console's own settings are ``settings.console``."""
     settings = settings or get_settings()
     migrate = engine is None
     store = engine or make_engine(settings.resolved_database_url)
 
-    console_settings = console or get_console_settings()
+    console_settings = settings.console
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -355,7 +354,6 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = store
-    app.state.console_settings = console_settings
     errors.install(app)
     passwords.limit_concurrency(console_settings.password_check_concurrency)
     app.add_middleware(

@@ -28,8 +28,7 @@ from utilcredit.access.model import (
     Principal,
     require,
 )
-from utilcredit.api.settings import ConsoleSettings
-from utilcredit.config import Settings
+from utilcredit.config import ConsoleSettings, Settings
 
 SESSION_COOKIE = "uc_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -56,8 +55,8 @@ async def get_settings(request: Request) -> Settings:
 
 
 async def get_console_settings(request: Request) -> ConsoleSettings:
-    console: ConsoleSettings = request.app.state.console_settings
-    return console
+    settings: Settings = request.app.state.settings
+    return settings.console
 
 
 def db(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:

@@ -11,24 +11,20 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     and_,
     exists,
-    false,
     func,
-    literal,
     or_,
     select,
-    true,
     type_coerce,
 )
 
-from utilcredit.audit import repository as audit
-from utilcredit.audit.tables import AuditEntryRow
+from utilcredit.customers import repository as credit_files
 from utilcredit.customers.model import Utility
 from utilcredit.customers.tables import (
     AccountRow,
@@ -41,21 +37,7 @@ from utilcredit.customers.tables import (
 )
 from utilcredit.db import Money
 from utilcredit.identifiers import normalize_code, subject_ref
-from utilcredit.importing.tables import ImportRunRow
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    items: list[T]
-    offset: int
-    limit: int
-    has_more: bool
-
-
-def _page(rows: Sequence[T], offset: int, limit: int) -> Page[T]:
-    return Page(list(rows[:limit]), offset, limit, len(rows) > limit)
+from utilcredit.paging import Page, page_of
 
 
 def _escape_like(text: str) -> str:
@@ -136,7 +118,7 @@ def search_subjects(
         SubjectHit(row.id, row.code, row.kind, row.name, row.area, utilities_of.get(row.id, ()))
         for row in rows
     ]
-    return _page(hits, offset, limit)
+    return page_of(hits, offset, limit)
 
 
 def subject_utility_map(
@@ -207,7 +189,7 @@ def search_accounts(
     rows = connection.execute(
         statement.order_by(AccountRow.account_no).offset(offset).limit(limit + 1)
     )
-    return _page([_account_hit(row) for row in rows], offset, limit)
+    return page_of([_account_hit(row) for row in rows], offset, limit)
 
 
 def _account_hit(row: Any) -> AccountHit:
@@ -218,40 +200,6 @@ def subject_code_of(connection: Connection, subject_id: int) -> str | None:
     return connection.execute(
         select(SubjectRow.code).where(SubjectRow.id == subject_id)
     ).scalar_one_or_none()
-
-
-@dataclass(frozen=True, slots=True)
-class SubjectName:
-    id: int
-    code: str
-    kind: str
-
-    @property
-    def ref(self) -> str:
-        return subject_ref(self.id, self.code, self.kind)
-
-
-_SUBJECT_NAME = select(SubjectRow.id, SubjectRow.code, SubjectRow.kind)
-
-
-def subject_by_id(connection: Connection, subject_id: int) -> SubjectName | None:
-    row = connection.execute(_SUBJECT_NAME.where(SubjectRow.id == subject_id)).one_or_none()
-    return None if row is None else SubjectName(row.id, row.code, row.kind)
-
-
-def subject_by_code(connection: Connection, code: str) -> SubjectName | None:
-    row = connection.execute(_SUBJECT_NAME.where(SubjectRow.code == code)).one_or_none()
-    return None if row is None else SubjectName(row.id, row.code, row.kind)
-
-
-def subjects_by_codes(connection: Connection, codes: Collection[str]) -> dict[str, SubjectName]:
-    wanted = sorted(set(codes))
-    found: dict[str, SubjectName] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        for row in connection.execute(_SUBJECT_NAME.where(SubjectRow.code.in_(chunk))):
-            found[row.code] = SubjectName(row.id, row.code, row.kind)
-    return found
 
 
 def subject_row(connection: Connection, subject_id: int) -> Any:
@@ -278,12 +226,6 @@ def credit_reports_of(connection: Connection, subject_id: int) -> list[Any]:
             .order_by(CreditReportRow.issued_on.desc())
             .limit(50)
         )
-    )
-
-
-def _account_filter(subject_id: int, utilities: Collection[Utility]) -> Any:
-    return select(AccountRow.id).where(
-        AccountRow.subject_id == subject_id, AccountRow.utility.in_(_values(utilities))
     )
 
 
@@ -326,13 +268,13 @@ def bills_of(
             paid.label("paid"),
         )
         .join(AccountRow, AccountRow.id == BillRow.account_id)
-        .where(BillRow.account_id.in_(_account_filter(subject_id, utilities)))
+        .where(BillRow.account_id.in_(credit_files.visible_account_ids(subject_id, utilities)))
         .order_by(BillRow.due_on.desc(), BillRow.id.desc())
         .offset(offset)
         .limit(limit + 1)
     )
     lines = [BillLine(*row[:8], paid=row.paid or Decimal("0.00")) for row in rows]
-    return _page(lines, offset, limit)
+    return page_of(lines, offset, limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,12 +304,12 @@ def payments_of(
         )
         .join(BillRow, BillRow.id == PaymentRow.bill_id)
         .join(AccountRow, AccountRow.id == BillRow.account_id)
-        .where(BillRow.account_id.in_(_account_filter(subject_id, utilities)))
+        .where(BillRow.account_id.in_(credit_files.visible_account_ids(subject_id, utilities)))
         .order_by(PaymentRow.paid_on.desc(), PaymentRow.id.desc())
         .offset(offset)
         .limit(limit + 1)
     )
-    return _page([PaymentLine(*row) for row in rows], offset, limit)
+    return page_of([PaymentLine(*row) for row in rows], offset, limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,12 +344,12 @@ def incidents_of(
             IncidentRow.note,
         )
         .join(AccountRow, AccountRow.id == IncidentRow.account_id)
-        .where(IncidentRow.account_id.in_(_account_filter(subject_id, utilities)))
+        .where(IncidentRow.account_id.in_(credit_files.visible_account_ids(subject_id, utilities)))
         .order_by(IncidentRow.occurred_on.desc(), IncidentRow.id.desc())
         .offset(offset)
         .limit(limit + 1)
     )
-    return _page([IncidentLine(*row) for row in rows], offset, limit)
+    return page_of([IncidentLine(*row) for row in rows], offset, limit)
 
 
 def reminders_of(
@@ -422,7 +364,9 @@ def reminders_of(
                 ReminderRow.channel,
             )
             .join(AccountRow, AccountRow.id == ReminderRow.account_id)
-            .where(ReminderRow.account_id.in_(_account_filter(subject_id, utilities)))
+            .where(
+                ReminderRow.account_id.in_(credit_files.visible_account_ids(subject_id, utilities))
+            )
             .order_by(ReminderRow.sent_on.desc())
             .limit(50)
         )
@@ -437,211 +381,3 @@ def count_subjects_of(connection: Connection, utility: Utility) -> int:
             )
         ).scalar_one()
     )
-
-
-def area_of_subjects(connection: Connection, subject_codes: Sequence[str]) -> dict[str, str | None]:
-    found: dict[str, str | None] = {}
-    for start in range(0, len(subject_codes), 500):
-        for code, area in connection.execute(
-            select(SubjectRow.code, SubjectRow.area).where(
-                SubjectRow.code.in_(subject_codes[start : start + 500])
-            )
-        ):
-            found[code] = area
-    return found
-
-
-@dataclass(frozen=True, slots=True)
-class ImportRunLine:
-    id: int
-    file_name: str
-    kind: str
-    file_format: str
-    actor: str
-    status: str
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
-    rows_read: int
-    inserted: int
-    updated: int
-    unchanged: int
-    rejected: int
-    error: str | None
-
-
-_RUN_COLUMNS = (
-    ImportRunRow.id,
-    ImportRunRow.file_name,
-    ImportRunRow.kind,
-    ImportRunRow.file_format,
-    ImportRunRow.actor,
-    ImportRunRow.status,
-    ImportRunRow.started_at,
-    ImportRunRow.finished_at,
-    ImportRunRow.rows_read,
-    ImportRunRow.inserted,
-    ImportRunRow.updated,
-    ImportRunRow.unchanged,
-    ImportRunRow.rejected,
-    ImportRunRow.error,
-)
-
-
-def _runs_of(utilities: Collection[Utility] | None) -> Any:
-    """Runs whose importer's utilities (``import_runs.utilities``) meet ``utilities``; every run
-    for ``None`` (a reader of every utility). A run of unknown scope (NULL) meets none."""
-    if utilities is None:
-        return true()
-    listed = literal(",") + ImportRunRow.utilities + literal(",")
-    return or_(false(), *(listed.like(f"%,{value},%") for value in _values(utilities)))
-
-
-def _run_line(row: Any) -> ImportRunLine:
-    """A run as readers see it: the file's base name only, never the path it had on the
-    server (nor in the error message)."""
-    values = dict(row._mapping)
-    path = values["file_name"]
-    name = path.replace("\\", "/").rsplit("/", 1)[-1]
-    values["file_name"] = name
-    if values["error"] and path != name:
-        values["error"] = values["error"].replace(path, name)
-    return ImportRunLine(**values)
-
-
-def import_runs(
-    connection: Connection,
-    *,
-    utilities: Collection[Utility] | None,
-    offset: int,
-    limit: int,
-) -> Page[ImportRunLine]:
-    """Import runs readable with ``utilities`` (``None``: every run), newest first."""
-    rows = connection.execute(
-        select(*_RUN_COLUMNS)
-        .where(_runs_of(utilities))
-        .order_by(ImportRunRow.id.desc())
-        .offset(offset)
-        .limit(limit + 1)
-    )
-    return _page([_run_line(row) for row in rows], offset, limit)
-
-
-def import_run(
-    connection: Connection, run_id: int, *, utilities: Collection[Utility] | None
-) -> ImportRunLine | None:
-    """The run if it exists and is readable with ``utilities`` (``None``: any run)."""
-    row = connection.execute(
-        select(*_RUN_COLUMNS).where(ImportRunRow.id == run_id, _runs_of(utilities))
-    ).one_or_none()
-    return None if row is None else _run_line(row)
-
-
-def import_run_exists(connection: Connection, run_id: int) -> bool:
-    found = connection.execute(select(ImportRunRow.id).where(ImportRunRow.id == run_id))
-    return found.first() is not None
-
-
-@dataclass(frozen=True, slots=True)
-class AuditLine:
-    id: int
-    at: dt.datetime
-    actor: str
-    action: str
-    entity: str
-    entity_key: str | None
-    reason: str | None
-    detail: dict[str, Any] | None
-    utilities: tuple[str, ...] = ()
-
-
-def audit_entries(
-    connection: Connection,
-    *,
-    actor: str | None,
-    action: str | None,
-    entity_key: str | None,
-    offset: int,
-    limit: int,
-    utilities: Collection[Utility] | None = None,
-) -> Page[AuditLine]:
-    """Newest first; with ``utilities``, only the entries that concern one of them."""
-    statement = select(
-        AuditEntryRow.id,
-        AuditEntryRow.at,
-        AuditEntryRow.actor,
-        AuditEntryRow.action,
-        AuditEntryRow.entity,
-        AuditEntryRow.entity_key,
-        AuditEntryRow.reason,
-        AuditEntryRow.detail,
-        AuditEntryRow.utilities,
-    )
-    if utilities is not None:
-        statement = statement.where(audit.concerns_any(utilities))
-    if actor:
-        statement = statement.where(AuditEntryRow.actor == actor)
-    if action:
-        statement = statement.where(AuditEntryRow.action == action)
-    if entity_key:
-        statement = statement.where(AuditEntryRow.entity_key == entity_key)
-    rows = connection.execute(
-        statement.order_by(AuditEntryRow.id.desc()).offset(offset).limit(limit + 1)
-    )
-    return _page([_audit_line(row) for row in rows], offset, limit)
-
-
-def _audit_line(row: Any) -> AuditLine:
-    values = dict(row._mapping)
-    values["utilities"] = audit.decode_utilities(values["utilities"])
-    return AuditLine(**values)
-
-
-def evidence_record(
-    connection: Connection,
-    subject_id: int,
-    utilities: Collection[Utility],
-    kind: str,
-    ref: str,
-    on: dt.date | None = None,
-) -> dict[str, Any] | None:
-    """One record an explanation points at, within the subject's visible accounts."""
-    accounts = _account_filter(subject_id, utilities)
-    if kind == "bill":
-        bill = connection.execute(
-            select(BillRow, AccountRow.account_no)
-            .join(AccountRow, AccountRow.id == BillRow.account_id)
-            .where(BillRow.bill_no == ref, BillRow.account_id.in_(accounts))
-        ).one_or_none()
-        if bill is None:
-            return None
-        paid = list(
-            connection.execute(
-                select(PaymentRow.payment_no, PaymentRow.paid_on, PaymentRow.amount)
-                .where(PaymentRow.bill_id == bill.id)
-                .order_by(PaymentRow.paid_on)
-            )
-        )
-        return {"row": bill._mapping, "payments": [p._mapping for p in paid]}
-    if kind == "incident":
-        incident = connection.execute(
-            select(IncidentRow, AccountRow.account_no)
-            .join(AccountRow, AccountRow.id == IncidentRow.account_id)
-            .where(IncidentRow.incident_no == ref, IncidentRow.account_id.in_(accounts))
-        ).one_or_none()
-        return None if incident is None else {"row": incident._mapping, "payments": []}
-    if kind == "account":
-        account = connection.execute(
-            select(AccountRow).where(AccountRow.account_no == ref, AccountRow.id.in_(accounts))
-        ).one_or_none()
-        return None if account is None else {"row": account._mapping, "payments": []}
-    if kind == "report":
-        statement = select(CreditReportRow).where(
-            CreditReportRow.subject_id == subject_id, CreditReportRow.source == ref
-        )
-        if on is not None:
-            statement = statement.where(CreditReportRow.issued_on == on)
-        report = connection.execute(
-            statement.order_by(CreditReportRow.issued_on.desc()).limit(1)
-        ).one_or_none()
-        return None if report is None else {"row": report._mapping, "payments": []}
-    return None

@@ -15,10 +15,10 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from pydantic_core import to_json
 
-from utilcredit.api.runs_adapter import HistoryEntry
 from utilcredit.api.schemas import OverrideOut
 from utilcredit.api.service import RatingView
 from utilcredit.overrides.model import Override
+from utilcredit.rating.runs.model import LevelChange
 
 
 class JSONBytes(JSONResponse):
@@ -36,13 +36,15 @@ def _override(override: Override | None) -> dict[str, Any] | None:
     return OverrideOut.model_validate(override, from_attributes=True).model_dump(mode="json")
 
 
-def _history(entry: HistoryEntry) -> dict[str, Any]:
+def _history(change: LevelChange) -> dict[str, Any]:
+    """A :class:`~utilcredit.api.schemas.HistoryOut` document: the level reached and the
+    clauses that began to fire (as ``utilcredit runs history`` shows them)."""
     return {
-        "run_id": entry.run_id,
-        "policy_key": entry.policy_key,
-        "as_of": entry.as_of,
-        "level": entry.level,
-        "fired": list(entry.fired),
+        "run_id": change.run_id,
+        "policy_key": change.policy_key,
+        "as_of": change.as_of,
+        "level": change.to_level.value if change.to_level is not None else None,
+        "fired": list(change.cause.fired),
     }
 
 

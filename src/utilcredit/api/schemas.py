@@ -12,6 +12,7 @@ from utilcredit.access.model import Role
 from utilcredit.customers.model import Utility
 from utilcredit.overrides.model import OverrideState
 from utilcredit.policies.model import Level
+from utilcredit.rating.runs.model import LevelChange
 
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it as invalid input
 SUBJECT_REF = (
@@ -227,7 +228,18 @@ class HistoryOut(Out):
     policy_key: str
     as_of: dt.date
     level: str
-    fired: list[str]
+    fired: list[str]  # clauses that began to fire with this change
+
+    @classmethod
+    def of_change(cls, change: LevelChange) -> HistoryOut:
+        """From a stored level change (one that reached a level)."""
+        return cls(
+            run_id=change.run_id,
+            policy_key=change.policy_key,
+            as_of=change.as_of,
+            level=change.to_level.value if change.to_level is not None else "",
+            fired=list(change.cause.fired),
+        )
 
 
 class RatingOut(Out):

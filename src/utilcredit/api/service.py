@@ -12,7 +12,6 @@ Nothing here commits.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 import time
 from collections import Counter
@@ -32,42 +31,35 @@ from utilcredit.api.errors import FieldInvalidError
 from utilcredit.api.policies import policy_at
 from utilcredit.api.repository import (
     AccountHit,
-    AuditLine,
     BillLine,
     IncidentLine,
-    Page,
     PaymentLine,
     SubjectHit,
 )
-from utilcredit.api.runs_adapter import HistoryEntry, runs_source
-from utilcredit.api.settings import ConsoleSettings
 from utilcredit.audit import repository as audit
+from utilcredit.config import ConsoleSettings
 from utilcredit.customers import repository as credit_files
 from utilcredit.customers.model import Utility
 from utilcredit.errors import NotFoundError
 from utilcredit.identifiers import (
     DEFAULT_MASKING,
-    IdentifierError,
     MaskingRule,
     display_code,
     mask_id_number,
     mask_name,
+    mask_phone,
     parse_subject_ref,
     subject_ref,
-    validate_ric,
 )
 from utilcredit.overrides import service as overrides
 from utilcredit.overrides.model import EffectiveLevel, Override, effective_level
+from utilcredit.paging import Page
 from utilcredit.policies.loader import LoadedPolicy
 from utilcredit.rating import service as rating
 from utilcredit.rating.evaluator import evaluate
 from utilcredit.rating.explain import JsonValue, explain_dict, explain_text
-
-
-def mask_phone(phone: str) -> str:
-    if len(phone) <= 7:
-        return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+from utilcredit.rating.runs import service as runs
+from utilcredit.rating.runs.model import LevelChange
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +115,7 @@ def resolve_subject(connection: Connection, principal: Principal, ref: str) -> s
     subject_id = parse_subject_ref(ref)
     if subject_id is None:
         return ref.strip().upper()
-    found = repository.subject_by_id(connection, subject_id)
+    found = credit_files.subject_by_id(connection, subject_id)
     message = f"没有该主体：{ref} / no subject {ref}"
     if found is None:
         raise NotFoundError(message)
@@ -135,7 +127,7 @@ def resolve_subject(connection: Connection, principal: Principal, ref: str) -> s
 
 def subject_ref_of(connection: Connection, code: str) -> str:
     """What links name the subject with this code by (the code itself if it is unknown)."""
-    found = repository.subject_by_code(connection, code)
+    found = credit_files.subject_by_code(connection, code)
     return code if found is None else found.ref
 
 
@@ -305,9 +297,12 @@ class RatingView:
     level: EffectiveLevel
     explanation: dict[str, JsonValue]
     text: str
-    history: list[HistoryEntry]
+    history: list[LevelChange]  # newest first, with the clauses that moved
     next_change: dt.date | None
     overrides: list[Override] = field(default_factory=list)
+
+
+HISTORY_LIMIT = 50  # level changes shown with a live rating
 
 
 def rate_live(
@@ -321,19 +316,20 @@ def rate_live(
     rule: MaskingRule = DEFAULT_MASKING,
 ) -> RatingView:
     """The level computed now from the stored credit file, with its explanation, the override
-    in force beside it, and the saved history. A natural person's number appears masked
+    in force beside it, the saved history (with the clauses that moved) and the next-change
+    date, as ``utilcredit explain`` and ``utilcredit runs history`` give them. A natural person's number appears masked
     (subject, explanation, overrides, messages) to a reader without ``view_unmasked``."""
     require(principal, Permission.READ, entity="rating")
     subject_id, utilities = visible_subject(connection, principal, code)
     shown = code
     if not principal.can(Permission.VIEW_UNMASKED):
-        found = repository.subject_by_id(connection, subject_id)
+        found = credit_files.subject_by_id(connection, subject_id)
         if found is not None:
             shown = display_code(code, found.kind, clear=False, rule=rule)
     loaded = choose_policy(utilities, policy_key, as_of, console)
     require_utility_read(principal, loaded.policy.utility, entity="rating", key=code)
     try:
-        evaluation = rating.rate_subject(connection, code, loaded.policy, as_of)
+        evaluation, change = rating.explain_subject(connection, code, loaded.policy, as_of)
     except NotFoundError as error:
         if shown == code:
             raise
@@ -345,7 +341,6 @@ def rate_live(
         explanation = _replace_text(explanation, code, shown)
         text = text.replace(code, shown)
         subject_overrides = [replace(o, subject_code=shown) for o in subject_overrides]
-    source = runs_source(connection)
     return RatingView(
         subject_code=shown,
         policy=loaded,
@@ -353,8 +348,8 @@ def rate_live(
         level=effective_level(evaluation.level, subject_overrides, as_of),
         explanation=explanation,
         text=text,
-        history=source.history(connection, code, loaded.key, 50),
-        next_change=source.next_change(connection, code, loaded.key, as_of),
+        history=runs.recent_levels(connection, code, loaded.key, HISTORY_LIMIT),
+        next_change=change.on,
         overrides=subject_overrides,
     )
 
@@ -428,22 +423,21 @@ def distributions(
     """Level distribution per readable utility (its configured policy): from the latest rating
     run when runs exist, else computed live for populations up to the configured size."""
     require(principal, Permission.READ, entity="statistics")
-    source = runs_source(connection)
     found: list[Distribution] = []
     for utility in sorted(principal.readable_utilities):
         key = console.default_policies.get(utility.value)
         if not key:
             continue
         loaded = policy_at(key, as_of)
-        runs = [
+        latest = [
             run
-            for run in source.list_runs(connection, frozenset({utility}), 0, 20)
+            for run in runs.visible_runs(connection, {utility.value}, offset=0, limit=20)
             if run.policy_key == key
         ]
-        if runs:
-            run = runs[0]
+        if latest:
+            run = latest[0]
             by_area: dict[str, dict[str, int]] = {}
-            for item in source.area_counts(connection, run.id):
+            for item in runs.area_counts(connection, run.id):
                 by_area.setdefault(item.area or "—", {})[item.level] = item.count
             found.append(
                 Distribution(
@@ -459,115 +453,3 @@ def distributions(
             continue
         found.append(_live_distribution(connection, loaded, as_of, console.live_stats_max_subjects))
     return found
-
-
-# ---- audit log ---------------------------------------------------------------------------
-
-# Runs of letters and digits that may be an ID number (every kind of ID number has a digit).
-_ID_LIKE = re.compile(r"[0-9A-Za-z]{5,32}")
-
-
-def audit_log(
-    connection: Connection,
-    principal: Principal,
-    *,
-    actor: str | None,
-    action: str | None,
-    entity_key: str | None,
-    offset: int,
-    limit: int,
-    rule: MaskingRule,
-) -> Page[AuditLine]:
-    """The audit trail as this reader may see it.
-
-    Only the entries that concern one of the reader's utilities, unless the reader reads every
-    utility (then all of them, also those that concern none). Without ``view_unmasked`` a
-    natural person's ID number never appears: where an entry names the subject (``entity_key``
-    or a detail value) it is replaced by the subject's reference ``id-<n>``, which the
-    ``entity_key`` filter also accepts; inside texts it is masked. Numbers that validate as
-    resident ID numbers but belong to no known organisation are masked too.
-    """
-    require(principal, Permission.READ_AUDIT, entity="audit")
-    readable = principal.readable_utilities
-    scope = None if readable >= frozenset(Utility) else readable
-    key = entity_key
-    if key is not None and (subject_id := parse_subject_ref(key)) is not None:
-        found = repository.subject_by_id(connection, subject_id)
-        key = found.code if found is not None else key
-    page = repository.audit_entries(
-        connection,
-        actor=actor,
-        action=action,
-        entity_key=key,
-        offset=offset,
-        limit=limit,
-        utilities=scope,
-    )
-    if principal.can(Permission.VIEW_UNMASKED) or not page.items:
-        return page
-    return Page(_scrubbed(connection, page.items, rule), page.offset, page.limit, page.has_more)
-
-
-def _texts(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [text for item in value.values() for text in _texts(item)]
-    if isinstance(value, list):
-        return [text for item in value for text in _texts(item)]
-    return []
-
-
-def _is_resident_id(token: str) -> bool:
-    try:
-        validate_ric(token)
-    except IdentifierError:
-        return False
-    return True
-
-
-def _scrubbed(connection: Connection, lines: list[AuditLine], rule: MaskingRule) -> list[AuditLine]:
-    tokens: set[str] = set()
-    for line in lines:
-        for text in [line.actor, line.entity_key, line.reason, *_texts(line.detail)]:
-            if text:
-                tokens.update(
-                    t.upper() for t in _ID_LIKE.findall(text) if any(c.isdigit() for c in t)
-                )
-    if not tokens:
-        return lines
-    known = repository.subjects_by_codes(connection, tokens)
-    refs: dict[str, str] = {}  # a natural person's number → its reference
-    masked: dict[str, str] = {}  # a personal number → its masked form
-    for token in tokens:
-        subject = known.get(token)
-        if subject is not None and subject.kind == "natural":
-            refs[token] = subject.ref
-            masked[token] = mask_id_number(token, rule)
-        elif subject is None and _is_resident_id(token):
-            masked[token] = mask_id_number(token, rule)
-    if not masked:
-        return lines
-
-    def in_text(text: str) -> str:
-        return _ID_LIKE.sub(lambda m: masked.get(m.group(0).upper(), m.group(0)), text)
-
-    def value(item: Any) -> Any:
-        if isinstance(item, str):
-            return refs.get(item.strip().upper()) or in_text(item)
-        if isinstance(item, dict):
-            return {key: value(inner) for key, inner in item.items()}
-        if isinstance(item, list):
-            return [value(inner) for inner in item]
-        return item
-
-    return [
-        replace(
-            line,
-            actor=in_text(line.actor),
-            entity_key=None if line.entity_key is None else value(line.entity_key),
-            reason=None if line.reason is None else in_text(line.reason),
-            detail=None if line.detail is None else value(line.detail),
-        )
-        for line in lines
-    ]

@@ -11,7 +11,9 @@ entries about a user (so a failed login of a water user concerns water).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, false, insert, or_, select
@@ -19,6 +21,7 @@ from sqlalchemy import ColumnElement, Connection, false, insert, or_, select
 from utilcredit.access.tables import UserRow, UserUtilityRow
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.customers.model import Utility
+from utilcredit.paging import Page, page_of
 
 
 def encode_utilities(utilities: Iterable[Utility | str]) -> str:
@@ -81,3 +84,61 @@ def record(
             utilities=encode_utilities(utilities),
         )
     )
+
+
+# ---- reading the trail -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AuditLine:
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    entity: str
+    entity_key: str | None
+    reason: str | None
+    detail: dict[str, Any] | None
+    utilities: tuple[str, ...] = ()
+
+
+def audit_entries(
+    connection: Connection,
+    *,
+    actor: str | None,
+    action: str | None,
+    entity_key: str | None,
+    offset: int,
+    limit: int,
+    utilities: Collection[Utility] | None = None,
+) -> Page[AuditLine]:
+    """Newest first; with ``utilities``, only the entries that concern one of them."""
+    statement = select(
+        AuditEntryRow.id,
+        AuditEntryRow.at,
+        AuditEntryRow.actor,
+        AuditEntryRow.action,
+        AuditEntryRow.entity,
+        AuditEntryRow.entity_key,
+        AuditEntryRow.reason,
+        AuditEntryRow.detail,
+        AuditEntryRow.utilities,
+    )
+    if utilities is not None:
+        statement = statement.where(concerns_any(utilities))
+    if actor:
+        statement = statement.where(AuditEntryRow.actor == actor)
+    if action:
+        statement = statement.where(AuditEntryRow.action == action)
+    if entity_key:
+        statement = statement.where(AuditEntryRow.entity_key == entity_key)
+    rows = connection.execute(
+        statement.order_by(AuditEntryRow.id.desc()).offset(offset).limit(limit + 1)
+    )
+    return page_of([_audit_line(row) for row in rows], offset, limit)
+
+
+def _audit_line(row: Any) -> AuditLine:
+    values = dict(row._mapping)
+    values["utilities"] = decode_utilities(values["utilities"])
+    return AuditLine(**values)

@@ -8,8 +8,10 @@ per call (the live rating endpoint: building a SQLAlchemy statement costs more t
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, select
@@ -38,6 +40,7 @@ from utilcredit.customers.tables import (
     ReminderRow,
     SubjectRow,
 )
+from utilcredit.identifiers import subject_ref
 
 _CHUNK = 500  # subjects per round of queries: bounded memory, few round trips
 
@@ -209,14 +212,6 @@ def subject_ids_with_accounts(connection: Connection, utility: Utility) -> list[
         .order_by(AccountRow.subject_id)
     )
     return list(connection.execute(query).scalars())
-
-
-_SUBJECT_ID_OF = select(SubjectRow.id).where(SubjectRow.code == bindparam("code"))
-
-
-def subject_id_of(connection: Connection, code: str) -> int | None:
-    found: int | None = connection.execute(_SUBJECT_ID_OF, {"code": code}).scalar_one_or_none()
-    return found
 
 
 # ---- one subject: statements built once --------------------------------------------------
@@ -400,3 +395,102 @@ def _bills(
             payments[bill_id].extend(found)
     for row in bill_rows:
         yield row.account_id, _bill(row, account_no[row.account_id], payments.get(row.id, ()))
+
+
+# ---- records an explanation points at --------------------------------------------------
+
+
+def visible_account_ids(subject_id: int, utilities: Iterable[Utility]) -> Select[int]:
+    """The subject's accounts of ``utilities`` (a subquery of ids)."""
+    return select(AccountRow.id).where(
+        AccountRow.subject_id == subject_id,
+        AccountRow.utility.in_(sorted(u.value for u in utilities)),
+    )
+
+
+def evidence_record(
+    connection: Connection,
+    subject_id: int,
+    utilities: Iterable[Utility],
+    kind: str,
+    ref: str,
+    on: dt.date | None = None,
+) -> dict[str, Any] | None:
+    """One record an explanation points at, within the subject's visible accounts."""
+    accounts = visible_account_ids(subject_id, utilities)
+    if kind == "bill":
+        bill = connection.execute(
+            select(BillRow, AccountRow.account_no)
+            .join(AccountRow, AccountRow.id == BillRow.account_id)
+            .where(BillRow.bill_no == ref, BillRow.account_id.in_(accounts))
+        ).one_or_none()
+        if bill is None:
+            return None
+        paid = list(
+            connection.execute(
+                select(PaymentRow.payment_no, PaymentRow.paid_on, PaymentRow.amount)
+                .where(PaymentRow.bill_id == bill.id)
+                .order_by(PaymentRow.paid_on)
+            )
+        )
+        return {"row": bill._mapping, "payments": [p._mapping for p in paid]}
+    if kind == "incident":
+        incident = connection.execute(
+            select(IncidentRow, AccountRow.account_no)
+            .join(AccountRow, AccountRow.id == IncidentRow.account_id)
+            .where(IncidentRow.incident_no == ref, IncidentRow.account_id.in_(accounts))
+        ).one_or_none()
+        return None if incident is None else {"row": incident._mapping, "payments": []}
+    if kind == "account":
+        account = connection.execute(
+            select(AccountRow).where(AccountRow.account_no == ref, AccountRow.id.in_(accounts))
+        ).one_or_none()
+        return None if account is None else {"row": account._mapping, "payments": []}
+    if kind == "report":
+        statement = select(CreditReportRow).where(
+            CreditReportRow.subject_id == subject_id, CreditReportRow.source == ref
+        )
+        if on is not None:
+            statement = statement.where(CreditReportRow.issued_on == on)
+        report = connection.execute(
+            statement.order_by(CreditReportRow.issued_on.desc()).limit(1)
+        ).one_or_none()
+        return None if report is None else {"row": report._mapping, "payments": []}
+    return None
+
+
+# ---- how subjects are named (code, kind, reference) -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectName:
+    id: int
+    code: str
+    kind: str
+
+    @property
+    def ref(self) -> str:
+        return subject_ref(self.id, self.code, self.kind)
+
+
+_SUBJECT_NAME = select(SubjectRow.id, SubjectRow.code, SubjectRow.kind)
+
+
+def subject_by_id(connection: Connection, subject_id: int) -> SubjectName | None:
+    row = connection.execute(_SUBJECT_NAME.where(SubjectRow.id == subject_id)).one_or_none()
+    return None if row is None else SubjectName(row.id, row.code, row.kind)
+
+
+def subject_by_code(connection: Connection, code: str) -> SubjectName | None:
+    row = connection.execute(_SUBJECT_NAME.where(SubjectRow.code == code)).one_or_none()
+    return None if row is None else SubjectName(row.id, row.code, row.kind)
+
+
+def subjects_by_codes(connection: Connection, codes: Collection[str]) -> dict[str, SubjectName]:
+    wanted = sorted(set(codes))
+    found: dict[str, SubjectName] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for row in connection.execute(_SUBJECT_NAME.where(SubjectRow.code.in_(chunk))):
+            found[row.code] = SubjectName(row.id, row.code, row.kind)
+    return found

@@ -149,6 +149,13 @@ def mask_name(name: str, mask_char: str = "*") -> str:
     return name[0] + mask_char * (len(name) - 1)
 
 
+def mask_phone(phone: str, mask_char: str = "*") -> str:
+    """Keep the first three and last four digits: 13812345678 → 138****5678."""
+    if len(phone) <= 7:
+        return mask_char * len(phone)
+    return phone[:3] + mask_char * (len(phone) - 7) + phone[-4:]
+
+
 # ---- how URLs, links and audit entries name a subject -----------------------------------
 #
 # Decision (README "Console and REST API"): a natural person's ID number is personal data, so

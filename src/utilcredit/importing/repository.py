@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
@@ -17,10 +17,13 @@ from sqlalchemy import (
     Table,
     bindparam,
     exists,
+    false,
     func,
     insert,
+    literal,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,6 +41,7 @@ from utilcredit.customers.tables import (
 )
 from utilcredit.db import ScaledDecimal, to_scaled_int
 from utilcredit.importing.tables import ImportRejectRow, ImportRunRow
+from utilcredit.paging import Page, page_of
 
 # kind → (table, natural-key columns, parent foreign-key column)
 TABLES: dict[str, tuple[Table, tuple[str, ...], str | None]] = {
@@ -432,3 +436,98 @@ def rejects_of(
         .order_by(ImportRejectRow.row_number, ImportRejectRow.id)
     )
     return [tuple(row) for row in connection.execute(query)]  # type: ignore[misc]
+
+
+# ---- import runs as readers see them ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRunLine:
+    id: int
+    file_name: str
+    kind: str
+    file_format: str
+    actor: str
+    status: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    rows_read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    error: str | None
+
+
+_RUN_COLUMNS = (
+    ImportRunRow.id,
+    ImportRunRow.file_name,
+    ImportRunRow.kind,
+    ImportRunRow.file_format,
+    ImportRunRow.actor,
+    ImportRunRow.status,
+    ImportRunRow.started_at,
+    ImportRunRow.finished_at,
+    ImportRunRow.rows_read,
+    ImportRunRow.inserted,
+    ImportRunRow.updated,
+    ImportRunRow.unchanged,
+    ImportRunRow.rejected,
+    ImportRunRow.error,
+)
+
+
+def _runs_of(utilities: Collection[Utility] | None) -> Any:
+    """Runs whose importer's utilities (``import_runs.utilities``) meet ``utilities``; every run
+    for ``None`` (a reader of every utility). A run of unknown scope (NULL) meets none."""
+    if utilities is None:
+        return true()
+    listed = literal(",") + ImportRunRow.utilities + literal(",")
+    return or_(
+        false(), *(listed.like(f"%,{value},%") for value in sorted(u.value for u in utilities))
+    )
+
+
+def _run_line(row: Any) -> ImportRunLine:
+    """A run as readers see it: the file's base name only, never the path it had on the
+    server (nor in the error message)."""
+    values = dict(row._mapping)
+    path = values["file_name"]
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    values["file_name"] = name
+    if values["error"] and path != name:
+        values["error"] = values["error"].replace(path, name)
+    return ImportRunLine(**values)
+
+
+def import_runs(
+    connection: Connection,
+    *,
+    utilities: Collection[Utility] | None,
+    offset: int,
+    limit: int,
+) -> Page[ImportRunLine]:
+    """Import runs readable with ``utilities`` (``None``: every run), newest first."""
+    rows = connection.execute(
+        select(*_RUN_COLUMNS)
+        .where(_runs_of(utilities))
+        .order_by(ImportRunRow.id.desc())
+        .offset(offset)
+        .limit(limit + 1)
+    )
+    return page_of([_run_line(row) for row in rows], offset, limit)
+
+
+def import_run(
+    connection: Connection, run_id: int, *, utilities: Collection[Utility] | None
+) -> ImportRunLine | None:
+    """The run if it exists and is readable with ``utilities`` (``None``: any run)."""
+    row = connection.execute(
+        select(*_RUN_COLUMNS).where(ImportRunRow.id == run_id, _runs_of(utilities))
+    ).one_or_none()
+    return None if row is None else _run_line(row)
+
+
+def import_run_exists(connection: Connection, run_id: int) -> bool:
+    found = connection.execute(select(ImportRunRow.id).where(ImportRunRow.id == run_id))
+    return found.first() is not None

@@ -129,34 +129,6 @@ def import_paths(
     return report
 
 
-def import_one(
-    engine: Engine,
-    path: Path,
-    *,
-    actor: str,
-    allow_list: frozenset[str] = frozenset(),
-    batch_rows: int = IMPORT_BATCH_ROWS,
-    progress_for: ProgressFactory | None = None,
-    scope: frozenset[Utility] | None = None,
-    limits: ImportLimits = DEFAULT_LIMITS,
-) -> FileReport:
-    """One file, under the store's import lock (see :func:`import_paths`)."""
-    try:
-        with serial.import_lock(engine, limits.lock_wait_seconds):
-            return _import_file(
-                engine,
-                path,
-                actor=actor,
-                allow_list=allow_list,
-                batch_rows=batch_rows,
-                progress_for=progress_for,
-                scope=scope,
-                limits=limits,
-            )
-    except serial.ImportBusyError as error:
-        return _refused(path, error)
-
-
 def _refused(path: Path, error: serial.ImportBusyError) -> FileReport:
     try:
         kind: str | None = kind_of(path)

@@ -26,8 +26,11 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from utilcredit.access.model import NotVisibleError, Principal
+from utilcredit.access.visibility import import_runs_scope
 from utilcredit.config import IMPORT_BATCH_ROWS
 from utilcredit.customers.model import Utility
+from utilcredit.errors import NotFoundError
 from utilcredit.importing import fused, pipeline, repository
 from utilcredit.importing.formats import KINDS, KindSpec
 from utilcredit.importing.limits import DEFAULT_LIMITS, ImportLimits
@@ -41,8 +44,9 @@ from utilcredit.importing.readers import (
     open_csv,
     read_rows,
 )
-from utilcredit.importing.repository import Scope, WritePlan
+from utilcredit.importing.repository import ImportRunLine, Scope, WritePlan
 from utilcredit.importing.validation import RowConverter, fused_fast_ok
+from utilcredit.paging import Page
 
 _NAMES = {
     "subjects": ("主体", "subject"),
@@ -379,3 +383,34 @@ def _attach_parents(
         params[slot] = parent_id
         kept.append((row_number, params))
     return kept
+
+
+# ---- reading import runs ---------------------------------------------------------------
+
+
+def import_runs(
+    connection: Connection, principal: Principal, *, offset: int, limit: int
+) -> Page[ImportRunLine]:
+    """The import runs the principal reads (those of its utilities), newest first."""
+    return repository.import_runs(
+        connection, utilities=import_runs_scope(principal), offset=offset, limit=limit
+    )
+
+
+def import_run(connection: Connection, principal: Principal, run_id: int) -> ImportRunLine:
+    """The run if the principal reads one of its utilities; another utility's run is answered
+    like an unknown one (404), and audited as a refused access."""
+    run = repository.import_run(connection, run_id, utilities=import_runs_scope(principal))
+    if run is not None:
+        return run
+    message = f"没有该导入记录：{run_id} / no import run {run_id}"
+    if repository.import_run_exists(connection, run_id):
+        raise NotVisibleError(message, entity="import_run", entity_key=str(run_id))
+    raise NotFoundError(message)
+
+
+def rejects_of(
+    connection: Connection, run: ImportRunLine
+) -> list[tuple[int, str | None, str | None, str]]:
+    """The rejected rows of a run already found readable (row, field, value, reason)."""
+    return repository.rejects_of(connection, run.id)

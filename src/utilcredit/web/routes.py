@@ -11,8 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from utilcredit.access import service as access
 from utilcredit.access.model import AccessDeniedError, LoginThrottledError
-from utilcredit.access.visibility import import_runs_scope, visible_subject
-from utilcredit.api import repository, service, uploads
+from utilcredit.access.visibility import visible_subject
+from utilcredit.api import service, uploads
 from utilcredit.api.deps import (
     SESSION_COOKIE,
     AppSettings,
@@ -27,15 +27,17 @@ from utilcredit.api.deps import (
 )
 from utilcredit.api.policies import policy_at, shipped
 from utilcredit.api.routers.common import MAX_ID, SubjectCode, masking
-from utilcredit.api.runs_adapter import runs_source
 from utilcredit.api.schemas import NO_NUL
-from utilcredit.api.settings import ConsoleSettings
+from utilcredit.config import ConsoleSettings
+from utilcredit.customers import service as customers
 from utilcredit.errors import InvalidInputError, NotFoundError
 from utilcredit.identifiers import SUBJECT_REF_PREFIX
+from utilcredit.importing import service as importing
 from utilcredit.localtime import today
 from utilcredit.overrides import service as overrides
 from utilcredit.overrides.model import STATE_LABELS, OverrideState
 from utilcredit.policies.model import Level
+from utilcredit.rating.runs import service as rating_runs
 from utilcredit.web.i18n import LANG_COOKIE, LANGUAGES
 from utilcredit.web.rendering import render
 
@@ -161,9 +163,9 @@ def logout(request: Request, connection: Db, principal: CurrentPrincipal) -> Res
 def dashboard(request: Request, connection: Db, principal: Reader, console: Console) -> Response:
     day = today()
     distributions = service.distributions(connection, principal, day, console)
-    source = runs_source(connection)
-    runs = source.list_runs(connection, principal.readable_utilities, 0, 30)
-    transitions = source.transitions(connection, runs[0].id) if runs else []
+    readable = {u.value for u in principal.readable_utilities}
+    runs = rating_runs.visible_runs(connection, readable, offset=0, limit=30)
+    transitions = rating_runs.moves_into(connection, runs[0].id) if runs else []
     trend = [
         {"run": r.id, "as_of": r.as_of, "policy": r.policy_key, "levels": r.level_counts}
         for r in reversed(runs)
@@ -353,10 +355,7 @@ def evidence(
 ) -> Response:
     """One evidence record of the explanation (bill with payments, incident, report, account)."""
     code = service.resolve_subject(connection, principal, code)
-    subject_id, utilities = visible_subject(connection, principal, code)
-    record = repository.evidence_record(connection, subject_id, utilities, kind, ref, on)
-    if record is None:
-        raise NotFoundError(f"没有该证据记录：{ref} / no evidence record {ref}")
+    record = customers.evidence(connection, principal, code, kind, ref, on)
     return render(request, "partials/evidence.html", {"kind": kind, "ref": ref, "record": record})
 
 
@@ -453,9 +452,7 @@ def imports_page(
     principal: Importer,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    page = repository.import_runs(
-        connection, utilities=import_runs_scope(principal), offset=offset, limit=PAGE
-    )
+    page = importing.import_runs(connection, principal, offset=offset, limit=PAGE)
     return render(request, "imports.html", {"page": page})
 
 
@@ -499,8 +496,8 @@ def runs_page(
     principal: Reader,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    source = runs_source(connection)
-    runs = source.list_runs(connection, principal.readable_utilities, offset, PAGE + 1)
+    readable = {u.value for u in principal.readable_utilities}
+    runs = rating_runs.visible_runs(connection, readable, offset=offset, limit=PAGE + 1)
     return render(
         request,
         "runs.html",

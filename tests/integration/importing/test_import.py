@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select, text
 
 from utilcredit.customers.tables import AccountRow, BillRow, CreditReportRow, PaymentRow, SubjectRow
 from utilcredit.importing import repository
-from utilcredit.importing.runner import FileReport, import_one, import_paths
+from utilcredit.importing.runner import FileReport, import_paths
 from utilcredit.importing.tables import ImportRunRow
 
 HUAWEI, XIAOMI = "914403001922038216", "91110108551385082Q"
@@ -303,7 +303,7 @@ def test_a_failure_mid_file_leaves_the_store_as_it_was(
         return real_upsert(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(repository, "upsert", failing_upsert)
-    report = import_one(engine, path, actor="test", batch_rows=10)
+    report = import_paths(engine, [path], actor="test", batch_rows=10).files[0]
     assert report.result is None and "disk full" in (report.error or "")
     assert (
         count(engine, BillRow) == 2

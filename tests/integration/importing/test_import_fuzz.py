@@ -89,7 +89,7 @@ def hostile_file(draw: st.DrawFn) -> tuple[str, str, bytes]:
         workbook = Workbook()
         sheet = workbook.active
         assert sheet is not None
-        sheet.append(rows[0])
+        sheet.append([_printable(cell) for cell in rows[0]])
         for row in rows[1:]:
             sheet.append([_xlsx_value(draw, cell) for cell in row])
         buffer = io.BytesIO()
@@ -113,8 +113,13 @@ def hostile_file(draw: st.DrawFn) -> tuple[str, str, bytes]:
     return kind, file_format, _damage(draw, content)
 
 
+def _printable(cell: str) -> str:
+    """What a worksheet can hold (openpyxl refuses control characters, as Excel does)."""
+    return "".join(ch for ch in cell if ch.isprintable())[:32_000]
+
+
 def _xlsx_value(draw: st.DrawFn, cell: str) -> object:
-    cleaned = "".join(ch for ch in cell if ch.isprintable())[:32_000]
+    cleaned = _printable(cell)
     return draw(st.sampled_from([cleaned, _number(cleaned), None]))
 
 

@@ -12,7 +12,7 @@ from tests.integration.importing.test_import import BILLS, count, load, write_cs
 from utilcredit.customers.tables import BillRow
 from utilcredit.importing import pipeline, repository
 from utilcredit.importing.limits import ImportLimits
-from utilcredit.importing.runner import import_one
+from utilcredit.importing.runner import import_paths
 
 
 @pytest.fixture(autouse=True)
@@ -82,7 +82,7 @@ def test_a_failure_mid_file_rolls_back_and_stops_the_worker(
         return real_upsert(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(repository, "upsert", failing_upsert)
-    report = import_one(engine, path, actor="test", batch_rows=10)
+    report = import_paths(engine, [path], actor="test", batch_rows=10).files[0]
     assert report.result is None and "disk full" in (report.error or "")
     assert count(engine, BillRow) == 2
 
@@ -95,6 +95,6 @@ def test_an_unreadable_file_fails_in_the_worker_and_the_import_rolls_back(
     endless = "x" * (2 << 20)  # one line longer than the limit: not a text file
     path.write_text(",".join(BILLS[0]) + "\n" + good + "\n" + endless + "\n")
     limits = ImportLimits(max_line_bytes=1 << 20)
-    report = import_one(engine, path, actor="test", batch_rows=1, limits=limits)
+    report = import_paths(engine, [path], actor="test", batch_rows=1, limits=limits).files[0]
     assert "longer than 1048576 bytes" in (report.error or "")
     assert count(engine, BillRow) == 2

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from utilcredit.cli.runs import runs_app
 from utilcredit.config import get_settings
 from utilcredit.identifiers.model import uscc_check_char
 from utilcredit.importing.runner import import_paths
-from utilcredit.rating.runs.cli import runs_app
 
 
 def uscc(n: int) -> str:

@@ -65,7 +65,7 @@ def test_killing_a_rating_run_mid_write_leaves_the_previous_run_current(
         [
             sys.executable,
             "-m",
-            "utilcredit.rating.runs.cli",
+            "utilcredit.cli.runs",
             "save",
             "--policy",
             "lianshui-water",

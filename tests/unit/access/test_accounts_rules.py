@@ -24,8 +24,8 @@ from utilcredit.access.model import (
     require_grant,
     retry_after_seconds,
 )
+from utilcredit.cli.serve import DEMO_PASSWORD, DEMO_USERS
 from utilcredit.customers.model import Utility
-from utilcredit.web.cli import DEMO_PASSWORD, DEMO_USERS
 
 WATER = frozenset({Utility.WATER})
 WORLD_PASSWORD = "correct-horse-9"  # tests/api/world.py

@@ -9,6 +9,7 @@ from utilcredit.identifiers import (
     MaskingRule,
     mask_id_number,
     mask_name,
+    mask_phone,
     validate_ric,
     validate_subject_code,
     validate_uscc,
@@ -142,3 +143,9 @@ def test_short_numbers_are_masked_entirely() -> None:
 def test_person_names_keep_the_surname() -> None:
     assert mask_name("张三丰") == "张**"
     assert mask_name("李") == "*"
+
+
+def test_phone_numbers_keep_their_first_three_and_last_four_digits() -> None:
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("02584561234") == "025****1234"
+    assert mask_phone("1234567") == "*******"

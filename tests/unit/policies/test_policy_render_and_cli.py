@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from utilcredit.policies.cli import policy_app
+from utilcredit.cli.policies import policy_app
 from utilcredit.policies.loader import LoadedPolicy, list_policies, shipped_policy_root
 from utilcredit.policies.render import render
 

@@ -8,9 +8,9 @@ import io
 import json
 
 from tests.unit.rating.rating_histories import AS_OF, SUBJECT_CODE, History
+from utilcredit.cli.formats import RATE_COLUMNS, format_explanation, format_rate
 from utilcredit.customers.model import Utility
 from utilcredit.policies.loader import load_policy
-from utilcredit.rating.cli_format import RATE_COLUMNS, format_explanation, format_rate
 from utilcredit.rating.evaluator import evaluate
 from utilcredit.rating.explain import explain_dict, explain_text
 from utilcredit.rating.results import Evaluation

@@ -9,13 +9,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Request, UploadFile
 from fastapi.responses import FileResponse, Response
-from sqlalchemy import Connection
 
-from utilcredit.access.model import NotVisibleError, Principal
-from utilcredit.access.visibility import import_runs_scope
-from utilcredit.api import repository, uploads
+from utilcredit.access.model import NotVisibleError
+from utilcredit.api import uploads
 from utilcredit.api.deps import AppSettings, Console, Db, Importer, engine_of
-from utilcredit.api.repository import ImportRunLine
 from utilcredit.api.routers.common import MAX_ID, PagingDep
 from utilcredit.api.schemas import (
     ERROR_RESPONSES,
@@ -25,7 +22,7 @@ from utilcredit.api.schemas import (
     ImportRunPage,
 )
 from utilcredit.errors import NotFoundError
-from utilcredit.importing import repository as import_repository
+from utilcredit.importing import service as importing
 from utilcredit.importing.runner import REJECT_COLUMNS, reject_report_row
 
 router = APIRouter(prefix="/imports", tags=["imports"], responses=ERROR_RESPONSES)
@@ -71,30 +68,13 @@ def upload(
 
 @router.get("", response_model=ImportRunPage, summary="导入记录 / import runs")
 def list_runs(connection: Db, principal: Importer, paging: PagingDep) -> ImportRunPage:
-    page = repository.import_runs(
-        connection,
-        utilities=import_runs_scope(principal),
-        offset=paging.offset,
-        limit=paging.limit,
-    )
+    page = importing.import_runs(connection, principal, offset=paging.offset, limit=paging.limit)
     return ImportRunPage.model_validate(page, from_attributes=True)
-
-
-def _visible_run(connection: Connection, principal: Principal, run_id: int) -> ImportRunLine:
-    """The run if the principal reads one of its utilities; another utility's run is answered
-    like an unknown one (404), and audited as a refused access."""
-    run = repository.import_run(connection, run_id, utilities=import_runs_scope(principal))
-    if run is not None:
-        return run
-    message = f"没有该导入记录：{run_id} / no import run {run_id}"
-    if repository.import_run_exists(connection, run_id):
-        raise NotVisibleError(message, entity="import_run", entity_key=str(run_id))
-    raise NotFoundError(message)
 
 
 @router.get("/{run_id}", response_model=ImportRunOut)
 def get_run(run_id: RunId, connection: Db, principal: Importer) -> ImportRunOut:
-    run = _visible_run(connection, principal, run_id)
+    run = importing.import_run(connection, principal, run_id)
     return ImportRunOut.model_validate(run, from_attributes=True)
 
 
@@ -113,11 +93,11 @@ def _csv(rows: Sequence[Sequence[object]]) -> str:
     summary="某次导入的拒收报告 / reject report of one import run (CSV, UTF-8 with BOM)",
 )
 def run_rejects(run_id: RunId, connection: Db, principal: Importer) -> Response:
-    run = _visible_run(connection, principal, run_id)
+    run = importing.import_run(connection, principal, run_id)
     name = run.file_name  # the base name only
     rows = [
         (name, row, field or "", value or "", reason)
-        for row, field, value, reason in import_repository.rejects_of(connection, run_id)
+        for row, field, value, reason in importing.rejects_of(connection, run)
     ]
     return Response(
         _csv(rows),

@@ -1,4 +1,4 @@
-"""Rating runs and statistics (runs are read through the runs adapter)."""
+"""Rating runs and statistics (read through the rating runs service)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from utilcredit.access.model import NotVisibleError
 from utilcredit.api import service
 from utilcredit.api.deps import Console, Db, Reader
 from utilcredit.api.routers.common import MAX_ID, AsOf, PagingDep
-from utilcredit.api.runs_adapter import runs_source
 from utilcredit.api.schemas import (
     ERROR_RESPONSES,
     AreaCountOut,
@@ -23,21 +22,24 @@ from utilcredit.api.schemas import (
 from utilcredit.customers.model import Utility
 from utilcredit.errors import NotFoundError
 from utilcredit.localtime import today
+from utilcredit.rating.runs import service as runs
 
 router = APIRouter(tags=["rating runs"], responses=ERROR_RESPONSES)
 
 
 @router.get("/rating-runs", response_model=RunPage, summary="评级运行 / rating runs")
 def list_runs(connection: Db, principal: Reader, paging: PagingDep) -> RunPage:
-    source = runs_source(connection)
-    runs = source.list_runs(
-        connection, principal.readable_utilities, paging.offset, paging.limit + 1
+    found = runs.visible_runs(
+        connection,
+        {u.value for u in principal.readable_utilities},
+        offset=paging.offset,
+        limit=paging.limit + 1,
     )
     return RunPage(
-        items=[RunOut.model_validate(r, from_attributes=True) for r in runs[: paging.limit]],
+        items=[RunOut.model_validate(r, from_attributes=True) for r in found[: paging.limit]],
         offset=paging.offset,
         limit=paging.limit,
-        has_more=len(runs) > paging.limit,
+        has_more=len(found) > paging.limit,
     )
 
 
@@ -49,11 +51,11 @@ def list_runs(connection: Db, principal: Reader, paging: PagingDep) -> RunPage:
 def get_run(
     run_id: Annotated[int, Path(ge=1, le=MAX_ID)], connection: Db, principal: Reader
 ) -> RunDetailOut:
-    source = runs_source(connection)
-    run = source.get_run(connection, run_id)
     message = f"没有该评级运行：{run_id} / no rating run {run_id}"
-    if run is None:
-        raise NotFoundError(message)
+    try:
+        run = runs.get_run(connection, run_id)
+    except NotFoundError:
+        raise NotFoundError(message) from None
     if not principal.may_read_utility(Utility(run.utility)):
         # Another utility's run: "not found", so its existence does not leak (audited).
         raise NotVisibleError(message, entity="rating_run", entity_key=str(run_id))
@@ -61,11 +63,11 @@ def get_run(
         run=RunOut.model_validate(run, from_attributes=True),
         by_area=[
             AreaCountOut.model_validate(a, from_attributes=True)
-            for a in source.area_counts(connection, run_id)
+            for a in runs.area_counts(connection, run_id)
         ],
         transitions=[
             TransitionOut.model_validate(t, from_attributes=True)
-            for t in source.transitions(connection, run_id)
+            for t in runs.moves_into(connection, run_id)
         ],
     )
 

@@ -269,3 +269,27 @@ class WhatIf:
     clause_frequency: tuple[ClauseFrequency, ...]
     baseline_counts: dict[str, int]
     draft_counts: dict[str, int]
+
+
+# --------------------------------------------------------------------------------------------
+# Run statistics read by the API and the console
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AreaCount:
+    """Subjects of a run at one level in one area (``area`` None: none recorded)."""
+
+    area: str | None
+    level: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class LevelMove:
+    """Subjects that moved from one level to another between two runs (``from_level`` None:
+    first rated)."""
+
+    from_level: str | None
+    to_level: str
+    count: int

@@ -35,6 +35,7 @@ from utilcredit.importing.tables import ImportRunRow
 from utilcredit.policies.model import Level
 from utilcredit.rating.batch import StoredRow
 from utilcredit.rating.runs.model import (
+    AreaCount,
     Cause,
     EncodedRating,
     LevelChange,
@@ -562,3 +563,14 @@ def oldest_unpaid_due(connection: Connection, utility: str, at: dt.date) -> dict
     (:func:`utilcredit.rating.sql.incremental.oldest_unpaid_due`)."""
     query = incremental.oldest_unpaid_due(utility, at)
     return {int(row[0]): row[1] for row in connection.execute(query)}
+
+
+def area_counts(connection: Connection, run_id: int) -> list[AreaCount]:
+    """The run's subjects by area and level."""
+    rows = connection.execute(
+        select(SubjectRow.area, RatingResultRow.level, func.count())
+        .join(SubjectRow, SubjectRow.id == RatingResultRow.subject_id)
+        .where(RatingResultRow.run_id == run_id)
+        .group_by(SubjectRow.area, RatingResultRow.level)
+    )
+    return [AreaCount(area, level, int(count)) for area, level, count in rows]

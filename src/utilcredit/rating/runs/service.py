@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from typing import TypeVar
@@ -39,8 +39,10 @@ from utilcredit.rating.dates import subtract_years, whole_months_elapsed
 from utilcredit.rating.next_change import window_years
 from utilcredit.rating.runs import repository
 from utilcredit.rating.runs.model import (
+    AreaCount,
     ClauseFrequency,
     LevelChange,
+    LevelMove,
     RunHeader,
     RunKind,
     RunStatus,
@@ -379,6 +381,59 @@ def transitions(connection: Connection, run_a: int, run_b: int, *, samples: int 
 
 def _level(value: str | None) -> Level | None:
     return None if value is None else Level(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Reads for the API and the console (readers of some utilities, paged, newest first)
+# --------------------------------------------------------------------------------------------
+
+SCAN_LIMIT = 1000  # runs looked at per page request (newest first)
+
+
+def visible_runs(
+    connection: Connection, utilities: Collection[str], *, offset: int, limit: int
+) -> list[RunHeader]:
+    """Runs of the given utilities (values, e.g. ``water``), newest first, one page of them."""
+    allowed = set(utilities)
+    headers = repository.list_runs(connection, limit=min(SCAN_LIMIT, offset + limit) * 2)
+    return [h for h in headers if h.utility in allowed][offset : offset + limit]
+
+
+def area_counts(connection: Connection, run_id: int) -> list[AreaCount]:
+    return repository.area_counts(connection, run_id)
+
+
+def moves_into(connection: Connection, run_id: int) -> list[LevelMove]:
+    """Subjects whose level changed from the run's base (else the latest earlier complete run
+    of its policy) to this run, per from-level and to-level."""
+    header = repository.get_run(connection, run_id)
+    if header is None:
+        return []
+    earlier = [
+        h.id
+        for h in repository.list_runs(connection, header.policy_key, limit=50)
+        if h.id < run_id and h.status == RunStatus.COMPLETE
+    ]
+    previous = header.base_run_id or (max(earlier) if earlier else None)
+    if previous is None:
+        return []
+    return [
+        LevelMove(before, after, count)
+        for (before, after), count in sorted(
+            repository.transition_counts(connection, previous, run_id).items(),
+            key=lambda item: (str(item[0][0]), str(item[0][1])),
+        )
+        if after is not None and before != after
+    ]
+
+
+def recent_levels(
+    connection: Connection, code: str, policy_key: str, limit: int
+) -> list[LevelChange]:
+    """The subject's newest ``limit`` level changes under the policy (newest first), as
+    :func:`history` has them — with the clauses that moved — leaving out departures."""
+    changes = [c for c in history(connection, code, policy_key) if c.to_level is not None]
+    return changes[::-1][:limit]
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Pure output formatting for the ``rate`` and ``explain`` commands.
 
-The CLI loads credit files, calls :func:`utilcredit.rating.evaluator.evaluate` and hands the
+The commands (:mod:`utilcredit.cli.rating`) rate or explain and hand the ratings and
 evaluations here; nothing in this module touches the database or the terminal.
 """
 

@@ -1,6 +1,6 @@
 """``utilcredit policy ...``: lint, list and render policies.
 
-The main CLI mounts this sub-app with ``app.add_typer(policy_app, name="policy")``.
+:mod:`utilcredit.cli.main` mounts this sub-app with ``app.add_typer(policy_app, name="policy")``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The main CLI mounts :data:`runs_app` (``app.add_typer(runs_app, name="runs")``) and calls
 :func:`rate_save` from ``rate --save``. Each command owns its transactions (services never
-commit). Also runnable alone: ``python -m utilcredit.rating.runs.cli``.
+commit). Also runnable alone: ``python -m utilcredit.cli.runs``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import typer
 from sqlalchemy import Connection, Engine
 
 from utilcredit.bootstrap import open_store
-from utilcredit.cli_common import (
+from utilcredit.cli.common import (
     AsOfOption,
     PolicyOption,
     fail,
@@ -300,5 +300,5 @@ def simulate_command(
     typer.echo(format_what_if(result), nl=False)
 
 
-if __name__ == "__main__":  # pragma: no cover - ``python -m utilcredit.rating.runs.cli``
+if __name__ == "__main__":  # pragma: no cover - ``python -m utilcredit.cli.runs``
     runs_app()

@@ -1,0 +1,133 @@
+"""The audit trail as a reader may see it: scoped to the reader's utilities, and without a
+natural person's ID number for readers without ``view_unmasked`` (nothing here commits)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import Connection
+
+from utilcredit.access.model import Permission, Principal, require
+from utilcredit.audit import repository
+from utilcredit.audit.repository import AuditLine
+from utilcredit.customers import repository as credit_files
+from utilcredit.customers.model import Utility
+from utilcredit.identifiers import (
+    IdentifierError,
+    MaskingRule,
+    mask_id_number,
+    parse_subject_ref,
+    validate_ric,
+)
+from utilcredit.paging import Page
+
+# Runs of letters and digits that may be an ID number (every kind of ID number has a digit).
+_ID_LIKE = re.compile(r"[0-9A-Za-z]{5,32}")
+
+
+def audit_log(
+    connection: Connection,
+    principal: Principal,
+    *,
+    actor: str | None,
+    action: str | None,
+    entity_key: str | None,
+    offset: int,
+    limit: int,
+    rule: MaskingRule,
+) -> Page[AuditLine]:
+    """The audit trail as this reader may see it.
+
+    Only the entries that concern one of the reader's utilities, unless the reader reads every
+    utility (then all of them, also those that concern none). Without ``view_unmasked`` a
+    natural person's ID number never appears: where an entry names the subject (``entity_key``
+    or a detail value) it is replaced by the subject's reference ``id-<n>``, which the
+    ``entity_key`` filter also accepts; inside texts it is masked. Numbers that validate as
+    resident ID numbers but belong to no known organisation are masked too.
+    """
+    require(principal, Permission.READ_AUDIT, entity="audit")
+    readable = principal.readable_utilities
+    scope = None if readable >= frozenset(Utility) else readable
+    key = entity_key
+    if key is not None and (subject_id := parse_subject_ref(key)) is not None:
+        found = credit_files.subject_by_id(connection, subject_id)
+        key = found.code if found is not None else key
+    page = repository.audit_entries(
+        connection,
+        actor=actor,
+        action=action,
+        entity_key=key,
+        offset=offset,
+        limit=limit,
+        utilities=scope,
+    )
+    if principal.can(Permission.VIEW_UNMASKED) or not page.items:
+        return page
+    return Page(_scrubbed(connection, page.items, rule), page.offset, page.limit, page.has_more)
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _texts(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    return []
+
+
+def _is_resident_id(token: str) -> bool:
+    try:
+        validate_ric(token)
+    except IdentifierError:
+        return False
+    return True
+
+
+def _scrubbed(connection: Connection, lines: list[AuditLine], rule: MaskingRule) -> list[AuditLine]:
+    tokens: set[str] = set()
+    for line in lines:
+        for text in [line.actor, line.entity_key, line.reason, *_texts(line.detail)]:
+            if text:
+                tokens.update(
+                    t.upper() for t in _ID_LIKE.findall(text) if any(c.isdigit() for c in t)
+                )
+    if not tokens:
+        return lines
+    known = credit_files.subjects_by_codes(connection, tokens)
+    refs: dict[str, str] = {}  # a natural person's number → its reference
+    masked: dict[str, str] = {}  # a personal number → its masked form
+    for token in tokens:
+        subject = known.get(token)
+        if subject is not None and subject.kind == "natural":
+            refs[token] = subject.ref
+            masked[token] = mask_id_number(token, rule)
+        elif subject is None and _is_resident_id(token):
+            masked[token] = mask_id_number(token, rule)
+    if not masked:
+        return lines
+
+    def in_text(text: str) -> str:
+        return _ID_LIKE.sub(lambda m: masked.get(m.group(0).upper(), m.group(0)), text)
+
+    def value(item: Any) -> Any:
+        if isinstance(item, str):
+            return refs.get(item.strip().upper()) or in_text(item)
+        if isinstance(item, dict):
+            return {key: value(inner) for key, inner in item.items()}
+        if isinstance(item, list):
+            return [value(inner) for inner in item]
+        return item
+
+    return [
+        replace(
+            line,
+            actor=in_text(line.actor),
+            entity_key=None if line.entity_key is None else value(line.entity_key),
+            reason=None if line.reason is None else in_text(line.reason),
+            detail=None if line.detail is None else value(line.detail),
+        )
+        for line in lines
+    ]

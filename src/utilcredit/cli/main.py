@@ -1,0 +1,45 @@
+"""The ``utilcredit`` command line. Commands are thin: parse, call a use case, print.
+
+One module per command group under :mod:`utilcredit.cli`; this one mounts them, in the order
+``utilcredit --help`` lists them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from utilcredit.cli.db import db_app
+from utilcredit.cli.demo import demo_command
+from utilcredit.cli.imports import import_command, purge_uploads_command
+from utilcredit.cli.policies import policy_app
+from utilcredit.cli.rating import explain_command, rate_command
+from utilcredit.cli.runs import runs_app, simulate_command
+from utilcredit.cli.serve import serve_command
+from utilcredit.cli.users import user_app
+
+app = typer.Typer(
+    name="utilcredit",
+    help="供水/供电客户信用管理 / Utility customer credit management",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(db_app, name="db")
+app.add_typer(policy_app, name="policy", help="评级政策 / rating policies: check, list, render")
+app.add_typer(runs_app, name="runs")
+app.command("simulate")(simulate_command)
+app.command("serve")(serve_command)
+app.add_typer(
+    user_app,
+    name="user",
+    help="用户 / users: add, list, disable, enable, reset-password, unlock",
+)
+app.command("import")(import_command)
+app.command("purge-uploads")(purge_uploads_command)
+app.command("rate")(rate_command)
+app.command("explain")(explain_command)
+app.command("demo")(demo_command)
+
+
+def main() -> None:  # pragma: no cover - console entry point convenience
+    app()
