@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from tests.api.world import uscc
+from tests.e2e.api.world import uscc
 from utilcredit.customers import repository
 from utilcredit.customers.model import Utility
 from utilcredit.customers.tables import SubjectRow

@@ -28,7 +28,7 @@ from utilcredit.cli.serve import DEMO_PASSWORD, DEMO_USERS
 from utilcredit.customers.model import Utility
 
 WATER = frozenset({Utility.WATER})
-WORLD_PASSWORD = "correct-horse-9"  # tests/api/world.py
+WORLD_PASSWORD = "correct-horse-9"  # tests/e2e/api/world.py
 
 
 def admin(utilities: frozenset[Utility] = WATER) -> Principal:

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from tests.api.world import BOTH, PASSWORD, PERSON, POWER_ONLY, WATER_ONLY, World
+from tests.e2e.api.world import BOTH, PASSWORD, PERSON, POWER_ONLY, WATER_ONLY, World
 from utilcredit.access import service as access
 from utilcredit.access.model import Role
 from utilcredit.customers.model import Utility

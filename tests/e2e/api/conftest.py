@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.api.world import World, build_world
+from tests.e2e.api.world import World, build_world
 from utilcredit.access import passwords
 from utilcredit.api.app import create_app
 from utilcredit.config import Settings

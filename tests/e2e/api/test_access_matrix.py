@@ -31,7 +31,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine, func, select
 
-from tests.api.world import PASSWORD, POWER_ONLY, WATER_ONLY, World
+from tests.e2e.api.world import PASSWORD, POWER_ONLY, WATER_ONLY, World
 from utilcredit.access import service as access
 from utilcredit.access.model import PERMISSIONS, Permission, Principal, Role
 from utilcredit.api.policies import policy_at

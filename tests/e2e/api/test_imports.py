@@ -11,7 +11,7 @@ import time
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from tests.api.world import World, uscc
+from tests.e2e.api.world import World, uscc
 from utilcredit.config import Settings
 from utilcredit.customers.tables import SubjectRow
 

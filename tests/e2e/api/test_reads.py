@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from tests.api.world import AS_OF, BOTH, WATER_ONLY, World
+from tests.e2e.api.world import AS_OF, BOTH, WATER_ONLY, World
 from utilcredit.api.policies import policy_at
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.localtime import today

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine, select
 
-from tests.api.world import PASSWORD, WATER_ONLY, World
+from tests.e2e.api.world import PASSWORD, WATER_ONLY, World
 from utilcredit.access import service as access
 from utilcredit.access.model import Role
 from utilcredit.audit.tables import AuditEntryRow

@@ -13,7 +13,7 @@ import datetime as dt
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from tests.api.world import BOTH, PERSON, WATER_ONLY, World
+from tests.e2e.api.world import BOTH, PERSON, WATER_ONLY, World
 from utilcredit.access.model import PERMISSIONS, Permission
 from utilcredit.api.policies import policy_at
 from utilcredit.audit.tables import AuditEntryRow

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, insert, select
 from starlette.types import Receive, Scope, Send
 
-from tests.api.world import PASSWORD, World
+from tests.e2e.api.world import PASSWORD, World
 from utilcredit.access import passwords
 from utilcredit.access import service as access_service
 from utilcredit.access.tables import LoginThrottleRow

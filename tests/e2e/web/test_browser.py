@@ -14,8 +14,8 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.api.world import AS_OF, PASSWORD, WATER_ONLY, uscc
-from tests.web.conftest import LiveConsole
+from tests.e2e.api.world import AS_OF, PASSWORD, WATER_ONLY, uscc
+from tests.e2e.web.conftest import LiveConsole
 
 
 def new_page(browser: Browser, console: LiveConsole) -> Page:

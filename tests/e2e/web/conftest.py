@@ -17,7 +17,7 @@ import uvicorn
 from argon2 import PasswordHasher
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.api.world import AS_OF, World, build_world
+from tests.e2e.api.world import AS_OF, World, build_world
 from utilcredit import schema
 from utilcredit.access import passwords
 from utilcredit.api.app import create_app

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from tests.api.world import POWER_ONLY, WATER_ONLY, World
+from tests.e2e.api.world import POWER_ONLY, WATER_ONLY, World
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.localtime import today
 

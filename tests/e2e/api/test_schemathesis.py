@@ -17,7 +17,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from sqlalchemy import Engine
 
-from tests.api.world import World
+from tests.e2e.api.world import World
 from utilcredit.api.app import OPENAPI_URL, create_app
 from utilcredit.config import Settings
 

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from tests.api.test_auth import login_console
-from tests.api.world import PASSWORD, World
+from tests.e2e.api.test_auth import login_console
+from tests.e2e.api.world import PASSWORD, World
 from utilcredit.access import service as access
 from utilcredit.access.model import Role
 from utilcredit.audit.tables import AuditEntryRow

@@ -15,7 +15,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.api.world import AS_OF, WATER_ONLY, World
+from tests.e2e.api.world import AS_OF, WATER_ONLY, World
 from tests.integration.rating_runs.helpers import save
 from utilcredit.access import service as access
 from utilcredit.api.policies import policy_at

@@ -18,8 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from tests.api.test_auth import login_console
-from tests.api.world import POWER_ONLY, WATER_ONLY, World, uscc
+from tests.e2e.api.test_auth import login_console
+from tests.e2e.api.world import POWER_ONLY, WATER_ONLY, World, uscc
 from utilcredit.customers.tables import AccountRow, BillRow, SubjectRow
 from utilcredit.importing.tables import ImportRunRow
 
