@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tests.e2e.test_cli import run
+from tests.e2e.cli.test_cli import run
 from tests.integration.importing.test_import import HUAWEI, SUBJECTS, count, write_csv
 from utilcredit.customers.tables import CreditReportRow, SubjectRow
 
