@@ -56,10 +56,10 @@ def prepare(
     from utilcredit import schema
     from utilcredit.access import service as access
     from utilcredit.access.model import Role
-    from utilcredit.api.policies import policy_at
     from utilcredit.customers.model import Utility
     from utilcredit.customers.tables import AccountRow, SubjectRow
     from utilcredit.db import make_engine
+    from utilcredit.policies.service import policy_at
 
     engine = make_engine(database_url)
     schema.upgrade(engine)

@@ -20,6 +20,16 @@ class InvalidInputError(UtilcreditError):
     exit_code = 2
 
 
+class FieldInvalidError(InvalidInputError):
+    """Invalid input attributable to one named field (an API query, path or form field)."""
+
+    code = "invalid_input"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class ConflictError(UtilcreditError):
     """The record changed under the request (e.g. another reviewer decided first): HTTP 409."""
 

@@ -25,7 +25,6 @@ from utilcredit import schema
 from utilcredit.access import passwords
 from utilcredit.access.model import AuthenticationError
 from utilcredit.api import deps, errors
-from utilcredit.api.policies import shipped as shipped_policies
 from utilcredit.api.routers import (
     accounts,
     admin,
@@ -38,6 +37,7 @@ from utilcredit.api.routers import (
 )
 from utilcredit.config import Settings, get_settings
 from utilcredit.db import make_engine
+from utilcredit.policies.service import shipped as shipped_policies
 from utilcredit.web.app import install_console
 
 API_PREFIX = "/api"

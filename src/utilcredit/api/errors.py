@@ -25,21 +25,19 @@ from utilcredit.access.model import (
     Principal,
 )
 from utilcredit.audit import repository as audit
-from utilcredit.errors import ConflictError, InvalidInputError, NotFoundError, UtilcreditError
+from utilcredit.errors import (
+    ConflictError,
+    FieldInvalidError,
+    InvalidInputError,
+    NotFoundError,
+    UtilcreditError,
+)
+
+__all__ = ["FieldInvalidError"]
 
 log = logging.getLogger(__name__)
 
 HtmlError = Callable[[Request, int, str, str], Awaitable[Response] | Response]
-
-
-class FieldInvalidError(InvalidInputError):
-    """Invalid input attributable to one request field (query, path or form)."""
-
-    code = "invalid_input"
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 _STATUS_CODES = {

@@ -1,5 +1,6 @@
 """Read use cases shared by the API and the console: search, credit file, live rating with its
-explanation, overrides and history, dashboard statistics.
+explanation, overrides and history (the dashboard statistics are ``rating.service``'s). The
+queries are ``customers.repository``'s.
 
 Tenancy and masking are applied here, once. Personal data (natural persons' ID numbers and
 names, legal representatives, phone numbers) is masked unless the caller asks for it in clear
@@ -12,9 +13,6 @@ Nothing here commits.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -26,20 +24,24 @@ from utilcredit.access.visibility import (
     subject_utilities,
     visible_subject,
 )
-from utilcredit.api import repository
 from utilcredit.api.errors import FieldInvalidError
-from utilcredit.api.policies import policy_at
-from utilcredit.api.repository import (
+from utilcredit.audit import repository as audit
+from utilcredit.config import ConsoleSettings
+from utilcredit.customers import repository as credit_files
+from utilcredit.customers.model import (
+    AccountLine,
+    CreditReportLine,
+    ReminderLine,
+    SubjectDetail,
+    Utility,
+)
+from utilcredit.customers.repository import (
     AccountHit,
     BillLine,
     IncidentLine,
     PaymentLine,
     SubjectHit,
 )
-from utilcredit.audit import repository as audit
-from utilcredit.config import ConsoleSettings
-from utilcredit.customers import repository as credit_files
-from utilcredit.customers.model import Utility
 from utilcredit.errors import NotFoundError
 from utilcredit.identifiers import (
     DEFAULT_MASKING,
@@ -55,8 +57,8 @@ from utilcredit.overrides import service as overrides
 from utilcredit.overrides.model import EffectiveLevel, Override, effective_level
 from utilcredit.paging import Page
 from utilcredit.policies.loader import LoadedPolicy
+from utilcredit.policies.service import policy_at
 from utilcredit.rating import service as rating
-from utilcredit.rating.evaluator import evaluate
 from utilcredit.rating.explain import JsonValue, explain_dict, explain_text
 from utilcredit.rating.runs import service as runs
 from utilcredit.rating.runs.model import LevelChange
@@ -76,7 +78,7 @@ class SubjectCard:
     ref: str = ""  # what URLs name the subject by (``id-<n>`` for a natural person)
 
 
-def subject_card(row: Any, *, unmasked: bool, rule: MaskingRule) -> SubjectCard:
+def subject_card(row: SubjectDetail, *, unmasked: bool, rule: MaskingRule) -> SubjectCard:
     natural = row.kind == "natural"
     ref = subject_ref(row.id, row.code, row.kind)
     if unmasked:
@@ -154,7 +156,7 @@ def search_subjects(
     rule: MaskingRule,
 ) -> Page[SubjectHit]:
     require(principal, Permission.READ, entity="subject")
-    found = repository.search_subjects(
+    found = credit_files.search_subjects(
         connection,
         query,
         principal.readable_utilities,
@@ -175,7 +177,7 @@ def search_accounts(
     rule: MaskingRule,
 ) -> Page[AccountHit]:
     require(principal, Permission.READ, entity="account")
-    found = repository.search_accounts(
+    found = credit_files.search_accounts(
         connection, query, principal.readable_utilities, offset=offset, limit=limit
     )
     items = [
@@ -202,9 +204,9 @@ def search_accounts(
 class CreditFileView:
     subject: SubjectCard
     utilities: tuple[str, ...]
-    accounts: list[Any]
-    credit_reports: list[Any]
-    reminders: list[Any]
+    accounts: list[AccountLine]
+    credit_reports: list[CreditReportLine]
+    reminders: list[ReminderLine]
     overrides: list[Override]
 
 
@@ -228,7 +230,7 @@ def credit_file(
             entity_key=code,
             utilities=utilities,
         )
-    row = repository.subject_row(connection, subject_id)
+    row = credit_files.subject_detail(connection, subject_id)
     card = subject_card(row, unmasked=unmasked, rule=rule)
     visible_overrides = [
         o if o.subject_code == card.code else replace(o, subject_code=card.code)
@@ -238,9 +240,9 @@ def credit_file(
     return CreditFileView(
         subject=card,
         utilities=tuple(sorted(u.value for u in utilities)),
-        accounts=repository.accounts_of(connection, subject_id, utilities),
-        credit_reports=repository.credit_reports_of(connection, subject_id),
-        reminders=repository.reminders_of(connection, subject_id, utilities),
+        accounts=credit_files.accounts_of(connection, subject_id, utilities),
+        credit_reports=credit_files.credit_reports_of(connection, subject_id),
+        reminders=credit_files.reminders_of(connection, subject_id, utilities),
         overrides=visible_overrides,
     )
 
@@ -256,21 +258,21 @@ def bills(
     connection: Connection, principal: Principal, code: str, *, offset: int, limit: int
 ) -> Page[BillLine]:
     subject_id, utilities = _visible_for_tables(connection, principal, code)
-    return repository.bills_of(connection, subject_id, utilities, offset=offset, limit=limit)
+    return credit_files.bills_of(connection, subject_id, utilities, offset=offset, limit=limit)
 
 
 def payments(
     connection: Connection, principal: Principal, code: str, *, offset: int, limit: int
 ) -> Page[PaymentLine]:
     subject_id, utilities = _visible_for_tables(connection, principal, code)
-    return repository.payments_of(connection, subject_id, utilities, offset=offset, limit=limit)
+    return credit_files.payments_of(connection, subject_id, utilities, offset=offset, limit=limit)
 
 
 def incidents(
     connection: Connection, principal: Principal, code: str, *, offset: int, limit: int
 ) -> Page[IncidentLine]:
     subject_id, utilities = _visible_for_tables(connection, principal, code)
-    return repository.incidents_of(connection, subject_id, utilities, offset=offset, limit=limit)
+    return credit_files.incidents_of(connection, subject_id, utilities, offset=offset, limit=limit)
 
 
 def choose_policy(
@@ -366,90 +368,3 @@ def _replace_text(value: Any, old: str, new: str) -> Any:
 
 
 # ---- dashboard ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Distribution:
-    utility: str
-    policy_key: str
-    as_of: dt.date
-    source: str  # "run:<id>", "live" or "too_large"
-    subjects: int
-    by_level: dict[str, int]
-    by_area: dict[str, dict[str, int]]
-
-
-_cache: dict[tuple[str, str, dt.date], tuple[float, Distribution]] = {}
-_cache_lock = threading.Lock()
-CACHE_SECONDS = 60.0
-
-
-def _live_distribution(
-    connection: Connection, loaded: LoadedPolicy, as_of: dt.date, limit: int
-) -> Distribution:
-    utility = loaded.policy.utility
-    key = (loaded.key, loaded.version, as_of)
-    with _cache_lock:
-        cached = _cache.get(key)
-    if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
-        return cached[1]
-    population = repository.count_subjects_of(connection, utility)
-    if population > limit:
-        return Distribution(utility.value, loaded.key, as_of, "too_large", population, {}, {})
-    by_level: Counter[str] = Counter()
-    by_area: dict[str, Counter[str]] = {}
-    for credit in credit_files.iter_credit_files(connection, utility):
-        level = evaluate(credit, loaded.policy, as_of).level.value
-        area = credit.subject.area or (credit.accounts[0].area if credit.accounts else None) or "—"
-        by_level[level] += 1
-        by_area.setdefault(area, Counter())[level] += 1
-    result = Distribution(
-        utility.value,
-        loaded.key,
-        as_of,
-        "live",
-        population,
-        dict(by_level),
-        {area: dict(counts) for area, counts in sorted(by_area.items())},
-    )
-    with _cache_lock:
-        _cache[key] = (time.monotonic(), result)
-    return result
-
-
-def distributions(
-    connection: Connection, principal: Principal, as_of: dt.date, console: ConsoleSettings
-) -> list[Distribution]:
-    """Level distribution per readable utility (its configured policy): from the latest rating
-    run when runs exist, else computed live for populations up to the configured size."""
-    require(principal, Permission.READ, entity="statistics")
-    found: list[Distribution] = []
-    for utility in sorted(principal.readable_utilities):
-        key = console.default_policies.get(utility.value)
-        if not key:
-            continue
-        loaded = policy_at(key, as_of)
-        latest = [
-            run
-            for run in runs.visible_runs(connection, {utility.value}, offset=0, limit=20)
-            if run.policy_key == key
-        ]
-        if latest:
-            run = latest[0]
-            by_area: dict[str, dict[str, int]] = {}
-            for item in runs.area_counts(connection, run.id):
-                by_area.setdefault(item.area or "—", {})[item.level] = item.count
-            found.append(
-                Distribution(
-                    utility.value,
-                    key,
-                    run.as_of,
-                    f"run:{run.id}",
-                    run.subjects,
-                    dict(run.level_counts),
-                    by_area,
-                )
-            )
-            continue
-        found.append(_live_distribution(connection, loaded, as_of, console.live_stats_max_subjects))
-    return found

@@ -146,3 +146,48 @@ class CreditFile:
     incidents: tuple[Incident, ...] = ()
     reminders: tuple[Reminder, ...] = ()
     credit_reports: tuple[CreditReport, ...] = field(default_factory=tuple)
+
+
+# ---- the credit file as the API and the console show it ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectDetail:
+    """A subject's stored identity and contacts, unmasked (masking is the reader's use case)."""
+
+    id: int
+    code: str
+    kind: str
+    name: str
+    id_type: str | None
+    legal_rep: str | None
+    phone: str | None
+    address: str | None
+    area: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLine:
+    account_no: str
+    utility: str
+    opened_on: dt.date
+    payment_mode: str
+    address: str | None
+    area: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CreditReportLine:
+    source: str
+    issued_on: dt.date
+    has_dishonesty: bool
+    on_serious_list: bool
+    rating: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderLine:
+    reminder_no: str
+    account_no: str
+    sent_on: dt.date
+    channel: str | None

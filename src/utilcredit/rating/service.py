@@ -1,19 +1,29 @@
-"""Rating use cases over the store (read-only: nothing here writes or commits)."""
+"""Rating use cases over the store (read-only: nothing here writes or commits): rating one
+subject or a population, and the dashboard's level distributions."""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from utilcredit.access.model import Permission, Principal, require
+from utilcredit.config import ConsoleSettings
 from utilcredit.customers import repository as credit_files
 from utilcredit.customers.model import CreditFile
 from utilcredit.errors import NotFoundError
+from utilcredit.policies.loader import LoadedPolicy
 from utilcredit.policies.model import Policy
+from utilcredit.policies.service import policy_at
 from utilcredit.rating.evaluator import evaluate
 from utilcredit.rating.next_change import NextChange, next_change
 from utilcredit.rating.results import Evaluation
+from utilcredit.rating.runs import service as runs
 
 
 def rate_population(connection: Connection, policy: Policy, as_of: dt.date) -> Iterator[Evaluation]:
@@ -45,3 +55,90 @@ def _credit_file(connection: Connection, code: str, policy: Policy) -> CreditFil
             f" / {code} has no {policy.utility.value} account, so {policy.key} does not rate it"
         )
     return credit_file
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    utility: str
+    policy_key: str
+    as_of: dt.date
+    source: str  # "run:<id>", "live" or "too_large"
+    subjects: int
+    by_level: dict[str, int]
+    by_area: dict[str, dict[str, int]]
+
+
+_cache: dict[tuple[str, str, dt.date], tuple[float, Distribution]] = {}
+_cache_lock = threading.Lock()
+CACHE_SECONDS = 60.0
+
+
+def _live_distribution(
+    connection: Connection, loaded: LoadedPolicy, as_of: dt.date, limit: int
+) -> Distribution:
+    utility = loaded.policy.utility
+    key = (loaded.key, loaded.version, as_of)
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    population = credit_files.count_subjects_of(connection, utility)
+    if population > limit:
+        return Distribution(utility.value, loaded.key, as_of, "too_large", population, {}, {})
+    by_level: Counter[str] = Counter()
+    by_area: dict[str, Counter[str]] = {}
+    for credit in credit_files.iter_credit_files(connection, utility):
+        level = evaluate(credit, loaded.policy, as_of).level.value
+        area = credit.subject.area or (credit.accounts[0].area if credit.accounts else None) or "—"
+        by_level[level] += 1
+        by_area.setdefault(area, Counter())[level] += 1
+    result = Distribution(
+        utility.value,
+        loaded.key,
+        as_of,
+        "live",
+        population,
+        dict(by_level),
+        {area: dict(counts) for area, counts in sorted(by_area.items())},
+    )
+    with _cache_lock:
+        _cache[key] = (time.monotonic(), result)
+    return result
+
+
+def distributions(
+    connection: Connection, principal: Principal, as_of: dt.date, console: ConsoleSettings
+) -> list[Distribution]:
+    """Level distribution per readable utility (its configured policy): from the latest rating
+    run when runs exist, else computed live for populations up to the configured size."""
+    require(principal, Permission.READ, entity="statistics")
+    found: list[Distribution] = []
+    for utility in sorted(principal.readable_utilities):
+        key = console.default_policies.get(utility.value)
+        if not key:
+            continue
+        loaded = policy_at(key, as_of)
+        latest = [
+            run
+            for run in runs.visible_runs(connection, {utility.value}, offset=0, limit=20)
+            if run.policy_key == key
+        ]
+        if latest:
+            run = latest[0]
+            by_area: dict[str, dict[str, int]] = {}
+            for item in runs.area_counts(connection, run.id):
+                by_area.setdefault(item.area or "—", {})[item.level] = item.count
+            found.append(
+                Distribution(
+                    utility.value,
+                    key,
+                    run.as_of,
+                    f"run:{run.id}",
+                    run.subjects,
+                    dict(run.level_counts),
+                    by_area,
+                )
+            )
+            continue
+        found.append(_live_distribution(connection, loaded, as_of, console.live_stats_max_subjects))
+    return found

@@ -25,7 +25,6 @@ from utilcredit.api.deps import (
     client_address,
     engine_of,
 )
-from utilcredit.api.policies import policy_at, shipped
 from utilcredit.api.routers.common import MAX_ID, SubjectCode, masking
 from utilcredit.api.schemas import NO_NUL
 from utilcredit.config import ConsoleSettings
@@ -37,6 +36,8 @@ from utilcredit.localtime import today
 from utilcredit.overrides import service as overrides
 from utilcredit.overrides.model import STATE_LABELS, OverrideState
 from utilcredit.policies.model import Level
+from utilcredit.policies.service import policy_at, shipped
+from utilcredit.rating import service as rating_service
 from utilcredit.rating.runs import service as rating_runs
 from utilcredit.web.i18n import LANG_COOKIE, LANGUAGES
 from utilcredit.web.rendering import render
@@ -162,7 +163,7 @@ def logout(request: Request, connection: Db, principal: CurrentPrincipal) -> Res
 @router.get("/")
 def dashboard(request: Request, connection: Db, principal: Reader, console: Console) -> Response:
     day = today()
-    distributions = service.distributions(connection, principal, day, console)
+    distributions = rating_service.distributions(connection, principal, day, console)
     readable = {u.value for u in principal.readable_utilities}
     runs = rating_runs.visible_runs(connection, readable, offset=0, limit=30)
     transitions = rating_runs.moves_into(connection, runs[0].id) if runs else []

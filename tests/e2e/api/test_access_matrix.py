@@ -34,7 +34,6 @@ from sqlalchemy import Engine, func, select
 from tests.e2e.api.world import PASSWORD, POWER_ONLY, WATER_ONLY, World
 from utilcredit.access import service as access
 from utilcredit.access.model import PERMISSIONS, Permission, Principal, Role
-from utilcredit.api.policies import policy_at
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.config import Settings
 from utilcredit.customers.model import Utility
@@ -42,6 +41,7 @@ from utilcredit.customers.tables import AccountRow, SubjectRow
 from utilcredit.localtime import today
 from utilcredit.overrides import service as overrides
 from utilcredit.policies.model import Level
+from utilcredit.policies.service import policy_at
 from utilcredit.rating import service as rating
 from utilcredit.rating.runs import service as runs
 from utilcredit.web import routes as console_routes

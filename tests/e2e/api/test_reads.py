@@ -6,9 +6,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from tests.e2e.api.world import AS_OF, BOTH, WATER_ONLY, World
-from utilcredit.api.policies import policy_at
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.localtime import today
+from utilcredit.policies.service import policy_at
 from utilcredit.rating.runs import service as runs
 
 

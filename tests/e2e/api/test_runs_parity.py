@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 from tests.e2e.api.world import AS_OF, WATER_ONLY, World
 from tests.integration.rating_runs.helpers import save
 from utilcredit.access import service as access
-from utilcredit.api.policies import policy_at
 from utilcredit.importing.runner import import_paths
+from utilcredit.policies.service import policy_at
 
 POLICY = "lianshui-water"
 

@@ -15,10 +15,10 @@ from sqlalchemy import Engine, select
 
 from tests.e2e.api.world import BOTH, PERSON, WATER_ONLY, World
 from utilcredit.access.model import PERMISSIONS, Permission
-from utilcredit.api.policies import policy_at
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.customers.tables import SubjectRow
 from utilcredit.localtime import today
+from utilcredit.policies.service import policy_at
 from utilcredit.rating import service as rating
 
 MASKED = "3208261980****004X"

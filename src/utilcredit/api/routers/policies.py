@@ -9,11 +9,11 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from utilcredit.api.deps import Reader
-from utilcredit.api.policies import policy_at, shipped
 from utilcredit.api.routers.common import AsOf
 from utilcredit.api.schemas import ERROR_RESPONSES, PolicyDetailOut, PolicyOut
 from utilcredit.policies.loader import LoadedPolicy
 from utilcredit.policies.render import RenderFormat, render
+from utilcredit.policies.service import policy_at, shipped
 
 router = APIRouter(prefix="/policies", tags=["policies"], responses=ERROR_RESPONSES)
 

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from utilcredit.access.model import NotVisibleError
-from utilcredit.api import service
 from utilcredit.api.deps import Console, Db, Reader
 from utilcredit.api.routers.common import MAX_ID, AsOf, PagingDep
 from utilcredit.api.schemas import (
@@ -22,6 +21,7 @@ from utilcredit.api.schemas import (
 from utilcredit.customers.model import Utility
 from utilcredit.errors import NotFoundError
 from utilcredit.localtime import today
+from utilcredit.rating import service as rating
 from utilcredit.rating.runs import service as runs
 
 router = APIRouter(tags=["rating runs"], responses=ERROR_RESPONSES)
@@ -80,5 +80,5 @@ def get_run(
 def level_distribution(
     connection: Db, principal: Reader, console: Console, as_of: AsOf = None
 ) -> list[DistributionOut]:
-    found = service.distributions(connection, principal, as_of or today(), console)
+    found = rating.distributions(connection, principal, as_of or today(), console)
     return [DistributionOut.model_validate(d, from_attributes=True) for d in found]

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Query
 
 from utilcredit.api import service
 from utilcredit.api.deps import AppSettings, Console, Db, LoopReading, Reader, Requester
-from utilcredit.api.policies import policy_at
 from utilcredit.api.responses import JSONBytes, rating_json
 from utilcredit.api.routers.common import AsOf, PagingDep, SubjectCode, masking
 from utilcredit.api.schemas import (
@@ -29,6 +28,7 @@ from utilcredit.api.schemas import (
 )
 from utilcredit.localtime import today
 from utilcredit.overrides import service as overrides
+from utilcredit.policies.service import policy_at
 
 router = APIRouter(prefix="/subjects", tags=["subjects"], responses=ERROR_RESPONSES)
 

@@ -1,11 +1,11 @@
-"""Shipped policies, parsed once per process (the files are package data and never change)."""
+"""The shipped policies as use cases: parsed once per process (package data never changes)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import cache
 
-from utilcredit.api.errors import FieldInvalidError
+from utilcredit.errors import FieldInvalidError
 from utilcredit.policies.loader import LoadedPolicy, list_policies
 
 
