@@ -45,6 +45,7 @@ from utilcredit.customers.repository import (
 from utilcredit.errors import NotFoundError
 from utilcredit.identifiers import (
     DEFAULT_MASKING,
+    IdentifierError,
     MaskingRule,
     display_code,
     mask_id_number,
@@ -52,6 +53,7 @@ from utilcredit.identifiers import (
     mask_phone,
     parse_subject_ref,
     subject_ref,
+    validate_ric,
 )
 from utilcredit.overrides import service as overrides
 from utilcredit.overrides.model import EffectiveLevel, Override, effective_level
@@ -164,7 +166,36 @@ def search_subjects(
         limit=limit,
         personal_partial=principal.can(Permission.VIEW_UNMASKED),
     )
+    if not principal.can(Permission.VIEW_UNMASKED):
+        audit_personal_number_search(connection, principal, query, found.items, rule)
     return Page([mask_hit(h, rule) for h in found.items], found.offset, found.limit, found.has_more)
+
+
+def audit_personal_number_search(
+    connection: Connection,
+    principal: Principal,
+    query: str,
+    hits: list[SubjectHit],
+    rule: MaskingRule,
+) -> None:
+    """Audit a search for a whole resident ID number by a reader who sees numbers masked,
+    found or not: the mask (SPEC 3.6) keeps the check character, so a few dozen exact guesses
+    could confirm a masked birth date, and the log is where such probing shows."""
+    try:
+        number = validate_ric(query)
+    except IdentifierError:
+        return  # no stored number fails the check: such a query finds nobody
+    found = any(hit.code == number for hit in hits)
+    audit.record(
+        connection,
+        actor=principal.username,
+        action="search_personal_number",
+        entity="subject",
+        # A found subject is named as every entry names it (shown as its reference to
+        # readers without view_unmasked); a miss names nobody, so only its mask is kept.
+        entity_key=number if found else mask_id_number(number, rule),
+        detail={"found": found},
+    )
 
 
 def search_accounts(

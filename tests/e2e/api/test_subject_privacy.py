@@ -17,6 +17,8 @@ from tests.e2e.api.world import BOTH, PERSON, WATER_ONLY, World
 from utilcredit.access.model import PERMISSIONS, Permission
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.customers.tables import SubjectRow
+from utilcredit.identifiers import mask_id_number
+from utilcredit.identifiers.model import ric_check_char
 from utilcredit.localtime import today
 from utilcredit.policies.service import policy_at
 from utilcredit.rating import service as rating
@@ -213,3 +215,27 @@ def test_override_listings_mask_the_number_for_readers_without_view_unmasked(
     for role, permissions in PERMISSIONS.items():
         if permissions & {Permission.REQUEST_OVERRIDE, Permission.DECIDE_OVERRIDE}:
             assert Permission.VIEW_UNMASKED in permissions, role
+
+
+def test_whole_number_searches_by_readers_who_see_it_masked_are_audited(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    """The mask keeps the check character: guessing birth dates one exact search at a time
+    would confirm a number, so every such search (hit or miss) is in the audit log."""
+    miss = PERSON[:10] + "0615" + PERSON[14:17]
+    miss += ric_check_char(miss)
+    for query in (PERSON, miss, PERSON[:14], "张三丰"):
+        found = client.get("/api/subjects", params={"q": query}, headers=world.headers("office"))
+        assert found.status_code == 200, found.text
+    client.get("/api/subjects", params={"q": PERSON}, headers=world.headers("op-water"))
+
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(AuditEntryRow.actor, AuditEntryRow.entity_key, AuditEntryRow.detail)
+            .where(AuditEntryRow.action == "search_personal_number")
+            .order_by(AuditEntryRow.id)
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("office", PERSON, {"found": True}),
+        ("office", mask_id_number(miss), {"found": False}),
+    ]
