@@ -19,7 +19,7 @@ from typing import Any
 
 from utilcredit.importing.formats import KindSpec
 from utilcredit.importing.fused import Convert
-from utilcredit.importing.readers import CsvRows, csv_error_reason
+from utilcredit.importing.readers import CsvRows, csv_error_reason, send_error
 from utilcredit.importing.validation import Problem
 
 Reference = Callable[[Sequence[Any]], tuple[list[Any] | None, list[Problem]]]
@@ -138,12 +138,7 @@ def worker_batches(job: Job, counter: ByteCounter) -> Generator[Batch, None, Non
                 batch.consumed_bytes, reported = counter.total - reported, counter.total
                 send.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
         except BaseException as error:
-            try:
-                payload = pickle.dumps(error, protocol=pickle.HIGHEST_PROTOCOL)
-                pickle.loads(payload)
-            except Exception:
-                payload = pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
-            send.send_bytes(payload)
+            send_error(send, error)
         finally:
             send.close()
 

@@ -27,6 +27,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any
 
@@ -100,6 +101,18 @@ class Header:
     @classmethod
     def in_field_order(cls, spec: KindSpec) -> Header:
         return cls({name: index for index, name in enumerate(spec.field_names)})
+
+
+def send_error(send: Connection, error: BaseException) -> None:
+    """Hand a worker process's failure to its parent: the exception itself when it survives
+    pickling, else its type and message (an exception whose arguments do not unpickle would
+    otherwise fail in the parent)."""
+    try:
+        payload = pickle.dumps(error, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.loads(payload)
+    except Exception:
+        payload = pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
+    send.send_bytes(payload)
 
 
 def kind_of(path: Path) -> str:
@@ -568,12 +581,7 @@ def _xlsx_in_worker(
             send.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
             send.send_bytes(pickle.dumps(None))
         except BaseException as error:
-            try:
-                payload = pickle.dumps(error, protocol=pickle.HIGHEST_PROTOCOL)
-                pickle.loads(payload)
-            except Exception:
-                payload = pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
-            send.send_bytes(payload)
+            send_error(send, error)
         finally:
             send.close()
 
