@@ -1,0 +1,24 @@
+"""credit file: evidence set aside by the dishonesty-record register
+
+Revision ID: 5ec0a1b2c3d8
+Revises: 5ec0a1b2c3d7
+Create Date: 2026-11-30 21:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision: str = "5ec0a1b2c3d8"
+down_revision: str | None = "5ec0a1b2c3d7"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
