@@ -11,7 +11,7 @@ What it does:
    (operator of both utilities) exists and issues it an API token.
 2. Samples ``--sample`` subject codes with an account of the policy's utility (uniformly over
    subject ids, so cold and warm rows alike).
-3. Starts the API server as a separate process: ``uvicorn utilcredit.web.asgi:app`` on
+3. Starts the API server as a separate process: ``uvicorn utilcredit.asgi:app`` on
    127.0.0.1 (``--workers`` processes; uvloop and httptools when installed, as they are with
    the project's dependencies), and waits until it answers.
 4. Runs the load generator in another separate process: an open-loop generator that sends
@@ -115,7 +115,7 @@ def start_server(
             sys.executable,
             "-m",
             "uvicorn",
-            "utilcredit.web.asgi:app",
+            "utilcredit.asgi:app",
             "--host",
             HOST,
             "--port",

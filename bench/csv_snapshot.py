@@ -57,7 +57,7 @@ STATEMENTS: tuple[tuple[str, str], ...] = (
         """CREATE TABLE bills AS SELECT
              CAST(row_number() OVER () AS BIGINT) AS id, b.bill_no, a.id AS account_id,
              b.period_start, b.period_end, CAST(round(b.usage * 1000) AS BIGINT) AS usage_milli,
-             b.unit, {bill_fen} AS amount_fen, b.due_on
+             b.unit, {bill_fen} AS amount_fen, b.due_on, CAST(NULL AS INTEGER) AS set_aside_by
            FROM {bills} b JOIN accounts a ON a.account_no = b.account_no""",
     ),
     (
@@ -72,7 +72,7 @@ STATEMENTS: tuple[tuple[str, str], ...] = (
         """CREATE TABLE incidents AS SELECT
              CAST(row_number() OVER () AS BIGINT) AS id, i.incident_no, a.id AS account_id,
              i.kind, i.occurred_on, {incident_fen} AS amount_fen, i.asset_class, i.severity,
-             i.note
+             i.note, CAST(NULL AS INTEGER) AS set_aside_by
            FROM {incidents} i JOIN accounts a ON a.account_no = i.account_no""",
     ),
     (

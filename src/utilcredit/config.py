@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -131,6 +132,34 @@ class ConsoleSettings(BaseSettings):
         )
 
 
+class RecordsSettings(BaseSettings):
+    """Dishonesty records, objections and repair, ``UTILCREDIT_RECORDS_*``: :attr:`Settings.records`.
+
+    The determining unit (认定单位) is the utility company that determines a record; each
+    utility of the deployment names its own. Deadlines are in Chinese working days (SPEC 3.6).
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="UTILCREDIT_RECORDS_", env_file=".env", extra="ignore"
+    )
+
+    determining_units: dict[str, tuple[str, str]] = Field(
+        default={
+            "water": ("示范供水有限公司", "91440200617512345J"),
+            "power": ("示范供电局", "91440800190350011Q"),
+        },
+        description="Per utility: (name, USCC) of the unit that determines records",
+    )
+    # 数额较大 is defined by no seed; 10,000 CNY is the figure the Jiangsu and Hubei tables use
+    # for a serious theft, a deliberate choice a deployment overrides (docs/records.md).
+    large_arrears_yuan: Decimal = Field(default=Decimal(10_000), ge=0)
+    objection_decide_days: int = Field(default=5, ge=1, le=60)
+    repair_accept_days: int = Field(default=3, ge=1, le=60)
+    repair_decide_days: int = Field(default=10, ge=1, le=60)
+    repair_close_days: int = Field(default=3, ge=1, le=60)
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="UTILCREDIT_", env_file=".env", extra="ignore")
 
@@ -191,6 +220,7 @@ class Settings(BaseSettings):
     mask_keep_tail: int = Field(default=4, ge=0)
     # Built by its own class, so UTILCREDIT_CONSOLE_* keep naming its fields.
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    records: RecordsSettings = Field(default_factory=RecordsSettings)
 
     @property
     def resolved_database_url(self) -> str:

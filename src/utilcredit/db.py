@@ -101,6 +101,8 @@ TABLE_MODULES = (
     "utilcredit.access.tables",
     "utilcredit.overrides.tables",
     "utilcredit.audit.tables",
+    "utilcredit.records.tables",
+    "utilcredit.workdays.tables",
 )
 
 

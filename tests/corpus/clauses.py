@@ -3,8 +3,11 @@
 Every entry of the YAML file names a clause and two small credit files: ``fires``, the smallest
 history on which the clause fires (a green or blue requirement: fails), and ``boundary``, a
 history just past its boundary on which it does not (the trigger stays clear, the requirement
-holds). An entry without a clause states only the level of one ``file``. Each entry applies to
-the policies of its section; it expands into one :class:`CorpusCase` per policy and side.
+holds). An entry may name a designation's ``requirement`` instead (by its id): ``fires`` makes it
+fail, ``boundary`` makes it hold; the SQL engines, which rate clauses only, rate it as a green
+clause of :func:`requirement_probe`'s policy. An entry without a clause states only the level of
+one ``file``. Each entry applies to the policies of its section; it expands into one
+:class:`CorpusCase` per policy and side.
 
 A credit file in the YAML lists only what its rule is about. It starts clean (see
 :meth:`tests.unit.rating.rating_histories.History.clean`): one prepaid account ``ACC-1`` opened
@@ -12,7 +15,8 @@ A credit file in the YAML lists only what its rule is about. It starts clean (se
 ``accounts`` or ``reports`` replaces these defaults; ``unpaid`` lists due dates of bills of
 100.00 never paid, ``late`` due dates of bills of 100.00 paid in full the day after (one late
 payment each, no arrears); ``bills`` and ``incidents`` spell records out (an incident's ``dated``
-is one date or a list, one incident each).
+is one date or a list, one incident each; ``set_aside: true`` marks a record set aside by the
+dishonesty-record register, record id 1).
 
 The expectations are written from the seed texts by hand, not derived from the policy files, so a
 policy file that drifts from the published rule fails against every engine.
@@ -33,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from tests.unit.rating.rating_histories import ACCOUNT, OPENED, History
 from utilcredit.customers.model import CreditFile, IncidentKind, PaymentMode, Severity
 from utilcredit.policies.loader import list_policies
-from utilcredit.policies.model import Level, Policy, level_of_clause_id
+from utilcredit.policies.model import Clause, Level, Policy, level_of_clause_id
 from utilcredit.rating.batch import SubjectRating
 from utilcredit.rating.results import ClauseStatus
 
@@ -56,6 +60,7 @@ class BillSpec(_Strict):
     amount: Decimal = Decimal("100.00")
     paid: dict[dt.date, Decimal] = Field(default_factory=dict)  # payment date → amount
     account: str = ACCOUNT
+    set_aside: bool = False
 
 
 class IncidentSpec(_Strict):
@@ -66,6 +71,7 @@ class IncidentSpec(_Strict):
     asset_class: str | None = None
     severity: Severity | None = None
     account: str = ACCOUNT
+    set_aside: bool = False
 
     @field_validator("dated", mode="before")
     @classmethod
@@ -115,6 +121,7 @@ class FileSpec(_Strict):
                 amount=str(bill.amount),
                 paid={day: str(amount) for day, amount in bill.paid.items()},
                 account=bill.account,
+                set_aside_by=SET_ASIDE_BY if bill.set_aside else None,
             )
         for due in self.unpaid:
             history.unpaid(due)
@@ -127,14 +134,17 @@ class FileSpec(_Strict):
                 asset_class=incident.asset_class,
                 severity=incident.severity,
                 account=incident.account,
+                set_aside_by=SET_ASIDE_BY if incident.set_aside else None,
             )
         return history.build()
 
 
 class Entry(_Strict):
-    """A clause with its ``fires`` and ``boundary`` files, or a named ``file`` with its level."""
+    """A clause (or a designation's requirement) with its ``fires`` and ``boundary`` files, or a
+    named ``file`` with its level."""
 
     clause: str | None = Field(default=None, pattern=r"^[GBYRK][1-9][0-9]*$")
+    requirement: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
     variant: str = Field(default="", pattern=r"^[a-z0-9-]*$")
     name: str | None = Field(default=None, pattern=r"^[a-z0-9-]+$")
     note: str | None = None
@@ -145,7 +155,12 @@ class Entry(_Strict):
 
     @model_validator(mode="after")
     def _one_shape(self) -> Self:
-        if self.clause is not None:
+        if self.clause is not None and self.requirement is not None:
+            raise ValueError(f"clause {self.clause}: a clause or a requirement, not both")
+        if self.requirement is not None:
+            if self.fires is None or self.boundary is None or self.file or self.name:
+                raise ValueError(f"{self.requirement}: give fires and boundary (no file/name)")
+        elif self.clause is not None:
             if self.fires is None or self.boundary is None or self.file or self.name:
                 raise ValueError(f"clause {self.clause}: give fires and boundary (no file/name)")
             if self.fires.level is None:
@@ -175,7 +190,7 @@ class CorpusCase:
 
     id: str  # e.g. ``lianshui-water-R3-under-limit-fires``
     policy_key: str
-    clause_id: str | None
+    clause_id: str | None  # of the policy, or of its requirement probe for a requirement case
     variant: str  # "" for the clause's main case
     side: Side
     as_of: dt.date
@@ -183,10 +198,40 @@ class CorpusCase:
     status: ClauseStatus | None  # of ``clause_id``
     level: Level | None
     note: str | None = None
+    requirement: str | None = None  # a designation requirement's id (rated through the probe)
+
+    def policy(self) -> Policy:
+        """The policy the case is rated under: the shipped one, or its requirement probe."""
+        shipped = shipped_policies()[self.policy_key]
+        return shipped if self.requirement is None else requirement_probe(shipped)
+
+
+SET_ASIDE_BY = 1  # the dishonesty record that sets a corpus record aside
+PROBE_FIRST = 901  # requirement probe clauses are G901, G902, …
+
+
+def requirement_probe(policy: Policy) -> Policy:
+    """``policy`` with its designations' requirements as its only clauses, green ``G901``, …
+    in order: how the engines that rate clauses only (the SQL ones) rate a requirement."""
+    requirements = [r for d in policy.designations for r in d.requirements]
+    clauses = tuple(
+        Clause(id=f"G{PROBE_FIRST + i}", text=r.text, test=r.test)
+        for i, r in enumerate(requirements)
+    )
+    return policy.model_copy(
+        update={"key": f"{policy.key}-requirements", "clauses": clauses, "designations": ()}
+    )
+
+
+def probe_clause_id(policy: Policy, requirement_id: str) -> str:
+    """The probe clause of the designation requirement ``requirement_id`` (unique per policy)."""
+    ids = [r.id for d in policy.designations for r in d.requirements]
+    assert ids.count(requirement_id) == 1, f"{policy.key}: requirement {requirement_id} not unique"
+    return f"G{PROBE_FIRST + ids.index(requirement_id)}"
 
 
 def _expected_status(clause_id: str, side: Side) -> ClauseStatus:
-    trigger = level_of_clause_id(clause_id).is_trigger
+    trigger = level_of_clause_id(clause_id).is_trigger  # requirements: as a green clause
     if side == "fires":
         return ClauseStatus.FIRED if trigger else ClauseStatus.FAILED
     return ClauseStatus.CLEAR if trigger else ClauseStatus.HELD
@@ -199,29 +244,33 @@ def _expand(corpus: CorpusFile, policies: dict[str, Policy]) -> list[CorpusCase]
             policy = policies[key]  # a KeyError names a policy that is not shipped
             for entry in section.cases:
                 as_of = entry.as_of or section.as_of or corpus.as_of
-                if entry.clause is None:
+                clause_id = entry.clause
+                if entry.requirement is not None:
+                    clause_id = probe_clause_id(policy, entry.requirement)
+                if clause_id is None:
                     assert entry.file is not None and entry.name is not None
                     sides: list[tuple[Side, FileSpec]] = [("file", entry.file)]
                     stem = f"{key}-{entry.name}"
                 else:
                     assert entry.fires is not None and entry.boundary is not None
                     sides = [("fires", entry.fires), ("boundary", entry.boundary)]
-                    stem = f"{key}-{entry.clause}" + (f"-{entry.variant}" if entry.variant else "")
+                    stem = f"{key}-{entry.requirement or entry.clause}" + (
+                        f"-{entry.variant}" if entry.variant else ""
+                    )
                 for side, spec in sides:
                     cases.append(
                         CorpusCase(
                             id=stem if side == "file" else f"{stem}-{side}",
                             policy_key=key,
-                            clause_id=entry.clause,
+                            clause_id=clause_id,
                             variant=entry.variant,
                             side=side,
                             as_of=as_of,
                             credit_file=spec.credit_file(policy),
-                            status=None
-                            if entry.clause is None
-                            else _expected_status(entry.clause, side),
+                            status=None if clause_id is None else _expected_status(clause_id, side),
                             level=spec.level,
                             note=entry.note,
+                            requirement=entry.requirement,
                         )
                     )
     return cases

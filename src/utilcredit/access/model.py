@@ -34,6 +34,8 @@ class Permission(StrEnum):
     IMPORT = "import"
     REQUEST_OVERRIDE = "request_override"
     DECIDE_OVERRIDE = "decide_override"
+    FILE_CASE = "file_case"  # propose records, file objections, apply for repair
+    DECIDE_CASE = "decide_case"  # confirm records, decide objections and repairs
     MANAGE_USERS = "manage_users"
     READ_AUDIT = "read_audit"
 
@@ -57,10 +59,21 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.OPERATOR: frozenset(
-        {Permission.READ, Permission.VIEW_UNMASKED, Permission.IMPORT, Permission.REQUEST_OVERRIDE}
+        {
+            Permission.READ,
+            Permission.VIEW_UNMASKED,
+            Permission.IMPORT,
+            Permission.REQUEST_OVERRIDE,
+            Permission.FILE_CASE,
+        }
     ),
     Role.REVIEWER: frozenset(
-        {Permission.READ, Permission.VIEW_UNMASKED, Permission.DECIDE_OVERRIDE}
+        {
+            Permission.READ,
+            Permission.VIEW_UNMASKED,
+            Permission.DECIDE_OVERRIDE,
+            Permission.DECIDE_CASE,
+        }
     ),
     Role.CREDIT_OFFICE: frozenset({Permission.READ}),
     Role.AUDITOR: frozenset({Permission.READ, Permission.READ_AUDIT}),

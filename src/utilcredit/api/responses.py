@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic_core import to_json
 
 from utilcredit.api.schemas import OverrideOut
-from utilcredit.api.service import RatingView
+from utilcredit.creditfile.model import RatingView
 from utilcredit.overrides.model import Override
 from utilcredit.rating.runs.model import LevelChange
 

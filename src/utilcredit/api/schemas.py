@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Callable, Collection
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from utilcredit.access.model import Role
+from utilcredit.creditfile.model import SubjectCard
 from utilcredit.customers.model import Utility
+from utilcredit.customers.repository import AccountHit
+from utilcredit.http.params import NO_NUL
+from utilcredit.importing.repository import ImportRunLine
+from utilcredit.importing.uploads import FileOutcome
 from utilcredit.overrides.model import OverrideState
 from utilcredit.policies.model import Level
 from utilcredit.rating.runs.model import LevelChange
 
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it as invalid input
 SUBJECT_REF = (
     "主体引用，用于链接 / what URLs name the subject by: id-<n> for a natural person (whose ID "
     "number never goes into a URL), the code for an organisation"
@@ -23,6 +29,39 @@ SUBJECT_REF = (
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+OutT = TypeVar("OutT", bound=Out)
+
+
+def fields_of(
+    record: type[Any], *, leave_out: Collection[str] = ()
+) -> Callable[[type[OutT]], type[OutT]]:
+    """Class decorator: the schema gets the fields of the dataclass ``record`` (its names,
+    types and order, all required) but ``leave_out``, so that they are written once, in the
+    domain. The schema's own fields follow them, or stand in for a field of the same name
+    (to describe it); the schema keeps its name, so the OpenAPI document does not change."""
+    hints = get_type_hints(record)
+
+    def build(schema: type[OutT]) -> type[OutT]:
+        own = {
+            name: (info.annotation, info)
+            for name, info in schema.model_fields.items()
+            if name in vars(schema).get("__annotations__", {})
+        }
+        fields: dict[str, Any] = {
+            field.name: (hints[field.name], ...)
+            for field in dataclasses.fields(record)
+            if field.name not in leave_out
+        }
+        return create_model(
+            schema.__name__,
+            __base__=schema.__bases__,
+            __module__=schema.__module__,
+            **(fields | own),
+        )
+
+    return build
 
 
 class ErrorField(Out):
@@ -92,16 +131,8 @@ class SubjectPage(PageMeta):
     items: list[SubjectHitOut]
 
 
+@fields_of(AccountHit, leave_out=("subject_id",))
 class AccountOut(Out):
-    account_no: str
-    utility: str
-    subject_code: str
-    subject_name: str
-    subject_kind: str
-    opened_on: dt.date
-    payment_mode: str
-    address: str | None
-    area: str | None
     subject_ref: str = Field(description=SUBJECT_REF)
 
 
@@ -109,16 +140,8 @@ class AccountPage(PageMeta):
     items: list[AccountOut]
 
 
+@fields_of(SubjectCard, leave_out=("id",))
 class SubjectCardOut(Out):
-    code: str
-    kind: str
-    name: str
-    id_type: str | None
-    legal_rep: str | None
-    phone: str | None
-    address: str | None
-    area: str | None
-    masked: bool
     ref: str = Field(description=SUBJECT_REF)
 
 
@@ -299,16 +322,9 @@ class DistributionOut(Out):
     by_area: dict[str, dict[str, int]]
 
 
+@fields_of(FileOutcome)
 class ImportFileOut(Out):
-    file: str
-    kind: str | None
-    run_id: int | None
-    rows_read: int
-    inserted: int
-    updated: int
-    unchanged: int
-    rejected: int
-    error: str | None
+    pass
 
 
 class ImportResultOut(Out):
@@ -319,21 +335,9 @@ class ImportResultOut(Out):
     reject_report_url: str | None
 
 
+@fields_of(ImportRunLine)
 class ImportRunOut(Out):
-    id: int
-    file_name: str
-    kind: str
-    file_format: str
-    actor: str
-    status: str
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
-    rows_read: int
-    inserted: int
-    updated: int
-    unchanged: int
-    rejected: int
-    error: str | None
+    pass
 
 
 class ImportRunPage(PageMeta):

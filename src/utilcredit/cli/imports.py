@@ -117,7 +117,7 @@ def purge_uploads_command(
     UTILCREDIT_UPLOAD_RETENTION_DAYS (default 30) and deleted after. Each upload purges the
     expired ones first; this command does it on its own (e.g. from cron).
     """
-    from utilcredit.api.uploads import purge_uploads  # the API's upload store
+    from utilcredit.importing.uploads import purge_uploads  # the API's and console's uploads
 
     settings = get_settings()
     removed = purge_uploads(settings, days=days)

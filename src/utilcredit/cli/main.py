@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import typer
 
+from utilcredit.cli.calendar import calendar_app
 from utilcredit.cli.db import db_app
 from utilcredit.cli.demo import demo_command
 from utilcredit.cli.imports import import_command, purge_uploads_command
 from utilcredit.cli.policies import policy_app
 from utilcredit.cli.rating import explain_command, rate_command
+from utilcredit.cli.records import objections_app, records_app, repairs_app
 from utilcredit.cli.runs import runs_app, simulate_command
 from utilcredit.cli.serve import serve_command
 from utilcredit.cli.users import user_app
@@ -33,6 +35,20 @@ app.add_typer(
     user_app,
     name="user",
     help="用户 / users: add, list, disable, enable, reset-password, unlock",
+)
+app.add_typer(
+    calendar_app,
+    name="calendar",
+    help="工作日日历 / working-day calendar: load, show, set, deadline",
+)
+app.add_typer(
+    records_app,
+    name="records",
+    help="失信记录 / dishonesty records: derive, list, show, confirm, dismiss",
+)
+app.add_typer(objections_app, name="objections", help="异议 / objections: file, decide")
+app.add_typer(
+    repairs_app, name="repairs", help="信用修复 / credit repair: apply, accept, decide, close"
 )
 app.command("import")(import_command)
 app.command("purge-uploads")(purge_uploads_command)

@@ -81,7 +81,7 @@ def serve_command(
     # app honours them only from UTILCREDIT_CONSOLE_TRUSTED_PROXIES (default: nobody).
     if workers > 1:
         uvicorn.run(
-            "utilcredit.web.asgi:app",
+            "utilcredit.asgi:app",
             host=host,
             port=port,
             workers=workers,
@@ -89,7 +89,7 @@ def serve_command(
             proxy_headers=False,
         )
     else:
-        from utilcredit.api.app import create_app
+        from utilcredit.server import create_app
 
         uvicorn.run(
             create_app(settings), host=host, port=port, log_level="info", proxy_headers=False

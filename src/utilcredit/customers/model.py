@@ -94,6 +94,13 @@ class Bill:
     usage: Decimal | None = None
     unit: str | None = None
     payments: tuple[Payment, ...] = ()
+    # The dishonesty record that set the bill aside (repaired, removed or corrected away): it
+    # counts in no rating (SPEC 3), but stays in the file, shown as set aside.
+    set_aside_by: int | None = None
+
+    @property
+    def set_aside(self) -> bool:
+        return self.set_aside_by is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +113,11 @@ class Incident:
     asset_class: str | None = None  # DN160, DN300, 10kV, 20kV, 35kV, ...
     severity: Severity | None = None
     note: str | None = None
+    set_aside_by: int | None = None  # as Bill.set_aside_by
+
+    @property
+    def set_aside(self) -> bool:
+        return self.set_aside_by is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +148,9 @@ class CreditFile:
 
     ``accounts`` are the subject's accounts with that utility only; bills carry their payments;
     incidents and reminders are those of these accounts; ``credit_reports`` are all of the
-    subject's reports (the policy picks the source it trusts).
+    subject's reports (the policy picks the source it trusts). Bills and incidents set aside by
+    the dishonesty-record register are included, flagged (``set_aside_by``): the rating leaves
+    them out, a reader of the file sees them as repaired or removed.
     """
 
     subject: Subject

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    DateTime,
     Select,
     and_,
     bindparam,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
+    update,
 )
 
 from utilcredit.customers.model import (
@@ -95,6 +97,7 @@ _BILL_COLUMNS: tuple[Any, ...] = (
     BillRow.due_on,
     BillRow.usage.label("usage"),
     BillRow.unit,
+    BillRow.set_aside_by,
 )
 _PAYMENT_COLUMNS: tuple[Any, ...] = (
     PaymentRow.id,
@@ -113,6 +116,7 @@ _INCIDENT_COLUMNS: tuple[Any, ...] = (
     IncidentRow.asset_class,
     IncidentRow.severity,
     IncidentRow.note,
+    IncidentRow.set_aside_by,
 )
 _REMINDER_COLUMNS: tuple[Any, ...] = (
     ReminderRow.id,
@@ -187,6 +191,7 @@ def _bill(row: Any, account_no: str, payments: Sequence[Payment]) -> Bill:
         row.usage,
         row.unit,
         tuple(payments),
+        row.set_aside_by,
     )
 
 
@@ -200,6 +205,7 @@ def _incident(row: Any, account_no: str) -> Incident:
         row.asset_class,
         Severity(row.severity) if row.severity else None,
         row.note,
+        row.set_aside_by,
     )
 
 
@@ -413,6 +419,69 @@ def _bills(
             payments[bill_id].extend(found)
     for row in bill_rows:
         yield row.account_id, _bill(row, account_no[row.account_id], payments.get(row.id, ()))
+
+
+# ---- evidence set aside by the dishonesty-record register --------------------------------
+#
+# The records service (``records``, a higher layer) marks the incidents and bills a repaired,
+# removed or corrected-away dishonesty record stands on; every rating engine leaves marked rows
+# out (SPEC 3: repaired or removed records do not count; records under objection still do).
+# A mark moves the row's ``updated_at`` past every stamp its table holds, so the columnar
+# snapshot's fingerprint (the newest ``updated_at`` per table) and incremental re-rating
+# ("changed since the watermark") always see it, even within the second of the last import
+# (SQLite stamps ``CURRENT_TIMESTAMP`` to the second). Imports never write the mark
+# (``tables.NOT_IMPORTED``).
+
+
+def _mark_stamp(connection: Connection, table: Any) -> Any:
+    """The ``updated_at`` a mark writes: the database's now, or just after the newest stamp of
+    the table when that is not earlier (same second, or a clock behind), so the table's newest
+    ``updated_at`` always moves."""
+    now, newest = connection.execute(
+        select(type_coerce(func.now(), DateTime(timezone=True)), func.max(table.c.updated_at))
+    ).one()
+    if newest is None or now > newest:
+        return now
+    return newest + dt.timedelta(microseconds=1)
+
+
+def _write_mark(
+    connection: Connection, table: Any, where: ColumnElement[bool], value: int | None
+) -> None:
+    stamp = _mark_stamp(connection, table)
+    connection.execute(update(table).where(where).values(set_aside_by=value, updated_at=stamp))
+
+
+def set_aside_evidence(
+    connection: Connection,
+    *,
+    record_id: int,
+    incident_ids: Collection[int],
+    bill_ids: Collection[int],
+) -> None:
+    """Set the incidents and bills (store ids) aside for the dishonesty record ``record_id``:
+    no rating counts them until :func:`restore_evidence` clears the mark.
+
+    A row carries one mark: a row already set aside (by this record or another one) keeps its
+    mark, so restoring that other record makes it count again. Never commits.
+    """
+    for table, ids in ((_INCIDENTS, incident_ids), (_BILLS, bill_ids)):
+        wanted = sorted(set(ids))
+        for start in range(0, len(wanted), _MARK_CHUNK):
+            chunk = wanted[start : start + _MARK_CHUNK]
+            where = and_(table.c.id.in_(chunk), table.c.set_aside_by.is_(None))
+            _write_mark(connection, table, where, record_id)
+
+
+def restore_evidence(connection: Connection, *, record_id: int) -> None:
+    """Clear the marks of ``record_id``: its incidents and bills count again. Never commits."""
+    for table in (_INCIDENTS, _BILLS):
+        _write_mark(connection, table, table.c.set_aside_by == record_id, None)
+
+
+_INCIDENTS: Any = IncidentRow.__table__
+_BILLS: Any = BillRow.__table__
+_MARK_CHUNK = 5000
 
 
 # ---- records an explanation points at --------------------------------------------------
@@ -718,6 +787,7 @@ class BillLine:
     amount: Decimal
     due_on: dt.date
     paid: Decimal
+    set_aside_by: int | None = None  # the dishonesty record that set it aside (not rated)
 
 
 def bills_of(
@@ -744,6 +814,7 @@ def bills_of(
             BillRow.amount,
             BillRow.due_on,
             paid.label("paid"),
+            BillRow.set_aside_by,
         )
         .join(AccountRow, AccountRow.id == BillRow.account_id)
         .where(BillRow.account_id.in_(visible_account_ids(subject_id, utilities)))
@@ -751,7 +822,10 @@ def bills_of(
         .offset(offset)
         .limit(limit + 1)
     )
-    lines = [BillLine(*row[:8], paid=row.paid or Decimal("0.00")) for row in rows]
+    lines = [
+        BillLine(*row[:8], paid=row.paid or Decimal("0.00"), set_aside_by=row.set_aside_by)
+        for row in rows
+    ]
     return page_of(lines, offset, limit)
 
 
@@ -800,6 +874,7 @@ class IncidentLine:
     asset_class: str | None
     severity: str | None
     note: str | None
+    set_aside_by: int | None = None  # the dishonesty record that set it aside (not rated)
 
 
 def incidents_of(
@@ -820,6 +895,7 @@ def incidents_of(
             IncidentRow.asset_class,
             IncidentRow.severity,
             IncidentRow.note,
+            IncidentRow.set_aside_by,
         )
         .join(AccountRow, AccountRow.id == IncidentRow.account_id)
         .where(IncidentRow.account_id.in_(visible_account_ids(subject_id, utilities)))

@@ -5,10 +5,31 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from utilcredit.db import Base, Money, Quantity
+
+# ``Column.info`` key of the columns imports never write (the importer leaves them out of its
+# inserts and upserts, so re-importing a row keeps them): marks set by other use cases.
+NOT_IMPORTED = "not_imported"
+
+
+def _set_aside_by() -> Mapped[int | None]:
+    """The id of the dishonesty record (``records``) that set this row aside (repaired, removed
+    or corrected away): a set-aside row counts in no rating (SPEC 3). No foreign key: the
+    records table lives in a higher layer. Indexed: a record's marks are cleared by its id."""
+    return mapped_column(Integer, index=True, info={NOT_IMPORTED: True})
 
 
 class Timestamps:
@@ -62,6 +83,7 @@ class BillRow(Timestamps, Base):
     unit: Mapped[str | None] = mapped_column(String(16))
     amount: Mapped[Decimal] = mapped_column("amount_fen", Money())
     due_on: Mapped[dt.date] = mapped_column(Date)
+    set_aside_by: Mapped[int | None] = _set_aside_by()
 
 
 class PaymentRow(Timestamps, Base):
@@ -87,6 +109,7 @@ class IncidentRow(Timestamps, Base):
     asset_class: Mapped[str | None] = mapped_column(String(16))
     severity: Mapped[str | None] = mapped_column(String(8))
     note: Mapped[str | None] = mapped_column(String(500))
+    set_aside_by: Mapped[int | None] = _set_aside_by()
 
 
 class ReminderRow(Timestamps, Base):

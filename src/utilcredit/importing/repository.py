@@ -31,6 +31,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from utilcredit.customers.model import Utility
 from utilcredit.customers.tables import (
+    NOT_IMPORTED,
     AccountRow,
     BillRow,
     CreditReportRow,
@@ -307,8 +308,13 @@ def upsert(
 @cache
 def write_plan(dialect_name: str, kind: str) -> WritePlan:
     table, key_names, parent_column = TABLES[kind]
+    # Marks other use cases set (``NOT_IMPORTED``: a set-aside incident or bill) are neither
+    # inserted nor updated, so re-importing a row never resets them.
     columns = [
-        column for column in table.columns if column.name not in ("id", "created_at", "updated_at")
+        column
+        for column in table.columns
+        if column.name not in ("id", "created_at", "updated_at")
+        and not column.info.get(NOT_IMPORTED, False)
     ]
     if dialect_name == "postgresql":
         statement: Any = postgresql.insert(table)

@@ -7,8 +7,11 @@ cannot prove an implication it says nothing.
 
 Count-like tests are reduced to *atoms* ``measure ∈ [lo, hi]`` where the measure is a number
 computed from the file (incidents of some kinds in a window with filters, late payments in a
-window, arrears months). If every record counted by measure A is also counted by measure B, then
-A ≤ B always, which is what the implication rules use.
+window, arrears months, bills overdue at some moment of a window). If every record counted by
+measure A is also counted by measure B, then A ≤ B always, which is what the implication rules
+use. ``no_overdue_in_window`` is the atom "overdue bills in the window ∈ [0, 0]"; every late
+payment in a window is a bill overdue in it (or the same reported incident), so late payments in
+a window never outnumber the overdue bills of a window containing it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from utilcredit.policies.model import (
     ClauseTest,
     IncidentCountTest,
     LatePaymentCountTest,
+    NoOverdueInWindowTest,
     Window,
 )
 
@@ -36,7 +40,9 @@ from utilcredit.policies.model import (
 
 @dataclass(frozen=True, slots=True)
 class Measure:
-    """What a count-like test counts. ``family`` is incidents, late_payments or arrears_months."""
+    """What a count-like test counts. ``family`` is incidents, late_payments, overdue_bills
+    (bills overdue at some moment of the window, plus reported late payments in it) or
+    arrears_months."""
 
     family: str
     window_years: int | None = None  # None: since opened (or not windowed, for arrears)
@@ -51,6 +57,8 @@ class Measure:
         window = "since opened" if self.window_years is None else f"within {self.window_years}y"
         if self.family == "late_payments":
             return f"late payments {window}"
+        if self.family == "overdue_bills":
+            return f"overdue bills {window}"
         filters = [
             f"amount {self.amount.describe_zh()}" if self.amount else "",
             f"asset {self.asset_class.describe_zh()}" if self.asset_class else "",
@@ -102,6 +110,8 @@ def atom_of(test: ClauseTest) -> Atom | None:
             )
         case ArrearsMonthsTest():
             return Atom(Measure("arrears_months"), test.months.min, test.months.max)
+        case NoOverdueInWindowTest():
+            return Atom(Measure("overdue_bills", _window_years(test.window)), 0, 0)
         case _:
             return None
 
@@ -158,6 +168,13 @@ def _asset_within(inner: AssetClassRange | None, outer: AssetClassRange | None) 
 def measure_within(inner: Measure, outer: Measure) -> bool:
     """Every record counted by ``inner`` is counted by ``outer`` (so inner ≤ outer, always)."""
     if inner.family != outer.family:
+        if (inner.family, outer.family) == ("late_payments", "overdue_bills"):
+            # a bill late in window V (due in it, unsettled by its due date) was overdue in any
+            # window containing V; reported late payments are counted by both alike
+            return _window_within(inner.window_years, outer.window_years)
+        if (inner.family, outer.family) == ("overdue_bills", "late_payments"):
+            # with no window start, "overdue in the window" is "settled after the due date"
+            return inner.window_years is None and outer.window_years is None
         return False
     if inner.family == "arrears_months":
         return True

@@ -295,6 +295,21 @@ class NoArrearsTest(_Frozen):
     type: Literal["no_arrears"]
 
 
+class NoOverdueInWindowTest(_Frozen):
+    """No bill was overdue and unpaid at any moment of the window (无欠费 over N years).
+
+    With the window ``(W, D]`` at as-of date D, a bill counts when it fell due before D and was
+    not settled (its payments covering its amount) by the later of its due date and W: a bill
+    that fell due before the window and was still unpaid inside it counts, as does one paid
+    late inside it; a bill due on D is not late yet. ``late_payment`` incidents reported
+    directly and dated in the window count too, as in ``late_payment_count``. ``since_opened``
+    makes it the same as "no late payment ever". True when nothing counts.
+    """
+
+    type: Literal["no_overdue_in_window"]
+    window: Window
+
+
 class AllAccountsPrepaidTest(_Frozen):
     """Every account of the subject with this utility pays in advance (预存)."""
 
@@ -332,6 +347,7 @@ ClauseTest = Annotated[
     | LatePaymentCountTest
     | ArrearsMonthsTest
     | NoArrearsTest
+    | NoOverdueInWindowTest
     | AllAccountsPrepaidTest
     | ReportNoDishonestyTest
     | NotOnSeriousListTest
@@ -353,6 +369,112 @@ def iter_tests(test: ClauseTest) -> list[ClauseTest]:
         for part in test.tests:
             found.extend(iter_tests(part))
     return found
+
+
+# --------------------------------------------------------------------------------------------
+# Dishonesty-record rules (失信记录认定; records/ derives candidates from them)
+# --------------------------------------------------------------------------------------------
+
+
+class DishonestyKind(StrEnum):
+    """What a dishonesty record is about (SPEC 2.1 失信行为信息)."""
+
+    ARREARS = "arrears"  # 欠费经催告后逾期仍未缴纳
+    THEFT = "theft"
+    VIOLATION = "violation"
+    COMMITMENT_BREACH = "commitment_breach"
+    GENERAL_DISHONESTY = "general_dishonesty"
+    SERIOUS_DISHONESTY = "serious_dishonesty"
+    FACILITY_DAMAGE = "facility_damage"
+
+
+class DishonestyClass(StrEnum):
+    """The national classes of dishonesty information (SPEC 3.6)."""
+
+    MINOR = "minor"  # 轻微
+    GENERAL = "general"  # 一般
+    SERIOUS = "serious"  # 严重
+
+
+class ArrearsAfterDemandTest(_Frozen):
+    """Overdue bills demanded (催告) on an account and still unpaid more than N months later.
+
+    The demand covers the account's bills overdue and unpaid on the day it was sent; the rule
+    holds at D when D is after the demand day plus ``months_after`` calendar months (超过: the
+    day itself is not enough) and those bills' amount still unpaid at D is at least the
+    deployment's "large amount" (数额较大, ``Settings.records.large_arrears_yuan``).
+    """
+
+    type: Literal["arrears_after_demand"]
+    months_after: int = Field(ge=1, le=60)
+
+
+class IncidentRecordTest(_Frozen):
+    """One incident of the given kinds (optionally filtered by amount or severity)."""
+
+    type: Literal["incident"]
+    kinds: tuple[IncidentKind, ...] = Field(min_length=1)
+    amount: AmountBounds | None = None
+    severity: Severity | None = None
+
+
+RecordTest = Annotated[ArrearsAfterDemandTest | IncidentRecordTest, Field(discriminator="type")]
+
+
+class DishonestyRule(_Frozen):
+    """One rule of the seed that makes a dishonesty record, with its class."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    id: str = Field(pattern=r"^D[1-9][0-9]*$")
+    kind: DishonestyKind
+    record_class: DishonestyClass = Field(alias="class")
+    text: str = Field(min_length=1, description="the seed's own sentence")
+    seed_ref: str | None = None
+    interpretation: str | None = None
+    test: RecordTest
+    exemptions: tuple[str, ...] = Field(
+        default=(), description="keys of the policy's exemptions a reviewer may dismiss under"
+    )
+
+
+class Exemption(_Frozen):
+    """A case the seed says is not recorded; a reviewer dismisses a candidate under it."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    text: str = Field(min_length=1)
+    seed_ref: str | None = None
+
+
+class DishonestyRules(_Frozen):
+    """Which behaviour becomes a dishonesty record under this policy (SPEC 3.4, 3.5)."""
+
+    text: str = Field(min_length=1, description="the seed's sentence on dishonesty records")
+    seed_ref: str | None = None
+    interpretation: str | None = None
+    lookback_years: int = Field(
+        default=3, ge=1, le=10, description="causes older than this are not proposed"
+    )
+    rules: tuple[DishonestyRule, ...] = Field(min_length=1)
+    exemptions: tuple[Exemption, ...] = ()
+
+    @model_validator(mode="after")
+    def _ids_and_exemptions_known(self) -> Self:
+        ids = [rule.id for rule in self.rules]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a dishonesty rule id is used twice")
+        known = {exemption.key for exemption in self.exemptions}
+        for rule in self.rules:
+            unknown = set(rule.exemptions) - known
+            if unknown:
+                raise ValueError(f"rule {rule.id} names unknown exemptions {sorted(unknown)}")
+        return self
+
+    def rule(self, rule_id: str) -> DishonestyRule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
 
 
 # --------------------------------------------------------------------------------------------
@@ -417,6 +539,7 @@ class Policy(_Frozen):
     notes: tuple[str, ...] = Field(default=(), description="policy-wide interpretations")
     clauses: tuple[Clause, ...] = Field(min_length=1)
     designations: tuple[Designation, ...] = ()
+    dishonesty: DishonestyRules | None = None
 
     @model_validator(mode="after")
     def _levels_consistent(self) -> Self:

@@ -9,7 +9,7 @@ from enum import StrEnum
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from utilcredit.customers.model import Utility
-from utilcredit.policies.model import Clause, Level, Policy
+from utilcredit.policies.model import Clause, Level, NoOverdueInWindowTest, Policy, iter_tests
 
 
 class RenderFormat(StrEnum):
@@ -50,14 +50,28 @@ def _sections(policy: Policy) -> list[_Section]:
     return [_Section(level.value, _heading(level), policy.clauses_of(level)) for level in ordered]
 
 
+def _uses_no_overdue(policy: Policy) -> bool:
+    tests = [t for c in policy.clauses for t in iter_tests(c.test)]
+    tests += [t for d in policy.designations for r in d.requirements for t in iter_tests(r.test)]
+    return any(isinstance(t, NoOverdueInWindowTest) for t in tests)
+
+
 def method_text(policy: Policy) -> str:
     triggers = "、".join(level.label_zh for level in policy.levels_worst_first if level.is_trigger)
-    return (
+    text = (
         f"有{triggers}条款触发时，取其中最差的等级；均未触发时，绿色条件全部满足为绿色，"
         f"否则蓝色条件全部满足为蓝色，否则为{policy.fallback_level.label_zh}。"
         "“以上、以下、以内”包括本数，“超过、不满”不包括本数；“一年内”指评定日前一年（不含）至评定日（含）。"
         "缺少所需数据（如没有公共信用报告）的条件视为不满足。"
+        "企业在本单位的全部户号合并评定，立户前发生的事件（如正式供水供电前的窃水窃电）同样计入。"
+        "已修复、已撤销或经异议更正的失信记录及其所依据的事件、账单不再计入；异议处理期间的记录照常计入。"
     )
+    if _uses_no_overdue(policy):
+        text += (
+            "“N年内无欠费”指该期间内任何时点都没有已到期未付清的账单："
+            "期间开始前到期、进入期间时仍未付清的账单也算欠费；到期当日付清的不算，评定日当日到期的账单尚未逾期。"
+        )
+    return text
 
 
 def render(policy: Policy, fmt: RenderFormat | str = RenderFormat.MARKDOWN) -> str:

@@ -6,8 +6,13 @@ level be reproduced and the batch SQL path be checked against this one (DESIGN).
 Semantics (SPEC 3), implemented once here:
 
 * "within N years" at D is ``D − N years < date ≤ D``; Feb 29 clamps to Feb 28;
-* records after D, records of an account before it opened, and accounts opened after D are
-  ignored (they did not exist yet at D);
+* records after D do not exist yet at D, nor do accounts opened after D and bills of an account
+  due before it opened; incidents count whatever account they are filed on and whenever it
+  opened (the rated unit is the subject's whole history with the utility: theft before regular
+  supply is what the clauses are for);
+* incidents and bills set aside by the dishonesty-record register (``set_aside_by``: a
+  repaired, removed or corrected-away record's evidence) are left out before any rule applies,
+  as if absent;
 * a *late payment* is one per bill whose payments dated on or before the due date sum to less
   than the amount, once the due date is before D; it is dated at the due date and keeps counting
   after the bill is paid. ``late_payment`` incidents reported directly by the billing system
@@ -15,6 +20,9 @@ Semantics (SPEC 3), implemented once here:
   event seen twice);
 * *arrears months* are whole calendar months since the due date of the oldest bill still unpaid
   at D (payments dated ≤ D sum to less than the amount), across all the subject's accounts;
+* *no overdue in a window* (W, D]: no bill due before D unsettled at the later of its due date
+  and W (it was overdue and unpaid at some moment of the window), and no reported late payment
+  dated in the window;
 * the level is the worst of black, red, yellow with a fired clause; else green if every green
   clause holds; else blue if every blue clause holds; else the policy's fallback level.
 """
@@ -48,13 +56,14 @@ from utilcredit.policies.model import (
     LatePaymentCountTest,
     Level,
     NoArrearsTest,
+    NoOverdueInWindowTest,
     NotOnSeriousListTest,
     Policy,
     ReportNoDishonestyTest,
     Window,
     parse_asset_class,
 )
-from utilcredit.rating.dates import in_years_window, whole_months_elapsed
+from utilcredit.rating.dates import in_years_window, subtract_years, whole_months_elapsed
 from utilcredit.rating.results import (
     ClauseResult,
     ClauseStatus,
@@ -116,6 +125,7 @@ class Facts:
     late_payments: tuple[LatePayment, ...]
     unpaid_overdue: tuple[UnpaidBill, ...]  # oldest due date first
     reports: tuple[CreditReport, ...]
+    bills: tuple[Bill, ...] = ()  # that existed at D (due ≤ D), none set aside
 
 
 def _opened_on_by_account(credit_file: CreditFile) -> dict[str, dt.date]:
@@ -123,7 +133,7 @@ def _opened_on_by_account(credit_file: CreditFile) -> dict[str, dt.date]:
 
 
 def _existed(account_no: str, on: dt.date, opened: dict[str, dt.date], as_of: dt.date) -> bool:
-    """Did a record of this account dated ``on`` exist at D? Unknown accounts are trusted."""
+    """Did a bill of this account due ``on`` exist at D? Unknown accounts are trusted."""
     if on > as_of:
         return False
     opened_on = opened.get(account_no)
@@ -158,10 +168,17 @@ def _reported_late_payments(
 def collect_facts(credit_file: CreditFile, policy: Policy, as_of: dt.date) -> Facts:
     opened = _opened_on_by_account(credit_file)
     accounts = tuple(a for a in credit_file.accounts if a.opened_on <= as_of)
+    # Set-aside rows are left out first, as if absent (a set-aside bill no longer makes a
+    # reported late payment on its due date a duplicate). Incidents are the subject's whatever
+    # the account's opening date.
     incidents = tuple(
-        i for i in credit_file.incidents if _existed(i.account_no, i.occurred_on, opened, as_of)
+        i for i in credit_file.incidents if i.set_aside_by is None and i.occurred_on <= as_of
     )
-    bills = [b for b in credit_file.bills if _existed(b.account_no, b.due_on, opened, as_of)]
+    bills = [
+        b
+        for b in credit_file.bills
+        if b.set_aside_by is None and _existed(b.account_no, b.due_on, opened, as_of)
+    ]
     from_bills = _bill_late_payments(bills, as_of)
     from_incidents = _reported_late_payments(
         incidents, {(lp.account_no, lp.on) for lp in from_bills}
@@ -185,7 +202,7 @@ def collect_facts(credit_file: CreditFile, policy: Policy, as_of: dt.date) -> Fa
         for r in credit_file.credit_reports
         if r.source.casefold() in trusted and r.issued_on <= as_of
     )
-    return Facts(as_of, accounts, incidents, late_payments, unpaid, reports)
+    return Facts(as_of, accounts, incidents, late_payments, unpaid, reports, tuple(bills))
 
 
 # --------------------------------------------------------------------------------------------
@@ -194,8 +211,7 @@ def collect_facts(credit_file: CreditFile, policy: Policy, as_of: dt.date) -> Fa
 
 
 def _in_window(on: dt.date, window: Window, as_of: dt.date) -> bool:
-    # Facts already hold only records dated ≤ D and after their account opened, so "since opened"
-    # needs no further filter.
+    # Facts already hold only records that existed at D, so "since opened" needs no filter.
     return window.since_opened or in_years_window(on, as_of, window.years or 0)
 
 
@@ -258,6 +274,38 @@ def _late_payment_count(test: LatePaymentCountTest, facts: Facts) -> TestOutcome
     counted = [lp for lp in facts.late_payments if _in_window(lp.on, test.window, facts.as_of)]
     truth = test.count.contains(len(counted))
     return TestOutcome(test.type, truth, len(counted), tuple(lp.evidence() for lp in counted))
+
+
+def _no_overdue_in_window(test: NoOverdueInWindowTest, facts: Facts) -> TestOutcome:
+    """Bills overdue and unpaid at some moment of (W, D]: due before D and not settled by
+    max(due date, W); plus reported late payments dated in the window (their duplicates of a
+    bill-derived late payment left out, as in ``late_payment_count``)."""
+    start = (
+        None if test.window.since_opened else subtract_years(facts.as_of, test.window.years or 0)
+    )
+    overdue: list[LatePayment] = []
+    details: dict[str, str] = {}
+    for bill in facts.bills:
+        if bill.due_on >= facts.as_of:
+            continue
+        cutoff = bill.due_on if start is None else max(bill.due_on, start)
+        if _paid_by(bill, cutoff) < bill.amount:
+            overdue.append(LatePayment(bill.account_no, bill.due_on, bill_no=bill.bill_no))
+            outstanding = bill.amount - _paid_by(bill, facts.as_of)
+            details[bill.bill_no] = f"欠{outstanding}元" if outstanding > 0 else "逾期后付清"
+    reported = [
+        lp
+        for lp in facts.late_payments
+        if lp.incident_no is not None and _in_window(lp.on, test.window, facts.as_of)
+    ]
+    counted = sorted(overdue + reported, key=lambda lp: (lp.on, lp.account_no))
+    evidence = tuple(
+        Evidence(EvidenceKind.BILL, lp.bill_no, lp.on, details[lp.bill_no])
+        if lp.bill_no is not None
+        else lp.evidence()
+        for lp in counted
+    )
+    return TestOutcome(test.type, not counted, len(counted), evidence)
 
 
 def _unpaid_evidence(unpaid: UnpaidBill) -> Evidence:
@@ -353,6 +401,8 @@ def run_test(test: ClauseTest, facts: Facts) -> TestOutcome:
             return _arrears_months(test, facts)
         case NoArrearsTest():
             return _no_arrears(test, facts)
+        case NoOverdueInWindowTest():
+            return _no_overdue_in_window(test, facts)
         case AllAccountsPrepaidTest():
             return _all_accounts_prepaid(test, facts)
         case ReportNoDishonestyTest() | NotOnSeriousListTest():

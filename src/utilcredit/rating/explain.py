@@ -34,6 +34,7 @@ _VALUE_UNITS: dict[str, str] = {
     "late_payment_count": "次",
     "arrears_months": "个月",
     "no_arrears": "笔欠费",
+    "no_overdue_in_window": "笔逾期",
     "all_accounts_prepaid": "个非预存户号",
 }
 

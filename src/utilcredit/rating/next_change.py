@@ -3,7 +3,9 @@
 Pure (no I/O, no clock). The level is a function of the as-of date D over a fixed credit file, and
 that function only changes value on a few dates: when a record enters or leaves a window
 ("within N years": ``D − N years < date ≤ D``), when a bill falls due unpaid (a late payment the
-day after its due date), and when arrears age by another whole calendar month. This module lists
+day after its due date), when the day a late bill was settled leaves a window (it was overdue
+inside the window until then: ``no_overdue_in_window``), and when arrears age by another whole
+calendar month. This module lists
 those candidate dates after D and re-evaluates the subject with the reference evaluator on each, in
 order, until the level is better than today's. Re-evaluating (rather than reasoning about clauses)
 keeps it exact for any policy, including band clauses ("exactly 2 late payments") where a record
@@ -32,6 +34,7 @@ from utilcredit.policies.model import (
     IncidentCountTest,
     LatePaymentCountTest,
     Level,
+    NoOverdueInWindowTest,
     Policy,
     iter_tests,
 )
@@ -70,11 +73,31 @@ class NextChange:
 def window_years(policy: Policy) -> set[int]:
     """Every \"within N years\" window length the policy's clauses use."""
     tests: list[ClauseTest] = [t for c in policy.clauses for t in iter_tests(c.test)]
+    windowed = IncidentCountTest | LatePaymentCountTest | NoOverdueInWindowTest
     years: set[int] = set()
     for test in tests:
-        if isinstance(test, IncidentCountTest | LatePaymentCountTest) and test.window.years:
+        if isinstance(test, windowed) and test.window.years:
             years.add(test.window.years)
     return years
+
+
+def overdue_window_years(policy: Policy) -> set[int]:
+    """The window lengths of the policy's ``no_overdue_in_window`` clauses, where a settlement
+    day leaving the window moves a rating."""
+    return {
+        test.window.years
+        for c in policy.clauses
+        for test in iter_tests(c.test)
+        if isinstance(test, NoOverdueInWindowTest) and test.window.years
+    }
+
+
+def _leaving(day: dt.date, years: int) -> tuple[dt.date, dt.date]:
+    """A record dated ``day`` leaves "within n years" on the first D' with D' − n years ≥ day:
+    day + n years, or the day after when Feb 29 clamps (2024-02-29 + 1 year leaves on
+    2025-03-01)."""
+    leave = _add_years(day, years)
+    return leave, leave + dt.timedelta(days=1)
 
 
 def _has_arrears_months_test(policy: Policy) -> bool:
@@ -105,16 +128,19 @@ def known_at(credit_file: CreditFile, as_of: dt.date) -> CreditFile:
 def candidate_dates(credit_file: CreditFile, policy: Policy, as_of: dt.date) -> list[dt.date]:
     """Dates after D on which the level can change when no new record arrives (sorted)."""
     years = window_years(policy)
-    dated: set[dt.date] = {i.occurred_on for i in credit_file.incidents}
-    dated |= {b.due_on for b in credit_file.bills}
+    bills = [b for b in credit_file.bills if not b.set_aside]  # set-aside rows never count
+    dated: set[dt.date] = {i.occurred_on for i in credit_file.incidents if not i.set_aside}
+    dated |= {b.due_on for b in bills}
     found: set[dt.date] = set()
     for day in dated:
         for n in years:
-            # Leaves "within n years" on the first D' with D' − n years ≥ day: day + n years,
-            # or the day after when Feb 29 clamps (2024-02-29 + 1 year leaves on 2025-03-01).
-            leave = _add_years(day, n)
-            found.update((leave, leave + dt.timedelta(days=1)))
-    for bill in credit_file.bills:
+            found.update(_leaving(day, n))
+    # a bill settled late was overdue inside "within N years" until its settlement day leaves
+    settle_years = overdue_window_years(policy)
+    for day in {p.paid_on for b in bills for p in b.payments} if settle_years else ():
+        for n in settle_years:
+            found.update(_leaving(day, n))
+    for bill in bills:
         # A bill due on D is not late yet; unpaid by its due date it is late from the day after.
         found.add(bill.due_on + dt.timedelta(days=1))
     if _has_arrears_months_test(policy):

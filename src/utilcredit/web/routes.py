@@ -12,8 +12,12 @@ from fastapi.responses import RedirectResponse, Response
 from utilcredit.access import service as access
 from utilcredit.access.model import AccessDeniedError, LoginThrottledError
 from utilcredit.access.visibility import visible_subject
-from utilcredit.api import service, uploads
-from utilcredit.api.deps import (
+from utilcredit.config import ConsoleSettings
+from utilcredit.creditfile import service
+from utilcredit.creditfile.model import RatingView
+from utilcredit.customers import service as customers
+from utilcredit.errors import InvalidInputError, NotFoundError
+from utilcredit.http.deps import (
     SESSION_COOKIE,
     AppSettings,
     Console,
@@ -25,13 +29,10 @@ from utilcredit.api.deps import (
     client_address,
     engine_of,
 )
-from utilcredit.api.routers.common import MAX_ID, SubjectCode, masking
-from utilcredit.api.schemas import NO_NUL
-from utilcredit.config import ConsoleSettings
-from utilcredit.customers import service as customers
-from utilcredit.errors import InvalidInputError, NotFoundError
+from utilcredit.http.params import MAX_ID, NO_NUL, SubjectCode, masking
 from utilcredit.identifiers import SUBJECT_REF_PREFIX
 from utilcredit.importing import service as importing
+from utilcredit.importing import uploads
 from utilcredit.localtime import today
 from utilcredit.overrides import service as overrides
 from utilcredit.overrides.model import STATE_LABELS, OverrideState
@@ -260,7 +261,7 @@ def credit_file_page(
     view = service.credit_file(
         connection, principal, code, unmasked=unmasked, rule=masking(settings)
     )
-    rating: service.RatingView | None = None
+    rating: RatingView | None = None
     rating_error: str | None = None
     try:
         rating = service.rate_live(

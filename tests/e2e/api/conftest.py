@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 
 from tests.e2e.api.world import World, build_world
 from utilcredit.access import passwords
-from utilcredit.api.app import create_app
 from utilcredit.config import Settings
+from utilcredit.server import create_app
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from tests.e2e.api.world import PASSWORD, WATER_ONLY, World
-from utilcredit.api.app import create_app
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.config import ConsoleSettings, Settings
+from utilcredit.server import create_app
 
 PROTECTED = [
     ("get", "/api/me"),

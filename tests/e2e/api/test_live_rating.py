@@ -11,9 +11,9 @@ from sqlalchemy import Engine
 
 from tests.e2e.api.world import AS_OF, WATER_ONLY, World
 from tests.integration.rating_runs.helpers import save
-from utilcredit.api import service
 from utilcredit.api.schemas import HistoryOut, OverrideOut, PolicyRefOut, RatingOut
 from utilcredit.config import ConsoleSettings
+from utilcredit.creditfile import service
 from utilcredit.localtime import today
 from utilcredit.policies.service import policy_at
 from utilcredit.rating.runs import repository as runs

@@ -18,8 +18,9 @@ from schemathesis.core.result import Ok
 from sqlalchemy import Engine
 
 from tests.e2e.api.world import World
-from utilcredit.api.app import OPENAPI_URL, create_app
 from utilcredit.config import Settings
+from utilcredit.http.paths import OPENAPI_URL
+from utilcredit.server import create_app
 
 SKIPPED = {("POST", "/api/auth/revoke")}  # would revoke the token the other cases use
 EXAMPLES = 20

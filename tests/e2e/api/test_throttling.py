@@ -27,10 +27,11 @@ from tests.e2e.api.world import PASSWORD, World
 from utilcredit.access import passwords
 from utilcredit.access import service as access_service
 from utilcredit.access.tables import LoginThrottleRow
-from utilcredit.api.app import Guard, create_app
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.config import ConsoleSettings, Settings
 from utilcredit.db import make_engine
+from utilcredit.http.guard import Guard
+from utilcredit.server import create_app
 
 BOUNDARY = "uc-test-boundary"
 MULTIPART = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}

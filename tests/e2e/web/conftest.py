@@ -20,11 +20,11 @@ from playwright.sync_api import Browser, sync_playwright
 from tests.e2e.api.world import AS_OF, World, build_world
 from utilcredit import schema
 from utilcredit.access import passwords
-from utilcredit.api.app import create_app
 from utilcredit.config import Settings
 from utilcredit.db import make_engine
 from utilcredit.demo import DemoSpec, generate
 from utilcredit.importing.runner import import_paths
+from utilcredit.server import create_app
 
 CHROMIUM = os.environ.get("UTILCREDIT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

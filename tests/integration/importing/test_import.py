@@ -10,7 +10,15 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import Engine, func, select, text
 
-from utilcredit.customers.tables import AccountRow, BillRow, CreditReportRow, PaymentRow, SubjectRow
+from utilcredit.customers import repository as credit_files
+from utilcredit.customers.tables import (
+    AccountRow,
+    BillRow,
+    CreditReportRow,
+    IncidentRow,
+    PaymentRow,
+    SubjectRow,
+)
 from utilcredit.importing import repository
 from utilcredit.importing.runner import FileReport, import_paths
 from utilcredit.importing.tables import ImportRunRow
@@ -115,6 +123,60 @@ def test_same_key_with_new_values_updates_in_place(
             select(BillRow.amount).where(BillRow.bill_no == "B001")
         ).scalar_one() == Decimal("600.00")
     assert count(engine, BillRow) == 2
+
+
+INCIDENTS = [
+    ["incident_no", "account_no", "kind", "occurred_on", "amount", "note"],
+    ["I001", "W001", "theft", "2026-04-01", "9000.00", ""],
+    ["I002", "W001", "violation", "2026-04-02", "", ""],
+]
+
+
+def test_reimporting_set_aside_records_keeps_them_set_aside(
+    engine: Engine, base: Path, tmp_path: Path
+) -> None:
+    """Imports never write ``set_aside_by`` (the register's mark): re-importing a set-aside
+    incident or bill, changed or not, and even with a column of that name, keeps the mark."""
+    (report,) = load(engine, write_csv(tmp_path / "incidents.csv", INCIDENTS))
+    assert report.result is not None and report.result.inserted == 2
+    with engine.begin() as connection:
+        ids = dict(connection.execute(select(IncidentRow.incident_no, IncidentRow.id)).all())
+        bill = connection.execute(select(BillRow.id).where(BillRow.bill_no == "B001")).scalar_one()
+        credit_files.set_aside_evidence(
+            connection, record_id=42, incident_ids=[ids["I001"]], bill_ids=[bill]
+        )
+
+    def marks() -> dict[str, int | None]:
+        with engine.connect() as connection:
+            rows = connection.execute(select(IncidentRow.incident_no, IncidentRow.set_aside_by))
+            found = dict(rows.all())
+            bills = connection.execute(select(BillRow.bill_no, BillRow.set_aside_by))
+            found.update(bills.all())
+        return found
+
+    expected = {"I001": 42, "I002": None, "B001": 42, "B002": None}
+    assert marks() == expected
+    # the same rows again (unchanged), then with new values and a set_aside_by column
+    assert all(r.result and not r.rejects for r in load(engine, tmp_path / "incidents.csv"))
+    assert all(r.result and not r.rejects for r in load(engine, base / "bills.csv"))
+    assert marks() == expected
+    changed = [
+        [*INCIDENTS[0], "set_aside_by"],
+        [*INCIDENTS[1][:4], "9500.00", "", ""],
+        [*INCIDENTS[2], ""],
+    ]
+    (report,) = load(engine, write_csv(tmp_path / "incidents.csv", changed))
+    assert report.result is not None and report.result.updated == 1
+    assert "set_aside_by" in report.result.ignored_columns
+    bills = [[*BILLS[0], "set_aside_by"], [*BILLS[1][:6], "600.00", BILLS[1][7], ""]]
+    (report,) = load(engine, write_csv(tmp_path / "bills.csv", bills))
+    assert report.result is not None and report.result.updated == 1
+    assert marks() == expected
+    with engine.connect() as connection:
+        amount = connection.execute(
+            select(IncidentRow.amount).where(IncidentRow.incident_no == "I001")
+        ).scalar_one()
+    assert amount == Decimal("9500.00")
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])

@@ -3,13 +3,13 @@
 :func:`policies` starts from a shipped policy and redraws what the model lets a policy author
 choose: the level set (any non-empty subset of the five levels, the fallback one of them; the
 clauses of dropped levels go), which clauses stay, every count and month bound, every window
-(1–5 years or since opened), incident kinds, amount bounds (inclusive or exclusive, at and
-between the amounts ``store_builders`` draws, including fractions of a fen), asset-class ranges
-on either scale, severities, ``any_of`` / ``all_of``, the trusted report sources (in any letter
-case) — and adds fresh clauses of any test type at any level, so that clause types the shipped
-policies use only as requirements (reports, prepaid accounts, no arrears) also appear as triggers
-with evidence. Every policy is built through the model's constructors, so it passes the same
-validation a policy file does.
+(1–5 years or since opened, ``no_overdue_in_window``'s too), incident kinds, amount bounds
+(inclusive or exclusive, at and between the amounts ``store_builders`` draws, including fractions
+of a fen), asset-class ranges on either scale, severities, ``any_of`` / ``all_of``, the trusted
+report sources (in any letter case) — and adds fresh clauses of any test type at any level, so
+that clause types the shipped policies use only as requirements (reports, prepaid accounts, no
+arrears, no overdue bill in a window) also appear as triggers with evidence. Every policy is
+built through the model's constructors, so it passes the same validation a policy file does.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from utilcredit.policies.model import (
     LatePaymentCountTest,
     Level,
     NoArrearsTest,
+    NoOverdueInWindowTest,
     NotOnSeriousListTest,
     Policy,
     ReportNoDishonestyTest,
@@ -169,6 +170,7 @@ def _fresh_leaf(draw: Any) -> ClauseTest:
                 "late_payment_count",
                 "arrears_months",
                 "no_arrears",
+                "no_overdue_in_window",
                 "all_accounts_prepaid",
                 "report_no_dishonesty",
                 "not_on_serious_list",
@@ -184,6 +186,10 @@ def _fresh_leaf(draw: Any) -> ClauseTest:
             return _arrears_months(draw)
         case "no_arrears":
             return NoArrearsTest(type="no_arrears")
+        case "no_overdue_in_window":
+            return NoOverdueInWindowTest(
+                type="no_overdue_in_window", window=draw(st.sampled_from(WINDOWS))
+            )
         case "all_accounts_prepaid":
             return AllAccountsPrepaidTest(type="all_accounts_prepaid")
         case "report_no_dishonesty":
@@ -212,6 +218,8 @@ def _perturbed(draw: Any, test: ClauseTest) -> ClauseTest:
             return _late_payment_count(draw)
         case ArrearsMonthsTest():
             return _arrears_months(draw)
+        case NoOverdueInWindowTest():
+            return test.model_copy(update={"window": draw(st.sampled_from(WINDOWS))})
         case AnyOfTest() | AllOfTest():
             parts = tuple(_perturbed(draw, part) for part in test.tests)
             if draw(st.booleans()):

@@ -2,10 +2,12 @@
 
 The strategy aims at the edges the two executions could disagree on: month-end and Feb 29 due
 dates, bills due on D or after it, payments partial, late, after D or before the due date,
-accounts opened after D or after their records, late-payment incidents on a bill's due date (the
-de-duplication rule), incident amounts and asset classes at and around the clause thresholds,
-missing or unreadable filter attributes, reports missing, dishonest, from untrusted sources or in
-another letter case, several on the latest date.
+accounts opened after D or after their records (incidents before the opening count, bills do
+not), late-payment incidents on a bill's due date (the de-duplication rule), bills and incidents
+set aside by the dishonesty-record register (a set-aside bill no longer de-duplicates), incident
+amounts and asset classes at and around the clause thresholds, missing or unreadable filter
+attributes, reports missing, dishonest, from untrusted sources or in another letter case,
+several on the latest date.
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ ASSET_CLASSES: tuple[str | None, ...] = (
     "DN160kV",
 )
 SOURCES = ("jiangsu", "hubei", "guangdong", "JiangSu", "GUANGDONG", "creditchina")
+# mostly none; two records, so that restoring one leaves the other's marks
+SET_ASIDE_MARKS: tuple[int | None, ...] = (None, None, None, None, None, 3, 8)
 
 
 @dataclass
@@ -92,6 +96,7 @@ class RBill:
     due: dt.date
     amount: Decimal
     payments: list[tuple[str, dt.date, Decimal]] = field(default_factory=list)
+    set_aside_by: int | None = None  # the dishonesty record that set it aside
 
 
 @dataclass
@@ -103,6 +108,7 @@ class RIncident:
     amount: Decimal | None
     asset_class: str | None
     severity: Severity | None
+    set_aside_by: int | None = None
 
 
 @dataclass
@@ -184,7 +190,7 @@ def populations(
             number = f"A{next(counter)}"
             opened = (
                 dt.date(2015, 1, 1) if draw(st.integers(0, 2)) == 0 else day()
-            )  # mostly recent openings: records before opening are ignored
+            )  # mostly recent openings: bills before opening are ignored, incidents count
             subject.accounts.append(
                 RAccount(
                     number,
@@ -197,6 +203,7 @@ def populations(
             for _ in range(draw(st.integers(0, min(5, max_records)))):
                 amount = Decimal(draw(st.sampled_from(AMOUNTS)))
                 bill = RBill(f"B{next(counter)}", account.number, day(), amount)
+                bill.set_aside_by = draw(st.sampled_from(SET_ASIDE_MARKS))
                 for _ in range(draw(st.integers(0, 3))):
                     when = draw(
                         st.one_of(
@@ -235,6 +242,7 @@ def populations(
                         None if amount_text is None else Decimal(amount_text),
                         draw(st.sampled_from(ASSET_CLASSES)),
                         draw(st.sampled_from([None, *Severity])),
+                        draw(st.sampled_from(SET_ASIDE_MARKS)),
                     )
                 )
         seen: set[tuple[str, dt.date]] = set()
@@ -297,6 +305,7 @@ def write_population(connection: Connection, subjects: list[RSubject]) -> None:
                     "period_end": bill.due - dt.timedelta(days=15),
                     "amount_fen": bill.amount,
                     "due_on": bill.due,
+                    "set_aside_by": bill.set_aside_by,
                 }
             )
             for number, paid_on, amount in bill.payments:
@@ -320,6 +329,7 @@ def write_population(connection: Connection, subjects: list[RSubject]) -> None:
                     "amount_fen": incident.amount,
                     "asset_class": incident.asset_class,
                     "severity": None if incident.severity is None else incident.severity.value,
+                    "set_aside_by": incident.set_aside_by,
                 }
             )
         for report in subject.reports:

@@ -5,7 +5,8 @@ PostgreSQL server); then each (policy, as-of date) group is rated once per engin
 evaluator reading the store, the compiled SQL run by the store, and DuckDB (on SQLite through the
 columnar snapshot, as production rates) — and every case must meet the corpus expectations on
 every engine, and every SQL engine must give the reference's rating exactly (level, each clause's
-status, value and evidence).
+status, value and evidence). Designation requirements (which the SQL engines do not evaluate)
+are rated by every engine as the clauses of the policy's requirement probe.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from itertools import groupby
 import pytest
 from sqlalchemy import Engine, select
 
-from tests.corpus.clauses import CorpusCase, load_corpus, shipped_policies, unmet
+from tests.corpus.clauses import CorpusCase, load_corpus, unmet
 from tests.integration.rating_sql.store_builders import (
     RAccount,
     RBill,
@@ -63,6 +64,7 @@ def as_stored(code: str, credit_file: CreditFile) -> RSubject:
         )
     for bill in credit_file.bills:
         stored = RBill(number(bill.bill_no), number(bill.account_no), bill.due_on, bill.amount)
+        stored.set_aside_by = bill.set_aside_by
         stored.payments.extend((number(p.payment_no), p.paid_on, p.amount) for p in bill.payments)
         subject.bills.append(stored)
     for incident in credit_file.incidents:
@@ -75,6 +77,7 @@ def as_stored(code: str, credit_file: CreditFile) -> RSubject:
                 incident.amount,
                 incident.asset_class,
                 incident.severity,
+                incident.set_aside_by,
             )
         )
     for report in credit_file.credit_reports:
@@ -92,8 +95,9 @@ def _engines() -> dict[str, BatchEngine]:
     }
 
 
-def _group_key(case: CorpusCase) -> tuple[str, dt.date]:
-    return case.policy_key, case.as_of
+def _group_key(case: CorpusCase) -> tuple[str, dt.date, bool]:
+    """Cases rated together: one policy (the shipped one, or its requirement probe), one date."""
+    return case.policy_key, case.as_of, case.requirement is not None
 
 
 @pytest.fixture(scope="module")
@@ -107,11 +111,13 @@ def corpus_run(migrated_engine: Engine) -> Iterator[CorpusRun]:
     with migrated_engine.connect() as connection:
         rows = connection.execute(select(SubjectRow.code, SubjectRow.id)).all()
         ids: dict[str, int] = {row.code: row.id for row in rows}
-        for (key, as_of), group in groupby(sorted(CASES, key=_group_key), key=_group_key):
-            members = {codes[case.id]: case.id for case in group}
+        for (_, as_of, _), group in groupby(sorted(CASES, key=_group_key), key=_group_key):
+            cases = list(group)
+            policy = cases[0].policy()
+            members = {codes[case.id]: case.id for case in cases}
             subject_ids = sorted(ids[code] for code in members)
             for name, engine in _engines().items():
-                for rating in engine.rate(connection, shipped_policies()[key], as_of, subject_ids):
+                for rating in engine.rate(connection, policy, as_of, subject_ids):
                     run.ratings[name][members[rating.subject_code]] = rating
                     run.rated[name] += 1
     yield run

@@ -42,7 +42,7 @@ from tests.integration.rating_sql.store_builders import (
 from utilcredit.customers.model import IncidentKind, PaymentMode, Utility
 from utilcredit.customers.tables import SubjectRow
 from utilcredit.policies.loader import load_policy
-from utilcredit.policies.model import Policy
+from utilcredit.policies.model import NoOverdueInWindowTest, Policy, Window
 from utilcredit.rating.batch import SubjectRating
 from utilcredit.rating.dates import add_months, subtract_years
 from utilcredit.rating.runs import repository, service
@@ -183,3 +183,38 @@ def test_each_way_time_moves_a_rating_is_found(engine: Engine, move: str) -> Non
         subject_id = connection.execute(select(SubjectRow.id)).scalar_one()
         for one, other in ((D1, D2), (D2, D1)):
             assert service.subjects_moved_by_time(connection, policy, one, other) == {subject_id}
+
+
+def _moved_both_ways(engine: Engine, policy: Policy, subject: RSubject) -> None:
+    with engine.begin() as connection:
+        write_population(connection, [subject])
+    before, after = _ratings(engine, policy, D1), _ratings(engine, policy, D2)
+    assert before != after, "the case must move the rating, or it tests nothing"
+    with engine.connect() as connection:
+        subject_id = connection.execute(select(SubjectRow.id)).scalar_one()
+        for one, other in ((D1, D2), (D2, D1)):
+            assert service.subjects_moved_by_time(connection, policy, one, other) == {subject_id}
+
+
+def test_arrears_turning_a_month_behind_a_set_aside_older_bill_are_found(engine: Engine) -> None:
+    """The oldest unpaid bill is the oldest one not set aside: a set-aside bill due earlier
+    (whose months do not turn between the dates) must not hide the one whose months do."""
+    subject = _clean(RSubject("91320826MA1MOVES0X"))
+    _bill(dt.date(2026, 5, 30))(subject)  # one whole month on D2
+    subject.bills.append(RBill("B0", "W1", dt.date(2026, 1, 15), HUNDRED, set_aside_by=4))
+    _moved_both_ways(engine, load_policy("lianshui-water").policy, subject)
+
+
+def test_a_settlement_day_leaving_a_no_overdue_window_is_found(engine: Engine) -> None:
+    """Due in 2020, settled on 2023-06-30: overdue inside "within 3 years" at D1 (the window
+    starts after 2023-06-29), not at D2 (after 2023-06-30). Only the payment's date moves it."""
+    lianshui = load_policy("lianshui-water").policy
+    g2 = lianshui.clause("G2").model_copy(
+        update={"test": NoOverdueInWindowTest(type="no_overdue_in_window", window=Window(years=3))}
+    )
+    policy = lianshui.model_copy(
+        update={"clauses": tuple(g2 if c.id == "G2" else c for c in lianshui.clauses)}
+    )
+    subject = _clean(RSubject("91320826MA1MOVES0X"))
+    _bill(dt.date(2020, 1, 31), (dt.date(2023, 6, 30), HUNDRED))(subject)
+    _moved_both_ways(engine, policy, subject)

@@ -7,6 +7,7 @@ which ``test_differential`` covers).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from tests.integration.rating_sql.store_builders import (
     write_population,
 )
 from utilcredit import schema
+from utilcredit.customers import repository as credit_files
 from utilcredit.customers.model import PaymentMode, Utility
 from utilcredit.customers.tables import AccountRow, IncidentRow
 from utilcredit.db import make_engine
@@ -158,6 +160,52 @@ def test_a_reimport_that_changes_a_value_makes_the_snapshot_stale(
     after = _rate(store, DuckDBEngine(snapshot="use"))
     assert after == _rate(store, ReferenceEngine())
     assert below[0].level != after[0].level == Level.BLACK
+
+
+def test_a_set_aside_mark_makes_the_snapshot_stale(store: Engine) -> None:
+    """The register sets the theft aside right after the snapshot was copied (within the same
+    second, most likely): the snapshot is stale, never used, and a fresh copy carries the mark."""
+    _one_water_subject(store)
+    _add_theft(store, "T-1", "10000.00")
+    assert refresh_snapshot(store.url)
+    assert _rate(store, DuckDBEngine(snapshot="use"))[0].level == Level.BLACK
+    with store.begin() as connection:
+        theft = connection.execute(select(IncidentRow.id)).scalar_one()
+        credit_files.set_aside_evidence(connection, record_id=3, incident_ids=[theft], bill_ids=[])
+    with store.connect() as connection:
+        current = snapshot.fingerprint(connection)
+    assert DuckDBEngine(snapshot="use").open_snapshot(_snapshot_file(store), current) is None
+    aside = _rate(store, DuckDBEngine(snapshot="use"))  # read from the store
+    assert aside == _rate(store, ReferenceEngine())
+    assert aside[0].level != Level.BLACK
+    assert refresh_snapshot(store.url)
+    assert _rate(store, DuckDBEngine(snapshot="use")) == aside  # the copy carries the mark
+    with store.begin() as connection:
+        credit_files.restore_evidence(connection, record_id=3)
+    assert _rate(store, DuckDBEngine(snapshot="use"))[0].level == Level.BLACK
+
+
+def test_a_snapshot_of_another_column_layout_is_never_used(store: Engine) -> None:
+    """A snapshot copied before the tables gained a column the query reads (``set_aside_by``)
+    recorded a fingerprint without the layout: it does not match, and is refreshed."""
+    _one_water_subject(store)
+    assert refresh_snapshot(store.url)
+    path = _snapshot_file(store)
+    with store.connect() as connection:
+        current = snapshot.fingerprint(connection)
+    assert current[0] == snapshot.layout()
+    import duckdb
+
+    older = duckdb.connect(str(path))
+    try:
+        older.execute("UPDATE snapshot_meta SET fingerprint = ?", [json.dumps(current[1:])])
+    finally:
+        older.close()
+    assert DuckDBEngine(snapshot="use").open_snapshot(path, current) is None
+    assert _rate(store, DuckDBEngine()) == _rate(store, ReferenceEngine())
+    duck = DuckDBEngine(snapshot="use").open_snapshot(path, current)
+    assert duck is not None  # refreshed by the rating above
+    duck.close()
 
 
 def test_refresh_mode_rebuilds_a_missing_or_stale_snapshot(store: Engine) -> None:

@@ -6,8 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from utilcredit.policies.analysis import implies
 from utilcredit.policies.linter import Finding, Severity, check, check_bytes
 from utilcredit.policies.loader import shipped_policy_root
+from utilcredit.policies.model import (
+    CountBounds,
+    LatePaymentCountTest,
+    NoOverdueInWindowTest,
+    Window,
+)
 
 SHIPPED_FILES = sorted(Path(str(shipped_policy_root())).glob("*/*.yaml"))
 
@@ -159,3 +166,65 @@ def test_filter_on_an_attribute_the_kind_never_carries_is_a_warning() -> None:
        severity: minor}
 """
     assert ("filter-kind", "R1") in codes(lint(clauses))
+
+
+def test_no_overdue_in_window_contains_the_late_payments_of_its_window() -> None:
+    def no_overdue(window: Window) -> NoOverdueInWindowTest:
+        return NoOverdueInWindowTest(type="no_overdue_in_window", window=window)
+
+    def no_late(window: Window) -> LatePaymentCountTest:
+        return LatePaymentCountTest(
+            type="late_payment_count", window=window, count=CountBounds(max=0)
+        )
+
+    three, one, ever = Window(years=3), Window(years=1), Window(since_opened=True)
+    # a bill late inside a window was overdue in it: none overdue in 3 years ⇒ none late in 1
+    assert implies(no_overdue(three), no_late(one))
+    assert implies(no_overdue(three), no_late(three))
+    # a bill due before the window and unpaid into it is no late payment in the window
+    assert not implies(no_late(three), no_overdue(three))
+    assert not implies(no_overdue(one), no_late(three))
+    assert not implies(no_overdue(three), no_late(ever))
+    # with no window start, "overdue at some moment" is "settled after the due date"
+    assert implies(no_overdue(ever), no_late(ever)) and implies(no_late(ever), no_overdue(ever))
+
+
+def test_gap_under_a_no_overdue_requirement_names_the_overdue_bills() -> None:
+    clauses = """\
+  - id: B1
+    text: 一年内无欠费
+    test: {type: no_overdue_in_window, window: {years: 1}}
+  - id: Y1
+    text: 逾期一次及以上
+    test: {type: late_payment_count, window: {years: 1}, count: {min: 1}}
+"""
+    (gap,) = [f for f in lint(clauses) if f.code == "gap"]
+    assert gap.clause_id == "B1"
+    assert "overdue bills within 1y is ≥ 1" in gap.message  # old unpaid bills trigger nothing
+
+
+def test_a_blue_no_overdue_requirement_can_make_blue_unreachable() -> None:
+    clauses = """\
+  - id: G2
+    text: 一年内无逾期
+    test: {type: late_payment_count, window: {years: 1}, count: {max: 0}}
+  - id: B1
+    text: 三年内无欠费
+    test: {type: no_overdue_in_window, window: {years: 3}}
+  - id: B2
+    text: 一年内无违约
+    test: {type: incident_count, kinds: [violation], window: {years: 1}, count: {max: 0}}
+"""
+
+    def blue_unreachable(text: str) -> bool:
+        return any("blue is never the result" in f.message for f in lint(text))
+
+    assert blue_unreachable(clauses)
+    swapped = clauses.replace(
+        "{type: late_payment_count, window: {years: 1}, count: {max: 0}}",
+        "{type: no_overdue_in_window, window: {years: 1}}",
+    ).replace(
+        "{type: no_overdue_in_window, window: {years: 3}}",
+        "{type: late_payment_count, window: {years: 3}, count: {max: 0}}",
+    )
+    assert not blue_unreachable(swapped)

@@ -31,6 +31,24 @@ def test_document_lists_every_clause_with_its_text_and_interpretation(
         assert f"{level.label_zh}信用等级" in readable
 
 
+@pytest.mark.parametrize("loaded", POLICIES, ids=[lp.key for lp in POLICIES])
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_document_states_what_counts_and_how_no_arrears_is_read(
+    loaded: LoadedPolicy, fmt: str
+) -> None:
+    readable = html.unescape(render(loaded.policy, fmt))
+    assert "立户前发生的事件" in readable  # incidents before the account opened count
+    assert "已修复、已撤销或经异议更正的失信记录" in readable  # set-aside evidence does not
+    for designation in loaded.policy.designations:
+        for requirement in designation.requirements:
+            assert requirement.text in readable
+            if requirement.interpretation:
+                assert requirement.interpretation in readable
+    # only the Guangdong designations read 无欠费 over a window (no_overdue_in_window)
+    reads_no_arrears = "期间开始前到期、进入期间时仍未付清的账单也算欠费" in readable
+    assert reads_no_arrears == (loaded.key in ("shaoguan-water", "zhanjiang-power"))
+
+
 def test_suizhou_document_has_no_black_section() -> None:
     suizhou = next(lp for lp in POLICIES if lp.key == "suizhou-water")
     assert "黑色信用等级" not in render(suizhou.policy, "md")

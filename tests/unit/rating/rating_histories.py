@@ -65,8 +65,10 @@ class History:
         amount: str = "100.00",
         paid: dict[dt.date, str] | None = None,
         account: str = ACCOUNT,
+        set_aside_by: int | None = None,
     ) -> History:
-        """A bill; ``paid`` maps payment dates to amounts (none: unpaid)."""
+        """A bill; ``paid`` maps payment dates to amounts (none: unpaid); ``set_aside_by``: the
+        dishonesty record that set it aside."""
         bill_no = f"B{len(self.bills) + 1:03d}"
         payments = tuple(
             Payment(f"{bill_no}-P{i}", bill_no, day, Decimal(value))
@@ -82,6 +84,7 @@ class History:
                 Decimal(amount),
                 due,
                 payments=payments,
+                set_aside_by=set_aside_by,
             )
         )
         return self
@@ -103,6 +106,7 @@ class History:
         asset_class: str | None = None,
         severity: Severity | None = None,
         account: str = ACCOUNT,
+        set_aside_by: int | None = None,
     ) -> History:
         for day in days:
             number = f"I{len(self.incidents) + 1:03d}"
@@ -115,6 +119,7 @@ class History:
                     amount=None if amount is None else Decimal(amount),
                     asset_class=asset_class,
                     severity=severity,
+                    set_aside_by=set_aside_by,
                 )
             )
         return self

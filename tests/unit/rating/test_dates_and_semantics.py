@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -108,14 +109,39 @@ def test_payment_after_d_does_not_clear_arrears_at_d() -> None:
     assert later["R1"] == ClauseStatus.CLEAR
 
 
-def test_events_before_the_account_opened_are_ignored() -> None:
+def test_incidents_before_the_account_opened_count_and_bills_do_not_exist() -> None:
     history = clean().account(opened=D(2026, 1, 1))
     history.incident(IncidentKind.VIOLATION, D(2025, 12, 31), amount="1.00")
     history.late(D(2025, 12, 31))
     level, statuses = rate(history)
-    assert statuses["G3"] == ClauseStatus.HELD
-    assert statuses["G2"] == ClauseStatus.HELD
-    assert level == Level.GREEN
+    assert statuses["G3"] == ClauseStatus.FAILED  # 自立户起: the subject's whole history
+    assert statuses["B2"] == ClauseStatus.FAILED  # within 3 years, whatever the opening date
+    assert statuses["G2"] == ClauseStatus.HELD  # a bill due before its account opened: none
+    assert level == Level.YELLOW
+
+
+def test_set_aside_records_count_nowhere_and_are_never_evidence() -> None:
+    history = clean().account(number="ACC-2", mode=PaymentMode.POSTPAID)
+    history.incident(IncidentKind.THEFT, D(2026, 5, 1), amount="20000.00", set_aside_by=7)
+    history.incident(IncidentKind.VIOLATION, D(2026, 5, 2), D(2026, 5, 3), set_aside_by=7)
+    history.incident(IncidentKind.VIOLATION, D(2026, 5, 4))
+    history.bill(due=D(2025, 12, 1), account="ACC-2", set_aside_by=8)  # six months unpaid
+    history.bill(due=D(2026, 6, 1), paid={D(2026, 6, 2): "100.00"}, set_aside_by=8)
+    evaluation = evaluate(history.build(), LIANSHUI, AS_OF)
+    assert evaluation.level == Level.YELLOW  # B2 (one violation in 3 years) fails: fallback
+    assert evaluation.fired == ()
+    statuses = {r.clause_id: r.status for r in evaluation.clauses}
+    assert statuses["G1"] == ClauseStatus.FAILED  # ACC-2 is postpaid: not for the bills
+    assert evaluation.result("G1").outcome.parts[1].truth is True  # no arrears
+    assert statuses["B1"] == ClauseStatus.HELD  # no late payment
+    assert evaluation.result("B2").value == 1
+    refs = {e.ref for r in evaluation.clauses for e in r.evidence}
+    assert refs == {"I004", "ACC-2", "jiangsu"}  # never a set-aside record (I001–3, B001–2)
+    # set the marks back: the same file rates black (theft ≥ 10,000; six months' arrears)
+    restored = clean().account(number="ACC-2", mode=PaymentMode.POSTPAID)
+    restored.incidents = [replace(i, set_aside_by=None) for i in history.incidents]
+    restored.bills = [replace(b, set_aside_by=None) for b in history.bills]
+    assert evaluate(restored.build(), LIANSHUI, AS_OF).level == Level.BLACK
 
 
 def test_missing_report_is_unknown_and_falls_to_fallback_with_a_reason() -> None:

@@ -74,3 +74,22 @@ def test_unknown_requirements_are_listed_as_not_held() -> None:
     line = json.loads(format_rate([evaluation], "jsonl"))
     assert line["failed"] == ["G4", "B3"]
     assert "无法判定" in explain_text(evaluation, POLICY)
+
+
+def test_set_aside_evidence_is_never_shown() -> None:
+    history = History.clean(Utility.WATER, "jiangsu").late(dt.date(2026, 3, 15))
+    history.bill(due=dt.date(2026, 4, 15), paid={dt.date(2026, 4, 16): "100.00"}, set_aside_by=3)
+    history.late(dt.date(2026, 5, 15))
+    evaluation = evaluate(history.build(), POLICY, AS_OF)
+    assert evaluation.fired == ("Y2",)
+    text = explain_text(evaluation, POLICY)
+    assert "B001" in text and "B003" in text and "B002" not in text
+    assert "B002" not in json.dumps(explain_dict(evaluation, POLICY))
+
+
+def test_no_overdue_requirement_shows_the_overdue_bill() -> None:
+    policy = load_policy("shaoguan-water").policy
+    history = History.clean(Utility.WATER, "guangdong").bill(due=dt.date(2023, 1, 31))
+    text = explain_text(evaluate(history.build(), policy, AS_OF), policy)
+    line = next(line for line in text.splitlines() if line.strip().startswith("3 年内无欠费"))
+    assert line.endswith("不满足（1笔逾期：账单 B001 2023-01-31 欠100.00元）")

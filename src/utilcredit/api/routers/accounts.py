@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from utilcredit.api import service
-from utilcredit.api.deps import AppSettings, Db, Reader
-from utilcredit.api.routers.common import PagingDep, masking
-from utilcredit.api.schemas import ERROR_RESPONSES, NO_NUL, AccountPage
+from utilcredit.api.schemas import ERROR_RESPONSES, AccountPage
+from utilcredit.creditfile import service
+from utilcredit.http.deps import AppSettings, Db, Reader
+from utilcredit.http.params import NO_NUL, PagingDep, masking
 
 router = APIRouter(prefix="/accounts", tags=["subjects"], responses=ERROR_RESPONSES)
 

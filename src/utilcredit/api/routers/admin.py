@@ -17,11 +17,11 @@ from pydantic import BaseModel, Field
 
 from utilcredit.access import service as access
 from utilcredit.access.model import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, WeakPasswordError
-from utilcredit.api.deps import Admin, AppSettings, Auditor, Db
-from utilcredit.api.errors import FieldInvalidError
-from utilcredit.api.routers.common import PagingDep, masking
-from utilcredit.api.schemas import ERROR_RESPONSES, NO_NUL, AuditPage, UserIn, UserOut
+from utilcredit.api.schemas import ERROR_RESPONSES, AuditPage, UserIn, UserOut
 from utilcredit.audit import service as audit_service
+from utilcredit.errors import FieldInvalidError
+from utilcredit.http.deps import Admin, AppSettings, Auditor, Db
+from utilcredit.http.params import NO_NUL, PagingDep, masking
 
 router = APIRouter(tags=["administration"], responses=ERROR_RESPONSES)
 

@@ -7,9 +7,9 @@ from fastapi.responses import JSONResponse
 
 from utilcredit.access import service as access
 from utilcredit.access.model import LoginThrottledError
-from utilcredit.api.deps import Console, CurrentPrincipal, Db, client_address
-from utilcredit.api.errors import error_body
 from utilcredit.api.schemas import ERROR_RESPONSES, ErrorOut, MeOut, TokenOut, TokenRequest
+from utilcredit.http.deps import Console, CurrentPrincipal, Db, client_address
+from utilcredit.http.errors import error_body
 
 router = APIRouter(tags=["auth"])
 

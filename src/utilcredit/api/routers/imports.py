@@ -11,9 +11,6 @@ from fastapi import APIRouter, File, Path, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from utilcredit.access.model import NotVisibleError
-from utilcredit.api import uploads
-from utilcredit.api.deps import AppSettings, Console, Db, Importer, engine_of
-from utilcredit.api.routers.common import MAX_ID, PagingDep
 from utilcredit.api.schemas import (
     ERROR_RESPONSES,
     ImportFileOut,
@@ -22,7 +19,10 @@ from utilcredit.api.schemas import (
     ImportRunPage,
 )
 from utilcredit.errors import NotFoundError
+from utilcredit.http.deps import AppSettings, Console, Db, Importer, engine_of
+from utilcredit.http.params import MAX_ID, PagingDep
 from utilcredit.importing import service as importing
+from utilcredit.importing import uploads
 from utilcredit.importing.runner import REJECT_COLUMNS, reject_report_row
 
 router = APIRouter(prefix="/imports", tags=["imports"], responses=ERROR_RESPONSES)

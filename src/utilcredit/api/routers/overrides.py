@@ -10,8 +10,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from utilcredit.api.deps import AppSettings, Db, Reader, Requester, Reviewer
-from utilcredit.api.routers.common import MAX_ID, PagingDep, masking
 from utilcredit.api.schemas import (
     ERROR_RESPONSES,
     OverrideDecision,
@@ -19,6 +17,8 @@ from utilcredit.api.schemas import (
     OverridePage,
     OverrideViewOut,
 )
+from utilcredit.http.deps import AppSettings, Db, Reader, Requester, Reviewer
+from utilcredit.http.params import MAX_ID, PagingDep, masking
 from utilcredit.localtime import today
 from utilcredit.overrides import service
 from utilcredit.overrides.model import OverrideState

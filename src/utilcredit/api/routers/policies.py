@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from utilcredit.api.deps import Reader
-from utilcredit.api.routers.common import AsOf
 from utilcredit.api.schemas import ERROR_RESPONSES, PolicyDetailOut, PolicyOut
+from utilcredit.http.deps import Reader
+from utilcredit.http.params import AsOf
 from utilcredit.policies.loader import LoadedPolicy
 from utilcredit.policies.render import RenderFormat, render
 from utilcredit.policies.service import policy_at, shipped

@@ -7,8 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from utilcredit.access.model import NotVisibleError
-from utilcredit.api.deps import Console, Db, Reader
-from utilcredit.api.routers.common import MAX_ID, AsOf, PagingDep
 from utilcredit.api.schemas import (
     ERROR_RESPONSES,
     AreaCountOut,
@@ -20,6 +18,8 @@ from utilcredit.api.schemas import (
 )
 from utilcredit.customers.model import Utility
 from utilcredit.errors import NotFoundError
+from utilcredit.http.deps import Console, Db, Reader
+from utilcredit.http.params import MAX_ID, AsOf, PagingDep
 from utilcredit.localtime import today
 from utilcredit.rating import service as rating
 from utilcredit.rating.runs import service as runs

@@ -10,13 +10,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from utilcredit.api import service
-from utilcredit.api.deps import AppSettings, Console, Db, LoopReading, Reader, Requester
 from utilcredit.api.responses import JSONBytes, rating_json
-from utilcredit.api.routers.common import AsOf, PagingDep, SubjectCode, masking
 from utilcredit.api.schemas import (
     ERROR_RESPONSES,
-    NO_NUL,
     BillPage,
     CreditFileOut,
     IncidentPage,
@@ -26,6 +22,9 @@ from utilcredit.api.schemas import (
     RatingOut,
     SubjectPage,
 )
+from utilcredit.creditfile import service
+from utilcredit.http.deps import AppSettings, Console, Db, LoopReading, Reader, Requester
+from utilcredit.http.params import NO_NUL, AsOf, PagingDep, SubjectCode, masking
 from utilcredit.localtime import today
 from utilcredit.overrides import service as overrides
 from utilcredit.policies.service import policy_at

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from utilcredit.policies.model import Level, level_of_clause_id
 from utilcredit.rating.batch import (
@@ -105,15 +106,21 @@ class Cause:
     cleared: tuple[str, ...] = ()
     unmet: tuple[str, ...] = ()
     met: tuple[str, ...] = ()
+    # The case that made the re-rating (a repair approved, an objection decided), in Chinese;
+    # None for scheduled runs, whose changes the clauses alone explain.
+    case: str | None = None
 
     def to_json(self) -> str:
-        data = {k: list(v) for k, v in self._items() if v}
+        data: dict[str, list[str] | str] = {k: list(v) for k, v in self._items() if v}
+        if self.case:
+            data["case"] = self.case
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | None) -> Cause:
-        data: dict[str, list[str]] = json.loads(text) if text else {}
-        return cls(**{k: tuple(v) for k, v in data.items()})
+        data: dict[str, Any] = json.loads(text) if text else {}
+        case = data.pop("case", None)
+        return cls(**{k: tuple(v) for k, v in data.items()}, case=case)
 
     def _items(self) -> list[tuple[str, tuple[str, ...]]]:
         return [
@@ -126,6 +133,8 @@ class Cause:
     def describe_zh(self) -> str:
         labels = {"fired": "新触发", "cleared": "不再触发", "unmet": "不再满足", "met": "转为满足"}
         parts = [f"{labels[k]} {'、'.join(v)}" for k, v in self._items() if v]
+        if self.case:
+            parts.insert(0, self.case)
         return "；".join(parts) or "—"
 
 

@@ -552,10 +552,12 @@ def date_moved_subject_ids(
     utility: str,
     entering: tuple[dt.date, dt.date],
     leaving: Sequence[tuple[dt.date, dt.date]],
+    settlements_leaving: Sequence[tuple[dt.date, dt.date]] = (),
 ) -> set[int]:
     """Subjects of a utility with a record whose date enters or leaves a window between two
     as-of dates (:func:`utilcredit.rating.sql.incremental.moved_by_dates`)."""
-    return set(connection.execute(incremental.moved_by_dates(utility, entering, leaving)).scalars())
+    query = incremental.moved_by_dates(utility, entering, leaving, settlements_leaving)
+    return set(connection.execute(query).scalars())
 
 
 def oldest_unpaid_due(connection: Connection, utility: str, at: dt.date) -> dict[int, dt.date]:

@@ -19,7 +19,7 @@ import datetime as dt
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from typing import TypeVar
 
@@ -36,7 +36,7 @@ from utilcredit.rating.batch import (
     gc_paused,
 )
 from utilcredit.rating.dates import subtract_years, whole_months_elapsed
-from utilcredit.rating.next_change import window_years
+from utilcredit.rating.next_change import overdue_window_years, window_years
 from utilcredit.rating.runs import repository
 from utilcredit.rating.runs.model import (
     AreaCount,
@@ -114,6 +114,7 @@ def write_run(
     *,
     scope: RerateScope | None = None,
     progress: Progress | None = None,
+    case: str | None = None,
 ) -> RunHeader:
     """Rate and store every subject of a ``running`` run, then mark it complete.
 
@@ -150,7 +151,7 @@ def write_run(
             if isinstance(engine, StoringEngine)
             else _stored(connection, engine.rate(connection, policy, header.as_of, subject_ids))
         )
-        written = _write_rows(connection, header, base, rows, progress)
+        written = _write_rows(connection, header, base, rows, progress, case)
     if subject_ids is not None and base_id is not None:
         repository.carry_over(connection, base_id, run_id, policy.utility.value)
     if base_id is not None:
@@ -196,6 +197,7 @@ def _write_rows(
     base: RunHeader | None,
     rows: Iterable[StoredRow],
     progress: Progress | None,
+    case: str | None = None,
 ) -> int:
     """Write ``rows``, then a level change for each subject whose level differs from the base
     run's (or that the base run did not rate)."""
@@ -205,11 +207,13 @@ def _write_rows(
         written += len(batch)
         if progress is not None:
             progress(written)
-    _record_changes(connection, header, base)
+    _record_changes(connection, header, base, case)
     return written
 
 
-def _record_changes(connection: Connection, header: RunHeader, base: RunHeader | None) -> None:
+def _record_changes(
+    connection: Connection, header: RunHeader, base: RunHeader | None, case: str | None
+) -> None:
     """Level changes of the subjects rated so far in the run, against the base run."""
     base_id = base.id if base is not None else None
     base_clauses = base.clause_ids if base is not None else ()
@@ -218,10 +222,11 @@ def _record_changes(connection: Connection, header: RunHeader, base: RunHeader |
     def cause_of(old: str | None, new: str) -> str:
         found = causes.get((old, new))
         if found is None:
-            found = change_cause(
+            cause = change_cause(
                 statuses_by_clause(base_clauses, old) if old is not None else None,
                 statuses_by_clause(header.clause_ids, new),
-            ).to_json()
+            )
+            found = replace(cause, case=case).to_json()
             causes[(old, new)] = found
         return found
 
@@ -260,11 +265,12 @@ def plan_rerate(connection: Connection, loaded: LoadedPolicy, as_of: dt.date) ->
     or saw an empty store. Otherwise the union of
 
     * data changes: subjects with a credit-file row updated at or after the current run's
-      watermark (imports, corrections, repairs — anything that writes ``updated_at``);
+      watermark (imports, corrections, repairs — anything that writes ``updated_at``, such as
+      the set-aside marks of the dishonesty-record register);
     * time (only when ``as_of`` differs from the current run's): subjects with a record whose
       date enters or leaves a window of the policy between the two dates, a bill falling due, a
-      payment, report or account opening dated between them, or whose arrears age by a whole
-      month. This is a conservative superset of the subjects whose rating can differ: a record
+      payment, report or account opening dated between them (or a payment whose day leaves a
+      ``no_overdue_in_window`` window), or whose arrears age by a whole month. This is a conservative superset of the subjects whose rating can differ: a record
       counts in "within N years" at D iff D − N years < date ≤ D, so between dates lo < hi only
       records dated in (lo, hi] enter a window and only records dated in
       (lo − N years, hi − N years] leave one; arrears months change only if the oldest unpaid
@@ -298,8 +304,17 @@ def subjects_moved_by_time(
     """Subjects whose rating under ``policy`` may differ between two as-of dates with the same
     data (see :func:`plan_rerate`)."""
     lo, hi = sorted((one, other))
-    leaving = [(subtract_years(lo, n), subtract_years(hi, n)) for n in sorted(window_years(policy))]
-    moved = repository.date_moved_subject_ids(connection, policy.utility.value, (lo, hi), leaving)
+
+    def ranges(years: set[int]) -> list[tuple[dt.date, dt.date]]:
+        return [(subtract_years(lo, n), subtract_years(hi, n)) for n in sorted(years)]
+
+    moved = repository.date_moved_subject_ids(
+        connection,
+        policy.utility.value,
+        (lo, hi),
+        ranges(window_years(policy)),
+        ranges(overdue_window_years(policy)),
+    )
     for subject_id, due in repository.oldest_unpaid_due(
         connection, policy.utility.value, hi
     ).items():
@@ -503,3 +518,28 @@ def simulate(
         baseline_counts=level_counts(base_levels.elements()),
         draft_counts=level_counts(draft_levels.elements()),
     )
+
+
+def rerate_subjects(
+    connection: Connection,
+    loaded: LoadedPolicy,
+    subject_ids: Iterable[int],
+    engine: BatchEngine,
+    *,
+    actor: str,
+    case: str,
+) -> RunHeader | None:
+    """Re-rate a few subjects at once, in the caller's transaction, after a case changed what
+    counts (a record repaired, corrected or removed); ``case`` is kept as the cause of their
+    level changes. The run is as of the current run's date, so the rows it carries over for
+    everybody else stay consistent; None when the policy has no current run yet.
+    """
+    base_id = repository.current_run_id(connection, loaded.policy.key)
+    base = repository.get_run(connection, base_id) if base_id is not None else None
+    if base is None:
+        return None
+    run_id = begin_run(
+        connection, loaded, base.as_of, engine=engine.name, actor=actor, kind=RunKind.INCREMENTAL
+    )
+    scope = RerateScope(base, frozenset(subject_ids), case)
+    return write_run(connection, run_id, loaded, engine, scope=scope, case=case)

@@ -14,7 +14,9 @@ filtered aggregates, and returns one row per subject in subject id order:
   sort key and :meth:`CompiledPolicy.decode` orders them as the reference evaluator does).
 
 The semantics are those of :mod:`utilcredit.rating.evaluator`, reproduced clause type by clause
-type (see the comments at each aggregate). Date arithmetic:
+type (see the comments at each aggregate): incidents and bills set aside by the dishonesty-record
+register (``set_aside_by``) are in no aggregate, incidents count whatever their account's opening
+date, bills only from it. Date arithmetic:
 
 * the bounds of "within N years" windows and the as-of date's year, month and day are constants
   of the query, computed once in Python with :mod:`utilcredit.rating.dates` (the same code the
@@ -82,6 +84,7 @@ from utilcredit.policies.model import (
     LatePaymentCountTest,
     Level,
     NoArrearsTest,
+    NoOverdueInWindowTest,
     NotOnSeriousListTest,
     Policy,
     ReportNoDishonestyTest,
@@ -191,6 +194,7 @@ LeafTest = (
     | LatePaymentCountTest
     | ArrearsMonthsTest
     | NoArrearsTest
+    | NoOverdueInWindowTest
     | AllAccountsPrepaidTest
     | ReportNoDishonestyTest
     | NotOnSeriousListTest
@@ -440,6 +444,8 @@ def _leaf_evidence(test: LeafTest, items: list[str]) -> Keyed:
         case ArrearsMonthsTest() | NoArrearsTest():
             fields.sort(key=lambda f: (f[0], f[1]))
             return [(("U", f[1]), f[1]) for f in fields]
+        case NoOverdueInWindowTest():
+            return []  # true only when nothing counts: a true leaf has no evidence
         case AllAccountsPrepaidTest():
             fields.sort(key=lambda f: int(f[0]))
             postpaid = [f for f in fields if f[1] == "1"]
@@ -574,9 +580,11 @@ class _Builder:
         return query.group_by(_A.c.subject_id).subquery("acc_agg")
 
     def bills_with_payments(self, accounts: Any) -> Any:
-        """One row per bill that existed at D (due on or after its account opened) and was due
-        before D (a bill due on D is not late yet), with what was paid by its due date and by
-        D; payments dated after D do not exist yet."""
+        """One row per bill that existed at D (due on or after its account opened), was due
+        before D (a bill due on D is not late yet) and is not set aside, with what was paid by
+        its due date, by D, and by the later of its due date and the start W of each
+        ``no_overdue_in_window`` window (``paid_w_<window>``); payments dated after D do not
+        exist yet."""
         bill = SNAPSHOT_BILLS if self.settled_bills else _B
         columns = [
             accounts.c.subject_id,
@@ -588,29 +596,47 @@ class _Builder:
         ]
         amount = _fen(bill.c.amount_fen)
         bills = bill.join(accounts, bill.c.account_id == accounts.c.id)
-        existed = (bill.c.due_on >= accounts.c.opened_on, bill.c.due_on < self.day)
+        existed = (
+            bill.c.due_on >= accounts.c.opened_on,
+            bill.c.due_on < self.day,
+            bill.c.set_aside_by.is_(None),
+        )
+        cutoffs = {
+            name: case((bill.c.due_on > self.date(start), bill.c.due_on), else_=self.date(start))
+            for name, start in self.overdue_windows().items()
+            if start is not None
+        }
         if self.settled_bills:
-            # the snapshot's bills carry their payment sums: settled by D = paid in full by D
+            # the snapshot's bills carry their payment sums: settled by a day (≤ D) = paid in
+            # full by that day
             return (
                 select(
                     *columns,
                     amount.label("amount_fen"),
                     bill.c.paid_by_due,
                     case((bill.c.settled_on <= self.day, amount), else_=0).label("paid_by_day"),
+                    *(
+                        case((bill.c.settled_on <= cutoff, amount), else_=0).label(f"paid_w_{name}")
+                        for name, cutoff in cutoffs.items()
+                    ),
                 )
                 .select_from(bills)
                 .where(*existed)
             )
-        paid_by_due = func.coalesce(
-            func.sum(case((_P.c.paid_on <= bill.c.due_on, _fen(_P.c.amount_fen)), else_=0)), 0
-        )
+
+        def paid_by(day: ColumnElement[Any]) -> ColumnElement[Any]:
+            return func.coalesce(
+                func.sum(case((_P.c.paid_on <= day, _fen(_P.c.amount_fen)), else_=0)), 0
+            )
+
         paid_by_day = func.coalesce(func.sum(_fen(_P.c.amount_fen)), 0)
         return (
             select(
                 *columns,
                 amount.label("amount_fen"),
-                paid_by_due.label("paid_by_due"),
+                paid_by(bill.c.due_on).label("paid_by_due"),
                 paid_by_day.label("paid_by_day"),
+                *(paid_by(cutoff).label(f"paid_w_{name}") for name, cutoff in cutoffs.items()),
             )
             .select_from(
                 bills.outerjoin(_P, and_(_P.c.bill_id == bill.c.id, _P.c.paid_on <= self.day))
@@ -620,7 +646,7 @@ class _Builder:
         )
 
     def bill_aggregate(self, accounts: Any) -> Any | None:
-        late_leaves = self.leaves_of(LatePaymentCountTest)
+        late_leaves = self.leaves_of(LatePaymentCountTest, NoOverdueInWindowTest)
         arrears_leaves = self.leaves_of(ArrearsMonthsTest, NoArrearsTest)
         if not late_leaves and not arrears_leaves:
             return None
@@ -656,16 +682,36 @@ class _Builder:
                     bills.c.bill_no,
                 )
                 columns.append(_agg(item, in_window).label(f"late_b_ev_{window_name}"))
+        for window_name, start in self.overdue_windows().items():
+            # overdue at some moment of (W, D]: not settled by max(due date, W); "since opened"
+            # has no W: settled late, i.e. a late payment
+            paid = bills.c.paid_by_due if start is None else bills.c[f"paid_w_{window_name}"]
+            overdue = paid < bills.c.amount_fen
+            columns.append(_count(overdue).label(f"overdue_b_{window_name}"))
         return select(*columns).group_by(bills.c.subject_id).subquery("bill_agg")
 
-    def late_windows(self) -> dict[str, dt.date | None]:
+    def _windows_of(
+        self, kind: type[LatePaymentCountTest | NoOverdueInWindowTest]
+    ) -> dict[str, dt.date | None]:
         windows: dict[str, dt.date | None] = {}
-        for leaf in self.leaves_of(LatePaymentCountTest):
-            assert isinstance(leaf.test, LatePaymentCountTest)
+        for leaf in self.leaves_of(kind):
+            assert isinstance(leaf.test, LatePaymentCountTest | NoOverdueInWindowTest)
             windows[self.window_name(leaf.test.window)] = _window_start(
                 leaf.test.window, self.as_of
             )
         return windows
+
+    def late_windows(self) -> dict[str, dt.date | None]:
+        """The windows of ``late_payment_count`` tests, by name: their start (None: all)."""
+        return self._windows_of(LatePaymentCountTest)
+
+    def overdue_windows(self) -> dict[str, dt.date | None]:
+        """The windows of ``no_overdue_in_window`` tests, by name."""
+        return self._windows_of(NoOverdueInWindowTest)
+
+    def reported_windows(self) -> dict[str, dt.date | None]:
+        """The windows in which reported late payments (incidents) are counted: both kinds."""
+        return {**self.late_windows(), **self.overdue_windows()}
 
     def window_name(self, window: Window) -> str:
         return "all" if window.since_opened else f"y{window.years}"
@@ -715,10 +761,11 @@ class _Builder:
 
     def incident_aggregate(self, accounts: Any) -> Any | None:
         count_leaves = self.leaves_of(IncidentCountTest)
-        late_windows = self.late_windows()
+        late_windows = self.reported_windows()
         if not count_leaves and not late_windows:
             return None
-        # Incidents that existed at D: dated on or before D, not before their account opened.
+        # Incidents that existed at D: dated on or before D (whenever their account opened: the
+        # subject's whole history counts) and not set aside.
         source: Any = _I.join(accounts, _I.c.account_id == accounts.c.id)
         columns: list[ColumnElement[Any]] = [
             accounts.c.subject_id,
@@ -760,7 +807,7 @@ class _Builder:
         rows = (
             select(*columns)
             .select_from(source)
-            .where(_I.c.occurred_on >= accounts.c.opened_on, _I.c.occurred_on <= self.day)
+            .where(_I.c.occurred_on <= self.day, _I.c.set_aside_by.is_(None))
             .subquery("incident_facts")
         )
         aggregates: list[ColumnElement[Any]] = [rows.c.subject_id.label("subject_id")]
@@ -862,6 +909,13 @@ class _Builder:
                     self.leaf_truth[k] = _tri_contains(test.count, n)
                     if leaf.in_trigger:
                         self.leaf_evidence[k] = f"late_ev_{name}"
+                case NoOverdueInWindowTest():
+                    name = self.window_name(test.window)
+                    n = zero(f"overdue_b_{name}") + zero(f"late_i_{name}")
+                    self.leaf_value[k] = n
+                    self.leaf_truth[k] = case((n == 0, 1), else_=0)
+                    if leaf.in_trigger:
+                        self.leaf_evidence[k] = ""  # true only when nothing counts: no items
                 case ArrearsMonthsTest():
                     months = _whole_months(joined.c.unpaid_oldest, self.as_of)
                     self.leaf_value[k] = months
@@ -937,7 +991,7 @@ class _Builder:
         for leaf in self.plan.leaves:
             leaf_columns.append(self.leaf_truth[leaf.number].label(f"t_{leaf.number}"))
             leaf_columns.append(self.leaf_value[leaf.number].label(f"v_{leaf.number}"))
-        for name in sorted(set(self.leaf_evidence.values())):
+        for name in sorted(self.evidence_names()):
             leaf_columns.append(joined.c[name])
         leaves = select(*leaf_columns).subquery("leaves")
 
@@ -953,7 +1007,8 @@ class _Builder:
         return self.final(clauses)
 
     def evidence_names(self) -> set[str]:
-        return set(self.leaf_evidence.values())
+        """The evidence columns (a leaf's name is "" when it has no items to show)."""
+        return {name for name in self.leaf_evidence.values() if name}
 
     def final(self, clauses: Any) -> Select[Any]:
         policy = self.policy
@@ -1009,13 +1064,13 @@ class _Builder:
                 (clauses.c[f"t_{leaf.number}"] == 0, "0"),
                 else_="?",
             )
-            items = case(
-                (
-                    clauses.c[f"t_{leaf.number}"] == 1,
-                    func.coalesce(clauses.c[self.leaf_evidence[leaf.number]], ""),
-                ),
-                else_="",
-            )
+            column = self.leaf_evidence[leaf.number]
+            items: ColumnElement[Any] = literal("", String)
+            if column:
+                items = case(
+                    (clauses.c[f"t_{leaf.number}"] == 1, func.coalesce(clauses.c[column], "")),
+                    else_="",
+                )
             entry = (
                 literal(str(leaf.number), String)
                 + literal(PART, String)

@@ -103,8 +103,10 @@ class DatabaseEngine:
     ) -> Iterator[_Out]:
         vocabulary = read_vocabulary(policy, lambda query: connection.execute(query).all())
         compiled = compile_policy(policy, as_of, vocabulary, subject_ids)
-        result = connection.execution_options(stream_results=True, yield_per=_FETCH).execute(
-            compiled.statement
+        # Per statement: Connection.execution_options would stream every later statement of
+        # the transaction too (PostgreSQL refuses a server-side cursor for INSERT … SELECT).
+        result = connection.execute(
+            compiled.statement, execution_options={"stream_results": True, "yield_per": _FETCH}
         )
         for row in result:
             yield convert(compiled, row)

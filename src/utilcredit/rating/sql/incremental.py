@@ -7,15 +7,22 @@ rating semantics' date boundaries (:mod:`utilcredit.rating.evaluator`), and thes
 the subjects with such a record. Between as-of dates ``lo < hi``:
 
 * a record dated in ``(lo, hi]`` comes into existence (records after D do not exist at D) and
-  enters every window; an account opened in ``(lo, hi]`` comes into existence with its records;
+  enters every window; an account opened in ``(lo, hi]`` comes into existence with its bills
+  (incidents count by their own date, whenever their account opened);
 * a record counts in "within N years" at D iff ``D − N years < date ≤ D``, so only records dated
   in ``(lo − N years, hi − N years]`` leave a window (the ``leaving`` ranges);
+* a bill settled late counts in ``no_overdue_in_window`` over N years while its settlement day
+  is after D − N years: only payments dated in the ``settlements_leaving`` ranges move it;
 * a bill due in ``[lo, hi)`` becomes overdue (a bill due on D is not late yet): a late payment,
   arrears;
 * arrears months of the oldest bill unpaid at ``hi`` may cross a monthly anniversary: the
   caller compares whole months at both dates for :func:`oldest_unpaid_due`'s answer (the oldest
   unpaid bill is the same at both dates unless a payment or a due date lies between them, which
   the first query catches).
+
+Marks of the dishonesty-record register (``set_aside_by``) are data changes, not dates: they
+move ``updated_at``, which re-rating's "changed since the watermark" query catches; the oldest
+unpaid bill leaves set-aside bills out, as every engine does.
 
 So :func:`moved_by_dates` together with the arrears check is a superset of the subjects whose
 rating (level, every clause's status, value and evidence) differs between ``lo`` and ``hi``;
@@ -44,15 +51,22 @@ def moved_by_dates(
     utility: str,
     entering: tuple[dt.date, dt.date],
     leaving: Sequence[tuple[dt.date, dt.date]],
+    settlements_leaving: Sequence[tuple[dt.date, dt.date]] = (),
 ) -> CompoundSelect[Any]:
     """Subject ids of a utility with a record whose date lies in ``entering`` (lo, hi] or in one
     of the ``leaving`` ranges (lo, hi]; bills by due date with ``lo`` included (a bill due on lo
-    becomes late the day after), payments, reports and account openings by their own date."""
+    becomes late the day after), payments (also in the ``settlements_leaving`` ranges), reports
+    and account openings by their own date."""
     lo, hi = entering
 
-    def within(column: Any, *, include_lo: bool = False) -> Any:
+    def within(
+        column: Any,
+        *,
+        include_lo: bool = False,
+        ranges: Sequence[tuple[dt.date, dt.date]] = leaving,
+    ) -> Any:
         clause = and_(column >= lo if include_lo else column > lo, column <= hi)
-        leaves = [and_(column > a, column <= b) for a, b in leaving if a < b]
+        leaves = [and_(column > a, column <= b) for a, b in ranges if a < b]
         return or_(clause, *leaves)
 
     accounts = AccountRow.utility == utility
@@ -66,7 +80,7 @@ def moved_by_dates(
         select(AccountRow.subject_id)
         .join(BillRow, BillRow.account_id == AccountRow.id)
         .join(PaymentRow, PaymentRow.bill_id == BillRow.id)
-        .where(accounts, PaymentRow.paid_on > lo, PaymentRow.paid_on <= hi),
+        .where(accounts, within(PaymentRow.paid_on, ranges=settlements_leaving)),
         select(AccountRow.subject_id)
         .join(IncidentRow, IncidentRow.account_id == AccountRow.id)
         .where(accounts, within(IncidentRow.occurred_on)),
@@ -94,10 +108,12 @@ def oldest_unpaid_due(utility: str, at: dt.date) -> Select[int, dt.date]:
         .outerjoin(paid, paid.c.bill_id == BillRow.id)
         .where(
             AccountRow.utility == utility,
-            # as the evaluator: accounts opened by then, bills not dated before their opening
+            # as the evaluator: accounts opened by then, bills not dated before their opening,
+            # none set aside
             AccountRow.opened_on <= at,
             BillRow.due_on >= AccountRow.opened_on,
             BillRow.due_on < at,
+            BillRow.set_aside_by.is_(None),
             func.coalesce(paid.c.paid, literal(0, BigInteger)) < BillRow.amount,
         )
         .group_by(AccountRow.subject_id)

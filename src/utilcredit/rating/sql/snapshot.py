@@ -7,13 +7,14 @@ holding the tables the compiled query reads, under the same names: the same quer
 unchanged, at DuckDB's native speed.
 
 Correctness never depends on the snapshot being there or current. It records a *fingerprint* of
-the store (:func:`fingerprint`: the newest import run, and per table the highest id and the newest
-``updated_at``) read before copying and checked again after; a copy made while the store changed
-is discarded. A rating uses the snapshot only when its fingerprint equals the store's at that
-moment, else it refreshes it or reads the store directly. Every write to the credit file is an
-import run or moves a table's highest id or newest ``updated_at``, so a change always shows; the
-product never deletes credit-file rows (imports upsert), and code that does must
-:func:`drop_snapshot`.
+the store (:func:`fingerprint`: the layout of the copied columns, the newest import run, and per
+table the highest id and the newest ``updated_at``) read before copying and checked again after;
+a copy made while the store changed is discarded. A rating uses the snapshot only when its
+fingerprint equals the store's at that moment, else it refreshes it or reads the store directly.
+Every write to the credit file is an import run or moves a table's highest id or newest
+``updated_at`` (a set-aside mark moves it past the table's newest stamp:
+``customers.repository.set_aside_evidence``), so a change always shows; the product never
+deletes credit-file rows (imports upsert), and code that does must :func:`drop_snapshot`.
 
 The copy is made by a child process (:mod:`~utilcredit.rating.sql.copier`: DuckDB's own copy of
 SQLite must never open the store in a process that holds it open with Python's ``sqlite3``),
@@ -24,11 +25,23 @@ extension copies in binary and in parallel); the snapshot is for SQLite files.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Connection, Date, MetaData, String, Table, func, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    select,
+)
 from sqlalchemy.engine import URL
 
 from utilcredit.customers.tables import (
@@ -65,6 +78,7 @@ SNAPSHOT_BILLS = Table(
     Column("bill_no", String),
     Column("due_on", Date),
     Column("amount_fen", BigInteger),
+    Column("set_aside_by", Integer),
     Column("paid_by_due", BigInteger),
     Column("settled_on", Date),
 )
@@ -132,18 +146,29 @@ def drop_snapshot(url: URL) -> None:
         path.unlink(missing_ok=True)
 
 
+def copied_columns(table: Table) -> list[str]:
+    return [column.name for column in table.columns if column.name not in _BOOKKEEPING]
+
+
+def layout() -> str:
+    """The copied tables and columns: part of the fingerprint, so a snapshot copied before the
+    schema gained a column the query reads (``set_aside_by``) is never used after it."""
+    text = ";".join(f"{t.name}:{','.join(copied_columns(t))}" for t in SNAPSHOT_TABLES)
+    return "layout:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def fingerprint(connection: Connection) -> list[Any]:
-    """What the snapshot must match: one row of maxima, all read by primary key or index."""
+    """What the snapshot must match: the copied layout, then one row of maxima, all read by
+    primary key or index. A change to the credit file moves a maximum: a new row the highest
+    id, an update (an import, a set-aside mark) the newest ``updated_at``."""
     maxima: list[Any] = [select(func.max(ImportRunRow.id)).scalar_subquery()]
     for table in SNAPSHOT_TABLES:
         maxima.append(select(func.max(table.c.id)).scalar_subquery())
         maxima.append(select(func.max(table.c.updated_at)).scalar_subquery())
     row = connection.execute(select(*maxima)).one()
-    return [value.isoformat() if hasattr(value, "isoformat") else value for value in row]
-
-
-def copied_columns(table: Table) -> list[str]:
-    return [column.name for column in table.columns if column.name not in _BOOKKEEPING]
+    return [layout()] + [
+        value.isoformat() if hasattr(value, "isoformat") else value for value in row
+    ]
 
 
 def read_fingerprint(duck: Any, catalog: str) -> list[Any] | None:

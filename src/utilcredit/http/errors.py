@@ -32,8 +32,7 @@ from utilcredit.errors import (
     NotFoundError,
     UtilcreditError,
 )
-
-__all__ = ["FieldInvalidError"]
+from utilcredit.http import paths
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +87,6 @@ def status_of(error: UtilcreditError) -> int:
     return 400
 
 
-def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path == "/api"
-
-
 def _audit_denial(request: Request, error: AccessDeniedError | NotVisibleError) -> None:
     engine: Engine = request.app.state.engine
     principal: Principal | None = getattr(request.state, "principal", None)
@@ -119,7 +114,7 @@ async def _respond(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     html_error: HtmlError | None = getattr(request.app.state, "html_error", None)
-    if html_error is not None and not is_api(request):
+    if html_error is not None and not paths.is_api(request.url.path):
         response = html_error(request, status, code, message)
         if isinstance(response, Response):
             return response

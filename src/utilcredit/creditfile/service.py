@@ -1,19 +1,22 @@
-"""Read use cases shared by the API and the console: search, credit file, live rating with its
-explanation, overrides and history (the dashboard statistics are ``rating.service``'s). The
-queries are ``customers.repository``'s.
+"""The credit file's read use cases, shared by the API and the console: search (subjects and
+accounts), the credit file with its bills, payments and incidents pages, and the live rating
+with its explanation, overrides, history and next-change date. The queries are
+``customers.repository``'s; the dashboard statistics are ``rating.service``'s.
 
 Tenancy and masking are applied here, once. Personal data (natural persons' ID numbers and
 names, legal representatives, phone numbers) is masked unless the caller asks for it in clear
 and holds ``view_unmasked``; every such view is audited. A natural person is named in URLs and
 links by an opaque reference (``id-<n>``, see :func:`utilcredit.identifiers.subject_ref`), and
 readers without ``view_unmasked`` find natural persons only by their whole ID number or name.
-Nothing here commits.
+
+They sit above ``customers`` because they write the audit log and read overrides and rating
+runs. Each takes the caller's ``Connection``; nothing here commits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -24,17 +27,11 @@ from utilcredit.access.visibility import (
     subject_utilities,
     visible_subject,
 )
-from utilcredit.api.errors import FieldInvalidError
 from utilcredit.audit import repository as audit
 from utilcredit.config import ConsoleSettings
+from utilcredit.creditfile.model import CreditFileView, RatingView, subject_card
 from utilcredit.customers import repository as credit_files
-from utilcredit.customers.model import (
-    AccountLine,
-    CreditReportLine,
-    ReminderLine,
-    SubjectDetail,
-    Utility,
-)
+from utilcredit.customers.model import Utility
 from utilcredit.customers.repository import (
     AccountHit,
     BillLine,
@@ -42,7 +39,7 @@ from utilcredit.customers.repository import (
     PaymentLine,
     SubjectHit,
 )
-from utilcredit.errors import NotFoundError
+from utilcredit.errors import FieldInvalidError, NotFoundError
 from utilcredit.identifiers import (
     DEFAULT_MASKING,
     IdentifierError,
@@ -50,64 +47,19 @@ from utilcredit.identifiers import (
     display_code,
     mask_id_number,
     mask_name,
-    mask_phone,
     parse_subject_ref,
-    subject_ref,
     validate_ric,
 )
 from utilcredit.overrides import service as overrides
-from utilcredit.overrides.model import EffectiveLevel, Override, effective_level
+from utilcredit.overrides.model import effective_level
 from utilcredit.paging import Page
 from utilcredit.policies.loader import LoadedPolicy
 from utilcredit.policies.service import policy_at
 from utilcredit.rating import service as rating
-from utilcredit.rating.explain import JsonValue, explain_dict, explain_text
+from utilcredit.rating.explain import explain_dict, explain_text
 from utilcredit.rating.runs import service as runs
-from utilcredit.rating.runs.model import LevelChange
 
-
-@dataclass(frozen=True, slots=True)
-class SubjectCard:
-    code: str
-    kind: str
-    name: str
-    id_type: str | None
-    legal_rep: str | None
-    phone: str | None
-    address: str | None
-    area: str | None
-    masked: bool
-    ref: str = ""  # what URLs name the subject by (``id-<n>`` for a natural person)
-
-
-def subject_card(row: SubjectDetail, *, unmasked: bool, rule: MaskingRule) -> SubjectCard:
-    natural = row.kind == "natural"
-    ref = subject_ref(row.id, row.code, row.kind)
-    if unmasked:
-        return SubjectCard(
-            row.code,
-            row.kind,
-            row.name,
-            row.id_type,
-            row.legal_rep,
-            row.phone,
-            row.address,
-            row.area,
-            False,
-            ref,
-        )
-    return SubjectCard(
-        code=mask_id_number(row.code, rule) if natural else row.code,
-        kind=row.kind,
-        name=mask_name(row.name) if natural else row.name,
-        id_type=row.id_type,
-        legal_rep=mask_name(row.legal_rep) if row.legal_rep else None,
-        phone=mask_phone(row.phone) if row.phone else None,
-        address=None if natural else row.address,
-        area=row.area,
-        masked=True,
-        ref=ref,
-    )
+HISTORY_LIMIT = 50  # level changes shown with a live rating
 
 
 def resolve_subject(connection: Connection, principal: Principal, ref: str) -> str:
@@ -138,14 +90,7 @@ def subject_ref_of(connection: Connection, code: str) -> str:
 def mask_hit(hit: SubjectHit, rule: MaskingRule) -> SubjectHit:
     if hit.kind != "natural":
         return hit
-    return SubjectHit(
-        hit.id,
-        mask_id_number(hit.code, rule),
-        hit.kind,
-        mask_name(hit.name),
-        hit.area,
-        hit.utilities,
-    )
+    return replace(hit, code=mask_id_number(hit.code, rule), name=mask_name(hit.name))
 
 
 def search_subjects(
@@ -168,7 +113,7 @@ def search_subjects(
     )
     if not principal.can(Permission.VIEW_UNMASKED):
         audit_personal_number_search(connection, principal, query, found.items, rule)
-    return Page([mask_hit(h, rule) for h in found.items], found.offset, found.limit, found.has_more)
+    return replace(found, items=[mask_hit(hit, rule) for hit in found.items])
 
 
 def audit_personal_number_search(
@@ -198,6 +143,17 @@ def audit_personal_number_search(
     )
 
 
+def mask_account_hit(hit: AccountHit, rule: MaskingRule) -> AccountHit:
+    if hit.subject_kind != "natural":
+        return hit
+    return replace(
+        hit,
+        subject_code=mask_id_number(hit.subject_code, rule),
+        subject_name=mask_name(hit.subject_name),
+        address=None,
+    )
+
+
 def search_accounts(
     connection: Connection,
     principal: Principal,
@@ -211,34 +167,7 @@ def search_accounts(
     found = credit_files.search_accounts(
         connection, query, principal.readable_utilities, offset=offset, limit=limit
     )
-    items = [
-        AccountHit(
-            hit.account_no,
-            hit.utility,
-            mask_id_number(hit.subject_code, rule)
-            if hit.subject_kind == "natural"
-            else hit.subject_code,
-            mask_name(hit.subject_name) if hit.subject_kind == "natural" else hit.subject_name,
-            hit.subject_kind,
-            hit.opened_on,
-            hit.payment_mode,
-            None if hit.subject_kind == "natural" else hit.address,
-            hit.area,
-            hit.subject_id,
-        )
-        for hit in found.items
-    ]
-    return Page(items, found.offset, found.limit, found.has_more)
-
-
-@dataclass(frozen=True, slots=True)
-class CreditFileView:
-    subject: SubjectCard
-    utilities: tuple[str, ...]
-    accounts: list[AccountLine]
-    credit_reports: list[CreditReportLine]
-    reminders: list[ReminderLine]
-    overrides: list[Override]
+    return replace(found, items=[mask_account_hit(hit, rule) for hit in found.items])
 
 
 def credit_file(
@@ -322,22 +251,6 @@ def choose_policy(
     raise FieldInvalidError("policy", "请指定评级政策 / name a policy")
 
 
-@dataclass(frozen=True, slots=True)
-class RatingView:
-    subject_code: str
-    policy: LoadedPolicy
-    as_of: dt.date
-    level: EffectiveLevel
-    explanation: dict[str, JsonValue]
-    text: str
-    history: list[LevelChange]  # newest first, with the clauses that moved
-    next_change: dt.date | None
-    overrides: list[Override] = field(default_factory=list)
-
-
-HISTORY_LIMIT = 50  # level changes shown with a live rating
-
-
 def rate_live(
     connection: Connection,
     principal: Principal,
@@ -350,8 +263,9 @@ def rate_live(
 ) -> RatingView:
     """The level computed now from the stored credit file, with its explanation, the override
     in force beside it, the saved history (with the clauses that moved) and the next-change
-    date, as ``utilcredit explain`` and ``utilcredit runs history`` give them. A natural person's number appears masked
-    (subject, explanation, overrides, messages) to a reader without ``view_unmasked``."""
+    date, as ``utilcredit explain`` and ``utilcredit runs history`` give them. A natural
+    person's number appears masked (subject, explanation, overrides, messages) to a reader
+    without ``view_unmasked``."""
     require(principal, Permission.READ, entity="rating")
     subject_id, utilities = visible_subject(connection, principal, code)
     shown = code
@@ -396,6 +310,3 @@ def _replace_text(value: Any, old: str, new: str) -> Any:
     if isinstance(value, list):
         return [_replace_text(item, old, new) for item in value]
     return value
-
-
-# ---- dashboard ---------------------------------------------------------------------------

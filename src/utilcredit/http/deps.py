@@ -5,9 +5,9 @@ raises; services never commit. The principal comes from a bearer token (API clie
 console's session cookie; with the cookie, unsafe methods also need the session's CSRF token
 (header ``X-CSRF-Token`` or form field ``csrf_token``).
 
-The request guard (``api/app.py``) resolves the principal before a request takes a handler slot
-or has its body read, and leaves it in the request state (:data:`CREDENTIALS`); the
-dependencies here use it instead of asking the store again.
+The request guard (:mod:`utilcredit.http.guard`) resolves the principal before a request takes
+a handler slot or has its body read, and leaves it in the request state (:data:`CREDENTIALS`);
+the dependencies here use it instead of asking the store again.
 """
 
 from __future__ import annotations

@@ -28,8 +28,8 @@ from sqlalchemy import Engine
 
 from utilcredit.access.model import Permission, Principal, require
 from utilcredit.access.visibility import import_scope, may_read_upload_of
-from utilcredit.api.errors import FieldInvalidError
 from utilcredit.config import Settings
+from utilcredit.errors import FieldInvalidError
 from utilcredit.importing.limits import ImportLimits
 from utilcredit.importing.readers import FORMATS, SourceFile
 from utilcredit.importing.runner import ImportReport, import_paths, write_reject_report

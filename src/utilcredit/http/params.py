@@ -1,4 +1,4 @@
-"""Parameters shared by the routers."""
+"""Request parameters shared by the API routers and the console pages."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from fastapi import Depends, Path, Query
 from utilcredit.config import Settings
 from utilcredit.identifiers import MaskingRule
 
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it as invalid input
 MAX_OFFSET = 1_000_000
 MAX_ID = 2**31 - 1  # surrogate keys are 32-bit INTEGER columns on PostgreSQL
 
@@ -48,7 +49,3 @@ AsOf = Annotated[
 
 def masking(settings: Settings) -> MaskingRule:
     return MaskingRule(keep_head=settings.mask_keep_head, keep_tail=settings.mask_keep_tail)
-
-
-def normalize(code: str) -> str:
-    return code.strip().upper()
