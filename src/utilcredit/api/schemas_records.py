@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from utilcredit.api.schemas import SUBJECT_REF, Out, PageMeta, fields_of
 from utilcredit.http.params import NO_NUL
@@ -24,6 +24,15 @@ from utilcredit.records.repository import (
     RepairLine,
 )
 from utilcredit.records.service import Deadline
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """Stored times are UTC: SQLite hands them back naive, PostgreSQL with the offset; either
+    way the answer carries it (an RFC 3339 ``date-time``, as the schema says)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+UtcDateTime = Annotated[dt.datetime, AfterValidator(_utc)]
 
 
 @fields_of(RecordLine, leave_out={"derivation_key"})
@@ -42,12 +51,12 @@ class EvidenceOut(Out):
 
 @fields_of(CaseEvent)
 class CaseEventOut(Out):
-    pass
+    at: UtcDateTime
 
 
 @fields_of(AttachmentLine, leave_out={"sha256"})
 class AttachmentOut(Out):
-    pass
+    uploaded_at: UtcDateTime
 
 
 @fields_of(ObjectionLine)
@@ -85,7 +94,9 @@ class RecordDetailOut(Out):
 
 class DeriveRequest(BaseModel):
     policy: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
-    as_of: dt.date | None = None
+    as_of: dt.date | None = Field(
+        default=None, description="推导日期，不晚于今天（默认今天） / the day, not after today"
+    )
 
 
 class DeriveOut(Out):

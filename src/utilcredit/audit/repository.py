@@ -12,7 +12,7 @@ entries about a user (so a failed login of a water user concerns water).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +84,20 @@ def record(
             utilities=encode_utilities(utilities),
         )
     )
+
+
+def record_many(connection: Connection, entries: Sequence[Mapping[str, Any]]) -> None:
+    """Append many audit entries at once (a derivation proposing thousands of records); each
+    entry has :func:`record`'s keyword arguments, ``utilities`` given."""
+    if entries:
+        connection.execute(
+            insert(AuditEntryRow),
+            [
+                {**entry, "utilities": encode_utilities(entry["utilities"])}
+                | {"reason": entry.get("reason"), "detail": entry.get("detail")}
+                for entry in entries
+            ],
+        )
 
 
 # ---- reading the trail -----------------------------------------------------------------

@@ -21,6 +21,7 @@ from utilcredit.errors import InvalidInputError, UtilcreditError
 from utilcredit.policies.loader import LoadedPolicy
 from utilcredit.rating.runs import repository as runs_repository
 from utilcredit.rating.sql.engines import AUTO
+from utilcredit.records import derivation
 
 # The shipped policies a demo region's utilities are rated under (water, then power).
 DEMO_POLICIES = {
@@ -65,7 +66,14 @@ def demo_command(
     sample: str | None = None
     for key in DEMO_POLICIES[region]:
         header = rate_save(key, day, AUTO, actor="demo", quiet=True)
-        _print_levels(policy_in_force(key, day), day, Counter(header.level_counts))
+        loaded = policy_in_force(key, day)
+        _print_levels(loaded, day, Counter(header.level_counts))
+        with engine.begin() as connection:
+            derived = derivation.derive(connection, loaded, day, settings=settings.records)
+        out.print(
+            f"{key}: 失信记录候选 / dishonesty-record candidates {len(derived.created):,} "
+            "(utilcredit records list --status candidate)"
+        )
         with engine.connect() as connection:
             sample = sample or runs_repository.first_subject_at(
                 connection, header.id, ("red", "black")

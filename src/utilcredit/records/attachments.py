@@ -15,13 +15,7 @@ from utilcredit.config import Settings
 from utilcredit.errors import InvalidInputError, NotFoundError
 from utilcredit.records import repository
 from utilcredit.records.cases import CaseType, visible_record
-from utilcredit.records.repository import (
-    AttachmentLine,
-)
-
-# --------------------------------------------------------------------------------------------
-# Attachments
-# --------------------------------------------------------------------------------------------
+from utilcredit.records.repository import AttachmentLine
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +36,7 @@ def checked_type(upload: Upload, max_bytes: int) -> str:
     name = Path(upload.file_name or "file").name[:200]
     if len(upload.data) > max_bytes:
         raise InvalidInputError(
-            f"附件 {name} 超过 {max_bytes // (1024 * 1024)} MB / attachment {name} is larger "
+            f"附件 {name} 超过 {max_bytes:,} 字节 / attachment {name} is larger "
             f"than {max_bytes} bytes"
         )
     for signature, content_type in _SIGNATURES:

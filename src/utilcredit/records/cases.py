@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -42,9 +42,7 @@ from utilcredit.records.model import (
     RecordStatus,
     RepairStatus,
 )
-from utilcredit.records.repository import (
-    RecordLine,
-)
+from utilcredit.records.repository import RecordLine
 from utilcredit.workflow import Machine
 
 SYSTEM = "system"
@@ -143,6 +141,21 @@ def apply_transition(
     return target.value
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of a case's history (and its audit entry)."""
+
+    case_type: CaseType
+    case_id: int
+    utility: str
+    action: str
+    source: str | None
+    target: str
+    actor: str
+    on: dt.date
+    reason: str | None
+
+
 def keep_history(
     connection: Connection,
     case_type: CaseType,
@@ -155,27 +168,45 @@ def keep_history(
     today: dt.date,
     reason: str | None,
 ) -> None:
-    repository.insert_event(
+    keep_histories(
         connection,
-        case_type=case_type.value,
-        case_id=case_id,
-        utility=utility,
-        action=action,
-        from_status=source,
-        to_status=target,
-        actor=actor,
-        on=today,
-        reason=reason,
+        [Step(case_type, case_id, utility, action, source, target, actor, today, reason)],
     )
-    audit.record(
+
+
+def keep_histories(connection: Connection, steps: Sequence[Step]) -> None:
+    """The steps' history rows and audit entries, each kind in one statement."""
+    repository.insert_events(
         connection,
-        actor=actor,
-        action=f"{case_type.value}_{action}",
-        entity=case_type.value,
-        entity_key=str(case_id),
-        reason=reason,
-        detail={"from": source, "to": target},
-        utilities=[utility],
+        [
+            {
+                "case_type": step.case_type.value,
+                "case_id": step.case_id,
+                "utility": step.utility,
+                "action": step.action,
+                "from_status": step.source,
+                "to_status": step.target,
+                "actor": step.actor,
+                "on": step.on,
+                "reason": step.reason,
+            }
+            for step in steps
+        ],
+    )
+    audit.record_many(
+        connection,
+        [
+            {
+                "actor": step.actor,
+                "action": f"{step.case_type.value}_{step.action}",
+                "entity": step.case_type.value,
+                "entity_key": str(step.case_id),
+                "reason": step.reason,
+                "detail": {"from": step.source, "to": step.target},
+                "utilities": [step.utility],
+            }
+            for step in steps
+        ],
     )
 
 
@@ -197,11 +228,15 @@ def set_aside(connection: Connection, record: RecordLine, kept: set[tuple[str, i
         for e in repository.evidence_of(connection, record.id)
         if (e.evidence_type, e.evidence_id) not in kept
     ]
+    bills = [e.evidence_id for e in evidence if e.evidence_type == "bill"]
+    # A late payment the billing system also reported for a bill's due date is the same event
+    # (the engines count it once); it goes with the bill, or it would count again on its own.
+    twins = repository.late_payment_twins(connection, bills)
     credit_files.set_aside_evidence(
         connection,
         record_id=record.id,
-        incident_ids=[e.evidence_id for e in evidence if e.evidence_type == "incident"],
-        bill_ids=[e.evidence_id for e in evidence if e.evidence_type == "bill"],
+        incident_ids=[e.evidence_id for e in evidence if e.evidence_type == "incident"] + twins,
+        bill_ids=bills,
     )
 
 

@@ -20,18 +20,19 @@ from utilcredit.policies.model import (
 )
 from utilcredit.rating.dates import add_months, subtract_years
 from utilcredit.records import model, repository
-from utilcredit.records.cases import SYSTEM, CaseType, actor_name, apply_transition, keep_history
-from utilcredit.records.model import (
-    RecordStatus,
+from utilcredit.records.cases import (
+    SYSTEM,
+    CaseType,
+    Step,
+    actor_name,
+    apply_transition,
+    keep_histories,
 )
+from utilcredit.records.model import RecordStatus
 from utilcredit.records.repository import (
     Evidence,
     RecordLine,
 )
-
-# --------------------------------------------------------------------------------------------
-# Derivation
-# --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,12 +187,8 @@ def derive(
         connection, loaded, since, as_of, settings.large_arrears_yuan
     )
     existing = repository.keys_with_prefix(connection, f"{policy.key}:")
-    summary = DeriveSummary(policy.key, as_of)
-    for proposal in proposals:
-        if proposal.key in existing:
-            continue
-        existing.add(proposal.key)
-        summary.created.append(_propose(connection, loaded, proposal, actor, as_of))
+    new = list({p.key: p for p in proposals if p.key not in existing}.values())
+    summary = DeriveSummary(policy.key, as_of, _propose(connection, loaded, new, actor, as_of))
     live = {p.key for p in proposals}
     for record_id, key, status in repository.candidates_of(connection, policy.key):
         if key in live:
@@ -220,42 +217,54 @@ def derive(
 
 
 def _propose(
-    connection: Connection, loaded: LoadedPolicy, proposal: _Proposal, actor: str, today: dt.date
-) -> int:
+    connection: Connection,
+    loaded: LoadedPolicy,
+    proposals: list[_Proposal],
+    actor: str,
+    today: dt.date,
+) -> list[int]:
+    """The proposals as candidates, a few statements for all of them."""
     policy = loaded.policy
-    rule = proposal.rule
-    record_id = repository.insert_record(
+    ids = repository.insert_records(
         connection,
-        {
-            "derivation_key": proposal.key,
-            "subject_id": proposal.subject_id,
-            "utility": policy.utility.value,
-            "kind": rule.kind.value,
-            "record_class": rule.record_class.value,
-            "status": RecordStatus.CANDIDATE.value,
-            "policy_key": policy.key,
-            "policy_version": policy.version,
-            "rule_id": rule.id,
-            "rule_text": rule.text[:500],
-            "cause_on": proposal.cause_on,
-            "amount": proposal.amount,
-            "summary": proposal.summary[:500],
-        },
-        proposal.evidence,
+        [
+            {
+                "derivation_key": proposal.key,
+                "subject_id": proposal.subject_id,
+                "utility": policy.utility.value,
+                "kind": proposal.rule.kind.value,
+                "record_class": proposal.rule.record_class.value,
+                "status": RecordStatus.CANDIDATE.value,
+                "policy_key": policy.key,
+                "policy_version": policy.version,
+                "rule_id": proposal.rule.id,
+                "rule_text": proposal.rule.text[:500],
+                "cause_on": proposal.cause_on,
+                "amount": proposal.amount,
+                "summary": proposal.summary[:500],
+            }
+            for proposal in proposals
+        ],
+        [proposal.evidence for proposal in proposals],
     )
-    keep_history(
+    keep_histories(
         connection,
-        CaseType.RECORD,
-        record_id,
-        policy.utility.value,
-        "derive",
-        None,
-        RecordStatus.CANDIDATE.value,
-        actor,
-        today,
-        f"{policy.key} {policy.version} {rule.id}",
+        [
+            Step(
+                CaseType.RECORD,
+                record_id,
+                policy.utility.value,
+                "derive",
+                None,
+                RecordStatus.CANDIDATE.value,
+                actor,
+                today,
+                f"{policy.key} {policy.version} {proposal.rule.id}",
+            )
+            for record_id, proposal in zip(ids, proposals, strict=True)
+        ],
     )
-    return record_id
+    return ids
 
 
 def advance(connection: Connection, day: dt.date) -> int:

@@ -16,9 +16,7 @@ from utilcredit.config import RecordsSettings
 from utilcredit.customers.model import Utility
 from utilcredit.errors import InvalidInputError
 from utilcredit.paging import Page
-from utilcredit.policies.model import (
-    DishonestyClass,
-)
+from utilcredit.policies.model import DishonestyClass
 from utilcredit.records import model, repository
 from utilcredit.records.attachments import Upload, checked_type, store_uploads
 from utilcredit.records.cases import (
@@ -41,14 +39,11 @@ from utilcredit.records.model import (
     RecordStatus,
 )
 from utilcredit.records.repository import (
+    CaseQuery,
     ObjectionLine,
     RecordLine,
 )
 from utilcredit.workdays import service as workdays
-
-# --------------------------------------------------------------------------------------------
-# Objections
-# --------------------------------------------------------------------------------------------
 
 
 def file_objection(
@@ -331,11 +326,5 @@ def list_objections(
     limit: int = 50,
 ) -> Page[ObjectionLine]:
     require_known(statuses, ObjectionStatus, "status")
-    return repository.list_objections(
-        connection,
-        readable(principal),
-        statuses=statuses,
-        overdue_on=overdue_on,
-        offset=offset,
-        limit=limit,
-    )
+    query = CaseQuery(readable(principal), statuses, overdue_on, offset, limit)
+    return repository.list_objections(connection, query)

@@ -14,9 +14,7 @@ from utilcredit.config import RecordsSettings
 from utilcredit.customers.model import Utility
 from utilcredit.errors import InvalidInputError
 from utilcredit.paging import Page
-from utilcredit.policies.model import (
-    DishonestyKind,
-)
+from utilcredit.policies.model import DishonestyKind
 from utilcredit.records import model, repository
 from utilcredit.records.attachments import Upload, checked_type, store_uploads
 from utilcredit.records.cases import (
@@ -39,14 +37,11 @@ from utilcredit.records.model import (
     RepairStatus,
 )
 from utilcredit.records.repository import (
+    CaseQuery,
     RecordLine,
     RepairLine,
 )
 from utilcredit.workdays import service as workdays
-
-# --------------------------------------------------------------------------------------------
-# Repairs
-# --------------------------------------------------------------------------------------------
 
 
 def repair_check(
@@ -334,11 +329,5 @@ def list_repairs(
     limit: int = 50,
 ) -> Page[RepairLine]:
     require_known(statuses, RepairStatus, "status")
-    return repository.list_repairs(
-        connection,
-        readable(principal),
-        statuses=statuses,
-        overdue_on=overdue_on,
-        offset=offset,
-        limit=limit,
-    )
+    query = CaseQuery(readable(principal), statuses, overdue_on, offset, limit)
+    return repository.list_repairs(connection, query)

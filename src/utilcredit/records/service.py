@@ -96,11 +96,16 @@ def list_records(
     kinds: Sequence[str] = (),
     policy_key: str | None = None,
     subject_id: int | None = None,
+    subject_code: str | None = None,
     overdue_on: dt.date | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> Page[RecordLine]:
+    """``subject_code`` narrows to one subject (an unknown code lists nothing)."""
     require_known(statuses, RecordStatus, "status")
+    if subject_code is not None:
+        found = credit_files.subject_by_code(connection, subject_code)
+        subject_id = found.id if found is not None else 0
     require_known(classes, DishonestyClass, "class")
     require_known(kinds, DishonestyKind, "kind")
     return repository.list_records(

@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
-from utilcredit.web import routes
+from utilcredit.web import records, routes
+from utilcredit.web.casework import FormRetry
 from utilcredit.web.rendering import render
 
 STATIC = Path(__file__).parent / "static"
 
 
-def html_error(request: Request, status: int, code: str, message: str) -> Response:
+def html_error(
+    request: Request, status: int, code: str, message: str
+) -> Response | Awaitable[Response]:
     if status == 401:
         target = "/login?next=" + quote(request.url.path, safe="/")
         if request.headers.get("HX-Request"):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
+    retry = getattr(request.state, "form_retry", None)
+    if isinstance(retry, FormRetry) and status in records.RETRIED_STATUSES:
+        # A register form the services refused: back on its record page, values kept.
+        return run_in_threadpool(_retry_or_error, request, retry, status, code, message)
+    return _error_page(request, status, code, message)
+
+
+def _retry_or_error(
+    request: Request, retry: FormRetry, status: int, code: str, message: str
+) -> Response:
+    page = records.retry_page(request, retry, status, message)
+    return page if page is not None else _error_page(request, status, code, message)
+
+
+def _error_page(request: Request, status: int, code: str, message: str) -> Response:
     return render(
         request,
         "error.html",
@@ -32,4 +52,5 @@ def html_error(request: Request, status: int, code: str, message: str) -> Respon
 def install_console(app: FastAPI) -> None:
     app.state.html_error = html_error
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(records.router)
     app.include_router(routes.router)

@@ -13,6 +13,9 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from utilcredit.access.model import ROLE_LABELS, Permission
+from utilcredit.customers.model import IncidentKind
+from utilcredit.rating.evaluator import INCIDENT_KIND_ZH
+from utilcredit.web.casework import RecordLabels
 from utilcredit.web.i18n import LANG_COOKIE, Translator, language
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -32,6 +35,33 @@ LEVEL_LABELS = {
     "black": ("黑色", "Black"),
 }
 UTILITY_LABELS = {"water": ("供水", "Water"), "power": ("供电", "Power")}
+# The fields of an evidence record (a bill, payment, incident, account or report) as shown.
+EVIDENCE_FIELDS = {
+    "bill_no": ("账单编号", "Bill"),
+    "incident_no": ("事件编号", "Incident"),
+    "account_no": ("户号", "Account"),
+    "period_start": ("计费起始", "Period from"),
+    "period_end": ("计费截止", "Period to"),
+    "usage_milli": ("用量", "Usage"),
+    "unit": ("单位", "Unit"),
+    "amount_fen": ("金额", "Amount"),
+    "due_on": ("缴费期限", "Due"),
+    "kind": ("类别", "Kind"),
+    "occurred_on": ("发生日期", "Occurred on"),
+    "asset_class": ("设施等级", "Asset class"),
+    "severity": ("情节", "Severity"),
+    "note": ("备注", "Note"),
+    "set_aside_by": ("已不计入评级（失信记录）", "Set aside by record"),
+    "opened_on": ("立户日期", "Opened"),
+    "payment_mode": ("缴费方式", "Payment mode"),
+    "area": ("区域", "Area"),
+    "utility": ("供应类型", "Utility"),
+    "source": ("来源", "Source"),
+    "issued_on": ("出具日期", "Issued on"),
+    "has_dishonesty": ("有失信行为", "Dishonesty found"),
+    "on_serious_list": ("列入严重失信主体名单", "On the serious list"),
+    "rating": ("信用评级", "Rating"),
+}
 
 
 def _json_default(value: Any) -> Any:
@@ -71,6 +101,16 @@ def render(
         zh, en = UTILITY_LABELS.get(utility, (utility, utility))
         return t.pick(zh, en)
 
+    def field_label(key: str) -> str:
+        zh, en = EVIDENCE_FIELDS.get(key, (key, key))
+        return t.pick(zh, en)
+
+    def incident_kind(value: str) -> str:
+        try:
+            return t.pick(INCIDENT_KIND_ZH[IncidentKind(value)], value.replace("_", " "))
+        except ValueError:
+            return value
+
     def role_label(role: Any) -> str:
         zh, en = ROLE_LABELS[role]
         return t.pick(zh, en)
@@ -84,7 +124,10 @@ def render(
         "level_label": level_label,
         "utility_label": utility_label,
         "role_label": role_label,
+        "field_label": field_label,
+        "incident_kind": incident_kind,
         "msg": t.message,
+        "rl": RecordLabels(t),
     }
     page.update(context or {})
     return TEMPLATES.TemplateResponse(request, template, page, status_code=status_code)

@@ -40,6 +40,7 @@ from utilcredit.policies.model import Level
 from utilcredit.policies.service import policy_at, shipped
 from utilcredit.rating import service as rating_service
 from utilcredit.rating.runs import service as rating_runs
+from utilcredit.records import service as register
 from utilcredit.web.i18n import LANG_COOKIE, LANGUAGES
 from utilcredit.web.rendering import render
 
@@ -47,6 +48,7 @@ router = APIRouter(include_in_schema=False)
 
 LOGIN_CSRF_COOKIE = "uc_login_csrf"
 PAGE = 20
+SUBJECT_RECORDS = 10  # the newest of a subject's dishonesty records on its page
 _jobs = uploads.ImportJobs()
 
 
@@ -168,6 +170,7 @@ def dashboard(request: Request, connection: Db, principal: Reader, console: Cons
     readable = {u.value for u in principal.readable_utilities}
     runs = rating_runs.visible_runs(connection, readable, offset=0, limit=30)
     transitions = rating_runs.moves_into(connection, runs[0].id) if runs else []
+    cases = register.open_cases(connection, principal, day)
     trend = [
         {"run": r.id, "as_of": r.as_of, "policy": r.policy_key, "levels": r.level_counts}
         for r in reversed(runs)
@@ -190,6 +193,7 @@ def dashboard(request: Request, connection: Db, principal: Reader, console: Cons
             "charts": charts,
             "trend": trend,
             "transitions": transitions,
+            "cases": cases,
         },
     )
 
@@ -276,6 +280,9 @@ def credit_file_page(
     except (NotFoundError, InvalidInputError) as error:
         rating_error = str(error)
     policies = [item for item in shipped() if item.policy.utility.value in view.utilities]
+    subject_records = register.list_records(
+        connection, principal, subject_id=view.subject.id, limit=SUBJECT_RECORDS
+    )
     clauses: list[dict[str, Any]] = []
     if rating is not None and isinstance(rating.explanation["clauses"], list):
         clauses = [
@@ -299,6 +306,7 @@ def credit_file_page(
             "state_labels": STATE_LABELS,
             "min_expiry": day + dt.timedelta(days=1),
             "default_expiry": day + dt.timedelta(days=90),
+            "records": subject_records,
         },
     )
 

@@ -53,8 +53,10 @@ def _store(engine: Engine) -> tuple[int, dict[str, int], dict[str, int]]:
 
 def _marks(engine: Engine) -> dict[str, int | None]:
     with engine.connect() as connection:
-        marks = dict(connection.execute(select(IncidentRow.incident_no, IncidentRow.set_aside_by)))
-        marks.update(connection.execute(select(BillRow.bill_no, BillRow.set_aside_by)))
+        incidents = connection.execute(select(IncidentRow.incident_no, IncidentRow.set_aside_by))
+        marks: dict[str, int | None] = {row[0]: row[1] for row in incidents}
+        bills = connection.execute(select(BillRow.bill_no, BillRow.set_aside_by))
+        marks.update((row[0], row[1]) for row in bills)
     return marks
 
 

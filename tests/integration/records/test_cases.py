@@ -221,6 +221,7 @@ def _arrears_record(engine: Engine, people: Staff) -> tuple[int, int]:
         store.account("ACC-1")
         bill = store.bill("ACC-1", D(2025, 10, 5), "12000.00")  # 4 months in arrears on 3-02
         store.reminder("ACC-1", D(2025, 10, 20))
+        store.incident("ACC-1", "late_payment", D(2025, 10, 5))  # the billing system's own report
         return bill
 
     bill = _in(engine, build)
@@ -315,6 +316,10 @@ def test_repair_checks_its_conditions_from_the_credit_file(
             D(2026, 6, 12),
         )
         assert set_aside_of(connection, BillRow, bill) == record_id
+        twin = connection.execute(
+            select(IncidentRow.id).where(IncidentRow.kind == "late_payment")
+        ).scalar_one()
+        assert set_aside_of(connection, IncidentRow, twin) == record_id  # the same event
         history = runs.history(connection, "91440200MA4UTEST1X", "shaoguan-water")
         events = connection.execute(select(func.count()).select_from(CaseEventRow)).scalar_one()
         audited = connection.execute(

@@ -7,6 +7,7 @@ Zhanjiang: six months. 超过 excludes the day itself; months add the calendar w
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine
@@ -66,6 +67,7 @@ def test_shaoguan_arrears_record_after_more_than_one_month(
         "candidate",
     )
     assert record.cause_on == last_quiet_day + dt.timedelta(days=1)
+    assert record.amount == Decimal("10000.00")  # what is still unpaid
     assert "经催告后超过一个月仍未缴纳" in record.rule_text
     with engine.connect() as connection:
         kinds = sorted(e.evidence_type for e in repository.evidence_of(connection, record.id))

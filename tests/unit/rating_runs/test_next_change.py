@@ -12,7 +12,7 @@ import json
 from tests.unit.rating.rating_histories import AS_OF, History
 from utilcredit.customers.model import Utility
 from utilcredit.policies.loader import load_policy
-from utilcredit.policies.model import Level
+from utilcredit.policies.model import Level, NoOverdueInWindowTest, Window
 from utilcredit.rating.evaluator import evaluate
 from utilcredit.rating.explain import explain_dict, explain_text
 from utilcredit.rating.next_change import candidate_dates, known_at, next_change
@@ -125,3 +125,23 @@ def test_explanation_shows_the_next_change_in_text_and_json() -> None:
     }
     assert "next_change" not in explain_dict(evaluation, LIANSHUI)
     assert "预计" not in explain_text(evaluation, LIANSHUI)
+
+
+def test_a_late_settlement_leaving_a_no_overdue_window_is_a_change() -> None:
+    # B1 read as "no bill overdue at any moment of the year": a bill due 2024-01-31 and settled
+    # on 2025-09-15 was overdue inside the year until that day leaves it, on 2026-09-15 — long
+    # before its due date leaves G2's three years (2027-01-31).
+    b1 = LIANSHUI.clause("B1").model_copy(
+        update={"test": NoOverdueInWindowTest(type="no_overdue_in_window", window=Window(years=1))}
+    )
+    policy = LIANSHUI.model_copy(
+        update={"clauses": tuple(b1 if c.id == "B1" else c for c in LIANSHUI.clauses)}
+    )
+    history = clean().bill(due=dt.date(2024, 1, 31), paid={dt.date(2025, 9, 15): "100.00"})
+    change = next_change(history.build(), policy, AS_OF)
+    assert (change.level, change.on, change.to_level) == (
+        Level.YELLOW,
+        dt.date(2026, 9, 15),
+        Level.BLUE,
+    )
+    assert change.leaving == ("B001",)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from utilcredit.access.model import Permission, Principal
-from utilcredit.api.schemas import ERROR_RESPONSES
+from utilcredit.api.schemas import ERROR_RESPONSES, SUBJECT_REF
 from utilcredit.api.schemas_records import (
     ConfirmRequest,
     DeriveOut,
@@ -32,7 +32,8 @@ from utilcredit.api.schemas_records import (
     with_attachments,
 )
 from utilcredit.config import Settings
-from utilcredit.errors import InvalidInputError
+from utilcredit.creditfile.service import resolve_subject
+from utilcredit.errors import FieldInvalidError, InvalidInputError
 from utilcredit.http.deps import AppSettings, Db, Reader, Requires
 from utilcredit.http.params import MAX_ID, NO_NUL, PagingDep, masking
 from utilcredit.localtime import today
@@ -78,6 +79,9 @@ def list_records(
     record_class: Annotated[list[str] | None, Query(alias="class")] = None,
     kind: Annotated[list[str] | None, Query()] = None,
     policy: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
+    subject: Annotated[
+        str | None, Query(max_length=32, pattern=NO_NUL, description=SUBJECT_REF)
+    ] = None,
     overdue: Annotated[bool, Query(description="仅含超期未办的异议或修复")] = False,
 ) -> RecordPage:
     page = service.list_records(
@@ -87,6 +91,7 @@ def list_records(
         classes=record_class or (),
         kinds=kind or (),
         policy_key=policy,
+        subject_code=None if subject is None else resolve_subject(connection, principal, subject),
         overdue_on=today() if overdue else None,
         offset=paging.offset,
         limit=paging.limit,
@@ -105,7 +110,14 @@ def list_records(
 def derive(
     body: DeriveRequest, connection: Db, principal: FileCase, settings: AppSettings
 ) -> DeriveOut:
-    day = body.as_of or today()
+    now = today()
+    day = body.as_of or now
+    if day > now:
+        # Derivation runs the calendar's publish and expire for its day: a later day would end
+        # publications early and propose causes that do not hold yet, irreversibly.
+        raise FieldInvalidError(
+            "as_of", f"推导日期不能晚于今天（{now}） / as_of cannot be after today ({now})"
+        )
     loaded = policy_at(body.policy, day)
     summary = derivation.derive(
         connection, loaded, day, settings=settings.records, principal=principal
