@@ -23,7 +23,6 @@ from utilcredit.access.model import Principal
 from utilcredit.bootstrap import open_store
 from utilcredit.cli.common import AsOfOption, PolicyOption, fail, out, parse_as_of, policy_in_force
 from utilcredit.config import get_settings
-from utilcredit.customers.model import Utility
 from utilcredit.errors import InvalidInputError, UtilcreditError
 from utilcredit.localtime import today
 from utilcredit.policies.model import DishonestyClass
@@ -37,7 +36,7 @@ from utilcredit.records.model import (
     RepairDecision,
 )
 from utilcredit.records.objections import Correction, ObjectionDecision
-from utilcredit.records.repository import RecordFilter, RecordLine
+from utilcredit.records.repository import RecordLine
 
 records_app = typer.Typer(help="失信记录 / dishonesty records", no_args_is_help=True)
 objections_app = typer.Typer(help="异议 / objections to records", no_args_is_help=True)
@@ -166,25 +165,14 @@ def list_command(
     if output not in ("table", "jsonl"):
         raise fail(InvalidInputError(f"--format 应为 table 或 jsonl / unknown format {output}"))
     with _step() as connection:
-        service.list_records(  # validates the filters before streaming
+        records = service.iter_records(
             connection,
             None,
             statuses=status or (),
             classes=record_class or (),
             kinds=kind or (),
-            limit=1,
-        )
-        records = service.iter_records(
-            connection,
-            None,
-            RecordFilter(
-                utilities=frozenset(Utility),
-                statuses=status or (),
-                classes=record_class or (),
-                kinds=kind or (),
-                policy_key=policy,
-                overdue_on=today() if overdue else None,
-            ),
+            policy_key=policy,
+            overdue_on=today() if overdue else None,
         )
         if output == "jsonl":
             for record in records:

@@ -87,7 +87,7 @@ def record_view(connection: Connection, principal: Principal | None, record_id: 
     )
 
 
-def list_records(
+def record_filter(
     connection: Connection,
     principal: Principal | None,
     *,
@@ -98,36 +98,38 @@ def list_records(
     subject_id: int | None = None,
     subject_code: str | None = None,
     overdue_on: dt.date | None = None,
-    offset: int = 0,
-    limit: int = 50,
-) -> Page[RecordLine]:
-    """``subject_code`` narrows to one subject (an unknown code lists nothing)."""
+) -> RecordFilter:
+    """A list's filter, checked: unknown values are refused; ``subject_code`` narrows to one
+    subject (an unknown code lists nothing); the reader's utilities always apply."""
     require_known(statuses, RecordStatus, "status")
+    require_known(classes, DishonestyClass, "class")
+    require_known(kinds, DishonestyKind, "kind")
     if subject_code is not None:
         found = credit_files.subject_by_code(connection, subject_code)
         subject_id = found.id if found is not None else 0
-    require_known(classes, DishonestyClass, "class")
-    require_known(kinds, DishonestyKind, "kind")
-    return repository.list_records(
-        connection,
-        RecordFilter(
-            readable(principal), statuses, classes, kinds, policy_key, subject_id, overdue_on
-        ),
-        offset=offset,
-        limit=limit,
+    return RecordFilter(
+        readable(principal), statuses, classes, kinds, policy_key, subject_id, overdue_on
     )
+
+
+def list_records(
+    connection: Connection,
+    principal: Principal | None,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+    **filters: Any,
+) -> Page[RecordLine]:
+    """A page of the records :func:`record_filter` selects, newest first."""
+    f = record_filter(connection, principal, **filters)
+    return repository.list_records(connection, f, offset=offset, limit=limit)
 
 
 def iter_records(
-    connection: Connection, principal: Principal | None, f: RecordFilter
+    connection: Connection, principal: Principal | None, **filters: Any
 ) -> Iterable[RecordLine]:
-    return repository.iter_records(
-        connection, RecordFilter(readable(principal) & frozenset(f.utilities), *_rest(f))
-    )
-
-
-def _rest(f: RecordFilter) -> tuple[Any, ...]:
-    return (f.statuses, f.classes, f.kinds, f.policy_key, f.subject_id, f.overdue_on)
+    """Every record :func:`record_filter` selects, oldest first, streamed (exports)."""
+    return repository.iter_records(connection, record_filter(connection, principal, **filters))
 
 
 def open_cases(connection: Connection, principal: Principal | None, day: dt.date) -> dict[str, int]:
