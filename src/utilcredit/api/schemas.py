@@ -6,9 +6,9 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Collection
 from decimal import Decimal
-from typing import Any, TypeVar, get_type_hints
+from typing import Annotated, Any, TypeVar, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
 from utilcredit.access.model import Role
 from utilcredit.creditfile.model import SubjectCard
@@ -25,6 +25,15 @@ SUBJECT_REF = (
     "主体引用，用于链接 / what URLs name the subject by: id-<n> for a natural person (whose ID "
     "number never goes into a URL), the code for an organisation"
 )
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """Stored times are UTC: SQLite hands them back naive, PostgreSQL with the offset; either
+    way the answer carries it (an RFC 3339 ``date-time``, as the schema says)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+UtcDateTime = Annotated[dt.datetime, AfterValidator(_utc)]
 
 
 class Out(BaseModel):
@@ -395,7 +404,7 @@ class UserOut(Out):
 
 class AuditOut(Out):
     id: int
-    at: dt.datetime
+    at: UtcDateTime
     actor: str
     action: str
     entity: str

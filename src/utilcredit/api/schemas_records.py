@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from utilcredit.api.schemas import SUBJECT_REF, Out, PageMeta, fields_of
+from utilcredit.api.schemas import SUBJECT_REF, Out, PageMeta, UtcDateTime, fields_of
 from utilcredit.http.params import NO_NUL
 from utilcredit.policies.model import DishonestyClass
 from utilcredit.records.repository import (
@@ -24,15 +24,6 @@ from utilcredit.records.repository import (
     RepairLine,
 )
 from utilcredit.records.service import Deadline
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    """Stored times are UTC: SQLite hands them back naive, PostgreSQL with the offset; either
-    way the answer carries it (an RFC 3339 ``date-time``, as the schema says)."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
-UtcDateTime = Annotated[dt.datetime, AfterValidator(_utc)]
 
 
 @fields_of(RecordLine, leave_out={"derivation_key"})

@@ -190,8 +190,8 @@ def derive(
     new = list({p.key: p for p in proposals if p.key not in existing}.values())
     summary = DeriveSummary(policy.key, as_of, _propose(connection, loaded, new, actor, as_of))
     live = {p.key for p in proposals}
-    for record_id, key, status in repository.candidates_of(connection, policy.key):
-        if key in live:
+    for record_id, key, status, cause_on in repository.candidates_of(connection, policy.key):
+        if key in live or cause_on > as_of:  # a derivation for an earlier day cannot see it
             continue
         apply_transition(
             connection,

@@ -381,7 +381,7 @@ def repair_conditions(
             "minimum_period",
             "最短公示期已满",
             waited,
-            "已满" if waited else f"最早可于 {repairable_from} 申请 / earliest {repairable_from}",
+            "已满" if waited else f"最早可于 {repairable_from} 申请",
         )
     ]
     if kind == DishonestyKind.ARREARS:

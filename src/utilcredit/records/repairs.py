@@ -120,7 +120,7 @@ def apply_repair(
             "不符合信用修复条件："
             + "；".join(f"{c.text}（{c.detail}）" for c in failed)
             + " / repair conditions not met: "
-            + ", ".join(c.key for c in failed)
+            + ", ".join(_in_english(c, record) for c in failed)
         )
     actor = actor_name(principal)
     repair_id = repository.insert_repair(
@@ -151,6 +151,12 @@ def apply_repair(
         connection, CaseType.REPAIR, repair_id, uploads, types, actor=actor, folder=folder
     )
     return _repair(connection, repair_id)
+
+
+def _in_english(condition: Condition, record: RecordLine) -> str:
+    if condition.key == "minimum_period" and record.repairable_from is not None:
+        return f"minimum_period (earliest {record.repairable_from})"
+    return condition.key
 
 
 def _condition_json(condition: Condition) -> dict[str, Any]:

@@ -254,17 +254,14 @@ def keys_with_prefix(connection: Connection, prefix: str) -> set[str]:
     return {row.derivation_key for row in rows}
 
 
-def candidates_of(connection: Connection, policy_key: str) -> list[tuple[int, str, str]]:
-    """(id, derivation key, status) of the policy's candidates."""
+def candidates_of(connection: Connection, policy_key: str) -> list[tuple[int, str, str, dt.date]]:
+    """(id, derivation key, status, cause date) of the policy's candidates."""
     rows = connection.execute(
-        select(
-            DishonestyRecordRow.id, DishonestyRecordRow.derivation_key, DishonestyRecordRow.status
-        ).where(
-            DishonestyRecordRow.policy_key == policy_key,
-            DishonestyRecordRow.status == "candidate",
+        select(_R.id, _R.derivation_key, _R.status, _R.cause_on).where(
+            _R.policy_key == policy_key, _R.status == "candidate"
         )
     )
-    return [(row.id, row.derivation_key, row.status) for row in rows]
+    return [(row.id, row.derivation_key, row.status, row.cause_on) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)

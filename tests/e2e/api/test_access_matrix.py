@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,7 +32,16 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine, func, select
 
-from tests.e2e.api.world import PASSWORD, POWER_ONLY, WATER_ONLY, World
+from tests.e2e.api.world import (
+    COMMITMENT_SIGNED_ON,
+    PASSWORD,
+    PDF_BYTES,
+    POWER_ONLY,
+    RECORD_POLICY,
+    WATER_ONLY,
+    Casework,
+    World,
+)
 from utilcredit.access import service as access
 from utilcredit.access.model import PERMISSIONS, Permission, Principal, Role
 from utilcredit.audit.tables import AuditEntryRow
@@ -44,6 +54,7 @@ from utilcredit.policies.model import Level
 from utilcredit.policies.service import policy_at
 from utilcredit.rating import service as rating
 from utilcredit.rating.runs import service as runs
+from utilcredit.records import repository as record_store
 from utilcredit.web import routes as console_routes
 
 SUBJECT = {Utility.WATER: WATER_ONLY, Utility.POWER: POWER_ONLY}
@@ -123,11 +134,15 @@ def expected(row: Row, principal: Principal | None, target: Utility | None) -> i
 class Ctx:
     """The test's app and store, with the records calls need (made on demand)."""
 
-    def __init__(self, client: TestClient, engine: Engine, world: World, settings: Settings):
+    def __init__(
+        self, client: TestClient, engine: Engine, world: World, settings: Settings, folder: Path
+    ):
         self.client = client
         self.engine = engine
         self.world = world
         self.settings = settings
+        # Dishonesty records, objections and repairs of the world's subjects (made on demand).
+        self.cases = Casework(engine, world, folder, settings)
         self.counter = itertools.count(1)
         self.principals: dict[str, Principal] = {
             name: user.principal for name, user in world.users.items()
@@ -231,6 +246,37 @@ class Ctx:
     def standing_override(self, utility: Utility) -> int:
         found: int = self.cached(("override", utility), lambda: self.new_override(utility))
         return found
+
+    # the register's cases: standing ones for reads (one per utility), fresh ones for writes
+
+    def standing_record(self, utility: Utility) -> int:
+        found: int = self.cached(("record", utility), lambda: self.cases.published(utility))
+        return found
+
+    def standing_objection(self, utility: Utility) -> int:
+        found: int = self.cached(("objection", utility), lambda: self.cases.objection(utility))
+        return found
+
+    def standing_repair(self, utility: Utility) -> int:
+        found: int = self.cached(("repair", utility), lambda: self.cases.repair(utility))
+        return found
+
+    def standing_attachment(self, utility: Utility) -> int:
+        return self.cases.attachment_of_objection(self.standing_objection(utility))
+
+    def fresh_case(self, kind: str, utility: Utility) -> int:
+        """A new case for a write, remembered for the row's effect check."""
+        makers: dict[str, Callable[[], int]] = {
+            "candidate": lambda: self.cases.candidate(utility),
+            "published": lambda: self.cases.published(utility),
+            "objection": lambda: self.cases.objection(utility),
+            "submitted": lambda: self.cases.repair(utility, "submitted"),
+            "accepted": lambda: self.cases.repair(utility, "accepted"),
+            "decided": lambda: self.cases.repair(utility, "decided"),
+        }
+        case_id = makers[kind]()
+        self._cache[("last_case", utility)] = case_id
+        return case_id
 
     def rating_run(self, utility: Utility) -> int:
         def make() -> int:
@@ -489,6 +535,84 @@ def policy_url(template: str) -> Builder:
     return build
 
 
+# the register: reads of a standing case, writes on a fresh one (made by the world's operator
+# and reviewer, never by a matrix user: a reviewer may not decide a case they filed)
+
+Standing = Callable[[Ctx, Utility], int]
+
+
+def case_url(template: str, standing: Standing) -> Builder:
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        return Call("GET", template.format(id=standing(ctx, target)))
+
+    return build
+
+
+def case_write(kind: str, template: str, body: dict[str, Any] | None = None) -> Builder:
+    """POST to ``template`` with a fresh case in state ``kind`` (JSON ``body``, or none)."""
+
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        url = template.format(id=ctx.fresh_case(kind, target))
+        return Call("POST", url, {"json": dict(body)} if body is not None else {})
+
+    return build
+
+
+def case_form(kind: str, url: str, fields: dict[str, str]) -> Builder:
+    """A multipart POST naming a fresh case as ``record_id``, with a PDF attached."""
+
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        data = {"record_id": str(ctx.fresh_case(kind, target)), **fields}
+        files = [("files", ("证明.pdf", PDF_BYTES, "application/pdf"))]
+        return Call("POST", url, {"data": data, "files": files})
+
+    return build
+
+
+def console_case(kind: str, template: str, form: dict[str, str] | None = None) -> Builder:
+    """A console form POST on a fresh case in state ``kind``; ``files``: a PDF attached."""
+
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        url = template.format(id=ctx.fresh_case(kind, target))
+        kwargs: dict[str, Any] = {"data": dict(form or {})}
+        if url.endswith(("/objections", "/repairs")):
+            kwargs["files"] = [("files", ("证明.pdf", PDF_BYTES, "application/pdf"))]
+        return Call("POST", url, kwargs)
+
+    return build
+
+
+def derive_build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    return Call("POST", "/api/records/derive", {"json": {"policy": RECORD_POLICY[target]}})
+
+
+def case_status(case_type: str, status: str) -> Callable[[Ctx, Utility, bool], None]:
+    """A successful write moved the fresh case (a record, objection or repair) to ``status``;
+    ``repair_of``: the fresh record got a repair application in that status."""
+
+    def check(ctx: Ctx, target: Utility, member: bool) -> None:
+        case_id = ctx._cache[("last_case", target)]
+        with ctx.engine.connect() as connection:
+            if case_type == "repair_of":
+                found = [r.status for r in record_store.repairs_of(connection, case_id)]
+                assert found == [status], (case_id, found)
+                return
+            getter = {
+                "record": record_store.get_record,
+                "objection": record_store.get_objection,
+                "repair": record_store.get_repair,
+            }[case_type]
+            case = getter(connection, case_id)
+        assert case is not None and case.status == status, (case_type, case_id, case)
+
+    return check
+
+
 P = Permission
 R, W = Scope.READ, Scope.WRITE
 
@@ -568,6 +692,132 @@ API_ROWS: dict[tuple[str, str], Row] = {
         Access.PERMISSION, 200, user_action("unlock"), P.MANAGE_USERS, W
     ),
     ("GET", "/api/audit"): Row(Access.PERMISSION, 200, fixed("GET", "/api/audit"), P.READ_AUDIT),
+    # the dishonesty-record register
+    ("GET", "/api/records"): Row(Access.PERMISSION, 200, fixed("GET", "/api/records"), P.READ),
+    ("POST", "/api/records/derive"): Row(Access.PERMISSION, 200, derive_build, P.FILE_CASE, W),
+    ("GET", "/api/records/{record_id}"): Row(
+        Access.PERMISSION, 200, case_url("/api/records/{id}", Ctx.standing_record), P.READ, R
+    ),
+    ("GET", "/api/records/{record_id}/repair-commitment"): Row(
+        Access.PERMISSION,
+        200,
+        # HTML: the same route and checks without a PDF render per call (the PDF: records API)
+        case_url("/api/records/{id}/repair-commitment?format=html", Ctx.standing_record),
+        P.READ,
+        R,
+    ),
+    ("POST", "/api/records/{record_id}/confirm"): Row(
+        Access.PERMISSION,
+        200,
+        case_write("candidate", "/api/records/{id}/confirm", {"note": "证据确实"}),
+        P.DECIDE_CASE,
+        W,
+        effect=case_status("record", "published"),
+    ),
+    ("POST", "/api/records/{record_id}/dismiss"): Row(
+        Access.PERMISSION,
+        200,
+        case_write("candidate", "/api/records/{id}/dismiss", {"reason": "证据不足，不予认定"}),
+        P.DECIDE_CASE,
+        W,
+        effect=case_status("record", "dismissed"),
+    ),
+    ("GET", "/api/attachments/{attachment_id}"): Row(
+        Access.PERMISSION,
+        200,
+        case_url("/api/attachments/{id}", Ctx.standing_attachment),
+        P.READ,
+        R,
+    ),
+    ("GET", "/api/objections"): Row(
+        Access.PERMISSION, 200, fixed("GET", "/api/objections"), P.READ
+    ),
+    ("POST", "/api/objections"): Row(
+        Access.PERMISSION,
+        201,
+        case_form("published", "/api/objections", {"reason": "事件认定有误，系表计故障"}),
+        P.FILE_CASE,
+        W,
+        effect=case_status("record", "under_objection"),
+    ),
+    ("GET", "/api/objections/{objection_id}"): Row(
+        Access.PERMISSION, 200, case_url("/api/objections/{id}", Ctx.standing_objection), P.READ, R
+    ),
+    ("POST", "/api/objections/{objection_id}/decision"): Row(
+        Access.PERMISSION,
+        200,
+        case_write(
+            "objection",
+            "/api/objections/{id}/decision",
+            {"decision": "uphold", "note": "经核实，原记录无误"},
+        ),
+        P.DECIDE_CASE,
+        W,
+        effect=case_status("objection", "upheld"),
+    ),
+    ("POST", "/api/objections/{objection_id}/withdraw"): Row(
+        Access.PERMISSION,
+        200,
+        case_write("objection", "/api/objections/{id}/withdraw"),
+        P.FILE_CASE,
+        W,
+        effect=case_status("objection", "withdrawn"),
+    ),
+    ("GET", "/api/repairs"): Row(Access.PERMISSION, 200, fixed("GET", "/api/repairs"), P.READ),
+    ("POST", "/api/repairs"): Row(
+        Access.PERMISSION,
+        201,
+        case_form(
+            "published",
+            "/api/repairs",
+            {
+                "statement": "已停止违法行为并补缴全部费用",
+                "commitment_signed_on": COMMITMENT_SIGNED_ON.isoformat(),
+            },
+        ),
+        P.FILE_CASE,
+        W,
+        effect=case_status("repair_of", "submitted"),
+    ),
+    ("GET", "/api/repairs/{repair_id}"): Row(
+        Access.PERMISSION, 200, case_url("/api/repairs/{id}", Ctx.standing_repair), P.READ, R
+    ),
+    ("POST", "/api/repairs/{repair_id}/accept"): Row(
+        Access.PERMISSION,
+        200,
+        case_write("submitted", "/api/repairs/{id}/accept"),
+        P.DECIDE_CASE,
+        W,
+        effect=case_status("repair", "accepted"),
+    ),
+    ("POST", "/api/repairs/{repair_id}/decision"): Row(
+        Access.PERMISSION,
+        200,
+        case_write(
+            "accepted",
+            "/api/repairs/{id}/decision",
+            {"decision": "rejected", "note": "证明材料不足以证明已纠正"},
+        ),
+        P.DECIDE_CASE,
+        W,
+        effect=case_status("repair", "decided"),
+    ),
+    ("POST", "/api/repairs/{repair_id}/close"): Row(
+        Access.PERMISSION,
+        200,
+        case_write("decided", "/api/repairs/{id}/close"),
+        P.DECIDE_CASE,
+        W,
+        effect=case_status("repair", "closed"),
+    ),
+    ("POST", "/api/repairs/{repair_id}/withdraw"): Row(
+        Access.PERMISSION,
+        200,
+        case_write("submitted", "/api/repairs/{id}/withdraw"),
+        P.FILE_CASE,
+        W,
+        effect=case_status("repair", "withdrawn"),
+    ),
 }
 
 
@@ -579,9 +829,12 @@ def page(
     scope: Scope = Scope.NONE,
     *,
     audited_404: bool = True,
+    effect: Callable[[Ctx, Utility, bool], None] | None = None,
 ) -> Row:
     """A console route's row (credentials: a session cookie with its CSRF token)."""
-    return Row(access, ok, build, permission, scope, console=True, audited_404=audited_404)
+    return Row(
+        access, ok, build, permission, scope, console=True, audited_404=audited_404, effect=effect
+    )
 
 
 CONSOLE_ROWS: dict[tuple[str, str], Row] = {
@@ -621,6 +874,107 @@ CONSOLE_ROWS: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/runs"): page(Access.PERMISSION, 200, fixed("GET", "/runs"), P.READ),
     ("GET", "/policies"): page(Access.PERMISSION, 200, fixed("GET", "/policies"), P.READ),
+    # the dishonesty-record register's pages and forms (each form answers with a redirect)
+    ("GET", "/records"): page(Access.PERMISSION, 200, fixed("GET", "/records"), P.READ),
+    ("GET", "/records/queue"): page(Access.PERMISSION, 200, fixed("GET", "/records/queue"), P.READ),
+    ("GET", "/records/{record_id}"): page(
+        Access.PERMISSION, 200, case_url("/records/{id}", Ctx.standing_record), P.READ, R
+    ),
+    ("POST", "/records/{record_id}/confirm"): page(
+        Access.PERMISSION,
+        303,
+        console_case("candidate", "/records/{id}/confirm", {"note": "证据确实"}),
+        P.DECIDE_CASE,
+        W,
+        effect=case_status("record", "published"),
+    ),
+    ("POST", "/records/{record_id}/dismiss"): page(
+        Access.PERMISSION,
+        303,
+        console_case("candidate", "/records/{id}/dismiss", {"reason": "证据不足，不予认定"}),
+        P.DECIDE_CASE,
+        W,
+        effect=case_status("record", "dismissed"),
+    ),
+    ("POST", "/records/{record_id}/objections"): page(
+        Access.PERMISSION,
+        303,
+        console_case("published", "/records/{id}/objections", {"reason": "事件认定有误"}),
+        P.FILE_CASE,
+        W,
+        effect=case_status("record", "under_objection"),
+    ),
+    ("POST", "/records/{record_id}/repairs"): page(
+        Access.PERMISSION,
+        303,
+        console_case(
+            "published",
+            "/records/{id}/repairs",
+            {
+                "statement": "已停止违法行为并补缴全部费用",
+                "commitment_signed_on": COMMITMENT_SIGNED_ON.isoformat(),
+            },
+        ),
+        P.FILE_CASE,
+        W,
+        effect=case_status("repair_of", "submitted"),
+    ),
+    ("POST", "/objections/{objection_id}/decision"): page(
+        Access.PERMISSION,
+        303,
+        console_case(
+            "objection",
+            "/objections/{id}/decision",
+            {"decision": "uphold", "note": "经核实，原记录无误"},
+        ),
+        P.DECIDE_CASE,
+        W,
+        effect=case_status("objection", "upheld"),
+    ),
+    ("POST", "/objections/{objection_id}/withdraw"): page(
+        Access.PERMISSION,
+        303,
+        console_case("objection", "/objections/{id}/withdraw"),
+        P.FILE_CASE,
+        W,
+        effect=case_status("objection", "withdrawn"),
+    ),
+    ("POST", "/repairs/{repair_id}/accept"): page(
+        Access.PERMISSION,
+        303,
+        console_case("submitted", "/repairs/{id}/accept"),
+        P.DECIDE_CASE,
+        W,
+        effect=case_status("repair", "accepted"),
+    ),
+    ("POST", "/repairs/{repair_id}/decision"): page(
+        Access.PERMISSION,
+        303,
+        console_case(
+            "accepted",
+            "/repairs/{id}/decision",
+            {"decision": "rejected", "note": "证明材料不足以证明已纠正"},
+        ),
+        P.DECIDE_CASE,
+        W,
+        effect=case_status("repair", "decided"),
+    ),
+    ("POST", "/repairs/{repair_id}/close"): page(
+        Access.PERMISSION,
+        303,
+        console_case("decided", "/repairs/{id}/close"),
+        P.DECIDE_CASE,
+        W,
+        effect=case_status("repair", "closed"),
+    ),
+    ("POST", "/repairs/{repair_id}/withdraw"): page(
+        Access.PERMISSION,
+        303,
+        console_case("submitted", "/repairs/{id}/withdraw"),
+        P.FILE_CASE,
+        W,
+        effect=case_status("repair", "withdrawn"),
+    ),
     ("GET", "/policies/{key}"): page(
         Access.PERMISSION, 200, policy_url("/policies/{key}"), P.READ, Scope.CONTENT
     ),
@@ -644,8 +998,10 @@ def app_routes(client: TestClient) -> set[tuple[str, str]]:
 
 
 @pytest.fixture
-def ctx(client: TestClient, engine: Engine, world: World, settings: Settings) -> Ctx:
-    return Ctx(client, engine, world, settings)
+def ctx(
+    client: TestClient, engine: Engine, world: World, settings: Settings, tmp_path: Path
+) -> Ctx:
+    return Ctx(client, engine, world, settings, tmp_path / "casework")
 
 
 def test_every_route_has_a_row(client: TestClient) -> None:

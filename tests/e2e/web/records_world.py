@@ -19,15 +19,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert
 
 from tests.integration.rating_runs.helpers import save
-from tests.integration.records.builders import Staff, Store, pay, staff
+from tests.integration.records.builders import Staff, Store, calendar_year_ahead, pay, staff
 from utilcredit.config import RecordsSettings
 from utilcredit.customers.tables import SubjectRow
 from utilcredit.localtime import today
 from utilcredit.policies.loader import load_policy
 from utilcredit.records import derivation, objections, service
 from utilcredit.records.attachments import Upload
-from utilcredit.workdays import service as workdays
-from utilcredit.workdays.model import UnknownCalendarYearError
 
 SHAOGUAN = load_policy("shaoguan-water")
 ZHANJIANG = load_policy("zhanjiang-power")
@@ -90,24 +88,12 @@ def days(n: int) -> dt.timedelta:
     return dt.timedelta(days=n)
 
 
-def _known_year_ahead(engine: Engine, day: dt.date) -> None:
-    """Deadlines counted late in December reach a year the calendar library may not know yet:
-    load a stand-in schedule for it (New Year's Day only) so the tests run on any day."""
-    ahead = day + days(60)
-    with engine.begin() as connection:
-        try:
-            workdays.calendar(connection).require_year(ahead.year)
-        except UnknownCalendarYearError:
-            schedule = f"date,kind,name\n{ahead.year}-01-01,holiday,元旦\n".encode()
-            workdays.load(connection, schedule, source="tests", actor="tests")
-
-
 def build_records_world(
     engine: Engine, folder: Path, *, overdue_objection: bool = False
 ) -> RecordsWorld:
     day = today()
     people = staff(engine)
-    _known_year_ahead(engine, day)
+    calendar_year_ahead(engine, day)
 
     def shaoguan_file(connection: Connection) -> tuple[int, int]:
         store = Store(connection, code=SUBJECT)

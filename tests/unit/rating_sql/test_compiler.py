@@ -20,8 +20,9 @@ from sqlalchemy import BigInteger, Date, Select, create_engine, literal, select
 from utilcredit.policies.loader import list_policies
 from utilcredit.policies.model import AmountBounds
 from utilcredit.rating.dates import whole_months_elapsed
-from utilcredit.rating.sql.compiler import Vocabulary, _fen_condition, _whole_months, compile_policy
+from utilcredit.rating.sql.compiler import _fen_condition, _whole_months, compile_policy
 from utilcredit.rating.sql.engines import duckdb_sql, get_engine
+from utilcredit.rating.sql.vocabulary import Vocabulary
 
 SQLITE = create_engine("sqlite://")
 POSTGRESQL = create_engine("postgresql+psycopg://").dialect  # compile only, never connects

@@ -11,7 +11,8 @@ filtered aggregates, and returns one row per subject in subject id order:
   the many subjects with the same results share one decoded tuple;
 * ``evidence``: for every leaf test under a *fired* clause, its truth and its evidence items
   (unordered in SQL, since SQLite before 3.44 cannot order ``group_concat``; each item carries its
-  sort key and :meth:`CompiledPolicy.decode` orders them as the reference evaluator does).
+  sort key and :meth:`~utilcredit.rating.sql.decoder.CompiledPolicy.decode` orders them as the
+  reference evaluator does).
 
 The semantics are those of :mod:`utilcredit.rating.evaluator`, reproduced clause type by clause
 type (see the comments at each aggregate): incidents and bills set aside by the dishonesty-record
@@ -26,10 +27,18 @@ date, bills only from it. Date arithmetic:
   :func:`~utilcredit.rating.dates.whole_months_elapsed` (clamping at month ends included), built
   from ``extract()``, which SQLAlchemy renders per dialect. Never ``date_diff('month')``.
 
-Two facts of the store are read before compiling (:class:`Vocabulary`), so that the query needs no
-regular expressions or Unicode case folding, which SQLite lacks: the distinct asset classes of
-incidents (classified in Python with :func:`~utilcredit.policies.model.parse_asset_class`) and the
-distinct credit report sources (matched against the policy's trusted sources with ``casefold``).
+Two facts of the store are read before compiling
+(:class:`~utilcredit.rating.sql.vocabulary.Vocabulary`), so that the query needs no regular
+expressions or Unicode case folding, which SQLite lacks: the distinct asset classes of incidents
+(classified in Python with :func:`~utilcredit.policies.model.parse_asset_class`) and the distinct
+credit report sources (matched against the policy's trusted sources with ``casefold``).
+
+This module holds :func:`compile_policy` and the query builder with its column helpers; the rest
+of the compiler lives beside it: :mod:`~utilcredit.rating.sql.vocabulary` (what is read before
+compiling), :mod:`~utilcredit.rating.sql.plan` (the policy's leaf tests, numbered),
+:mod:`~utilcredit.rating.sql.tri` (three-valued logic in SQL) and
+:mod:`~utilcredit.rating.sql.decoder` (:class:`~utilcredit.rating.sql.decoder.CompiledPolicy`,
+which decodes the rows).
 """
 
 from __future__ import annotations
@@ -37,8 +46,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -72,14 +80,12 @@ from utilcredit.customers.tables import (
     SubjectRow,
 )
 from utilcredit.policies.model import (
-    REPORT_TEST_TYPES,
     AllAccountsPrepaidTest,
     AllOfTest,
     AmountBounds,
     AnyOfTest,
     ArrearsMonthsTest,
     ClauseTest,
-    CountBounds,
     IncidentCountTest,
     LatePaymentCountTest,
     Level,
@@ -89,26 +95,15 @@ from utilcredit.policies.model import (
     Policy,
     ReportNoDishonestyTest,
     Window,
-    iter_tests,
     parse_asset_class,
 )
-from utilcredit.rating.batch import (
-    ClauseSummary,
-    StoredRow,
-    SubjectRating,
-    clause_codes,
-    evidence_json,
-)
 from utilcredit.rating.dates import subtract_years
-from utilcredit.rating.results import ClauseStatus
 from utilcredit.rating.sql.constructs import concat_text, string_agg
+from utilcredit.rating.sql.decoder import ENTRY, FIELD, ITEM, PART, CompiledPolicy
+from utilcredit.rating.sql.plan import Leaf, Plan, leaves_of
 from utilcredit.rating.sql.snapshot import SNAPSHOT_BILLS
-
-# Separators inside the evidence column: references never contain these control characters.
-FIELD = "\x1f"  # between the fields of one item
-ITEM = "\x1e"  # between the items of one leaf
-PART = "\x1d"  # between leaf number, truth and items
-ENTRY = "\x1c"  # between leaves
+from utilcredit.rating.sql.tri import Tri, tri_all, tri_any, tri_bounds, tri_contains
+from utilcredit.rating.sql.vocabulary import Vocabulary
 
 _S = SubjectRow.__table__
 _A = AccountRow.__table__
@@ -121,117 +116,6 @@ _R = CreditReportRow.__table__
 def _fen(column: ColumnElement[Any]) -> ColumnElement[int]:
     """An ``amount_fen`` column as the plain integer it is stored as (no Decimal conversion)."""
     return type_coerce(column, BigInteger)
-
-
-Tri = ColumnElement[Any]  # an integer 1 / 0 / NULL (unknown) expression
-
-
-# --------------------------------------------------------------------------------------------
-# What the query needs to know about the store before it is compiled
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Vocabulary:
-    """Distinct values of the store that the policy's filters are decided on in Python."""
-
-    asset_classes: frozenset[str] = frozenset()
-    report_sources: frozenset[str] = frozenset()
-
-
-def _asset_kinds(policy: Policy) -> set[str]:
-    return {
-        kind.value
-        for clause in policy.clauses
-        for test in iter_tests(clause.test)
-        if isinstance(test, IncidentCountTest) and test.asset_class is not None
-        for kind in test.kinds
-    }
-
-
-def _uses_reports(policy: Policy) -> bool:
-    return any(
-        test.type in REPORT_TEST_TYPES
-        for clause in policy.clauses
-        for test in iter_tests(clause.test)
-    )
-
-
-def vocabulary_queries(policy: Policy) -> dict[str, Select[Any]]:
-    """The (cheap) queries whose answers make the :class:`Vocabulary` for ``policy``."""
-    queries: dict[str, Select[Any]] = {}
-    kinds = _asset_kinds(policy)
-    if kinds:
-        queries["asset_classes"] = (
-            select(_I.c.asset_class)
-            .where(_I.c.kind.in_(sorted(kinds)), _I.c.asset_class.is_not(None))
-            .distinct()
-        )
-    if _uses_reports(policy):
-        queries["report_sources"] = select(_R.c.source).distinct()
-    return queries
-
-
-def read_vocabulary(
-    policy: Policy, run: Callable[[Select[Any]], Iterable[Sequence[Any]]]
-) -> Vocabulary:
-    """Run :func:`vocabulary_queries` through ``run`` (any engine's executor)."""
-    answers = {
-        name: frozenset(str(row[0]) for row in run(query))
-        for name, query in vocabulary_queries(policy).items()
-    }
-    return Vocabulary(
-        answers.get("asset_classes", frozenset()), answers.get("report_sources", frozenset())
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Leaves: the distinct non-composite tests of the policy, each with its aggregates
-# --------------------------------------------------------------------------------------------
-
-LeafTest = (
-    IncidentCountTest
-    | LatePaymentCountTest
-    | ArrearsMonthsTest
-    | NoArrearsTest
-    | NoOverdueInWindowTest
-    | AllAccountsPrepaidTest
-    | ReportNoDishonestyTest
-    | NotOnSeriousListTest
-)
-
-
-@dataclass
-class _Leaf:
-    number: int
-    test: LeafTest
-    in_trigger: bool = False  # under some trigger clause: its evidence may be shown
-
-
-@dataclass
-class _Plan:
-    leaves: list[_Leaf] = field(default_factory=list)
-    by_key: dict[str, _Leaf] = field(default_factory=dict)  # equal tests share one leaf
-    by_object: dict[int, _Leaf] = field(default_factory=dict)  # id(test) → leaf, for speed
-
-    def leaf(self, test: LeafTest, in_trigger: bool) -> _Leaf:
-        key = test.model_dump_json()
-        found = self.by_key.get(key)
-        if found is None:
-            found = _Leaf(len(self.leaves), test)
-            self.leaves.append(found)
-            self.by_key[key] = found
-        found.in_trigger = found.in_trigger or in_trigger
-        self.by_object[id(test)] = found
-        return found
-
-    def of(self, test: ClauseTest) -> _Leaf:
-        """The leaf of a (non-composite) test of the compiled policy."""
-        return self.by_object[id(test)]
-
-
-def _leaves_of(test: ClauseTest) -> list[LeafTest]:
-    return [t for t in iter_tests(test) if not isinstance(t, AnyOfTest | AllOfTest)]
 
 
 def _window_start(window: Window, as_of: dt.date) -> dt.date | None:
@@ -280,40 +164,6 @@ def _count(when: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((when, 1), else_=0))
 
 
-def _tri_bounds(bounds: CountBounds, definite: Tri, undecided: Tri) -> Tri:
-    """:func:`~utilcredit.rating.evaluator._bounds_truth` for a count in [definite, +undecided]."""
-    highest = definite + undecided
-    inside: list[ColumnElement[bool]] = [definite >= bounds.min]
-    outside: list[ColumnElement[bool]] = [highest < bounds.min]
-    if bounds.max is not None:
-        inside.append(highest <= bounds.max)
-        outside.append(definite > bounds.max)
-    return case((and_(*inside), 1), (or_(*outside), 0), else_=null())
-
-
-def _tri_contains(bounds: CountBounds, value: Tri) -> Tri:
-    conditions: list[ColumnElement[bool]] = [value >= bounds.min]
-    if bounds.max is not None:
-        conditions.append(value <= bounds.max)
-    return case((and_(*conditions), 1), else_=0)
-
-
-def _tri_any(parts: list[Tri]) -> Tri:
-    return case(
-        (or_(*(p == 1 for p in parts)), 1),
-        (or_(*(p.is_(None) for p in parts)), null()),
-        else_=0,
-    )
-
-
-def _tri_all(parts: list[Tri]) -> Tri:
-    return case(
-        (or_(*(p == 0 for p in parts)), 0),
-        (or_(*(p.is_(None) for p in parts)), null()),
-        else_=1,
-    )
-
-
 def _whole_months(oldest_due: ColumnElement[Any], as_of: dt.date) -> ColumnElement[int]:
     """Whole calendar months from ``oldest_due`` (< D) to D, clamped as ``dates.add_months``.
 
@@ -331,158 +181,6 @@ def _whole_months(oldest_due: ColumnElement[Any], as_of: dt.date) -> ColumnEleme
     return case((oldest_due.is_(None), 0), (raw < 0, 0), else_=raw)
 
 
-# --------------------------------------------------------------------------------------------
-# The compiled policy
-# --------------------------------------------------------------------------------------------
-
-_LEVEL_BY_VALUE = {level.value: level for level in Level}
-_TRIGGER_STATUS = {"1": ClauseStatus.FIRED, "0": ClauseStatus.CLEAR, "?": ClauseStatus.UNKNOWN}
-_REQUIREMENT_STATUS = {"1": ClauseStatus.HELD, "0": ClauseStatus.FAILED, "?": ClauseStatus.UNKNOWN}
-
-
-@dataclass
-class CompiledPolicy:
-    """The query for one policy and date, and the decoder of its rows into :class:`SubjectRating`."""
-
-    policy: Policy
-    as_of: dt.date
-    statement: Select[Any]
-    _plan: _Plan
-    _clause_leaf: list[_Leaf | None]  # the clause's own leaf, None for any_of / all_of
-    _cache: dict[str, tuple[tuple[ClauseSummary, ...], tuple[str, str]]] = field(
-        default_factory=dict
-    )
-
-    def __post_init__(self) -> None:
-        self._statuses = [
-            _TRIGGER_STATUS if clause.level.is_trigger else _REQUIREMENT_STATUS
-            for clause in self.policy.clauses
-        ]
-
-    def decode(self, row: Sequence[Any]) -> SubjectRating:
-        """One result row (``subject_id, code, level, signature, evidence``) as a rating."""
-        subject_id, code, level, signature, evidence = row[:5]
-        summaries = self._signature(signature)[0]
-        if evidence:
-            summaries = self._with_evidence(summaries, _parse_evidence(evidence))
-        return SubjectRating(code, _LEVEL_BY_VALUE[level], summaries, subject_id)
-
-    def stored(self, row: Sequence[Any]) -> StoredRow:
-        """One result row as a run stores it: equal to ``encode(decode(row))`` with the id, and
-        for the subjects without evidence (most) straight from the signature cache."""
-        subject_id, _, level, signature, evidence = row[:5]
-        statuses, measures = self._signature(signature)[1]
-        if not evidence:
-            return (subject_id, level, statuses, measures, None)
-        return (subject_id, level, statuses, measures, evidence_json(self.decode(row).clauses))
-
-    def _signature(self, signature: str) -> tuple[tuple[ClauseSummary, ...], tuple[str, str]]:
-        """The clause summaries (without evidence) and compact codes of a signature, cached."""
-        cached = self._cache.get(signature)
-        if cached is None:
-            summaries = self._summaries(signature)
-            cached = (summaries, clause_codes(summaries))  # evidence never changes the codes
-            if len(self._cache) < 200_000:
-                self._cache[signature] = cached
-        return cached
-
-    def _summaries(self, signature: str) -> tuple[ClauseSummary, ...]:
-        """The clause summaries of a signature, without evidence."""
-        summaries: list[ClauseSummary] = []
-        fields = signature.split(";")
-        for clause, statuses, text in zip(
-            self.policy.clauses, self._statuses, fields, strict=False
-        ):
-            value = text[1:]
-            summaries.append(
-                ClauseSummary(
-                    clause.id, clause.level, statuses[text[0]], int(value) if value else None
-                )
-            )
-        return tuple(summaries)
-
-    def _with_evidence(
-        self, summaries: tuple[ClauseSummary, ...], leaves: dict[int, tuple[str, list[str]]]
-    ) -> tuple[ClauseSummary, ...]:
-        """The summaries with the evidence refs of fired clauses filled in."""
-        result = list(summaries)
-        for index, (clause, summary) in enumerate(zip(self.policy.clauses, summaries, strict=True)):
-            if summary.status == ClauseStatus.FIRED:
-                refs = tuple(ref for _, ref in _clause_evidence(clause.test, self._plan, leaves))
-                result[index] = ClauseSummary(
-                    summary.clause_id, summary.level, summary.status, summary.value, refs
-                )
-        return tuple(result)
-
-
-def _parse_evidence(text: str) -> dict[int, tuple[str, list[str]]]:
-    """``{leaf number: (truth, raw items)}`` from the evidence column."""
-    parsed: dict[int, tuple[str, list[str]]] = {}
-    for entry in text.split(ENTRY):
-        if not entry:
-            continue
-        number, truth, items = entry.split(PART)
-        parsed[int(number)] = (truth, [item for item in items.split(ITEM) if item])
-    return parsed
-
-
-Keyed = list[tuple[tuple[str, str], str]]  # ((dedupe tag, ref), ref)
-
-
-def _leaf_evidence(test: LeafTest, items: list[str]) -> Keyed:
-    """A leaf's evidence refs in the reference evaluator's order, each with its identity key."""
-    fields = [item.split(FIELD) for item in items]
-    match test:
-        case IncidentCountTest():
-            # matched first, then undecided; each in (occurred_on, id) order
-            fields.sort(key=lambda f: (f[0], f[1], int(f[2])))
-            return [(("I", f[3]), f[3]) for f in fields]
-        case LatePaymentCountTest():
-            # sorted by (date, account no); bills and reported incidents never tie on both
-            fields.sort(key=lambda f: (f[0], f[1], f[2], int(f[3])))
-            return [(("L" + f[2], f[4]), f[4]) for f in fields]
-        case ArrearsMonthsTest() | NoArrearsTest():
-            fields.sort(key=lambda f: (f[0], f[1]))
-            return [(("U", f[1]), f[1]) for f in fields]
-        case NoOverdueInWindowTest():
-            return []  # true only when nothing counts: a true leaf has no evidence
-        case AllAccountsPrepaidTest():
-            fields.sort(key=lambda f: int(f[0]))
-            postpaid = [f for f in fields if f[1] == "1"]
-            return [(("A", f[2]), f[2]) for f in (postpaid or fields)]
-        case ReportNoDishonestyTest() | NotOnSeriousListTest():
-            fields.sort(key=lambda f: int(f[0]))
-            return [((test.type, f[1]), f[1]) for f in fields]
-
-
-def _truth(test: ClauseTest, plan: _Plan, leaves: dict[int, tuple[str, list[str]]]) -> str:
-    if isinstance(test, AnyOfTest | AllOfTest):
-        truths = [_truth(part, plan, leaves) for part in test.tests]
-        if isinstance(test, AnyOfTest):
-            return "1" if "1" in truths else ("?" if "?" in truths else "0")
-        return "0" if "0" in truths else ("?" if "?" in truths else "1")
-    return leaves[plan.of(test).number][0]
-
-
-def _clause_evidence(
-    test: ClauseTest, plan: _Plan, leaves: dict[int, tuple[str, list[str]]]
-) -> Keyed:
-    """Evidence of a true test, as the evaluator shows it (any_of: its true parts; all_of: all)."""
-    if isinstance(test, AnyOfTest | AllOfTest):
-        shown = [
-            part
-            for part in test.tests
-            if isinstance(test, AllOfTest) or _truth(part, plan, leaves) == "1"
-        ]
-        merged: dict[tuple[str, str], str] = {}
-        for part in shown:
-            for key, ref in _clause_evidence(part, plan, leaves):
-                merged.setdefault(key, ref)
-        return list(merged.items())
-    leaf = plan.of(test)
-    return _leaf_evidence(leaf.test, leaves[leaf.number][1])
-
-
 def compile_policy(
     policy: Policy,
     as_of: dt.date,
@@ -496,10 +194,10 @@ def compile_policy(
     ``settled_bills``: read the payment sums the bills of a columnar snapshot carry
     (:data:`~utilcredit.rating.sql.snapshot.SNAPSHOT_BILLS`) instead of grouping the payments.
     """
-    plan = _Plan()
-    clause_leaf: list[_Leaf | None] = []
+    plan = Plan()
+    clause_leaf: list[Leaf | None] = []
     for clause in policy.clauses:
-        for test in _leaves_of(clause.test):
+        for test in leaves_of(clause.test):
             plan.leaf(test, clause.level.is_trigger)
         own = clause.test
         clause_leaf.append(None if isinstance(own, AnyOfTest | AllOfTest) else plan.of(own))
@@ -514,7 +212,7 @@ class _Builder:
         as_of: dt.date,
         vocabulary: Vocabulary,
         subject_ids: Sequence[int] | None,
-        plan: _Plan,
+        plan: Plan,
         settled_bills: bool = False,
     ) -> None:
         self.policy = policy
@@ -556,7 +254,7 @@ class _Builder:
 
     # -- per-source aggregates -------------------------------------------------------------
 
-    def leaves_of(self, *types: type) -> list[_Leaf]:
+    def leaves_of(self, *types: type) -> list[Leaf]:
         return [leaf for leaf in self.plan.leaves if isinstance(leaf.test, types)]
 
     def account_aggregate(self) -> Any | None:
@@ -899,14 +597,14 @@ class _Builder:
                     n = zero(f"n_{k}")
                     u = zero(f"u_{k}") if f"u_{k}" in joined.c else literal(0, Integer)
                     self.leaf_value[k] = n
-                    self.leaf_truth[k] = _tri_bounds(test.count, n, u)
+                    self.leaf_truth[k] = tri_bounds(test.count, n, u)
                     if leaf.in_trigger:
                         self.leaf_evidence[k] = f"ev_{k}"
                 case LatePaymentCountTest():
                     name = self.window_name(test.window)
                     n = zero(f"late_b_{name}") + zero(f"late_i_{name}")
                     self.leaf_value[k] = n
-                    self.leaf_truth[k] = _tri_contains(test.count, n)
+                    self.leaf_truth[k] = tri_contains(test.count, n)
                     if leaf.in_trigger:
                         self.leaf_evidence[k] = f"late_ev_{name}"
                 case NoOverdueInWindowTest():
@@ -919,7 +617,7 @@ class _Builder:
                 case ArrearsMonthsTest():
                     months = _whole_months(joined.c.unpaid_oldest, self.as_of)
                     self.leaf_value[k] = months
-                    self.leaf_truth[k] = _tri_contains(test.months, months)
+                    self.leaf_truth[k] = tri_contains(test.months, months)
                     if leaf.in_trigger:
                         self.leaf_evidence[k] = "unpaid_ev"
                 case NoArrearsTest():
@@ -948,9 +646,9 @@ class _Builder:
 
     def node(self, test: ClauseTest, leaves: Any) -> Tri:
         if isinstance(test, AnyOfTest):
-            return _tri_any([self.node(part, leaves) for part in test.tests])
+            return tri_any([self.node(part, leaves) for part in test.tests])
         if isinstance(test, AllOfTest):
-            return _tri_all([self.node(part, leaves) for part in test.tests])
+            return tri_all([self.node(part, leaves) for part in test.tests])
         column: Tri = leaves.c[f"t_{self.plan.of(test).number}"]
         return column
 
@@ -1055,7 +753,7 @@ class _Builder:
                 i
                 for i, clause in enumerate(policy.clauses)
                 if clause.level.is_trigger
-                and any(self.plan.of(t) is leaf for t in _leaves_of(clause.test))
+                and any(self.plan.of(t) is leaf for t in leaves_of(clause.test))
             ]
             if not owners:
                 continue

@@ -37,8 +37,9 @@ from utilcredit.policies.model import Policy
 from utilcredit.rating.batch import BatchEngine, StoredRow, SubjectRating, summarize
 from utilcredit.rating.evaluator import evaluate
 from utilcredit.rating.sql import copier
-from utilcredit.rating.sql.compiler import CompiledPolicy, compile_policy, read_vocabulary
+from utilcredit.rating.sql.compiler import compile_policy
 from utilcredit.rating.sql.constructs import DuckDBDialect
+from utilcredit.rating.sql.decoder import CompiledPolicy
 from utilcredit.rating.sql.snapshot import (
     copy_statements,
     fingerprint,
@@ -47,6 +48,7 @@ from utilcredit.rating.sql.snapshot import (
     read_fingerprint,
     snapshot_path,
 )
+from utilcredit.rating.sql.vocabulary import read_vocabulary
 
 AUTO = "auto"  # the fastest engine that can read the store
 ENGINE_NAMES = ("reference", "duckdb", "database")

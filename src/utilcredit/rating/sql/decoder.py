@@ -1,0 +1,197 @@
+"""The compiled policy: its query, and the decoder of the query's rows into ratings.
+
+:class:`CompiledPolicy` holds the statement :func:`~utilcredit.rating.sql.compiler.compile_policy`
+builds and turns each result row (``subject_id, code, level, signature, evidence``) into a
+:class:`~utilcredit.rating.batch.SubjectRating` or a stored row. The signature (per clause, its
+truth and measured value) is decoded once per distinct value; the evidence column (per leaf test
+under a fired clause, its truth and unordered items, separated by :data:`FIELD`, :data:`ITEM`,
+:data:`PART` and :data:`ENTRY`) is parsed, its items ordered and merged as the reference evaluator
+shows them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select
+
+from utilcredit.policies.model import (
+    AllAccountsPrepaidTest,
+    AllOfTest,
+    AnyOfTest,
+    ArrearsMonthsTest,
+    ClauseTest,
+    IncidentCountTest,
+    LatePaymentCountTest,
+    Level,
+    NoArrearsTest,
+    NoOverdueInWindowTest,
+    NotOnSeriousListTest,
+    Policy,
+    ReportNoDishonestyTest,
+)
+from utilcredit.rating.batch import (
+    ClauseSummary,
+    StoredRow,
+    SubjectRating,
+    clause_codes,
+    evidence_json,
+)
+from utilcredit.rating.results import ClauseStatus
+from utilcredit.rating.sql.plan import Leaf, LeafTest, Plan
+
+# Separators inside the evidence column: references never contain these control characters.
+FIELD = "\x1f"  # between the fields of one item
+ITEM = "\x1e"  # between the items of one leaf
+PART = "\x1d"  # between leaf number, truth and items
+ENTRY = "\x1c"  # between leaves
+
+_LEVEL_BY_VALUE = {level.value: level for level in Level}
+_TRIGGER_STATUS = {"1": ClauseStatus.FIRED, "0": ClauseStatus.CLEAR, "?": ClauseStatus.UNKNOWN}
+_REQUIREMENT_STATUS = {"1": ClauseStatus.HELD, "0": ClauseStatus.FAILED, "?": ClauseStatus.UNKNOWN}
+
+
+@dataclass
+class CompiledPolicy:
+    """The query for one policy and date, and the decoder of its rows into :class:`SubjectRating`."""
+
+    policy: Policy
+    as_of: dt.date
+    statement: Select[Any]
+    _plan: Plan
+    _clause_leaf: list[Leaf | None]  # the clause's own leaf, None for any_of / all_of
+    _cache: dict[str, tuple[tuple[ClauseSummary, ...], tuple[str, str]]] = field(
+        default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        self._statuses = [
+            _TRIGGER_STATUS if clause.level.is_trigger else _REQUIREMENT_STATUS
+            for clause in self.policy.clauses
+        ]
+
+    def decode(self, row: Sequence[Any]) -> SubjectRating:
+        """One result row (``subject_id, code, level, signature, evidence``) as a rating."""
+        subject_id, code, level, signature, evidence = row[:5]
+        summaries = self._signature(signature)[0]
+        if evidence:
+            summaries = self._with_evidence(summaries, _parse_evidence(evidence))
+        return SubjectRating(code, _LEVEL_BY_VALUE[level], summaries, subject_id)
+
+    def stored(self, row: Sequence[Any]) -> StoredRow:
+        """One result row as a run stores it: equal to ``encode(decode(row))`` with the id, and
+        for the subjects without evidence (most) straight from the signature cache."""
+        subject_id, _, level, signature, evidence = row[:5]
+        statuses, measures = self._signature(signature)[1]
+        if not evidence:
+            return (subject_id, level, statuses, measures, None)
+        return (subject_id, level, statuses, measures, evidence_json(self.decode(row).clauses))
+
+    def _signature(self, signature: str) -> tuple[tuple[ClauseSummary, ...], tuple[str, str]]:
+        """The clause summaries (without evidence) and compact codes of a signature, cached."""
+        cached = self._cache.get(signature)
+        if cached is None:
+            summaries = self._summaries(signature)
+            cached = (summaries, clause_codes(summaries))  # evidence never changes the codes
+            if len(self._cache) < 200_000:
+                self._cache[signature] = cached
+        return cached
+
+    def _summaries(self, signature: str) -> tuple[ClauseSummary, ...]:
+        """The clause summaries of a signature, without evidence."""
+        summaries: list[ClauseSummary] = []
+        fields = signature.split(";")
+        for clause, statuses, text in zip(
+            self.policy.clauses, self._statuses, fields, strict=False
+        ):
+            value = text[1:]
+            summaries.append(
+                ClauseSummary(
+                    clause.id, clause.level, statuses[text[0]], int(value) if value else None
+                )
+            )
+        return tuple(summaries)
+
+    def _with_evidence(
+        self, summaries: tuple[ClauseSummary, ...], leaves: dict[int, tuple[str, list[str]]]
+    ) -> tuple[ClauseSummary, ...]:
+        """The summaries with the evidence refs of fired clauses filled in."""
+        result = list(summaries)
+        for index, (clause, summary) in enumerate(zip(self.policy.clauses, summaries, strict=True)):
+            if summary.status == ClauseStatus.FIRED:
+                refs = tuple(ref for _, ref in _clause_evidence(clause.test, self._plan, leaves))
+                result[index] = ClauseSummary(
+                    summary.clause_id, summary.level, summary.status, summary.value, refs
+                )
+        return tuple(result)
+
+
+def _parse_evidence(text: str) -> dict[int, tuple[str, list[str]]]:
+    """``{leaf number: (truth, raw items)}`` from the evidence column."""
+    parsed: dict[int, tuple[str, list[str]]] = {}
+    for entry in text.split(ENTRY):
+        if not entry:
+            continue
+        number, truth, items = entry.split(PART)
+        parsed[int(number)] = (truth, [item for item in items.split(ITEM) if item])
+    return parsed
+
+
+Keyed = list[tuple[tuple[str, str], str]]  # ((dedupe tag, ref), ref)
+
+
+def _leaf_evidence(test: LeafTest, items: list[str]) -> Keyed:
+    """A leaf's evidence refs in the reference evaluator's order, each with its identity key."""
+    fields = [item.split(FIELD) for item in items]
+    match test:
+        case IncidentCountTest():
+            # matched first, then undecided; each in (occurred_on, id) order
+            fields.sort(key=lambda f: (f[0], f[1], int(f[2])))
+            return [(("I", f[3]), f[3]) for f in fields]
+        case LatePaymentCountTest():
+            # sorted by (date, account no); bills and reported incidents never tie on both
+            fields.sort(key=lambda f: (f[0], f[1], f[2], int(f[3])))
+            return [(("L" + f[2], f[4]), f[4]) for f in fields]
+        case ArrearsMonthsTest() | NoArrearsTest():
+            fields.sort(key=lambda f: (f[0], f[1]))
+            return [(("U", f[1]), f[1]) for f in fields]
+        case NoOverdueInWindowTest():
+            return []  # true only when nothing counts: a true leaf has no evidence
+        case AllAccountsPrepaidTest():
+            fields.sort(key=lambda f: int(f[0]))
+            postpaid = [f for f in fields if f[1] == "1"]
+            return [(("A", f[2]), f[2]) for f in (postpaid or fields)]
+        case ReportNoDishonestyTest() | NotOnSeriousListTest():
+            fields.sort(key=lambda f: int(f[0]))
+            return [((test.type, f[1]), f[1]) for f in fields]
+
+
+def _truth(test: ClauseTest, plan: Plan, leaves: dict[int, tuple[str, list[str]]]) -> str:
+    if isinstance(test, AnyOfTest | AllOfTest):
+        truths = [_truth(part, plan, leaves) for part in test.tests]
+        if isinstance(test, AnyOfTest):
+            return "1" if "1" in truths else ("?" if "?" in truths else "0")
+        return "0" if "0" in truths else ("?" if "?" in truths else "1")
+    return leaves[plan.of(test).number][0]
+
+
+def _clause_evidence(
+    test: ClauseTest, plan: Plan, leaves: dict[int, tuple[str, list[str]]]
+) -> Keyed:
+    """Evidence of a true test, as the evaluator shows it (any_of: its true parts; all_of: all)."""
+    if isinstance(test, AnyOfTest | AllOfTest):
+        shown = [
+            part
+            for part in test.tests
+            if isinstance(test, AllOfTest) or _truth(part, plan, leaves) == "1"
+        ]
+        merged: dict[tuple[str, str], str] = {}
+        for part in shown:
+            for key, ref in _clause_evidence(part, plan, leaves):
+                merged.setdefault(key, ref)
+        return list(merged.items())
+    leaf = plan.of(test)
+    return _leaf_evidence(leaf.test, leaves[leaf.number][1])
