@@ -80,7 +80,10 @@ class RecordDetailOut(Out):
     repairs: list[RepairOut]
     history: list[CaseEventOut]
     deadlines: list[DeadlineOut]
-    next_actions: list[str] = Field(description="what the record's workflow allows next")
+    next_actions: list[str] = Field(
+        description="what people may do next (the calendar's publish/expire and derivation's "
+        "withdraw are the system's own steps, not listed)"
+    )
 
 
 class DeriveRequest(BaseModel):

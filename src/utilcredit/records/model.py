@@ -125,6 +125,9 @@ RECORD_MACHINE: Machine[RecordStatus] = Machine(
     },
 )
 
+# Steps only the system takes: the calendar's publication and its end, derivation's withdrawal.
+SYSTEM_ACTIONS = frozenset({"publish", "expire", "withdraw"})
+
 # Records whose evidence no longer counts in any rating (SPEC 3; issue 10 item 3).
 SET_ASIDE_STATUSES = frozenset({_R.CORRECTED, _R.REMOVED, _R.REPAIRED})
 # Records that stand against the subject (counted, objectable, repairable when confirmed).

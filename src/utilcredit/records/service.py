@@ -63,7 +63,7 @@ class RecordView:
     repairs: list[RepairLine]
     events: list[CaseEvent]
     attachments: dict[tuple[str, int], list[AttachmentLine]]
-    actions: tuple[str, ...]  # what the record's machine allows next
+    actions: tuple[str, ...]  # what people may do next (not the system's own steps)
 
 
 def record_view(connection: Connection, principal: Principal | None, record_id: int) -> RecordView:
@@ -83,7 +83,11 @@ def record_view(connection: Connection, principal: Principal | None, record_id: 
         repairs,
         repository.events_of(connection, cases),
         attachments,
-        RECORD_MACHINE.actions_from(RecordStatus(record.status)),
+        tuple(
+            action
+            for action in RECORD_MACHINE.actions_from(RecordStatus(record.status))
+            if action not in model.SYSTEM_ACTIONS
+        ),
     )
 
 

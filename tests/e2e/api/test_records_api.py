@@ -235,7 +235,7 @@ def test_derive_list_confirm_object_and_remove_rerates(
         ("derive", "candidate", "op-water")
     ]
     assert detail["deadlines"] == [] and detail["objections"] == detail["repairs"] == []
-    assert set(detail["next_actions"]) == {"confirm", "dismiss", "withdraw"}
+    assert set(detail["next_actions"]) == {"confirm", "dismiss"}
     assert violation_no not in str(detail)
 
     # An operator may not confirm; the reviewer does: determined today, published at once.
