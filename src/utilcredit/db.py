@@ -103,6 +103,9 @@ TABLE_MODULES = (
     "utilcredit.audit.tables",
     "utilcredit.records.tables",
     "utilcredit.workdays.tables",
+    "utilcredit.commitments.tables",
+    "utilcredit.applications.tables",
+    "utilcredit.incentives.tables",
 )
 
 

@@ -52,6 +52,23 @@ class Severity(StrEnum):
     SERIOUS = "serious"
 
 
+class CommitmentStatus(StrEnum):
+    """Where a credit commitment stands (SPEC 2.5; the workflow is ``commitments.model``)."""
+
+    MADE = "made"  # signed, not yet accepted by the utility
+    IN_FORCE = "in_force"
+    FULFILLED = "fulfilled"
+    BREACHED = "breached"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
+#: A commitment in one of these states no longer stands from its status date on.
+COMMITMENT_ENDED = frozenset(
+    {CommitmentStatus.BREACHED, CommitmentStatus.EXPIRED, CommitmentStatus.WITHDRAWN}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Subject:
     code: str  # USCC, or the ID number of a natural person
@@ -62,6 +79,7 @@ class Subject:
     phone: str | None = None
     address: str | None = None
     area: str | None = None
+    founded_on: dt.date | None = None  # 成立日期 of a legal person (credit-based applications)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +161,27 @@ class CreditReport:
 
 
 @dataclass(frozen=True, slots=True)
+class Commitment:
+    """A credit commitment (信用承诺) the subject made to the utility, as the rating reads it."""
+
+    code: str
+    commitment_type: str
+    made_on: dt.date
+    valid_until: dt.date | None  # None: without end
+    status: CommitmentStatus
+    status_on: dt.date  # the day the status was determined (承诺履行状态认定日期)
+
+    def stands_on(self, day: dt.date) -> bool:
+        """Made by ``day``, still valid on it, and not breached, expired or withdrawn by then.
+
+        A fulfilled commitment still stands: the subject gave it and kept it.
+        """
+        if self.made_on > day or (self.valid_until is not None and self.valid_until < day):
+            return False
+        return not (self.status in COMMITMENT_ENDED and self.status_on <= day)
+
+
+@dataclass(frozen=True, slots=True)
 class CreditFile:
     """Everything the rating engine needs about one subject with one utility (the rated unit).
 
@@ -160,6 +199,7 @@ class CreditFile:
     incidents: tuple[Incident, ...] = ()
     reminders: tuple[Reminder, ...] = ()
     credit_reports: tuple[CreditReport, ...] = field(default_factory=tuple)
+    commitments: tuple[Commitment, ...] = ()  # those made to this utility
 
 
 # ---- the credit file as the API and the console show it ------------------------------------

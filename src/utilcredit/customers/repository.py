@@ -24,6 +24,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    insert,
     or_,
     select,
     type_coerce,
@@ -34,6 +35,8 @@ from utilcredit.customers.model import (
     Account,
     AccountLine,
     Bill,
+    Commitment,
+    CommitmentStatus,
     CreditFile,
     CreditReport,
     CreditReportLine,
@@ -52,6 +55,7 @@ from utilcredit.customers.model import (
 from utilcredit.customers.tables import (
     AccountRow,
     BillRow,
+    CommitmentRow,
     CreditReportRow,
     IncidentRow,
     PaymentRow,
@@ -76,6 +80,7 @@ _SUBJECT_COLUMNS: tuple[Any, ...] = (
     SubjectRow.phone,
     SubjectRow.address,
     SubjectRow.area,
+    SubjectRow.founded_on,
 )
 _ACCOUNT_COLUMNS: tuple[Any, ...] = (
     AccountRow.id,
@@ -141,6 +146,16 @@ _PAYMENT_ORDER: tuple[Any, ...] = (PaymentRow.paid_on, PaymentRow.id)
 _INCIDENT_ORDER: tuple[Any, ...] = (IncidentRow.occurred_on, IncidentRow.id)
 _REMINDER_ORDER: tuple[Any, ...] = (ReminderRow.sent_on, ReminderRow.id)
 _REPORT_ORDER: tuple[Any, ...] = (CreditReportRow.issued_on, CreditReportRow.id)
+_COMMITMENT_COLUMNS: tuple[Any, ...] = (
+    CommitmentRow.subject_id,
+    CommitmentRow.code,
+    CommitmentRow.commitment_type,
+    CommitmentRow.made_on,
+    CommitmentRow.valid_until,
+    CommitmentRow.status,
+    CommitmentRow.status_on,
+)
+_COMMITMENT_ORDER: tuple[Any, ...] = (CommitmentRow.made_on, CommitmentRow.id)
 
 
 # ---- records from rows -------------------------------------------------------------------
@@ -156,6 +171,18 @@ def _subject(row: Any) -> Subject:
         row.phone,
         row.address,
         row.area,
+        row.founded_on,
+    )
+
+
+def _commitment(row: Any) -> Commitment:
+    return Commitment(
+        row.code,
+        row.commitment_type,
+        row.made_on,
+        row.valid_until,
+        CommitmentStatus(row.status),
+        row.status_on,
     )
 
 
@@ -268,11 +295,19 @@ _ONE_REPORTS = (
     .where(CreditReportRow.subject_id == bindparam("subject_id"))
     .order_by(*_REPORT_ORDER)
 )
+_ONE_COMMITMENTS = (
+    select(*_COMMITMENT_COLUMNS)
+    .where(
+        CommitmentRow.subject_id == bindparam("subject_id"),
+        CommitmentRow.utility == bindparam("utility"),
+    )
+    .order_by(*_COMMITMENT_ORDER)
+)
 
 
 def get_credit_file(connection: Connection, code: str, utility: Utility) -> CreditFile | None:
     """One subject's credit file with a utility (``None`` if no subject has that code); the
-    same record :func:`iter_credit_files` gives for it, in seven indexed queries."""
+    same record :func:`iter_credit_files` gives for it, in eight indexed queries."""
     subject = connection.execute(_ONE_SUBJECT, {"code": code}).first()
     if subject is None:
         return None
@@ -306,6 +341,9 @@ def get_credit_file(connection: Connection, code: str, utility: Utility) -> Cred
         reminders=reminders,
         credit_reports=tuple(
             _report(row, subject.code) for row in connection.execute(_ONE_REPORTS, params)
+        ),
+        commitments=tuple(
+            _commitment(row) for row in connection.execute(_ONE_COMMITMENTS, params)
         ),
     )
 
@@ -363,6 +401,13 @@ def _load_chunk(connection: Connection, utility: Utility, ids: list[int]) -> Ite
         by_subject[report.subject_id]["credit_reports"].append(
             _report(report, code_of[report.subject_id])
         )
+    commitments = connection.execute(
+        select(*_COMMITMENT_COLUMNS)
+        .where(CommitmentRow.subject_id.in_(ids), CommitmentRow.utility == utility.value)
+        .order_by(*_COMMITMENT_ORDER)
+    )
+    for commitment in commitments:
+        by_subject[commitment.subject_id]["commitments"].append(_commitment(commitment))
     for subject_id in ids:
         subject = subjects.get(subject_id)
         if subject is None:
@@ -376,6 +421,7 @@ def _load_chunk(connection: Connection, utility: Utility, ids: list[int]) -> Ite
             incidents=tuple(parts.get("incidents", ())),
             reminders=tuple(parts.get("reminders", ())),
             credit_reports=tuple(parts.get("credit_reports", ())),
+            commitments=tuple(parts.get("commitments", ())),
         )
 
 
@@ -561,6 +607,45 @@ class SubjectName:
 
 
 _SUBJECT_NAME = select(SubjectRow.id, SubjectRow.code, SubjectRow.kind)
+
+
+def subject_card_of(connection: Connection, code: str) -> Subject | None:
+    row = connection.execute(_ONE_SUBJECT, {"code": code}).first()
+    return None if row is None else _subject(row)
+
+
+def account_ids_of(connection: Connection, subject_id: int, utility: str) -> dict[str, int]:
+    """The subject's accounts with the utility: account_no → id."""
+    rows = connection.execute(
+        select(AccountRow.account_no, AccountRow.id).where(
+            AccountRow.subject_id == subject_id, AccountRow.utility == utility
+        )
+    )
+    return {row.account_no: row.id for row in rows}
+
+
+def add_incident(
+    connection: Connection,
+    *,
+    incident_no: str,
+    account_id: int,
+    kind: IncidentKind,
+    occurred_on: dt.date,
+    note: str,
+) -> int:
+    """An incident another use case records (a commitment breach), not the billing system."""
+    new_id: int = connection.execute(
+        insert(IncidentRow)
+        .values(
+            incident_no=incident_no,
+            account_id=account_id,
+            kind=kind.value,
+            occurred_on=occurred_on,
+            note=note[:500],
+        )
+        .returning(IncidentRow.id)
+    ).scalar_one()
+    return new_id
 
 
 def subject_by_id(connection: Connection, subject_id: int) -> SubjectName | None:

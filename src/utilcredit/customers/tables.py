@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     DateTime,
@@ -55,6 +56,7 @@ class SubjectRow(Timestamps, Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(String(300))
     area: Mapped[str | None] = mapped_column(String(100), index=True)
+    founded_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class AccountRow(Timestamps, Base):
@@ -137,3 +139,46 @@ class CreditReportRow(Timestamps, Base):
     has_dishonesty: Mapped[bool] = mapped_column(Boolean)
     rating: Mapped[str | None] = mapped_column(String(4))
     on_serious_list: Mapped[bool] = mapped_column(Boolean)
+
+
+class CommitmentRow(Timestamps, Base):
+    """A credit commitment (信用承诺) with every item of the reporting catalog (SPEC 5.4).
+
+    It is credit information like a report, so it lives with the credit file and the rating
+    reads it (守信主体: "主动提供信用承诺书"); the ``commitments`` domain makes and moves it.
+    """
+
+    __tablename__ = "commitments"
+    __table_args__ = (
+        Index("ix_commitments_subject_utility", "subject_id", "utility"),
+        Index("ix_commitments_utility_status", "utility", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)  # 承诺编码
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))  # 承诺人
+    utility: Mapped[str] = mapped_column(String(8))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    application_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    template_key: Mapped[str] = mapped_column(String(64))
+    template_version: Mapped[str] = mapped_column(String(32))
+    commitment_type: Mapped[str] = mapped_column(String(32))  # 承诺类型
+    reason: Mapped[str] = mapped_column(String(500))  # 承诺事由
+    content: Mapped[str] = mapped_column(String(8000))  # 承诺内容 (the filled letter)
+    liability: Mapped[str] = mapped_column(String(2000))  # 违诺责任
+    fields: Mapped[dict[str, str]] = mapped_column(JSON)  # the letter's blanks as filled
+    made_on: Mapped[dt.date] = mapped_column(Date)  # 承诺作出日期
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)  # 承诺有效期 (None: 长期)
+    status: Mapped[str] = mapped_column(String(16))  # 承诺履行状态
+    status_on: Mapped[dt.date] = mapped_column(Date)  # 承诺履行状态认定日期
+    unfulfilled_content: Mapped[str | None] = mapped_column(String(2000))  # 未履行的承诺内容
+    liability_pursued: Mapped[str | None] = mapped_column(String(2000))  # 违诺责任追究内容
+    accepting_unit: Mapped[str] = mapped_column(String(200))  # 承诺受理单位
+    accepting_unit_code: Mapped[str] = mapped_column(String(18))
+    determining_unit: Mapped[str] = mapped_column(String(200))  # 承诺履行状态认定单位
+    determining_unit_code: Mapped[str] = mapped_column(String(18))
+    disclosure: Mapped[str] = mapped_column(String(16))  # 公开类型
+    document_name: Mapped[str | None] = mapped_column(String(200))  # 承诺书文件
+    document_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+

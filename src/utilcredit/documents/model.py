@@ -59,3 +59,70 @@ def repair_commitment_context(c: RepairCommitment) -> dict[str, Any]:
         "utility_label": c.utility_label,
         "date_line": zh_date(c.made_on) if c.made_on else BLANK_DATE,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureLine:
+    """A line of a letter's signature block, as the letter prints it.
+
+    ``kind`` is ``"seal"`` (the committer's name is printed on it, the seal goes beside it),
+    ``"sign"`` (left blank to sign by hand) or ``"date"``. ``label`` has no trailing colon (the
+    page adds "："; ``""`` prints none); ``after`` is printed after the line, e.g. "（签字）".
+    """
+
+    kind: str
+    label: str
+    after: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CommitmentLetter:
+    """A credit commitment letter (信用承诺书) as printed: plain values, built by the caller.
+
+    ``fields`` are the (label, value) rows of the table above the promises (empty: no table).
+    ``liability`` is printed as a section of its own (违诺责任) when given; ``None`` when a promise
+    already holds it. ``code`` (the commitment code) and ``accepting_unit`` (受理单位) are printed
+    under the title when known. ``made_on`` is ``None`` for a form to be dated by hand.
+    """
+
+    title: str
+    title_en: str
+    heading: str | None
+    fields: tuple[tuple[str, str], ...]
+    opening: tuple[str, ...]
+    paragraphs: tuple[str, ...]
+    liability: str | None
+    closing: str | None
+    signature: tuple[SignatureLine, ...]
+    committer_name: str
+    code: str | None
+    made_on: dt.date | None
+    accepting_unit: str | None
+
+
+def commitment_letter_context(c: CommitmentLetter) -> dict[str, Any]:
+    """The context of ``commitment.html``."""
+    date_line = zh_date(c.made_on) if c.made_on else BLANK_DATE
+    values = {"seal": c.committer_name, "sign": "", "date": date_line}
+    return {
+        "title": c.title,
+        "title_en": c.title_en,
+        "code": c.code,
+        "accepting_unit": c.accepting_unit,
+        "heading": c.heading,
+        "fields": list(c.fields),
+        "opening": list(c.opening),
+        "paragraphs": list(c.paragraphs),
+        "liability": c.liability,
+        "closing": c.closing,
+        "signature": [
+            {
+                "kind": line.kind,
+                "label": line.label,
+                "after": line.after,
+                "value": values[line.kind],
+            }
+            for line in c.signature
+        ],
+        "date_line": date_line,
+    }

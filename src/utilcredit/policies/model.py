@@ -18,7 +18,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, overload
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -328,6 +328,31 @@ class NotOnSeriousListTest(_Frozen):
     type: Literal["not_on_serious_list"]
 
 
+ReportGrade = Literal["A", "B", "C", "D"]
+
+
+class ReportRatingTest(_Frozen):
+    """The latest trusted report grades the subject within ``grades`` (e.g. 信用中国 A 级或 B 级).
+
+    Unknown when there is no trusted report or the latest does not grade.
+    """
+
+    type: Literal["report_rating"]
+    grades: tuple[ReportGrade, ...] = Field(min_length=1)
+
+
+class CommitmentGivenTest(_Frozen):
+    """The subject has given the utility a credit commitment that stands at D (主动提供信用承诺书).
+
+    A commitment stands from the day it was made while it is valid, until it is breached,
+    expired or withdrawn; a fulfilled one still stands. ``types`` limits the commitment types
+    that count (empty: any).
+    """
+
+    type: Literal["commitment_given"]
+    types: tuple[str, ...] = ()
+
+
 class AnyOfTest(_Frozen):
     """True when any part is true (e.g. "2 violations OR 1 theft")."""
 
@@ -351,6 +376,8 @@ ClauseTest = Annotated[
     | AllAccountsPrepaidTest
     | ReportNoDishonestyTest
     | NotOnSeriousListTest
+    | ReportRatingTest
+    | CommitmentGivenTest
     | AnyOfTest
     | AllOfTest,
     Field(discriminator="type"),
@@ -359,12 +386,16 @@ ClauseTest = Annotated[
 AnyOfTest.model_rebuild()
 AllOfTest.model_rebuild()
 
-REPORT_TEST_TYPES = frozenset({"report_no_dishonesty", "not_on_serious_list"})
+REPORT_TEST_TYPES = frozenset({"report_no_dishonesty", "not_on_serious_list", "report_rating"})
 
 
-def iter_tests(test: ClauseTest) -> list[ClauseTest]:
+@overload
+def iter_tests(test: ClauseTest) -> list[ClauseTest]: ...
+@overload
+def iter_tests(test: EligibilityTest) -> list[EligibilityTest]: ...
+def iter_tests(test: EligibilityTest) -> list[Any]:
     """The test and, for and/or combinations, all nested parts (depth first)."""
-    found: list[ClauseTest] = [test]
+    found: list[Any] = [test]
     if isinstance(test, AnyOfTest | AllOfTest):
         for part in test.tests:
             found.extend(iter_tests(part))
@@ -478,6 +509,179 @@ class DishonestyRules(_Frozen):
 
 
 # --------------------------------------------------------------------------------------------
+# Credit-based applications (信用办水 · 信易电): eligibility tests read the application too
+# --------------------------------------------------------------------------------------------
+
+
+class Business(StrEnum):
+    """The business an application is for (SPEC 2.6)."""
+
+    NEW_CONNECTION = "new_connection"  # 报装
+    CAPACITY_CHANGE = "capacity_change"  # 增容、减容
+    TRANSFER = "transfer"  # 更名过户
+    OTHER_CHANGE = "other_change"  # 其他变更类业务
+
+    @property
+    def label_zh(self) -> str:
+        return BUSINESS_ZH[self]
+
+
+BUSINESS_ZH = {
+    Business.NEW_CONNECTION: "新装（报装）",
+    Business.CAPACITY_CHANGE: "增容/减容",
+    Business.TRANSFER: "更名过户",
+    Business.OTHER_CHANGE: "其他变更",
+}
+
+
+class AddressType(StrEnum):
+    """What the supply address stands on (韶关 附件1 一)."""
+
+    STATE_LAND_OWN_BUILDING = "state_land_own_building"  # 国有土地上的自有建筑物
+    STATE_LAND_NO_BUILDING = "state_land_no_building"  # 自有的无建筑物国有土地
+    COLLECTIVE_LAND = "collective_land"  # 集体土地
+    RENTED = "rented"  # 租用的建筑物或场地
+    OTHER = "other"
+
+    @property
+    def label_zh(self) -> str:
+        return ADDRESS_TYPE_ZH[self]
+
+
+ADDRESS_TYPE_ZH = {
+    AddressType.STATE_LAND_OWN_BUILDING: "国有土地上的自有建筑物",
+    AddressType.STATE_LAND_NO_BUILDING: "自有的无建筑物国有土地",
+    AddressType.COLLECTIVE_LAND: "集体土地",
+    AddressType.RENTED: "租用的建筑物或场地",
+    AddressType.OTHER: "其他",
+}
+
+
+class ApplicantCategoryTest(_Frozen):
+    """The applicant is a legal person whose USCC begins with one of ``code_prefixes``
+    (登记管理部门码 + 机构类别码; none listed: any legal person, 社会法人).
+
+    ``91`` is an enterprise registered with market regulation (企业); ``92`` an individual
+    business (个体工商户); a natural person never matches.
+    """
+
+    type: Literal["applicant_category"]
+    code_prefixes: tuple[str, ...] = ()
+    label: str = Field(min_length=1, description="e.g. 企业用户")
+
+
+class AddressTypeTest(_Frozen):
+    """The application's address is of one of the ``allowed`` types."""
+
+    type: Literal["address_type"]
+    allowed: tuple[AddressType, ...] = Field(min_length=1)
+
+
+class PilotZoneTest(_Frozen):
+    """The application's address lies in an active pilot zone of the policy (an editable table)."""
+
+    type: Literal["pilot_zone"]
+
+
+class ReportRecentTest(_Frozen):
+    """A trusted report was downloaded at most ``days`` days before the application date.
+
+    Issued on day I for an application on day D: holds when ``D − days ≤ I ≤ D``.
+    """
+
+    type: Literal["report_recent"]
+    days: int = Field(ge=0, le=366)
+
+
+class FoundingDateKnownTest(_Frozen):
+    """The legal person's founding date is known ("企业成立以来" needs it)."""
+
+    type: Literal["founding_date_known"]
+
+
+EligibilityTest = Annotated[
+    IncidentCountTest
+    | LatePaymentCountTest
+    | ArrearsMonthsTest
+    | NoArrearsTest
+    | NoOverdueInWindowTest
+    | AllAccountsPrepaidTest
+    | ReportNoDishonestyTest
+    | NotOnSeriousListTest
+    | ReportRatingTest
+    | CommitmentGivenTest
+    | AnyOfTest
+    | AllOfTest
+    | ApplicantCategoryTest
+    | AddressTypeTest
+    | PilotZoneTest
+    | ReportRecentTest
+    | FoundingDateKnownTest,
+    Field(discriminator="type"),
+]
+
+
+class EligibilityRequirement(_Frozen):
+    """One condition of a credit-based application (all must hold)."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
+    text: str = Field(min_length=1)
+    seed_ref: str | None = None
+    interpretation: str | None = None
+    test: EligibilityTest
+
+
+class CreditApplicationRules(_Frozen):
+    """Who may apply with a credit report and a signed commitment instead of property papers.
+
+    Windowed tests count from the later of the window's start and the subject's founding
+    date (湛江 附件3 三、1: "企业注册已超3年的为连续3年，否则为企业成立以来").
+    """
+
+    title: str = Field(min_length=1, description="e.g. 信用办水, 信易电")
+    seed_ref: str | None = None
+    text: str = Field(min_length=1)
+    interpretation: str | None = None
+    businesses: tuple[Business, ...] = Field(min_length=1)
+    report_sources: tuple[str, ...] = Field(
+        default=(), description="reports an applicant may bring (none: the policy's)"
+    )
+    commitment_template: str | None = Field(
+        default=None, description="the commitment the applicant signs (commitments/templates)"
+    )
+    requirements: tuple[EligibilityRequirement, ...] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------------------------
+# Measures: incentives and constraints per level or designation (守信激励 · 失信约束)
+# --------------------------------------------------------------------------------------------
+
+
+class MeasureKind(StrEnum):
+    INCENTIVE = "incentive"  # 激励
+    CONSTRAINT = "constraint"  # 约束
+
+
+class Measure(_Frozen):
+    """One measure of the seed, for the levels or designations it names."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str = Field(min_length=1)
+    kind: MeasureKind
+    seed_ref: str | None = None
+    text: str | None = Field(default=None, description="the seed's sentence")
+    responsible: str | None = Field(default=None, description="负责单位, when the seed names it")
+    levels: tuple[Level, ...] = ()
+    designations: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _applies_to_something(self) -> Self:
+        if not self.levels and not self.designations:
+            raise ValueError(f"measure {self.key} names no level and no designation")
+        return self
+
+
+# --------------------------------------------------------------------------------------------
 # Clauses, designations and the policy
 # --------------------------------------------------------------------------------------------
 
@@ -540,6 +744,22 @@ class Policy(_Frozen):
     clauses: tuple[Clause, ...] = Field(min_length=1)
     designations: tuple[Designation, ...] = ()
     dishonesty: DishonestyRules | None = None
+    credit_application: CreditApplicationRules | None = None
+    measures: tuple[Measure, ...] = ()
+
+    @model_validator(mode="after")
+    def _measures_name_known_statuses(self) -> Self:
+        keys = {d.key for d in self.designations}
+        for measure in self.measures:
+            for level in measure.levels:
+                if level not in self.levels:
+                    raise ValueError(f"measure {measure.key}: level {level} is not listed")
+            for key in measure.designations:
+                if key not in keys:
+                    raise ValueError(f"measure {measure.key}: no designation {key}")
+        if len({m.key for m in self.measures}) != len(self.measures):
+            raise ValueError("a measure key is used twice")
+        return self
 
     @model_validator(mode="after")
     def _levels_consistent(self) -> Self:
@@ -563,9 +783,14 @@ class Policy(_Frozen):
 
     @model_validator(mode="after")
     def _report_sources_given(self) -> Self:
-        tests = [t for c in self.clauses for t in iter_tests(c.test)]
+        tests: list[EligibilityTest] = [t for c in self.clauses for t in iter_tests(c.test)]
         tests += [t for d in self.designations for r in d.requirements for t in iter_tests(r.test)]
-        if any(t.type in REPORT_TEST_TYPES for t in tests) and not self.report_sources:
+        if self.credit_application is not None:
+            tests += [t for r in self.credit_application.requirements for t in iter_tests(r.test)]
+        if (
+            any(t.type in REPORT_TEST_TYPES | {"report_recent"} for t in tests)
+            and not self.report_sources
+        ):
             raise ValueError("report clauses need report_sources (which reports are trusted)")
         return self
 

@@ -37,29 +37,39 @@ from decimal import Decimal
 from utilcredit.customers.model import (
     Account,
     Bill,
+    Commitment,
     CreditFile,
     CreditReport,
     Incident,
     IncidentKind,
     PaymentMode,
+    SubjectKind,
 )
 from utilcredit.policies.model import (
+    AddressType,
+    AddressTypeTest,
     AllAccountsPrepaidTest,
     AllOfTest,
     AnyOfTest,
+    ApplicantCategoryTest,
     ArrearsMonthsTest,
     Clause,
-    ClauseTest,
+    CommitmentGivenTest,
     CountBounds,
     Designation,
+    EligibilityTest,
+    FoundingDateKnownTest,
     IncidentCountTest,
     LatePaymentCountTest,
     Level,
     NoArrearsTest,
     NoOverdueInWindowTest,
     NotOnSeriousListTest,
+    PilotZoneTest,
     Policy,
     ReportNoDishonestyTest,
+    ReportRatingTest,
+    ReportRecentTest,
     Window,
     parse_asset_class,
 )
@@ -126,6 +136,20 @@ class Facts:
     unpaid_overdue: tuple[UnpaidBill, ...]  # oldest due date first
     reports: tuple[CreditReport, ...]
     bills: tuple[Bill, ...] = ()  # that existed at D (due ≤ D), none set aside
+    commitments: tuple[Commitment, ...] = ()
+    application: ApplicationFacts | None = None  # only when checking a credit-based application
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationFacts:
+    """What an eligibility check reads of the application beside the credit file (D = applied on)."""
+
+    subject_code: str
+    subject_kind: SubjectKind
+    founded_on: dt.date | None
+    address: str
+    address_type: AddressType | None
+    zone: str | None  # the matched pilot zone ("湛江经济技术开发区 石化产业园区"), None outside
 
 
 def _opened_on_by_account(credit_file: CreditFile) -> dict[str, dt.date]:
@@ -202,7 +226,10 @@ def collect_facts(credit_file: CreditFile, policy: Policy, as_of: dt.date) -> Fa
         for r in credit_file.credit_reports
         if r.source.casefold() in trusted and r.issued_on <= as_of
     )
-    return Facts(as_of, accounts, incidents, late_payments, unpaid, reports, tuple(bills))
+    commitments = tuple(c for c in credit_file.commitments if c.made_on <= as_of)
+    return Facts(
+        as_of, accounts, incidents, late_payments, unpaid, reports, tuple(bills), commitments
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -367,6 +394,96 @@ def _report_test(test: ReportNoDishonestyTest | NotOnSeriousListTest, facts: Fac
     return TestOutcome(test.type, not bad, len(bad), evidence)
 
 
+def _report_rating(test: ReportRatingTest, facts: Facts) -> TestOutcome:
+    latest = _latest_reports(facts)
+    if not latest:
+        return TestOutcome(test.type, None, reason="评定日及之前没有可信来源的公共信用报告")
+    graded = [r for r in latest if r.rating]
+    if not graded:
+        return TestOutcome(test.type, None, reason="最新的公共信用报告没有信用等级")
+    evidence = tuple(
+        Evidence(EvidenceKind.REPORT, r.source, r.issued_on, f"信用等级 {r.rating}") for r in graded
+    )
+    outside = [r for r in graded if r.rating not in test.grades]
+    return TestOutcome(test.type, not outside, len(outside), evidence)
+
+
+def _commitment_given(test: CommitmentGivenTest, facts: Facts) -> TestOutcome:
+    standing = [
+        c
+        for c in facts.commitments
+        if c.stands_on(facts.as_of) and (not test.types or c.commitment_type in test.types)
+    ]
+    evidence = tuple(
+        Evidence(EvidenceKind.COMMITMENT, c.code, c.made_on, "承诺有效") for c in standing
+    )
+    reason = None if standing else "评定日没有有效的信用承诺"
+    return TestOutcome(test.type, bool(standing), len(standing), evidence, reason)
+
+
+_APPLICATION_TESTS = (
+    ApplicantCategoryTest,
+    AddressTypeTest,
+    PilotZoneTest,
+    ReportRecentTest,
+    FoundingDateKnownTest,
+)
+
+
+def _application_test(test: EligibilityTest, facts: Facts) -> TestOutcome:
+    application = facts.application
+    if application is None:
+        return TestOutcome(test.type, None, reason="只在信用办理申请中判断")
+    match test:
+        case ApplicantCategoryTest():
+            code = application.subject_code
+            matches = application.subject_kind == SubjectKind.LEGAL and (
+                not test.code_prefixes or code.startswith(test.code_prefixes)
+            )
+            detail = f"统一社会信用代码 {code[:2]}…（{'是' if matches else '不是'}{test.label}）"
+            evidence = (Evidence(EvidenceKind.APPLICATION, "applicant", None, detail),)
+            return TestOutcome(test.type, matches, None, evidence)
+        case AddressTypeTest():
+            if application.address_type is None:
+                return TestOutcome(test.type, None, reason="申请未登记用水/用电地址类型")
+            detail = application.address_type.label_zh
+            evidence = (Evidence(EvidenceKind.APPLICATION, "address_type", None, detail),)
+            return TestOutcome(test.type, application.address_type in test.allowed, None, evidence)
+        case PilotZoneTest():
+            detail = application.zone or f"{application.address}（不在试点区域）"
+            evidence = (Evidence(EvidenceKind.APPLICATION, "zone", None, detail),)
+            return TestOutcome(test.type, application.zone is not None, None, evidence)
+        case ReportRecentTest():
+            return _report_recent(test, facts)
+        case FoundingDateKnownTest():
+            if application.founded_on is None:
+                return TestOutcome(test.type, None, reason="主体成立日期未知，请补录")
+            evidence = (
+                Evidence(
+                    EvidenceKind.APPLICATION, "founded_on", application.founded_on, "成立日期"
+                ),
+            )
+            return TestOutcome(test.type, True, None, evidence)
+    raise TypeError(test.type)  # pragma: no cover - the match covers _APPLICATION_TESTS
+
+
+def _report_recent(test: ReportRecentTest, facts: Facts) -> TestOutcome:
+    earliest = facts.as_of - dt.timedelta(days=test.days)
+    recent = [r for r in facts.reports if earliest <= r.issued_on <= facts.as_of]
+    if not recent:
+        newest = max((r.issued_on for r in facts.reports), default=None)
+        reason = (
+            f"最新的可信报告下载于 {newest.isoformat()}，早于 {earliest.isoformat()}"
+            if newest
+            else "没有可信来源的公共信用报告"
+        )
+        return TestOutcome(test.type, False, 0, reason=reason)
+    evidence = tuple(
+        Evidence(EvidenceKind.REPORT, r.source, r.issued_on, f"{test.days}天内下载") for r in recent
+    )
+    return TestOutcome(test.type, True, len(recent), evidence)
+
+
 def _any_of(test: AnyOfTest, facts: Facts) -> TestOutcome:
     parts = tuple(run_test(part, facts) for part in test.tests)
     truths = [p.truth for p in parts]
@@ -391,7 +508,7 @@ def _combined(
     return TestOutcome(test_type, truth, None, evidence, "；".join(reasons) or None, parts)
 
 
-def run_test(test: ClauseTest, facts: Facts) -> TestOutcome:
+def run_test(test: EligibilityTest, facts: Facts) -> TestOutcome:
     match test:
         case IncidentCountTest():
             return _incident_count(test, facts)
@@ -407,6 +524,12 @@ def run_test(test: ClauseTest, facts: Facts) -> TestOutcome:
             return _all_accounts_prepaid(test, facts)
         case ReportNoDishonestyTest() | NotOnSeriousListTest():
             return _report_test(test, facts)
+        case ReportRatingTest():
+            return _report_rating(test, facts)
+        case CommitmentGivenTest():
+            return _commitment_given(test, facts)
+        case _ if isinstance(test, _APPLICATION_TESTS):
+            return _application_test(test, facts)
         case AnyOfTest():
             return _any_of(test, facts)
         case AllOfTest():

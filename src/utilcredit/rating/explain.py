@@ -43,6 +43,8 @@ _EVIDENCE_KIND_ZH: dict[EvidenceKind, str] = {
     EvidenceKind.INCIDENT: "事件",
     EvidenceKind.REPORT: "信用报告",
     EvidenceKind.ACCOUNT: "户号",
+    EvidenceKind.COMMITMENT: "信用承诺",
+    EvidenceKind.APPLICATION: "申请",
 }
 
 

@@ -33,6 +33,8 @@ class EvidenceKind(StrEnum):
     INCIDENT = "incident"
     REPORT = "report"
     ACCOUNT = "account"
+    COMMITMENT = "commitment"
+    APPLICATION = "application"  # a fact of a credit-based application (address, zone)
 
 
 @dataclass(frozen=True, slots=True)

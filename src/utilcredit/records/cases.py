@@ -97,7 +97,13 @@ def require_case_permission(
         raise NotVisibleError(f"没有该{ENTITY_ZH[entity]} / no such {entity}", entity=entity)
 
 
-ENTITY_ZH = {"record": "失信记录", "objection": "异议", "repair": "修复申请"}
+ENTITY_ZH = {
+    "record": "失信记录",
+    "objection": "异议",
+    "repair": "修复申请",
+    "commitment": "信用承诺",
+    "application": "信用办理申请",
+}
 
 
 def not_same_person(principal: Principal | None, filed_by: str, what: str) -> None:
@@ -143,9 +149,10 @@ def apply_transition(
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One step of a case's history (and its audit entry)."""
+    """One step of a case's history (and its audit entry). Other domains' cases (commitments,
+    applications) keep their steps here too, under their own ``case_type``."""
 
-    case_type: CaseType
+    case_type: str
     case_id: int
     utility: str
     action: str
@@ -158,7 +165,7 @@ class Step:
 
 def keep_history(
     connection: Connection,
-    case_type: CaseType,
+    case_type: str,
     case_id: int,
     utility: str,
     action: str,
@@ -180,7 +187,7 @@ def keep_histories(connection: Connection, steps: Sequence[Step]) -> None:
         connection,
         [
             {
-                "case_type": step.case_type.value,
+                "case_type": str(step.case_type),
                 "case_id": step.case_id,
                 "utility": step.utility,
                 "action": step.action,
@@ -198,8 +205,8 @@ def keep_histories(connection: Connection, steps: Sequence[Step]) -> None:
         [
             {
                 "actor": step.actor,
-                "action": f"{step.case_type.value}_{step.action}",
-                "entity": step.case_type.value,
+                "action": f"{step.case_type}_{step.action}",
+                "entity": str(step.case_type),
                 "entity_key": str(step.case_id),
                 "reason": step.reason,
                 "detail": {"from": step.source, "to": step.target},

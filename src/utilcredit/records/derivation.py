@@ -4,6 +4,7 @@ calendar's transitions (publication and its end)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -73,7 +74,11 @@ def _incident_rule_matches(test: IncidentRecordTest, fact: repository.IncidentFa
 
 
 def _incident_proposals(
-    connection: Connection, loaded: LoadedPolicy, since: dt.date, as_of: dt.date
+    connection: Connection,
+    loaded: LoadedPolicy,
+    since: dt.date,
+    as_of: dt.date,
+    incident_ids: Collection[int] | None = None,
 ) -> list[_Proposal]:
     policy = loaded.policy
     assert policy.dishonesty is not None
@@ -83,7 +88,7 @@ def _incident_proposals(
         return []
     proposals = []
     for fact in repository.incident_facts(
-        connection, policy.utility, kinds, since=since, as_of=as_of
+        connection, policy.utility, kinds, since=since, as_of=as_of, incident_ids=incident_ids
     ):
         # An incident makes at most one record: the first rule that matches, in file order.
         rule = next((r for r in rules if _incident_rule_matches(r.test, fact)), None)  # type: ignore[arg-type]
@@ -214,6 +219,21 @@ def derive(
         len(proposals) - len(summary.created),
         clocked,
     )
+
+
+def propose_for_incidents(
+    connection: Connection, loaded: LoadedPolicy, incident_ids: Collection[int], as_of: dt.date
+) -> list[int]:
+    """Candidates for incidents just recorded (a commitment breach), at once rather than at the
+    next derivation, under the same keys, so the derivation never proposes them again."""
+    policy = loaded.policy
+    if policy.dishonesty is None or not incident_ids:
+        return []
+    since = subtract_years(as_of, policy.dishonesty.lookback_years)
+    proposals = _incident_proposals(connection, loaded, since, as_of, incident_ids)
+    existing = repository.existing_keys(connection, [p.key for p in proposals])
+    new = [p for p in proposals if p.key not in existing]
+    return _propose(connection, loaded, new, SYSTEM, as_of)
 
 
 def _propose(

@@ -183,7 +183,11 @@ def incident_facts(
     *,
     since: dt.date,
     as_of: dt.date,
+    incident_ids: Collection[int] | None = None,
 ) -> list[IncidentFact]:
+    """The incidents of the kinds in ``(since, as_of]``, not set aside (only ``incident_ids``
+    when given: a breach recorded just now)."""
+    only = [] if incident_ids is None else [IncidentRow.id.in_(sorted(incident_ids))]
     rows = connection.execute(
         select(
             IncidentRow.id,
@@ -202,6 +206,7 @@ def incident_facts(
             IncidentRow.occurred_on > since,
             IncidentRow.occurred_on <= as_of,
             IncidentRow.set_aside_by.is_(None),
+            *only,
         )
         .order_by(IncidentRow.id)
     )
@@ -249,6 +254,15 @@ def keys_with_prefix(connection: Connection, prefix: str) -> set[str]:
     rows = connection.execute(
         select(DishonestyRecordRow.derivation_key).where(
             DishonestyRecordRow.derivation_key.startswith(prefix, autoescape=True)
+        )
+    )
+    return {row.derivation_key for row in rows}
+
+
+def existing_keys(connection: Connection, keys: Collection[str]) -> set[str]:
+    rows = connection.execute(
+        select(DishonestyRecordRow.derivation_key).where(
+            DishonestyRecordRow.derivation_key.in_(sorted(keys))
         )
     )
     return {row.derivation_key for row in rows}
