@@ -347,6 +347,8 @@ KINDS: dict[str, KindSpec] = {
                 FieldSpec("phone", parse_phone, False, ("联系电话", "电话", "手机")),
                 FieldSpec("address", text(300), False, ("地址", "住所")),
                 FieldSpec("area", text(100), False, ("区域", "所属区域", "片区")),
+                # 成立日期: credit-based applications count "企业成立以来" from it (湛江 附件3).
+                FieldSpec("founded_on", parse_date, False, ("成立日期", "注册日期", "成立时间")),
             ),
             key=("code",),
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -377,3 +378,22 @@ def test_a_failure_mid_file_leaves_the_store_as_it_was(
             .limit(1)
         ).one()
     assert status == "failed" and "disk full" in (error or "")
+
+
+def test_founding_dates_import_in_any_accepted_date_form(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "founded"
+    folder.mkdir()
+    write_csv(
+        folder / "subjects.csv",
+        [
+            ["统一社会信用代码", "主体类型", "名称", "成立日期"],
+            [HUAWEI, "legal", "华为技术有限公司", "1987/9/15"],
+            [XIAOMI, "legal", "小米科技有限责任公司", "2010年3月3日"],
+            ["91110000710925462X", "legal", "中国石油天然气股份有限公司", "1999-13-01"],
+        ],
+    )
+    (report,) = load(engine, folder)
+    with engine.connect() as connection:
+        founded = dict(connection.execute(select(SubjectRow.code, SubjectRow.founded_on)).all())
+    assert founded == {HUAWEI: dt.date(1987, 9, 15), XIAOMI: dt.date(2010, 3, 3)}
+    assert [(r.field, r.value) for r in report.rejects] == [("founded_on", "1999-13-01")]
