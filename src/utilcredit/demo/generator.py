@@ -35,7 +35,17 @@ KINDS: tuple[str, ...] = (
     "credit_reports",
 )
 HEADERS: dict[str, tuple[str, ...]] = {
-    "subjects": ("code", "kind", "name", "id_type", "legal_rep", "phone", "address", "area"),
+    "subjects": (
+        "code",
+        "kind",
+        "name",
+        "id_type",
+        "legal_rep",
+        "phone",
+        "address",
+        "area",
+        "founded_on",
+    ),
     "accounts": (
         "account_no",
         "subject_code",

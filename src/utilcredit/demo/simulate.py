@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import zlib
 from bisect import bisect
 from dataclasses import dataclass
 from random import Random
@@ -303,7 +304,7 @@ class _BlockSimulator:
                 address,
                 town,
             )
-        self.rows.subjects.append(row)
+        first_account = len(self.rows.accounts)
         behaviour = bisect(_BEHAVIOUR_CUM, rng.random())
         subject = _Subject(
             index,
@@ -317,8 +318,18 @@ class _BlockSimulator:
             troublemaker=rng.random() < 0.02,
         )
         self._accounts(subject)
+        self.rows.subjects.append((*row, self._founded_on(subject, first_account)))
         if subject.legal:
             self._credit_reports(subject)
+
+    def _founded_on(self, s: _Subject, first_account: int) -> str:
+        """A legal person's founding date, before its first account opened (natural persons:
+        none). Drawn from the code, not the random stream, so the rest of the data set stays
+        as it was before founding dates were added."""
+        if not s.legal:
+            return ""
+        opened = min(dt.date.fromisoformat(row[3]) for row in self.rows.accounts[first_account:])
+        return (opened - dt.timedelta(days=zlib.crc32(s.code.encode()) % 3650)).isoformat()
 
     def _address(self, county: County, town: str) -> str:
         region = self.ctx.region

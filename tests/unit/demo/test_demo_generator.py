@@ -83,6 +83,7 @@ def test_headers_are_the_canonical_columns(tmp_path: Path) -> None:
         "phone",
         "address",
         "area",
+        "founded_on",
     )
     assert HEADERS["credit_reports"] == (
         "subject_code",
@@ -436,3 +437,18 @@ def test_every_as_of_date_generates_rows_dated_no_later_than_it(
     dates += [line.split(",")[2] for line in rows.reminders]
     assert rows.bills
     assert all(dt.date.fromisoformat(day) <= as_of for day in dates)
+
+
+def test_legal_persons_are_founded_before_their_first_account_opened(tmp_path: Path) -> None:
+    generate(DemoSpec(subjects=200), tmp_path)
+    subjects = list(csv.DictReader((tmp_path / "subjects.csv").open(encoding="utf-8")))
+    accounts = list(csv.DictReader((tmp_path / "accounts.csv").open(encoding="utf-8")))
+    first_opened: dict[str, str] = {}
+    for account in accounts:
+        code = account["subject_code"]
+        first_opened[code] = min(first_opened.get(code, "9999"), account["opened_on"])
+    legal = [s for s in subjects if s["kind"] == "legal"]
+    assert legal and all(
+        s["founded_on"] and s["founded_on"] <= first_opened[s["code"]] for s in legal
+    )
+    assert all(s["founded_on"] == "" for s in subjects if s["kind"] == "natural")
