@@ -48,6 +48,7 @@ from utilcredit.records.cases import (
     require_case_permission,
     require_known,
 )
+from utilcredit.records.repository import CaseEvent, events_of
 
 CASE_TYPE = "application"
 WITHDRAWN_BEFORE_CONNECTION = (
@@ -104,6 +105,14 @@ def next_actions(application: ApplicationLine) -> tuple[str, ...]:
     return APPLICATION_MACHINE.actions_from(ApplicationStatus(application.status))
 
 
+def history(
+    connection: Connection, principal: Principal | None, application_id: int
+) -> list[CaseEvent]:
+    """Every step of the application, oldest first (who, when, why)."""
+    visible_application(connection, principal, application_id)
+    return events_of(connection, [(CASE_TYPE, application_id)])
+
+
 # --------------------------------------------------------------------------------------------
 # Submit
 # --------------------------------------------------------------------------------------------
@@ -137,6 +146,13 @@ def submit(
     if subject is None:
         raise FieldInvalidError(
             "subject_code", f"没有该主体：{new.subject_code} / no subject {new.subject_code}"
+        )
+    if subject.kind != SubjectKind.LEGAL:
+        # The seeds offer credit-based applications to 社会法人 / 企业 / 用电主体 with a USCC
+        # (a public code); a natural person's ID number is never probed this way.
+        raise FieldInvalidError(
+            "subject_code",
+            "信用办理只适用于社会法人 / credit-based applications are for legal persons",
         )
     assert policy.credit_application is not None
     if new.business not in policy.credit_application.businesses:
@@ -583,9 +599,13 @@ class ZoneEdit:
 
 def set_zone(connection: Connection, principal: Principal | None, edit: ZoneEdit) -> ZoneLine:
     """Add a pilot zone or change one (matched by policy, district and park); audited."""
+    utility = policy_at(edit.policy_key, None).policy.utility  # unknown: refused, with choices
     if principal is not None:
         require(principal, Permission.MANAGE_USERS, entity="zone")
-    policy_at(edit.policy_key, None)  # an unknown policy is refused with the choices
+        if not principal.may_write_utility(utility):
+            raise NotVisibleError(
+                "无权维护该供应类别的试点区域 / not a utility of yours", entity="zone"
+            )
     district, park = edit.district.strip(), edit.park.strip()
     if not district or not park:
         raise FieldInvalidError(
@@ -612,7 +632,7 @@ def set_zone(connection: Connection, principal: Principal | None, edit: ZoneEdit
         entity="zone",
         entity_key=str(zone_id),
         detail={"policy": edit.policy_key, "district": district, "park": park, **values},
-        utilities=[policy_at(edit.policy_key, None).policy.utility],
+        utilities=[utility],
     )
     zone = repository.get_zone(connection, zone_id)
     assert zone is not None

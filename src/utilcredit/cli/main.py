@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import typer
 
+from utilcredit.cli.applications import applications_app, entitlements_command
 from utilcredit.cli.calendar import calendar_app
+from utilcredit.cli.commitments import commitments_app
 from utilcredit.cli.db import db_app
 from utilcredit.cli.demo import demo_command
 from utilcredit.cli.imports import import_command, purge_uploads_command
@@ -50,6 +52,18 @@ app.add_typer(objections_app, name="objections", help="异议 / objections: file
 app.add_typer(
     repairs_app, name="repairs", help="信用修复 / credit repair: apply, accept, decide, close"
 )
+app.add_typer(
+    commitments_app,
+    name="commitments",
+    help="信用承诺 / credit commitments: make, list, show, accept, fulfil, breach, withdraw, "
+    "render, advance, meet",
+)
+app.add_typer(
+    applications_app,
+    name="applications",
+    help="信用办理申请 / credit-based applications: submit, check, advance, list, show, zones",
+)
+app.command("entitlements")(entitlements_command)
 app.command("import")(import_command)
 app.command("purge-uploads")(purge_uploads_command)
 app.command("rate")(rate_command)

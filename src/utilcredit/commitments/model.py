@@ -99,6 +99,7 @@ class ObligationStatus(StrEnum):
     OPEN = "open"
     MET = "met"
     MISSED = "missed"
+    CANCELLED = "cancelled"  # the commitment ended otherwise (breached, withdrawn, expired)
 
 
 OBLIGATION_STATUS_ZH = {
@@ -106,6 +107,7 @@ OBLIGATION_STATUS_ZH = {
     ObligationStatus.OPEN: "履行期内",
     ObligationStatus.MET: "已履行",
     ObligationStatus.MISSED: "逾期未履行",
+    ObligationStatus.CANCELLED: "已终止（承诺已结束）",
 }
 
 #: What the utility does when an obligation passes unmet (template data ``on_breach``).

@@ -55,6 +55,7 @@ from utilcredit.records.cases import (
     require_known,
 )
 from utilcredit.records.derivation import propose_for_incidents
+from utilcredit.records.repository import CaseEvent, events_of
 
 CASE_TYPE = "commitment"
 
@@ -100,6 +101,14 @@ def commitment_view(
         a for a in COMMITMENT_MACHINE.actions_from(CommitmentStatus(found.status)) if a != "expire"
     )
     return CommitmentView(found, repository.obligations_of(connection, commitment_id), actions)
+
+
+def history(
+    connection: Connection, principal: Principal | None, commitment_id: int
+) -> list[CaseEvent]:
+    """Every step of the commitment and its obligations, oldest first (who, when, why)."""
+    visible_commitment(connection, principal, commitment_id)
+    return events_of(connection, [(CASE_TYPE, commitment_id)])
 
 
 def commitment_filter(
@@ -385,7 +394,7 @@ def withdraw(
         today=today,
         reason=_required(reason, "撤回原因", "reason"),
     )
-    _close_obligations(connection, commitment_id, ObligationStatus.MET, None)
+    _cancel_obligations(connection, commitment_id)
     return visible_commitment(connection, principal, commitment_id)
 
 
@@ -400,6 +409,7 @@ def fulfil(
     """Determined fulfilled; refused while an obligation is still open or waiting to start."""
     found = visible_commitment(connection, principal, commitment_id)
     require_case_permission(principal, Permission.FILE_CASE, found.utility, "commitment")
+    COMMITMENT_MACHINE.target(CommitmentStatus(found.status), "fulfil")  # refused first if so
     unmet = [
         o
         for o in repository.obligations_of(connection, commitment_id)
@@ -474,6 +484,7 @@ def _breach(
             "liability_pursued": (liability_pursued or "")[:2000] or None,
         },
     )
+    _cancel_obligations(connection, found.id)
     incident_no, incident_id = _breach_incident(connection, found, on, unfulfilled)
     record_ids: list[int] = []
     if incident_id is not None:
@@ -593,16 +604,15 @@ def meet_obligation(
     return met
 
 
-def _close_obligations(
-    connection: Connection, commitment_id: int, status: ObligationStatus, on: dt.date | None
-) -> None:
+def _cancel_obligations(connection: Connection, commitment_id: int) -> None:
+    """The commitment ended otherwise: what was still to do is no longer owed."""
     for obligation in repository.obligations_of(connection, commitment_id):
         if obligation.status in (ObligationStatus.OPEN, ObligationStatus.PENDING):
             repository.update_obligation(
                 connection,
                 obligation.id,
                 expected=obligation.status,
-                values={"status": status.value, "met_on": on},
+                values={"status": ObligationStatus.CANCELLED.value},
             )
 
 
@@ -636,6 +646,7 @@ def advance(connection: Connection, day: dt.date) -> AdvanceSummary:
         assert found is not None
         if commitment_expired(found.valid_until, day):
             _move(connection, found, "expire", actor=SYSTEM, today=day, reason="承诺有效期届满")
+            _cancel_obligations(connection, commitment_id)
             summary.expired.append(commitment_id)
     return summary
 

@@ -83,7 +83,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from utilcredit.commitments.model import CommitmentType, Disclosure
 from utilcredit.documents.model import CommitmentLetter, SignatureLine
-from utilcredit.errors import InvalidInputError, NotFoundError
+from utilcredit.errors import FieldInvalidError, NotFoundError
 from utilcredit.rating.dates import add_months
 
 _PACKAGE = "utilcredit.commitments"
@@ -385,7 +385,10 @@ def fill(template: CommitmentTemplate, values: Mapping[str, str]) -> FilledCommi
                 "invalid commitment field values: "
                 + ", ".join(f"{f.name} must be one of {'/'.join(f.choices or ())}" for f in invalid)
             )
-        raise InvalidInputError("；".join(zh) + " / " + "; ".join(en))
+        # Named after the first field at fault, so a form shows the message beside it.
+        at_fault = [f.name for f in (*missing, *invalid)] + list(unknown)
+        field = at_fault[0] if at_fault else "values"
+        raise FieldInvalidError(field, "；".join(zh) + " / " + "; ".join(en))
     filled = {item.name: given.get(item.name) or BLANK_FIELD for item in template.fields}
 
     def put(text: str) -> str:
@@ -400,6 +403,13 @@ def fill(template: CommitmentTemplate, values: Mapping[str, str]) -> FilledCommi
         liability=put(template.liability),
         closing=put(template.closing) if template.closing is not None else None,
     )
+
+
+def blank_form(chosen: CommitmentTemplate) -> CommitmentTemplate:
+    """The template as a form printed before signing: a blank stays a line to fill in by hand
+    (no field required, no choice enforced)."""
+    fields = tuple(f.model_copy(update={"required": False, "choices": None}) for f in chosen.fields)
+    return chosen.model_copy(update={"fields": fields})
 
 
 def letter_of(

@@ -218,6 +218,7 @@ class SubjectDetail:
     phone: str | None
     address: str | None
     area: str | None
+    founded_on: dt.date | None
 
 
 @dataclass(frozen=True, slots=True)

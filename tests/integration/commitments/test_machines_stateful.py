@@ -26,6 +26,7 @@ from utilcredit.applications.service import NewApplication, ZoneEdit
 from utilcredit.applications.tables import ApplicationRow
 from utilcredit.commitments import service as commitments
 from utilcredit.commitments.model import COMMITMENT_MACHINE
+from utilcredit.commitments.tables import CommitmentObligationRow
 from utilcredit.config import RecordsSettings
 from utilcredit.customers.model import CommitmentStatus, Utility
 from utilcredit.customers.tables import CommitmentRow, CreditReportRow, IncidentRow, SubjectRow
@@ -204,6 +205,20 @@ class CounterWorkflows(RuleBasedStateMachine):
                             assert machine.target(STATUS[case_type](source), action) == target
                         state = target
                     assert state == status
+
+    @invariant()
+    def nothing_is_owed_on_an_ended_commitment(self) -> None:
+        with self.engine.connect() as connection:
+            owed = connection.execute(
+                select(func.count())
+                .select_from(CommitmentObligationRow)
+                .join(CommitmentRow, CommitmentRow.id == CommitmentObligationRow.commitment_id)
+                .where(
+                    CommitmentRow.status.in_(["breached", "withdrawn", "expired"]),
+                    CommitmentObligationRow.status.in_(["open", "pending"]),
+                )
+            ).scalar_one()
+        assert owed == 0
 
     @invariant()
     def every_breach_left_its_incident_and_no_withdrawal_did(self) -> None:
