@@ -11,7 +11,9 @@ from fastapi.responses import HTMLResponse
 from utilcredit.api.routers import (
     accounts,
     admin,
+    applications,
     auth,
+    commitments,
     imports,
     overrides,
     policies,
@@ -37,6 +39,8 @@ only the customers of the utilities they belong to, and refused reads are audite
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     for module in (auth, subjects, accounts, runs, imports, policies, overrides, records, admin):
+        router.include_router(module.router)
+    for module in (commitments, applications):
         router.include_router(module.router)
     return router
 

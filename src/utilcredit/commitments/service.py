@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -39,11 +39,14 @@ from utilcredit.commitments.repository import (
     DueObligation,
     ObligationLine,
 )
-from utilcredit.commitments.templates import CommitmentTemplate, fill, template
+from utilcredit.commitments.templates import CommitmentTemplate, fill, letter_of, template
 from utilcredit.config import RecordsSettings
 from utilcredit.customers import repository as credit_files
 from utilcredit.customers.model import CommitmentStatus, IncidentKind, Utility
+from utilcredit.documents.model import commitment_letter_context
+from utilcredit.documents.render import render_html
 from utilcredit.errors import ConflictError, FieldInvalidError, InvalidInputError, NotFoundError
+from utilcredit.identifiers import MaskingRule, display_code, mask_id_number
 from utilcredit.paging import Page
 from utilcredit.policies.service import policy_at, shipped
 from utilcredit.records.cases import (
@@ -74,6 +77,58 @@ def visible_commitment(
             f"没有该信用承诺：{commitment_id} / no commitment {commitment_id}", entity="commitment"
         )
     return found
+
+
+#: A template blank holding a person's ID number ends with this (masked like a subject code).
+ID_NUMBER_FIELD = "id_number"
+
+
+def clear_for(principal: Principal | None) -> bool:
+    """Whether the reader sees a natural person's ID number whole (the CLI, ``None``, does)."""
+    return principal is None or principal.can(Permission.VIEW_UNMASKED)
+
+
+def shown(line: CommitmentLine, principal: Principal | None, rule: MaskingRule) -> CommitmentLine:
+    """The commitment as the reader may see it: the subject's code of a natural person and
+    every ID-number blank masked (in the blanks and in the promises' text) unless the reader
+    holds ``view_unmasked``."""
+    if clear_for(principal):
+        return line
+    hidden: dict[str, str] = {}
+    if line.subject_kind == "natural":
+        hidden[line.subject_code] = display_code(
+            line.subject_code, line.subject_kind, clear=False, rule=rule
+        )
+    for name, value in line.fields.items():
+        if name.endswith(ID_NUMBER_FIELD) and value.strip():
+            hidden[value] = mask_id_number(value.strip(), rule)
+    if not hidden:
+        return line
+
+    def hide(text: str) -> str:
+        for number, masked in hidden.items():
+            text = text.replace(number, masked)
+        return text
+
+    return replace(
+        line,
+        subject_code=hide(line.subject_code),
+        fields={name: hide(value) for name, value in line.fields.items()},
+        content=hide(line.content),
+        unfulfilled_content=hide(line.unfulfilled_content) if line.unfulfilled_content else None,
+    )
+
+
+def document_html(
+    connection: Connection, principal: Principal | None, commitment_id: int, rule: MaskingRule
+) -> tuple[CommitmentLine, str]:
+    """The signed letter as stored, filled and laid out to print (masked as the reader sees it)."""
+    found = shown(visible_commitment(connection, principal, commitment_id), principal, rule)
+    filled = fill(template(found.template_key, found.template_version), found.fields)
+    letter = letter_of(
+        filled, code=found.code, made_on=found.made_on, accepting_unit=found.accepting_unit
+    )
+    return found, render_html("commitment.html", commitment_letter_context(letter))
 
 
 def commitment_by_ref(connection: Connection, principal: Principal | None, ref: str) -> int:
@@ -217,13 +272,21 @@ def make(
         )
     check_made_on(new.made_on, today)
     check_dates(new.made_on, new.valid_until)
+    if new.obligations_start_on is not None and new.obligations_start_on > today:
+        raise FieldInvalidError(
+            "obligations_start_on",
+            f"义务起算日 {new.obligations_start_on} 晚于今天 / an obligation cannot start later than today",
+        )
     if new.obligations_start_on is not None and new.obligations_start_on < new.made_on:
         raise FieldInvalidError(
             "obligations_start_on",
             f"义务起算日 {new.obligations_start_on} 早于承诺作出日期 {new.made_on} / "
             "an obligation cannot start before the commitment was made",
         )
-    chosen = template(new.template_key, new.template_version)
+    try:
+        chosen = template(new.template_key, new.template_version)
+    except NotFoundError as error:
+        raise FieldInvalidError("template", str(error)) from None
     _check_template_utility(chosen, new.utility)
     filled = fill(chosen, new.values)
     account_id = _account_id(connection, subject.id, new.utility, new.account_no)

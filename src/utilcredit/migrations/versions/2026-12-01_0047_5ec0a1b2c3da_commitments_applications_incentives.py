@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "5ec0a1b2c3da"
 down_revision: str | None = "5ec0a1b2c3d9"
 branch_labels: str | Sequence[str] | None = None
