@@ -39,12 +39,26 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+
+
+def prepare_zones(database_url: str, policy_key: str, park: str) -> None:
+    """The pilot zone the eligibility requests name (a store built by the demo has none)."""
+    from utilcredit.applications import service as applications
+    from utilcredit.db import make_engine
+
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        applications.set_zone(
+            connection, None, applications.ZoneEdit(policy_key, "基准测试开发区", park)
+        )
+    engine.dispose()
 
 
 def prepare(
@@ -247,9 +261,7 @@ async def _drive(
 
     async def one(code: str, scheduled: float, record: bool) -> None:
         try:
-            status, _ = await asyncio.wait_for(
-                get(f"/api/subjects/{code}/rating?{query}"), timeout=10
-            )
+            status, _ = await asyncio.wait_for(get(query.format(code=code)), timeout=10)
             elapsed = time.perf_counter() - scheduled
             if record:
                 statuses[status] = statuses.get(status, 0) + 1
@@ -323,6 +335,13 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="instead of --store")
     parser.add_argument("--policy", default="lianshui-water")
     parser.add_argument("--as-of", default="2026-11-22")
+    parser.add_argument(
+        "--endpoint",
+        choices=("rating", "eligibility"),
+        default="rating",
+        help="rating: the live rating; eligibility: a credit-based application's check (issue 11)",
+    )
+    parser.add_argument("--park", default="石化产业园区", help="pilot zone (eligibility)")
     parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
     parser.add_argument("--seconds", type=float, default=60.0, help="measured load duration")
     parser.add_argument("--warmup", type=float, default=5.0)
@@ -364,7 +383,12 @@ def main() -> None:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise SystemExit("the API server did not start")
             time.sleep(0.2)
-        query = f"policy={args.policy}&as_of={args.as_of}"
+        if args.endpoint == "eligibility":
+            prepare_zones(database_url, args.policy, args.park)
+            park = urllib.parse.quote(args.park)
+            query = f"/api/subjects/{{code}}/eligibility?policy={args.policy}&park={park}"
+        else:
+            query = f"/api/subjects/{{code}}/rating?policy={args.policy}&as_of={args.as_of}"
         receiver, sender = multiprocessing.Pipe(duplex=False)
         loader = multiprocessing.get_context("spawn").Process(
             target=load_process,
@@ -403,6 +427,7 @@ def main() -> None:
         if database_url.startswith("sqlite")
         else "postgresql",
         "policy": args.policy,
+        "endpoint": args.endpoint,
         "as_of": args.as_of,
         "target_rate": args.rate,
         "achieved_send_rate": round(result["sent"] / result["send_seconds"], 1),

@@ -91,10 +91,13 @@ def sources(data: Path) -> dict[str, str]:
         "subjects": _csv(
             data,
             "subjects",
-            dict.fromkeys(
-                ("code", "kind", "name", "id_type", "legal_rep", "phone", "address", "area"),
-                text,
-            ),
+            {
+                **dict.fromkeys(
+                    ("code", "kind", "name", "id_type", "legal_rep", "phone", "address", "area"),
+                    text,
+                ),
+                "founded_on": date,  # the demo writes it since credit-based applications
+            },
         ),
         "accounts": _csv(
             data,

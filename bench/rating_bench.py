@@ -17,6 +17,15 @@ Usage (from the repository root)::
 3. **Rate only** (the ratio): each engine, in a fresh process, rates the policy's population
    without saving; the reference evaluator rates a prefix of ``--reference-sample`` subjects
    (per-subject work: its rate extrapolates linearly, which the table says).
+
+``--designations`` measures what a policy's designations cost (issue 11: ≤ 20 % of a run): the
+policy (``--policy zhanjiang-power``: 守信用电主体, which reads commitments, a report and three
+years of bills and incidents) rated and saved as shipped and with its designations removed,
+alternately, ``--repeat`` times each, in fresh processes (the run's two transactions through
+``rating.runs.service``, as ``utilcredit runs save`` does; the times are the run's own
+``duration``), then rated only. The demo data has no credit commitments: ``--commitments N``
+gives every N-th subject with an account of the policy's utility one (various statuses and
+dates) before the snapshot is copied — or, with ``--csv-snapshot``, into the snapshot itself.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ import resource
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 from typing import Any
@@ -43,11 +52,19 @@ from utilcredit import schema
 from utilcredit.customers.tables import AccountRow
 from utilcredit.db import make_engine
 from utilcredit.demo import DemoSpec, generate
-from utilcredit.policies.loader import load_policy
-from utilcredit.rating.runs.service import current_run
+from utilcredit.policies.loader import LoadedPolicy, load_policy
+from utilcredit.rating.runs.service import begin_run, current_run, write_run
 from utilcredit.rating.sql.engines import DuckDBEngine, get_engine
 
-TABLES = ("subjects", "accounts", "bills", "payments", "incidents", "credit_reports")
+TABLES = (
+    "subjects",
+    "accounts",
+    "bills",
+    "payments",
+    "incidents",
+    "credit_reports",
+    "commitments",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +169,24 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _loaded(policy_key: str, designations: bool = True) -> LoadedPolicy:
+    """The shipped policy, or (``designations`` False) the same without its designations."""
+    loaded = load_policy(policy_key)
+    if designations:
+        return loaded
+    return replace(loaded, policy=loaded.policy.model_copy(update={"designations": ()}))
+
+
 def _rate_child(
-    pipe: Pipe, store: str, engine_name: str, policy_key: str, as_of: str, limit: int
+    pipe: Pipe,
+    store: str,
+    engine_name: str,
+    policy_key: str,
+    as_of: str,
+    limit: int,
+    designations: bool = True,
 ) -> None:
-    policy = load_policy(policy_key).policy
+    policy = _loaded(policy_key, designations).policy
     day = dt.date.fromisoformat(as_of)
     engine = make_engine(f"sqlite:///{store}")
     with engine.connect() as connection:
@@ -185,14 +216,20 @@ def _rate_child(
                 if done % 20_000 == 0:
                     progress.update(task, completed=done)
         seconds = time.perf_counter() - started
-    pipe.send(RateRun(engine_name, done, seconds, _peak_rss_mib(), ids is not None))
+    name = engine_name if designations else f"{engine_name} (no designations)"
+    pipe.send(RateRun(name, done, seconds, _peak_rss_mib(), ids is not None))
 
 
 def _rate_snapshot_child(
-    pipe: Pipe, snapshot: str, policy_key: str, as_of: str, memory_limit: str | None
+    pipe: Pipe,
+    snapshot: str,
+    policy_key: str,
+    as_of: str,
+    memory_limit: str | None,
+    designations: bool = True,
 ) -> None:
     """DuckDB over a snapshot file alone (no SQLite store): the 10 M subjects run."""
-    policy = load_policy(policy_key).policy
+    policy = _loaded(policy_key, designations).policy
     engine = DuckDBEngine(memory_limit=memory_limit)
     duck = engine.open_file(Path(snapshot))
     if memory_limit:  # what does not fit is spilled here
@@ -206,7 +243,8 @@ def _rate_snapshot_child(
             if done % 100_000 == 0:
                 progress.update(task, completed=done)
     seconds = time.perf_counter() - started
-    pipe.send(RateRun("duckdb (snapshot from CSV)", done, seconds, _peak_rss_mib(), False))
+    name = "duckdb (snapshot from CSV)" + ("" if designations else ", no designations")
+    pipe.send(RateRun(name, done, seconds, _peak_rss_mib(), False))
 
 
 def rate_only(
@@ -216,13 +254,88 @@ def rate_only(
     as_of: dt.date,
     limit: int,
     memory_limit: str | None = None,
+    designations: bool = True,
 ) -> RateRun:
+    run: RateRun
     if engine == "snapshot":
-        return _in_child(_rate_snapshot_child, str(store), policy, as_of.isoformat(), memory_limit)
-    return _in_child(_rate_child, str(store), engine, policy, as_of.isoformat(), limit)
+        run = _in_child(
+            _rate_snapshot_child, str(store), policy, as_of.isoformat(), memory_limit, designations
+        )
+    else:
+        run = _in_child(
+            _rate_child, str(store), engine, policy, as_of.isoformat(), limit, designations
+        )
+    return run
 
 
-def _in_child(target: Any, *args: Any) -> RateRun:
+def _save_child(
+    pipe: Pipe, store: str, engine_name: str, policy_key: str, as_of: str, designations: bool
+) -> None:
+    """A run saved as ``utilcredit runs save`` saves it (begin, then rate + write + complete),
+    of the policy with or without its designations; sends the run's own duration."""
+    loaded = _loaded(policy_key, designations)
+    engine = make_engine(f"sqlite:///{store}")
+    day = dt.date.fromisoformat(as_of)
+    with engine.begin() as connection:
+        run_id = begin_run(connection, loaded, day, engine=engine_name, actor="bench")
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        header = write_run(connection, run_id, loaded, get_engine(engine_name))
+    seconds = time.perf_counter() - started  # write_run and its commit
+    engine.dispose()
+    name = engine_name if designations else f"{engine_name} (no designations)"
+    pipe.send(SaveRun(name, header.subjects, seconds, _peak_rss_mib(), header.duration_ms))
+
+
+def save_in_process(
+    store: Path, engine: str, policy: str, as_of: dt.date, designations: bool
+) -> SaveRun:
+    run: SaveRun = _in_child(
+        _save_child, str(store), engine, policy, as_of.isoformat(), designations
+    )
+    return run
+
+
+def add_commitments(store: Path, utility: str, every: int) -> int:
+    """Give every ``every``-th subject with an account of ``utility`` a credit commitment to it
+    (statuses, validity and ends spread over the year before 2026-11-22), unless it has one."""
+    engine = make_engine(f"sqlite:///{store}")
+    with engine.begin() as connection:
+        connection.execute(text(_COMMITMENTS_SQL), {"utility": utility, "every": every})
+        count = int(connection.execute(text("SELECT count(*) FROM commitments")).scalar_one())
+    engine.dispose()
+    return count
+
+
+# made 0–364 days before 2026-11-22; one in four valid for a year; statuses in turn (made,
+# in force ×3, fulfilled, breached, expired, withdrawn) decided 30 days after made
+_COMMITMENT_COLUMNS = """
+    'BENCH-' || s.id AS code, s.id AS subject_id, :utility AS utility,
+    'bench' AS template_key, '1' AS template_version, 'approval_substitute' AS commitment_type,
+    'bench' AS reason, 'bench' AS content, 'bench' AS liability, '{}' AS fields,
+    date('2026-11-22', '-' || (s.id % 365) || ' days') AS made_on,
+    CASE WHEN s.id % 4 = 0 THEN date('2026-11-22', '-' || (s.id % 365) || ' days', '+1 year')
+    END AS valid_until,
+    CASE s.id % 8 WHEN 0 THEN 'made' WHEN 4 THEN 'fulfilled' WHEN 5 THEN 'breached'
+         WHEN 6 THEN 'expired' WHEN 7 THEN 'withdrawn' ELSE 'in_force' END AS status,
+    date('2026-11-22', '-' || (s.id % 365) || ' days', '+30 days') AS status_on,
+    'bench' AS accepting_unit, '11000000000000000X' AS accepting_unit_code,
+    'bench' AS determining_unit, '11000000000000000X' AS determining_unit_code,
+    'public' AS disclosure, 'bench' AS created_by"""
+_COMMITMENTS_SQL = f"""
+INSERT INTO commitments (code, subject_id, utility, template_key, template_version,
+    commitment_type, reason, content, liability, fields, made_on, valid_until, status, status_on,
+    accepting_unit, accepting_unit_code, determining_unit, determining_unit_code, disclosure,
+    created_by)
+SELECT {_COMMITMENT_COLUMNS}
+FROM subjects s
+WHERE s.id % :every = 0
+  AND EXISTS (SELECT 1 FROM accounts a WHERE a.subject_id = s.id AND a.utility = :utility)
+  AND NOT EXISTS (SELECT 1 FROM commitments c WHERE c.code = 'BENCH-' || s.id)
+"""
+
+
+def _in_child(target: Any, *args: Any) -> Any:
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe(duplex=False)
     process = context.Process(target=target, args=(child, *args))
@@ -231,7 +344,7 @@ def _in_child(target: Any, *args: Any) -> RateRun:
     while not parent.poll(1.0):
         if not process.is_alive():
             raise RuntimeError(f"the rating process died (exit code {process.exitcode})")
-    run: RateRun = parent.recv()
+    run = parent.recv()
     process.join()
     return run
 
@@ -256,6 +369,13 @@ def main() -> None:
     parser.add_argument(
         "--memory-limit", default=None, help="DuckDB's memory_limit for --csv-snapshot (e.g. 3GB)"
     )
+    parser.add_argument(
+        "--designations",
+        action="store_true",
+        help="the policy with and without its designations (issue 11); see the module help",
+    )
+    parser.add_argument("--commitments", type=int, default=5, help="every N-th subject commits")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per variant (--designations)")
     args = parser.parse_args()
 
     root = Path("bench/out") / f"rating-{args.subjects}-{args.years}y"
@@ -266,6 +386,13 @@ def main() -> None:
     store: Path = args.store or root / "utilcredit.db"
     if not store.exists():
         build_store(store, args.data or root / "data", args.subjects, args.years, args.as_of)
+    else:
+        schema.upgrade(make_engine(f"sqlite:///{store}"))  # a store built by older code
+    if args.designations:
+        utility = load_policy(args.policy).policy.utility.value
+        print(
+            f"commitments: {add_commitments(store, utility, args.commitments):,}", file=sys.stderr
+        )
     engine = make_engine(f"sqlite:///{store}")
     with engine.connect() as connection:
         counts = {
@@ -280,6 +407,9 @@ def main() -> None:
     if snapshot_seconds is not None:
         print(f"columnar snapshot refreshed in {snapshot_seconds:.1f} s", file=sys.stderr)
 
+    if args.designations:
+        compare_designations(store, engines, args)
+        return
     saves = [
         save_run(store, name, args.policy, args.as_of) for name in engines if name != "reference"
     ]
@@ -316,6 +446,64 @@ def main() -> None:
             )
 
 
+def compare_designations(store: Path, engines: list[str], args: argparse.Namespace) -> None:
+    """Rate and save the policy with and without its designations, alternately, then rate only."""
+    saves: list[SaveRun] = []
+    for name in [e for e in engines if e != "reference"]:
+        for _ in range(args.repeat):
+            for designations in (False, True):
+                saves.append(save_in_process(store, name, args.policy, args.as_of, designations))
+                print(json.dumps(asdict(saves[-1])), file=sys.stderr)
+    rates: list[RateRun] = []
+    if not args.no_rate_only:
+        for name in engines:
+            limit = args.reference_sample if name == "reference" else 0
+            for _ in range(1 if name == "reference" else args.repeat):
+                for designations in (False, True):
+                    rates.append(
+                        rate_only(
+                            store, name, args.policy, args.as_of, limit, designations=designations
+                        )
+                    )
+                    print(json.dumps(asdict(rates[-1])), file=sys.stderr)
+    print(f"\npolicy {args.policy}, designations off / on (`--designations`)\n")
+    print("| run | engine | subjects | run duration s (rate + write + commit) |")
+    print("|---|---|---:|---:|")
+    for save in saves:
+        duration = (save.run_duration_ms or 0) / 1000
+        print(f"| save | {save.engine} | {save.subjects:,} | {duration:.2f} |")
+    for run in rates:
+        print(f"| rate only | {run.engine} | {run.subjects:,} | {run.seconds:.2f} |")
+
+
+def _snapshot_commitments(target: Path, utility: str, every: int) -> None:
+    """The commitments table of a snapshot built from CSV (the demo has none): what
+    :func:`add_commitments` gives a store, in the snapshot's copied columns."""
+    import duckdb
+
+    connection = duckdb.connect(str(target))
+    try:
+        connection.execute(
+            """CREATE OR REPLACE TABLE commitments AS
+               SELECT s.id, 'BENCH-' || s.id AS code, s.id AS subject_id, ? AS utility,
+                      'approval_substitute' AS commitment_type,
+                      DATE '2026-11-22' - CAST(s.id % 365 AS INTEGER) AS made_on,
+                      CASE WHEN s.id % 4 = 0 THEN CAST(DATE '2026-11-22'
+                          - CAST(s.id % 365 AS INTEGER) + INTERVAL 1 YEAR AS DATE) END
+                          AS valid_until,
+                      CASE s.id % 8 WHEN 0 THEN 'made' WHEN 4 THEN 'fulfilled'
+                          WHEN 5 THEN 'breached' WHEN 6 THEN 'expired' WHEN 7 THEN 'withdrawn'
+                          ELSE 'in_force' END AS status,
+                      DATE '2026-11-22' - CAST(s.id % 365 AS INTEGER) + 30 AS status_on
+               FROM subjects s
+               WHERE s.id % ? = 0 AND EXISTS (
+                   SELECT 1 FROM accounts a WHERE a.subject_id = s.id AND a.utility = ?)""",
+            [utility, every, utility],
+        )
+    finally:
+        connection.close()
+
+
 def rate_csv_snapshot(root: Path, data: Path, args: argparse.Namespace) -> None:
     spec = DemoSpec(subjects=args.subjects, seed=20261122, as_of=args.as_of, years=args.years)
     if not (data / "subjects.csv").exists():
@@ -324,6 +512,23 @@ def rate_csv_snapshot(root: Path, data: Path, args: argparse.Namespace) -> None:
     if not target.exists():
         counts = csv_snapshot.build(data, target)
         print(f"snapshot built from CSV: {counts}", file=sys.stderr)
+    if args.designations:
+        utility = load_policy(args.policy).policy.utility.value
+        _snapshot_commitments(target, utility, args.commitments)
+        print(f"\npolicy {args.policy}, designations off / on (`--designations`)\n")
+        print("| engine | subjects | s | subjects/s | peak RSS MiB |")
+        print("|---|---:|---:|---:|---:|")
+        for _ in range(args.repeat):
+            for designations in (False, True):
+                run = rate_only(
+                    target, "snapshot", args.policy, args.as_of, 0, args.memory_limit, designations
+                )
+                print(json.dumps(asdict(run)), file=sys.stderr)
+                print(
+                    f"| {run.engine} | {run.subjects:,} | {run.seconds:.2f} "
+                    f"| {run.per_second:,.0f} | {run.peak_rss_mib:,.0f} |"
+                )
+        return
     run = rate_only(target, "snapshot", args.policy, args.as_of, 0, args.memory_limit)
     print(json.dumps(asdict(run)), file=sys.stderr)
     limit = f" memory_limit {args.memory_limit}" if args.memory_limit else ""

@@ -16,7 +16,9 @@ A credit file in the YAML lists only what its rule is about. It starts clean (se
 100.00 never paid, ``late`` due dates of bills of 100.00 paid in full the day after (one late
 payment each, no arrears); ``bills`` and ``incidents`` spell records out (an incident's ``dated``
 is one date or a list, one incident each; ``set_aside: true`` marks a record set aside by the
-dishonesty-record register, record id 1).
+dishonesty-record register, record id 1); a report may carry a ``grade`` (A/B/C/D); ``commitments``
+lists credit commitments to the utility (``made`` date, ``valid_until``, ``status`` with its
+``status_on``, ``type``).
 
 The expectations are written from the seed texts by hand, not derived from the policy files, so a
 policy file that drifts from the published rule fails against every engine.
@@ -35,7 +37,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tests.unit.rating.rating_histories import ACCOUNT, OPENED, History
-from utilcredit.customers.model import CreditFile, IncidentKind, PaymentMode, Severity
+from utilcredit.customers.model import (
+    CommitmentStatus,
+    CreditFile,
+    IncidentKind,
+    PaymentMode,
+    Severity,
+)
 from utilcredit.policies.loader import list_policies
 from utilcredit.policies.model import Clause, Level, Policy, level_of_clause_id
 from utilcredit.rating.batch import SubjectRating
@@ -84,6 +92,15 @@ class ReportSpec(_Strict):
     source: str | None = None  # None: the policy's first trusted source
     dishonest: bool = False
     serious: bool = False
+    grade: str | None = None
+
+
+class CommitmentSpec(_Strict):
+    made: dt.date
+    valid_until: dt.date | None = None
+    status: CommitmentStatus = CommitmentStatus.IN_FORCE
+    status_on: dt.date | None = None  # None: the made day
+    type: str = "approval_substitute"
 
 
 class FileSpec(_Strict):
@@ -96,6 +113,7 @@ class FileSpec(_Strict):
     unpaid: tuple[dt.date, ...] = ()
     late: tuple[dt.date, ...] = ()
     incidents: tuple[IncidentSpec, ...] = ()
+    commitments: tuple[CommitmentSpec, ...] = ()
 
     def credit_file(self, policy: Policy) -> CreditFile:
         source = policy.report_sources[0] if policy.report_sources else None
@@ -114,6 +132,7 @@ class FileSpec(_Strict):
                     report.issued,
                     dishonest=report.dishonest,
                     serious_list=report.serious,
+                    rating=report.grade,
                 )
         for bill in self.bills:
             history.bill(
@@ -135,6 +154,14 @@ class FileSpec(_Strict):
                 severity=incident.severity,
                 account=incident.account,
                 set_aside_by=SET_ASIDE_BY if incident.set_aside else None,
+            )
+        for commitment in self.commitments:
+            history.commitment(
+                commitment.made,
+                valid_until=commitment.valid_until,
+                status=commitment.status,
+                status_on=commitment.status_on,
+                commitment_type=commitment.type,
             )
         return history.build()
 

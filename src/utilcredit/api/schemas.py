@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Collection
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar, get_type_hints
+from typing import Annotated, Any, Literal, TypeVar, get_type_hints
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
@@ -19,7 +19,7 @@ from utilcredit.importing.repository import ImportRunLine
 from utilcredit.importing.uploads import FileOutcome
 from utilcredit.overrides.model import OverrideState
 from utilcredit.policies.model import Level
-from utilcredit.rating.runs.model import LevelChange
+from utilcredit.rating.runs.model import CurrentDesignation, LevelChange
 
 SUBJECT_REF = (
     "主体引用，用于链接 / what URLs name the subject by: id-<n> for a natural person (whose ID "
@@ -127,6 +127,24 @@ class MeOut(Out):
     permissions: list[str]
 
 
+@fields_of(CurrentDesignation, leave_out=("run_id",))
+class DesignationOut(Out):
+    """A designation of the subject in the latest complete run of a policy."""
+
+    key: str = Field(description="称号键 / the designation's key, e.g. trustworthy_subject")
+    title: str = Field(description="称号 / its title in the policy, e.g. 守信用电主体")
+    status: Literal["held", "unknown"] = Field(
+        description="held: 满足；unknown: 无法判定（如缺少公共信用报告），需另行核验 / held, or "
+        "undecided for want of data (failed ones are not listed)"
+    )
+
+
+DESIGNATIONS = (
+    "当前称号（各评级政策最新一次完成的评级运行） / current designations, from the latest "
+    "complete rating run of each policy"
+)
+
+
 class SubjectHitOut(Out):
     code: str
     kind: str
@@ -134,6 +152,7 @@ class SubjectHitOut(Out):
     area: str | None
     utilities: list[str]
     ref: str = Field(description=SUBJECT_REF)
+    designations: list[DesignationOut] = Field(default=[], description=DESIGNATIONS)
 
 
 class SubjectPage(PageMeta):
@@ -201,6 +220,7 @@ class CreditFileOut(Out):
     credit_reports: list[CreditReportOut]
     reminders: list[ReminderOut]
     overrides: list[OverrideOut]
+    designations: list[DesignationOut] = Field(default=[], description=DESIGNATIONS)
 
 
 class BillOut(Out):

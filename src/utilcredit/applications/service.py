@@ -344,19 +344,75 @@ def survey(
 
 def eligibility_of(connection: Connection, found: ApplicationLine) -> Eligibility:
     """The application's eligibility under its policy as of the application date (pure read)."""
-    policy = _policy_with_rules(found.policy_key, found.applied_on)
-    credit_file = credit_files.get_credit_file(connection, found.subject_code, policy.utility)
-    assert credit_file is not None  # the subject exists: the application points at it
     zone = repository.get_zone(connection, found.zone_id) if found.zone_id else None
-    facts = ApplicationFacts(
-        subject_code=found.subject_code,
-        subject_kind=SubjectKind(found.subject_kind),
-        founded_on=credit_file.subject.founded_on,
+    return _eligibility(
+        connection,
+        found.policy_key,
+        found.subject_code,
         address=found.address,
         address_type=AddressType(found.address_type) if found.address_type else None,
-        zone=zone.label if zone and zone.active else None,
+        zone=zone if zone and zone.active else None,
+        on=found.applied_on,
     )
-    return evaluate_eligibility(policy, credit_file, facts, found.applied_on)
+
+
+def preview_eligibility(
+    connection: Connection,
+    principal: Principal | None,
+    subject_code: str,
+    policy_key: str,
+    *,
+    on: dt.date,
+    area: str | None = None,
+    park: str | None = None,
+    address_type: AddressType | None = None,
+    address: str = "",
+) -> Eligibility:
+    """Would this subject be eligible if it applied today (the counter asks before filling
+    in an application)? Nothing is stored."""
+    policy = _policy_with_rules(policy_key, on)
+    if principal is not None:
+        require(principal, Permission.READ, entity="application")
+        if policy.utility not in principal.readable_utilities:
+            raise NotVisibleError(
+                "无权查看该供应类别 / not a utility of yours", entity="application"
+            )
+    return _eligibility(
+        connection,
+        policy_key,
+        subject_code,
+        address=address,
+        address_type=address_type,
+        zone=match_zone(connection, policy_key, area, park),
+        on=on,
+    )
+
+
+def _eligibility(
+    connection: Connection,
+    policy_key: str,
+    subject_code: str,
+    *,
+    address: str,
+    address_type: AddressType | None,
+    zone: ZoneLine | None,
+    on: dt.date,
+) -> Eligibility:
+    policy = _policy_with_rules(policy_key, on)
+    credit_file = credit_files.get_credit_file(connection, subject_code, policy.utility)
+    if credit_file is None:
+        raise FieldInvalidError(
+            "subject_code", f"没有该主体：{subject_code} / no subject {subject_code}"
+        )
+    facts = ApplicationFacts(
+        subject_code=credit_file.subject.code,
+        subject_kind=credit_file.subject.kind,
+        founded_on=credit_file.subject.founded_on,
+        address=address,
+        address_type=address_type,
+        zone=zone.label if zone else None,
+    )
+    return evaluate_eligibility(policy, credit_file, facts, on)
 
 
 def check(

@@ -12,7 +12,7 @@ from utilcredit.identifiers import MaskingRule, mask_id_number, mask_name, mask_
 from utilcredit.overrides.model import EffectiveLevel, Override
 from utilcredit.policies.loader import LoadedPolicy
 from utilcredit.rating.explain import JsonValue
-from utilcredit.rating.runs.model import LevelChange
+from utilcredit.rating.runs.model import CurrentDesignation, LevelChange
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,8 @@ class CreditFileView:
     credit_reports: list[CreditReportLine]
     reminders: list[ReminderLine]
     overrides: list[Override]
+    # held (or unknown) in the latest complete run of each policy of the visible utilities
+    designations: list[CurrentDesignation] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,8 @@
 """The credit file's read use cases, shared by the API and the console: search (subjects and
 accounts), the credit file with its bills, payments and incidents pages, and the live rating
-with its explanation, overrides, history and next-change date. The queries are
+with its explanation, overrides, history and next-change date. The credit file and search hits
+carry the subject's current designations (held or unknown), read from the latest complete run
+of each policy, as stored with the run. The queries are
 ``customers.repository``'s; the dashboard statistics are ``rating.service``'s.
 
 Tenancy and masking are applied here, once. Personal data (natural persons' ID numbers and
@@ -16,7 +18,7 @@ runs. Each takes the caller's ``Connection``; nothing here commits.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -58,8 +60,17 @@ from utilcredit.policies.service import policy_at
 from utilcredit.rating import service as rating
 from utilcredit.rating.explain import explain_dict, explain_text
 from utilcredit.rating.runs import service as runs
+from utilcredit.rating.runs.model import CurrentDesignation
 
 HISTORY_LIMIT = 50  # level changes shown with a live rating
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit(SubjectHit):
+    """A subject found by a search, with its current designations (held or unknown) in the
+    latest complete runs of the policies of the utilities the reader sees."""
+
+    designations: tuple[CurrentDesignation, ...] = ()
 
 
 def resolve_subject(connection: Connection, principal: Principal, ref: str) -> str:
@@ -101,7 +112,9 @@ def search_subjects(
     offset: int,
     limit: int,
     rule: MaskingRule,
-) -> Page[SubjectHit]:
+) -> Page[SearchHit]:
+    """Subjects by code, name or account number (see ``customers.repository``), each with its
+    current designations."""
     require(principal, Permission.READ, entity="subject")
     found = credit_files.search_subjects(
         connection,
@@ -113,7 +126,13 @@ def search_subjects(
     )
     if not principal.can(Permission.VIEW_UNMASKED):
         audit_personal_number_search(connection, principal, query, found.items, rule)
-    return replace(found, items=[mask_hit(hit, rule) for hit in found.items])
+    readable = {u.value for u in principal.readable_utilities}
+    designations = runs.current_designations(connection, [hit.id for hit in found.items], readable)
+    hits = [
+        SearchHit(**asdict(mask_hit(hit, rule)), designations=tuple(designations.get(hit.id, ())))
+        for hit in found.items
+    ]
+    return Page(hits, found.offset, found.limit, found.has_more)
 
 
 def audit_personal_number_search(
@@ -197,6 +216,7 @@ def credit_file(
         for o in overrides.overrides_of_subject(connection, subject_id)
         if policy_at(o.policy_key, None).policy.utility in utilities
     ]
+    designations = runs.current_designations(connection, [subject_id], {u.value for u in utilities})
     return CreditFileView(
         subject=card,
         utilities=tuple(sorted(u.value for u in utilities)),
@@ -204,6 +224,7 @@ def credit_file(
         credit_reports=credit_files.credit_reports_of(connection, subject_id),
         reminders=credit_files.reminders_of(connection, subject_id, utilities),
         overrides=visible_overrides,
+        designations=designations.get(subject_id, []),
     )
 
 

@@ -342,9 +342,7 @@ def get_credit_file(connection: Connection, code: str, utility: Utility) -> Cred
         credit_reports=tuple(
             _report(row, subject.code) for row in connection.execute(_ONE_REPORTS, params)
         ),
-        commitments=tuple(
-            _commitment(row) for row in connection.execute(_ONE_COMMITMENTS, params)
-        ),
+        commitments=tuple(_commitment(row) for row in connection.execute(_ONE_COMMITMENTS, params)),
     )
 
 

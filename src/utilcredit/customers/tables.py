@@ -181,4 +181,3 @@ class CommitmentRow(Timestamps, Base):
     document_name: Mapped[str | None] = mapped_column(String(200))  # 承诺书文件
     document_sha256: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(64))
-

@@ -1,9 +1,11 @@
 """The batch rating contract shared by every engine (reference, DuckDB, SQLite, PostgreSQL).
 
 A batch engine rates a population under one policy as of one date and yields one
-:class:`SubjectRating` per subject: the level, each clause's status and measured value, and the
-evidence refs of fired clauses. All engines must yield identical ratings for the same store,
-policy and date (a differential property test holds them to it); only speed differs.
+:class:`SubjectRating` per subject: the level, each clause's status and measured value, the
+evidence refs of fired clauses, and whether each of the policy's designations holds (held,
+failed or unknown, as :func:`~utilcredit.rating.evaluator.evaluate_designation` decides). All
+engines must yield identical ratings for the same store, policy and date (a differential
+property test holds them to it); only speed differs.
 """
 
 from __future__ import annotations
@@ -34,10 +36,19 @@ class ClauseSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class DesignationSummary:
+    """Whether a designation (e.g. 守信用电主体) holds: held, failed or unknown."""
+
+    key: str
+    status: ClauseStatus
+
+
+@dataclass(frozen=True, slots=True)
 class SubjectRating:
     subject_code: str
     level: Level
     clauses: tuple[ClauseSummary, ...]  # in the policy's clause order
+    designations: tuple[DesignationSummary, ...] = ()  # in the policy's designation order
     # The store's id of the subject where the engine read it (the SQL engines do). Not part of
     # the rating, so not compared.
     subject_id: int | None = field(default=None, compare=False)
@@ -74,6 +85,12 @@ def clause_codes(clauses: Sequence[ClauseSummary]) -> tuple[str, str]:
     return statuses, measures
 
 
+def designation_codes(designations: Sequence[DesignationSummary]) -> str | None:
+    """A status letter per designation (``H`` held, ``X`` failed, ``U`` unknown) in the
+    policy's order — how a run stores them; None for a policy without designations."""
+    return "".join(STATUS_LETTER[d.status] for d in designations) or None
+
+
 def summarize(evaluation: Evaluation) -> SubjectRating:
     """The batch form of a reference evaluation (evidence kept for fired clauses only)."""
     return SubjectRating(
@@ -91,11 +108,13 @@ def summarize(evaluation: Evaluation) -> SubjectRating:
             )
             for result in evaluation.clauses
         ),
+        tuple(DesignationSummary(d.key, d.status) for d in evaluation.designations),
     )
 
 
-# What a rating run stores per subject: (subject id, level, statuses, measures, evidence JSON).
-StoredRow = tuple[int, str, str, str, str | None]
+# What a rating run stores per subject: (subject id, level, statuses, measures, evidence JSON,
+# designation letters).
+StoredRow = tuple[int, str, str, str, str | None, str | None]
 
 
 def evidence_json(clauses: Sequence[ClauseSummary]) -> str | None:

@@ -5,14 +5,16 @@ that function only changes value on a few dates: when a record enters or leaves 
 ("within N years": ``D − N years < date ≤ D``), when a bill falls due unpaid (a late payment the
 day after its due date), when the day a late bill was settled leaves a window (it was overdue
 inside the window until then: ``no_overdue_in_window``), and when arrears age by another whole
-calendar month. This module lists
+calendar month, and when a credit commitment stops standing (the day after it is valid until,
+or the day it is breached, expired or withdrawn). This module lists
 those candidate dates after D and re-evaluates the subject with the reference evaluator on each, in
 order, until the level is better than today's. Re-evaluating (rather than reasoning about clauses)
 keeps it exact for any policy, including band clauses ("exactly 2 late payments") where a record
 leaving a window can move a subject up *or* down.
 
 "If nothing new happens" is taken literally: records dated after D (bills due later, payments,
-incidents, reports, accounts) are left out, so the forecast assumes no new bill goes unpaid, no
+incidents, reports, accounts, commitments made later, and a commitment's breach, expiry or
+withdrawal dated after D) are left out, so the forecast assumes no new bill goes unpaid, no
 new payment arrives and no new incident occurs. Consequences, said in the sentence shown to people:
 
 * arrears still unpaid never heal by time: the oldest unpaid bill keeps ageing, so an arrears
@@ -27,10 +29,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from utilcredit.customers.model import CreditFile
+from utilcredit.customers.model import COMMITMENT_ENDED, CommitmentStatus, CreditFile
 from utilcredit.policies.model import (
     ArrearsMonthsTest,
     ClauseTest,
+    CommitmentGivenTest,
     IncidentCountTest,
     LatePaymentCountTest,
     Level,
@@ -70,26 +73,42 @@ class NextChange:
         return f"{head}，{self.reason}" if self.reason else head
 
 
-def window_years(policy: Policy) -> set[int]:
-    """Every \"within N years\" window length the policy's clauses use."""
-    tests: list[ClauseTest] = [t for c in policy.clauses for t in iter_tests(c.test)]
+def policy_tests(policy: Policy, *, designations: bool = False) -> list[ClauseTest]:
+    """The tests of the policy's clauses (which decide the level) and, with ``designations``,
+    of its designations' requirements too (which a run also stores), parts of composites
+    included."""
+    tops = [c.test for c in policy.clauses]
+    if designations:
+        tops += [r.test for d in policy.designations for r in d.requirements]
+    return [t for top in tops for t in iter_tests(top)]
+
+
+def window_years(policy: Policy, *, designations: bool = False) -> set[int]:
+    """Every \"within N years\" window length the policy's clauses (and with
+    ``designations``, its designations' requirements) use."""
     windowed = IncidentCountTest | LatePaymentCountTest | NoOverdueInWindowTest
     years: set[int] = set()
-    for test in tests:
+    for test in policy_tests(policy, designations=designations):
         if isinstance(test, windowed) and test.window.years:
             years.add(test.window.years)
     return years
 
 
-def overdue_window_years(policy: Policy) -> set[int]:
-    """The window lengths of the policy's ``no_overdue_in_window`` clauses, where a settlement
+def overdue_window_years(policy: Policy, *, designations: bool = False) -> set[int]:
+    """The window lengths of the policy's ``no_overdue_in_window`` tests, where a settlement
     day leaving the window moves a rating."""
     return {
         test.window.years
-        for c in policy.clauses
-        for test in iter_tests(c.test)
+        for test in policy_tests(policy, designations=designations)
         if isinstance(test, NoOverdueInWindowTest) and test.window.years
     }
+
+
+def uses_commitments(policy: Policy, *, designations: bool = False) -> bool:
+    """Whether a ``commitment_given`` test reads the subject's commitments."""
+    return any(
+        isinstance(t, CommitmentGivenTest) for t in policy_tests(policy, designations=designations)
+    )
 
 
 def _leaving(day: dt.date, years: int) -> tuple[dt.date, dt.date]:
@@ -122,6 +141,16 @@ def known_at(credit_file: CreditFile, as_of: dt.date) -> CreditFile:
         incidents=tuple(i for i in credit_file.incidents if i.occurred_on <= as_of),
         reminders=tuple(r for r in credit_file.reminders if r.sent_on <= as_of),
         credit_reports=tuple(r for r in credit_file.credit_reports if r.issued_on <= as_of),
+        # a commitment made by D, as it stood at D: an end (breach, expiry, withdrawal) dated
+        # after D has not happened yet, so it is in force (it stands on the same days as one
+        # made or in force; its validity still ends on its own)
+        commitments=tuple(
+            replace(c, status=CommitmentStatus.IN_FORCE, status_on=c.made_on)
+            if c.status in COMMITMENT_ENDED and c.status_on > as_of
+            else c
+            for c in credit_file.commitments
+            if c.made_on <= as_of
+        ),
     )
 
 
@@ -143,6 +172,15 @@ def candidate_dates(credit_file: CreditFile, policy: Policy, as_of: dt.date) -> 
     for bill in bills:
         # A bill due on D is not late yet; unpaid by its due date it is late from the day after.
         found.add(bill.due_on + dt.timedelta(days=1))
+    if uses_commitments(policy):
+        # a commitment stops standing the day after it is valid until, and on the day it is
+        # breached, expired or withdrawn (known_at leaves none of those after D; kept for a
+        # file given as is)
+        for commitment in credit_file.commitments:
+            if commitment.valid_until is not None:
+                found.add(commitment.valid_until + dt.timedelta(days=1))
+            if commitment.status in COMMITMENT_ENDED:
+                found.add(commitment.status_on)
     if _has_arrears_months_test(policy):
         facts = collect_facts(credit_file, policy, as_of + dt.timedelta(days=1))
         if facts.unpaid_overdue:

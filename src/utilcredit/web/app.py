@@ -11,7 +11,15 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from utilcredit.web import records, routes
+from utilcredit.web import (
+    application_new,
+    applications,
+    commitments,
+    measures,
+    records,
+    routes,
+    zones,
+)
 from utilcredit.web.casework import FormRetry
 from utilcredit.web.rendering import render
 
@@ -53,4 +61,11 @@ def install_console(app: FastAPI) -> None:
     app.state.html_error = html_error
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(records.router)
+    # The counter workflow: the new-application form goes first, its /applications/new before
+    # /applications/{application_id}.
+    app.include_router(application_new.router)
+    app.include_router(applications.router)
+    app.include_router(commitments.router)
+    app.include_router(zones.router)
+    app.include_router(measures.router)
     app.include_router(routes.router)

@@ -41,6 +41,7 @@ from utilcredit.policies.service import policy_at, shipped
 from utilcredit.rating import service as rating_service
 from utilcredit.rating.runs import service as rating_runs
 from utilcredit.records import service as register
+from utilcredit.web import counter
 from utilcredit.web.i18n import LANG_COOKIE, LANGUAGES
 from utilcredit.web.rendering import render
 
@@ -307,6 +308,7 @@ def credit_file_page(
             "min_expiry": day + dt.timedelta(days=1),
             "default_expiry": day + dt.timedelta(days=90),
             "records": subject_records,
+            **counter.subject_section(request, connection, principal, code, console=console),
         },
     )
 

@@ -41,16 +41,25 @@ from tests.e2e.api.world import (
     WATER_ONLY,
     Casework,
     World,
+    uscc,
 )
+from tests.integration.applications.test_counter_flow import _report
 from utilcredit.access import service as access
 from utilcredit.access.model import PERMISSIONS, Permission, Principal, Role
+from utilcredit.applications import repository as application_store
+from utilcredit.applications import service as applications
+from utilcredit.applications.service import NewApplication
 from utilcredit.audit.tables import AuditEntryRow
+from utilcredit.commitments import repository as commitment_store
+from utilcredit.commitments import service as commitments
+from utilcredit.commitments.service import NewCommitment
 from utilcredit.config import Settings
 from utilcredit.customers.model import Utility
 from utilcredit.customers.tables import AccountRow, SubjectRow
+from utilcredit.incentives import service as incentives
 from utilcredit.localtime import today
 from utilcredit.overrides import service as overrides
-from utilcredit.policies.model import Level
+from utilcredit.policies.model import Business, Level
 from utilcredit.policies.service import policy_at
 from utilcredit.rating import service as rating
 from utilcredit.rating.runs import service as runs
@@ -62,6 +71,11 @@ POLICY = {Utility.WATER: "lianshui-water", Utility.POWER: "huaiyin-power"}
 ACCOUNT = {Utility.WATER: "W1", Utility.POWER: "P2"}  # an account of SUBJECT[utility]
 OPERATOR = {Utility.WATER: "op-water", Utility.POWER: "op-power"}  # world users
 OTHER = {Utility.WATER: Utility.POWER, Utility.POWER: Utility.WATER}
+# Credit commitments and credit-based applications of SUBJECT[utility]: the utility's policy
+# with credit_application rules (a Jiangsu report a few days old makes the subject eligible)
+# and the commitment template of that policy.
+APPLICATION_POLICY = {Utility.WATER: "lianshui-water", Utility.POWER: "huaiyin-power"}
+TEMPLATE = {Utility.WATER: "general-lianshui-water", Utility.POWER: "general-huaiyin-power"}
 
 
 def matrix_name(role: Role, utility: Utility) -> str:
@@ -277,6 +291,130 @@ class Ctx:
         case_id = makers[kind]()
         self._cache[("last_case", utility)] = case_id
         return case_id
+
+    # credit commitments and applications, made through their services by the system (the
+    # routes' own checks are what the matrix tests); standing ones for reads, fresh for writes
+
+    def eligible(self, utility: Utility) -> None:
+        """A Jiangsu report issued today: SUBJECT[utility] passes its policy's credit check."""
+
+        def make() -> bool:
+            with self.engine.begin() as connection:
+                _report(connection, self.subject_id(utility), today(), source="jiangsu")
+            return True
+
+        self.cached(("report", utility), make)
+
+    def new_commitment(self, utility: Utility, state: str) -> int:
+        """A commitment of SUBJECT[utility] on the policy's template: ``made``, ``in_force``,
+        or ``obligation`` (in force, with an open dated obligation)."""
+        day = today()
+        with self.engine.begin() as connection:
+            values = commitments.prefilled(connection, TEMPLATE[utility], SUBJECT[utility])
+            made = commitments.make(
+                connection,
+                None,
+                NewCommitment(SUBJECT[utility], utility, TEMPLATE[utility], values, day),
+                today=day,
+                settings=self.settings.records,
+            )
+            if state in ("in_force", "obligation"):
+                commitments.accept(connection, None, made.id, today=day)
+            if state == "obligation":
+                commitment_store.insert_obligations(
+                    connection,
+                    [
+                        {
+                            "commitment_id": made.id,
+                            "key": "papers",
+                            "text": "一年内补齐物业权属证明",
+                            "status": "open",
+                            "starts_on": day,
+                            "due_on": day + dt.timedelta(days=365),
+                            "remind_on": day + dt.timedelta(days=335),
+                        }
+                    ],
+                )
+        return made.id
+
+    def standing_commitment(self, utility: Utility) -> int:
+        found: int = self.cached(
+            ("commitment", utility), lambda: self.new_commitment(utility, "made")
+        )
+        return found
+
+    def fresh_commitment(self, state: str, utility: Utility) -> int:
+        commitment_id = self.new_commitment(utility, state)
+        self._cache[("last_commitment", utility)] = commitment_id
+        return commitment_id
+
+    def new_application(self, utility: Utility, state: str) -> int:
+        """An application of SUBJECT[utility] taken by the system to ``state`` (``applied`` …
+        ``accepted``), at an address of its own."""
+        self.eligible(utility)
+        day = today()
+        steps = ["applied", "surveyed", "credit_checked", "commitment_signed", "accepted"]
+        with self.engine.begin() as connection:
+            found = applications.submit(
+                connection,
+                None,
+                NewApplication(
+                    SUBJECT[utility],
+                    APPLICATION_POLICY[utility],
+                    Business.NEW_CONNECTION,
+                    f"矩阵测试路 {next(self.counter)} 号",
+                    day,
+                ),
+                today=day,
+            )
+            reached = steps.index(state)
+            if reached >= 1:
+                applications.survey(connection, None, found.id, today=day)
+            if reached >= 2:
+                _, result = applications.check(connection, None, found.id, today=day)
+                assert result.eligible, result
+            if reached >= 3:
+                applications.sign(
+                    connection,
+                    None,
+                    found.id,
+                    values={},
+                    made_on=day,
+                    today=day,
+                    settings=self.settings.records,
+                )
+            if reached >= 4:
+                applications.accept(connection, None, found.id, today=day)
+        return found.id
+
+    def standing_application(self, utility: Utility) -> int:
+        found: int = self.cached(
+            ("application", utility), lambda: self.new_application(utility, "applied")
+        )
+        return found
+
+    def fresh_application(self, state: str, utility: Utility) -> int:
+        application_id = self.new_application(utility, state)
+        self._cache[("last_application", utility)] = application_id
+        return application_id
+
+    def measure(self, utility: Utility) -> str:
+        """A measure that applies to SUBJECT[utility] today under the configured policy."""
+
+        def make() -> str:
+            with self.engine.connect() as connection:
+                [block] = incentives.entitlements(
+                    connection,
+                    self.principals[OPERATOR[utility]],
+                    SUBJECT[utility],
+                    today=today(),
+                    console=self.settings.console,
+                )
+            assert block.applies, block
+            return block.applies[0].measure_key
+
+        found: str = self.cached(("measure", utility), make)
+        return found
 
     def rating_run(self, utility: Utility) -> int:
         def make() -> int:
@@ -586,6 +724,12 @@ def console_case(kind: str, template: str, form: dict[str, str] | None = None) -
     return build
 
 
+def eligibility_build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    policy = APPLICATION_POLICY[target]
+    return Call("GET", f"/api/subjects/{SUBJECT[target]}/eligibility?policy={policy}")
+
+
 def derive_build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
     assert target is not None
     return Call("POST", "/api/records/derive", {"json": {"policy": RECORD_POLICY[target]}})
@@ -613,8 +757,144 @@ def case_status(case_type: str, status: str) -> Callable[[Ctx, Utility, bool], N
     return check
 
 
+# credit commitments and applications
+
+FreshMaker = Callable[[Ctx, str, Utility], int]
+
+
+def fresh_write(
+    fresh: FreshMaker, state: str, template: str, body: dict[str, Any] | None = None
+) -> Builder:
+    """POST to ``template`` with a fresh commitment or application in ``state``."""
+
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        url = template.format(id=fresh(ctx, state, target))
+        return Call("POST", url, {"json": dict(body)} if body is not None else {})
+
+    return build
+
+
+def meet_build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    commitment_id = ctx.fresh_commitment("obligation", target)
+    with ctx.engine.connect() as connection:
+        [obligation] = commitment_store.obligations_of(connection, commitment_id)
+    ctx._cache[("last_obligation", target)] = obligation.id
+    url = f"/api/commitments/{commitment_id}/obligations/{obligation.id}/meet"
+    return Call("POST", url)
+
+
+def obligation_met(ctx: Ctx, target: Utility, member: bool) -> None:
+    with ctx.engine.connect() as connection:
+        found = commitment_store.get_obligation(connection, ctx._cache[("last_obligation", target)])
+    assert found is not None and found.status == "met", found
+
+
+def make_commitment(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    body = {"subject_code": SUBJECT[target], "utility": target.value, "template": TEMPLATE[target]}
+    return Call("POST", "/api/commitments", {"json": body})
+
+
+def submit_application(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    body = {
+        "subject_code": SUBJECT[target],
+        "policy": APPLICATION_POLICY[target],
+        "business": "new_connection",
+        "address": f"矩阵受理路 {next(ctx.counter)} 号",
+    }
+    return Call("POST", "/api/applications", {"json": body})
+
+
+def grant_build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    url = f"/api/subjects/{SUBJECT[target]}/entitlements/{ctx.measure(target)}/grant"
+    return Call("POST", url, {"json": {"note": "已实施"}})
+
+
+def zone_form(target: Utility) -> dict[str, str]:
+    """A pilot zone of the utility's policy (a zone belongs to its policy's utility)."""
+    return {"policy": APPLICATION_POLICY[target], "district": "示范区", "park": "示范园区"}
+
+
+def put_zone(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    return Call("PUT", "/api/pilot-zones", {"json": zone_form(target)})
+
+
+def console_fresh(
+    fresh: FreshMaker, state: str, template: str, form: dict[str, str] | None = None
+) -> Builder:
+    """A console form POST on a fresh commitment or application in ``state``."""
+
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        url = template.format(id=fresh(ctx, state, target))
+        return Call("POST", url, {"data": dict(form or {})})
+
+    return build
+
+
+def console_meet(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    call = meet_build(ctx, actor, target)
+    return Call("POST", call.url.removeprefix("/api"), {"data": {}})
+
+
+def console_submit(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    form = {
+        "subject": SUBJECT[target],
+        "policy": APPLICATION_POLICY[target],
+        "business": "new_connection",
+        "address": f"控制台受理路 {next(ctx.counter)} 号",
+    }
+    return Call("POST", "/applications", {"data": form})
+
+
+def console_new_subject(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    """A subject the store does not know, created at the counter (a new code every call)."""
+    form = {"code": uscc(500 + next(ctx.counter)), "name": "矩阵新建主体有限公司"}
+    return Call("POST", "/applications/new/subject", {"data": form})
+
+
+def console_zone(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    return Call("POST", "/admin/zones", {"data": {**zone_form(target), "active": "true"}})
+
+
+def console_grant(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    form = {"measure": ctx.measure(target), "note": "已实施"}
+    return Call("POST", f"/subjects/{SUBJECT[target]}/grants", {"data": form})
+
+
+def commitment_status(status: str) -> Callable[[Ctx, Utility, bool], None]:
+    def check(ctx: Ctx, target: Utility, member: bool) -> None:
+        with ctx.engine.connect() as connection:
+            found = commitment_store.get_commitment(
+                connection, ctx._cache[("last_commitment", target)]
+            )
+        assert found is not None and found.status == status, found
+
+    return check
+
+
+def application_status(status: str) -> Callable[[Ctx, Utility, bool], None]:
+    def check(ctx: Ctx, target: Utility, member: bool) -> None:
+        with ctx.engine.connect() as connection:
+            found = application_store.get_application(
+                connection, ctx._cache[("last_application", target)]
+            )
+        assert found is not None and found.status == status, found
+
+    return check
+
+
 P = Permission
 R, W = Scope.READ, Scope.WRITE
+C, A = Ctx.fresh_commitment, Ctx.fresh_application
 
 API_ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/api/openapi.json"): Row(Access.PUBLIC, 200, fixed("GET", "/api/openapi.json")),
@@ -818,6 +1098,156 @@ API_ROWS: dict[tuple[str, str], Row] = {
         W,
         effect=case_status("repair", "withdrawn"),
     ),
+    # credit commitments
+    ("GET", "/api/commitment-templates"): Row(
+        Access.PERMISSION, 200, fixed("GET", "/api/commitment-templates"), P.READ
+    ),
+    ("GET", "/api/commitments"): Row(
+        Access.PERMISSION, 200, fixed("GET", "/api/commitments"), P.READ
+    ),
+    ("POST", "/api/commitments"): Row(Access.PERMISSION, 201, make_commitment, P.FILE_CASE, W),
+    ("GET", "/api/commitments/obligations-due"): Row(
+        Access.PERMISSION, 200, fixed("GET", "/api/commitments/obligations-due"), P.READ
+    ),
+    ("GET", "/api/commitments/{ref}"): Row(
+        Access.PERMISSION,
+        200,
+        case_url("/api/commitments/{id}", Ctx.standing_commitment),
+        P.READ,
+        R,
+    ),
+    ("GET", "/api/commitments/{ref}/document"): Row(
+        Access.PERMISSION,
+        200,
+        # HTML: the same route and checks without a PDF render per call (the PDF: its own test)
+        case_url("/api/commitments/{id}/document?format=html", Ctx.standing_commitment),
+        P.READ,
+        R,
+    ),
+    ("POST", "/api/commitments/{ref}/accept"): Row(
+        Access.PERMISSION,
+        200,
+        fresh_write(C, "made", "/api/commitments/{id}/accept"),
+        P.FILE_CASE,
+        W,
+        effect=commitment_status("in_force"),
+    ),
+    ("POST", "/api/commitments/{ref}/fulfil"): Row(
+        Access.PERMISSION,
+        200,
+        fresh_write(C, "in_force", "/api/commitments/{id}/fulfil", {"note": "已履行"}),
+        P.FILE_CASE,
+        W,
+        effect=commitment_status("fulfilled"),
+    ),
+    ("POST", "/api/commitments/{ref}/breach"): Row(
+        Access.PERMISSION,
+        200,
+        fresh_write(
+            C, "in_force", "/api/commitments/{id}/breach", {"unfulfilled": "未按期履行承诺"}
+        ),
+        P.DECIDE_CASE,
+        W,
+        effect=commitment_status("breached"),
+    ),
+    ("POST", "/api/commitments/{ref}/withdraw"): Row(
+        Access.PERMISSION,
+        200,
+        fresh_write(C, "made", "/api/commitments/{id}/withdraw", {"reason": "申请人撤回"}),
+        P.FILE_CASE,
+        W,
+        effect=commitment_status("withdrawn"),
+    ),
+    ("POST", "/api/commitments/{ref}/obligations/{obligation_id}/meet"): Row(
+        Access.PERMISSION, 200, meet_build, P.FILE_CASE, W, effect=obligation_met
+    ),
+    # credit-based applications and pilot zones
+    ("GET", "/api/applications"): Row(
+        Access.PERMISSION, 200, fixed("GET", "/api/applications"), P.READ
+    ),
+    ("POST", "/api/applications"): Row(Access.PERMISSION, 201, submit_application, P.FILE_CASE, W),
+    ("GET", "/api/applications/{application_id}"): Row(
+        Access.PERMISSION,
+        200,
+        case_url("/api/applications/{id}", Ctx.standing_application),
+        P.READ,
+        R,
+    ),
+    ("POST", "/api/applications/{application_id}/survey"): Row(
+        Access.PERMISSION,
+        200,
+        fresh_write(A, "applied", "/api/applications/{id}/survey"),
+        P.FILE_CASE,
+        W,
+        effect=application_status("surveyed"),
+    ),
+    ("POST", "/api/applications/{application_id}/check"): Row(
+        Access.PERMISSION,
+        200,
+        fresh_write(A, "surveyed", "/api/applications/{id}/check"),
+        P.FILE_CASE,
+        W,
+        effect=application_status("credit_checked"),
+    ),
+    ("POST", "/api/applications/{application_id}/sign"): Row(
+        Access.PERMISSION,
+        200,
+        fresh_write(A, "credit_checked", "/api/applications/{id}/sign"),
+        P.FILE_CASE,
+        W,
+        effect=application_status("commitment_signed"),
+    ),
+    ("POST", "/api/applications/{application_id}/accept"): Row(
+        Access.PERMISSION,
+        200,
+        fresh_write(A, "commitment_signed", "/api/applications/{id}/accept"),
+        P.FILE_CASE,
+        W,
+        effect=application_status("accepted"),
+    ),
+    ("POST", "/api/applications/{application_id}/connect"): Row(
+        Access.PERMISSION,
+        200,
+        fresh_write(A, "accepted", "/api/applications/{id}/connect"),
+        P.FILE_CASE,
+        W,
+        effect=application_status("connected"),
+    ),
+    ("POST", "/api/applications/{application_id}/reject"): Row(
+        Access.PERMISSION,
+        200,
+        fresh_write(A, "applied", "/api/applications/{id}/reject", {"reason": "材料不全"}),
+        P.FILE_CASE,
+        W,
+        effect=application_status("rejected"),
+    ),
+    ("POST", "/api/applications/{application_id}/withdraw"): Row(
+        Access.PERMISSION,
+        200,
+        fresh_write(A, "applied", "/api/applications/{id}/withdraw"),
+        P.FILE_CASE,
+        W,
+        effect=application_status("withdrawn"),
+    ),
+    ("GET", "/api/pilot-zones"): Row(
+        Access.PERMISSION, 200, fixed("GET", "/api/pilot-zones?policy=zhanjiang-power"), P.READ
+    ),
+    ("PUT", "/api/pilot-zones"): Row(
+        Access.PERMISSION, 200, put_zone, P.MANAGE_USERS, Scope.CREATE
+    ),
+    # the measures that apply to a subject, and their grants
+    ("GET", "/api/subjects/{code}/eligibility"): Row(
+        Access.PERMISSION, 200, eligibility_build, P.READ, R
+    ),
+    ("GET", "/api/subjects/{code}/entitlements"): Row(
+        Access.PERMISSION, 200, subject_url("/api/subjects/{code}/entitlements"), P.READ, R
+    ),
+    ("POST", "/api/subjects/{code}/entitlements/{measure}/grant"): Row(
+        Access.PERMISSION, 201, grant_build, P.FILE_CASE, W
+    ),
+    ("GET", "/api/subjects/{code}/grants"): Row(
+        Access.PERMISSION, 200, subject_url("/api/subjects/{code}/grants"), P.READ, R
+    ),
 }
 
 
@@ -977,6 +1407,138 @@ CONSOLE_ROWS: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/policies/{key}"): page(
         Access.PERMISSION, 200, policy_url("/policies/{key}"), P.READ, Scope.CONTENT
+    ),
+    # the counter: credit-based applications, commitments, pilot zones, measures granted
+    ("GET", "/applications"): page(Access.PERMISSION, 200, fixed("GET", "/applications"), P.READ),
+    ("GET", "/applications/new"): page(
+        Access.PERMISSION, 200, fixed("GET", "/applications/new"), P.FILE_CASE
+    ),
+    ("POST", "/applications/new/subject"): page(
+        Access.PERMISSION, 303, console_new_subject, P.FILE_CASE
+    ),
+    ("POST", "/applications"): page(Access.PERMISSION, 303, console_submit, P.FILE_CASE, W),
+    ("GET", "/applications/{application_id}"): page(
+        Access.PERMISSION, 200, case_url("/applications/{id}", Ctx.standing_application), P.READ, R
+    ),
+    ("GET", "/applications/{application_id}/letter"): page(
+        Access.PERMISSION,
+        200,
+        case_url("/applications/{id}/letter?format=html", Ctx.standing_application),
+        P.READ,
+        R,
+    ),
+    ("POST", "/applications/{application_id}/survey"): page(
+        Access.PERMISSION,
+        303,
+        console_fresh(A, "applied", "/applications/{id}/survey"),
+        P.FILE_CASE,
+        W,
+        effect=application_status("surveyed"),
+    ),
+    ("POST", "/applications/{application_id}/check"): page(
+        Access.PERMISSION,
+        303,
+        console_fresh(A, "surveyed", "/applications/{id}/check"),
+        P.FILE_CASE,
+        W,
+        effect=application_status("credit_checked"),
+    ),
+    ("POST", "/applications/{application_id}/sign"): page(
+        Access.PERMISSION,
+        303,
+        console_fresh(A, "credit_checked", "/applications/{id}/sign"),
+        P.FILE_CASE,
+        W,
+        effect=application_status("commitment_signed"),
+    ),
+    ("POST", "/applications/{application_id}/accept"): page(
+        Access.PERMISSION,
+        303,
+        console_fresh(A, "commitment_signed", "/applications/{id}/accept"),
+        P.FILE_CASE,
+        W,
+        effect=application_status("accepted"),
+    ),
+    ("POST", "/applications/{application_id}/connect"): page(
+        Access.PERMISSION,
+        303,
+        console_fresh(
+            A, "accepted", "/applications/{id}/connect", {"connected_on": today().isoformat()}
+        ),
+        P.FILE_CASE,
+        W,
+        effect=application_status("connected"),
+    ),
+    ("POST", "/applications/{application_id}/reject"): page(
+        Access.PERMISSION,
+        303,
+        console_fresh(A, "applied", "/applications/{id}/reject", {"reason": "材料不全"}),
+        P.FILE_CASE,
+        W,
+        effect=application_status("rejected"),
+    ),
+    ("POST", "/applications/{application_id}/withdraw"): page(
+        Access.PERMISSION,
+        303,
+        console_fresh(A, "applied", "/applications/{id}/withdraw"),
+        P.FILE_CASE,
+        W,
+        effect=application_status("withdrawn"),
+    ),
+    ("GET", "/commitments"): page(Access.PERMISSION, 200, fixed("GET", "/commitments"), P.READ),
+    ("GET", "/commitments/{commitment_id}"): page(
+        Access.PERMISSION, 200, case_url("/commitments/{id}", Ctx.standing_commitment), P.READ, R
+    ),
+    ("GET", "/commitments/{commitment_id}/document"): page(
+        Access.PERMISSION,
+        200,
+        case_url("/commitments/{id}/document?format=html", Ctx.standing_commitment),
+        P.READ,
+        R,
+    ),
+    ("POST", "/commitments/{commitment_id}/accept"): page(
+        Access.PERMISSION,
+        303,
+        console_fresh(C, "made", "/commitments/{id}/accept"),
+        P.FILE_CASE,
+        W,
+        effect=commitment_status("in_force"),
+    ),
+    ("POST", "/commitments/{commitment_id}/fulfil"): page(
+        Access.PERMISSION,
+        303,
+        console_fresh(C, "in_force", "/commitments/{id}/fulfil"),
+        P.FILE_CASE,
+        W,
+        effect=commitment_status("fulfilled"),
+    ),
+    ("POST", "/commitments/{commitment_id}/breach"): page(
+        Access.PERMISSION,
+        303,
+        console_fresh(C, "in_force", "/commitments/{id}/breach", {"unfulfilled": "未按期履行"}),
+        P.DECIDE_CASE,
+        W,
+        effect=commitment_status("breached"),
+    ),
+    ("POST", "/commitments/{commitment_id}/withdraw"): page(
+        Access.PERMISSION,
+        303,
+        console_fresh(C, "made", "/commitments/{id}/withdraw", {"reason": "申请人撤回"}),
+        P.FILE_CASE,
+        W,
+        effect=commitment_status("withdrawn"),
+    ),
+    ("POST", "/commitments/{commitment_id}/obligations/{obligation_id}/meet"): page(
+        Access.PERMISSION, 303, console_meet, P.FILE_CASE, W, effect=obligation_met
+    ),
+    ("GET", "/admin/zones"): page(
+        Access.PERMISSION, 200, fixed("GET", "/admin/zones"), P.MANAGE_USERS
+    ),
+    ("POST", "/admin/zones"): page(
+        Access.PERMISSION, 303, console_zone, P.MANAGE_USERS, Scope.CREATE
+    ),
+    ("POST", "/subjects/{code}/grants"): page(
+        Access.PERMISSION, 303, console_grant, P.FILE_CASE, W
     ),
 }
 

@@ -540,3 +540,27 @@ def test_commitment_templates_list_their_fields_for_forms(client: TestClient, wo
         )
     )
     assert [t["key"] for t in only] == ["honest-power-zhanjiang", "repair"]
+
+
+def test_eligibility_is_previewed_before_applying_and_nothing_is_stored(
+    client: TestClient, world: World, applicant: str, engine: Engine
+) -> None:
+    set_zones(client, world)
+    url = f"/api/subjects/{APPLICANT}/eligibility"
+    headers = world.headers("op-power")
+    inside = ok(
+        client.get(
+            url, params={"policy": "zhanjiang-power", "park": "石化产业园区"}, headers=headers
+        )
+    )
+    outside = ok(
+        client.get(url, params={"policy": "zhanjiang-power", "area": "440802"}, headers=headers)
+    )
+    assert inside["status"] == "met"
+    assert {r["id"]: r["status"] for r in outside["requirements"]}["A1"] == "not_met"
+    refused(
+        client.get(url, params={"policy": "zhanjiang-power", "park": "无此园区"}, headers=headers),
+        422,
+        "park",
+    )
+    assert counts(engine) == [0, 0, 0]

@@ -35,6 +35,7 @@ D = dt.date
 SETTINGS = RecordsSettings()
 ZHANJIANG = load_policy("zhanjiang-power").policy
 APPLIED = D(2027, 2, 20)
+FOUNDED = D(2010, 5, 1)
 HONEST_POWER = {
     "unit_name": "湛江示范石化有限公司",
     "uscc": "91440800MA4UTEST1X",
@@ -68,7 +69,7 @@ def _zones(connection: Connection) -> None:
         applications.set_zone(connection, None, ZoneEdit("zhanjiang-power", district, park))
 
 
-def _applicant(connection: Connection, *, founded: dt.date | None = D(2010, 5, 1)) -> Store:
+def _applicant(connection: Connection, *, founded: dt.date | None = FOUNDED) -> Store:
     _zones(connection)
     store = Store(connection, code="91440800MA4UTEST1X")
     connection.execute(

@@ -9,6 +9,7 @@ behind, and a breach always leaves its 失约 incident.
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from pathlib import Path
 from tempfile import mkdtemp
 from typing import Any
@@ -34,6 +35,7 @@ from utilcredit.db import import_all_tables, make_engine
 from utilcredit.errors import UtilcreditError
 from utilcredit.policies.model import AddressType, Business
 from utilcredit.records.tables import CaseEventRow
+from utilcredit.workflow import Machine
 
 SETTINGS = RecordsSettings()
 CLERK = Principal(1, "clerk", "clerk", frozenset({Role.OPERATOR}), frozenset({Utility.POWER}))
@@ -45,8 +47,14 @@ FIELDS = {
     "legal_rep_id_number": "11010519491231002X",
     "relation": "租户",
 }
-MACHINES = {"application": APPLICATION_MACHINE, "commitment": COMMITMENT_MACHINE}
-STATUS = {"application": ApplicationStatus, "commitment": CommitmentStatus}
+MACHINES: dict[str, Machine[Any]] = {
+    "application": APPLICATION_MACHINE,
+    "commitment": COMMITMENT_MACHINE,
+}
+STATUS: dict[str, type[StrEnum]] = {
+    "application": ApplicationStatus,
+    "commitment": CommitmentStatus,
+}
 ADDRESSES = ("石化大道 1 号", "石化大道 2 号")
 
 
@@ -201,6 +209,7 @@ class CounterWorkflows(RuleBasedStateMachine):
                     for action, source, target in steps[1:]:
                         assert source == state
                         if source != target:
+                            assert source is not None
                             machine = MACHINES[case_type]
                             assert machine.target(STATUS[case_type](source), action) == target
                         state = target

@@ -7,9 +7,12 @@ clauses of dropped levels go), which clauses stay, every count and month bound, 
 (inclusive or exclusive, at and between the amounts ``store_builders`` draws, including fractions
 of a fen), asset-class ranges on either scale, severities, ``any_of`` / ``all_of``, the trusted
 report sources (in any letter case) — and adds fresh clauses of any test type at any level, so
-that clause types the shipped policies use only as requirements (reports, prepaid accounts, no
-arrears, no overdue bill in a window) also appear as triggers with evidence. Every policy is
-built through the model's constructors, so it passes the same validation a policy file does.
+that clause types the shipped policies use only as requirements (reports, report grades,
+prepaid accounts, no arrears, no overdue bill in a window, a commitment given) also appear as
+triggers with evidence. Designations are the shipped policy's, or redrawn: up to three of fresh
+tests (perturbed shipped requirements among them), some with conditions left ``not_encoded``.
+Every policy is built through the model's constructors, so it passes the same validation a
+policy file does.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ from utilcredit.policies.model import (
     AssetClassRange,
     Clause,
     ClauseTest,
+    CommitmentGivenTest,
     CountBounds,
+    Designation,
     IncidentCountTest,
     LatePaymentCountTest,
     Level,
@@ -40,6 +45,8 @@ from utilcredit.policies.model import (
     NotOnSeriousListTest,
     Policy,
     ReportNoDishonestyTest,
+    ReportRatingTest,
+    Requirement,
     Window,
 )
 
@@ -174,6 +181,8 @@ def _fresh_leaf(draw: Any) -> ClauseTest:
                 "all_accounts_prepaid",
                 "report_no_dishonesty",
                 "not_on_serious_list",
+                "report_rating",
+                "commitment_given",
             ]
         )
     )
@@ -194,6 +203,18 @@ def _fresh_leaf(draw: Any) -> ClauseTest:
             return AllAccountsPrepaidTest(type="all_accounts_prepaid")
         case "report_no_dishonesty":
             return ReportNoDishonestyTest(type="report_no_dishonesty")
+        case "report_rating":
+            grades = draw(st.lists(st.sampled_from(["A", "B", "C", "D"]), min_size=1, unique=True))
+            return ReportRatingTest(type="report_rating", grades=tuple(grades))
+        case "commitment_given":
+            types = draw(
+                st.lists(
+                    st.sampled_from(["approval_substitute", "voluntary", "self_discipline"]),
+                    max_size=2,
+                    unique=True,
+                )
+            )
+            return CommitmentGivenTest(type="commitment_given", types=tuple(types))
         case _:
             return NotOnSeriousListTest(type="not_on_serious_list")
 
@@ -248,6 +269,11 @@ def policies(draw: Any) -> Policy:
             Clause(id=f"{PREFIX[level]}{number}", text="generated", test=_fresh_test(draw))
         )
     effective: dt.date = base.effective_from
+    designations = base.designations
+    if draw(st.booleans()):
+        designations = tuple(
+            _designation(draw, number, base) for number in range(draw(st.integers(0, 3)))
+        )
     return Policy(
         key=f"{base.key}-generated",
         title=base.title,
@@ -258,5 +284,26 @@ def policies(draw: Any) -> Policy:
         fallback_level=draw(st.sampled_from(levels)),
         levels=levels,
         clauses=tuple(clauses),
-        designations=base.designations,
+        designations=designations,
+    )
+
+
+def _designation(draw: Any, number: int, base: Policy) -> Designation:
+    """A designation of fresh requirements (and now and then a shipped one's, perturbed)."""
+    shipped = [r.test for d in base.designations for r in d.requirements]
+    tests = [
+        _perturbed(draw, draw(st.sampled_from(shipped)))
+        if shipped and draw(st.integers(0, 2)) == 0
+        else _fresh_test(draw)
+        for _ in range(draw(st.integers(1, 4)))
+    ]
+    return Designation(
+        key=f"generated_{number}",
+        title=f"生成的称号{number}",
+        text="generated",
+        requirements=tuple(
+            Requirement(id=f"R{number}_{i}", text="generated", test=test)
+            for i, test in enumerate(tests)
+        ),
+        not_encoded=("需另行核验",) if draw(st.integers(0, 4)) == 0 else (),
     )

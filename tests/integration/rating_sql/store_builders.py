@@ -7,7 +7,9 @@ not), late-payment incidents on a bill's due date (the de-duplication rule), bil
 set aside by the dishonesty-record register (a set-aside bill no longer de-duplicates), incident
 amounts and asset classes at and around the clause thresholds, missing or unreadable filter
 attributes, reports missing, dishonest, from untrusted sources or in another letter case,
-several on the latest date.
+several on the latest date, graded or not (an empty grade, a grade in another letter case or
+with a space); credit commitments to either utility made, valid until, breached, expired or
+withdrawn on and around D, of several types.
 """
 
 from __future__ import annotations
@@ -21,10 +23,17 @@ from typing import Any
 from hypothesis import strategies as st
 from sqlalchemy import Connection, insert
 
-from utilcredit.customers.model import IncidentKind, PaymentMode, Severity, Utility
+from utilcredit.customers.model import (
+    CommitmentStatus,
+    IncidentKind,
+    PaymentMode,
+    Severity,
+    Utility,
+)
 from utilcredit.customers.tables import (
     AccountRow,
     BillRow,
+    CommitmentRow,
     CreditReportRow,
     IncidentRow,
     PaymentRow,
@@ -77,6 +86,8 @@ ASSET_CLASSES: tuple[str | None, ...] = (
     "DN160kV",
 )
 SOURCES = ("jiangsu", "hubei", "guangdong", "JiangSu", "GUANGDONG", "creditchina")
+GRADES: tuple[str | None, ...] = (None, "", "A", "B", "C", "D", "a", "A ")
+COMMITMENT_TYPES = ("approval_substitute", "voluntary", "credit_repair")
 # mostly none; two records, so that restoring one leaves the other's marks
 SET_ASIDE_MARKS: tuple[int | None, ...] = (None, None, None, None, None, 3, 8)
 
@@ -117,6 +128,18 @@ class RReport:
     issued: dt.date
     dishonest: bool
     serious: bool
+    rating: str | None = None  # the report's A/B/C/D grade, if it grades
+
+
+@dataclass
+class RCommitment:
+    code: str
+    utility: Utility
+    commitment_type: str
+    made_on: dt.date
+    valid_until: dt.date | None
+    status: CommitmentStatus
+    status_on: dt.date
 
 
 @dataclass
@@ -126,6 +149,7 @@ class RSubject:
     bills: list[RBill] = field(default_factory=list)
     incidents: list[RIncident] = field(default_factory=list)
     reports: list[RReport] = field(default_factory=list)
+    commitments: list[RCommitment] = field(default_factory=list)
 
 
 def _month_end(year: int, month: int) -> dt.date:
@@ -253,7 +277,26 @@ def populations(
                 continue
             seen.add((source, issued))
             subject.reports.append(
-                RReport(source, issued, draw(st.booleans()), draw(st.booleans()))
+                RReport(
+                    source,
+                    issued,
+                    draw(st.booleans()),
+                    draw(st.booleans()),
+                    draw(st.sampled_from(GRADES)),
+                )
+            )
+        for _ in range(draw(st.integers(0, 2))):
+            made: dt.date = draw(st.sampled_from(specials[:6]))
+            subject.commitments.append(
+                RCommitment(
+                    f"CM{next(counter)}",
+                    draw(st.sampled_from(list(Utility))),
+                    draw(st.sampled_from(COMMITMENT_TYPES)),
+                    made,
+                    draw(st.one_of(st.none(), st.sampled_from(specials[:6]))),
+                    draw(st.sampled_from(list(CommitmentStatus))),
+                    draw(st.sampled_from([made, *specials[:6]])),
+                )
             )
         subjects.append(subject)
     return as_of, subjects
@@ -277,6 +320,7 @@ def write_population(connection: Connection, subjects: list[RSubject]) -> None:
         [],
         [],
     )
+    commitment_rows: list[dict[str, Any]] = []
     for subject in subjects:
         subject_id = next(ids)
         subject_rows.append(
@@ -341,8 +385,11 @@ def write_population(connection: Connection, subjects: list[RSubject]) -> None:
                     "issued_on": report.issued,
                     "has_dishonesty": report.dishonest,
                     "on_serious_list": report.serious,
+                    "rating": report.rating,
                 }
             )
+        for commitment in subject.commitments:
+            commitment_rows.append(commitment_row(next(ids), subject_id, commitment))
     for table, rows in (
         (SubjectRow, subject_rows),
         (AccountRow, account_rows),
@@ -350,6 +397,34 @@ def write_population(connection: Connection, subjects: list[RSubject]) -> None:
         (PaymentRow, payment_rows),
         (IncidentRow, incident_rows),
         (CreditReportRow, report_rows),
+        (CommitmentRow, commitment_rows),
     ):
         if rows:
             connection.execute(insert(table), rows)
+
+
+def commitment_row(row_id: int, subject_id: int, commitment: RCommitment) -> dict[str, Any]:
+    """A ``commitments`` row: what the rating reads, and placeholders for the letter's items."""
+    return {
+        "id": row_id,
+        "code": commitment.code,
+        "subject_id": subject_id,
+        "utility": commitment.utility.value,
+        "template_key": "test",
+        "template_version": "1",
+        "commitment_type": commitment.commitment_type,
+        "reason": "test",
+        "content": "test",
+        "liability": "test",
+        "fields": {},
+        "made_on": commitment.made_on,
+        "valid_until": commitment.valid_until,
+        "status": commitment.status.value,
+        "status_on": commitment.status_on,
+        "accepting_unit": "test",
+        "accepting_unit_code": "11000000000000000X",
+        "determining_unit": "test",
+        "determining_unit_code": "11000000000000000X",
+        "disclosure": "public",
+        "created_by": "test",
+    }

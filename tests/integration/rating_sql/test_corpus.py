@@ -24,6 +24,7 @@ from tests.corpus.clauses import CorpusCase, load_corpus, unmet
 from tests.integration.rating_sql.store_builders import (
     RAccount,
     RBill,
+    RCommitment,
     RIncident,
     RReport,
     RSubject,
@@ -82,7 +83,25 @@ def as_stored(code: str, credit_file: CreditFile) -> RSubject:
         )
     for report in credit_file.credit_reports:
         subject.reports.append(
-            RReport(report.source, report.issued_on, report.has_dishonesty, report.on_serious_list)
+            RReport(
+                report.source,
+                report.issued_on,
+                report.has_dishonesty,
+                report.on_serious_list,
+                report.rating,
+            )
+        )
+    for commitment in credit_file.commitments:
+        subject.commitments.append(
+            RCommitment(
+                number(commitment.code),
+                credit_file.utility,
+                commitment.commitment_type,
+                commitment.made_on,
+                commitment.valid_until,
+                commitment.status,
+                commitment.status_on,
+            )
         )
     return subject
 

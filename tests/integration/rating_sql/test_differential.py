@@ -5,8 +5,8 @@ For every shipped policy, and for random policies generated from them (see
 histories (see ``store_builders``) are written to the store (SQLite and the real PostgreSQL
 server, through the ``engine`` fixture); the reference evaluator, the compiled SQL run by the
 store, and the compiled SQL run by DuckDB over the store must give identical
-:class:`SubjectRating` lists: the level, every clause's status and value, and the evidence refs of
-fired clauses, in order.
+:class:`SubjectRating` lists: the level, every clause's status and value, the evidence refs of
+fired clauses, in order, and every designation's status (held, failed, unknown).
 
 ``UTILCREDIT_DIFFERENTIAL_EXAMPLES`` (per shipped policy) and
 ``UTILCREDIT_GENERATED_POLICY_EXAMPLES`` raise the number of examples for a deeper run.
@@ -49,6 +49,8 @@ def _first_difference(expected: list[SubjectRating], actual: list[SubjectRating]
             for a, b in zip(want.clauses, got.clauses, strict=False):
                 if a != b:
                     lines.append(f"  reference {a}\n  engine    {b}")
+            if want.designations != got.designations:
+                lines.append(f"  reference {want.designations}\n  engine    {got.designations}")
             return "\n".join(lines)
     return ""
 
@@ -139,6 +141,7 @@ def _stored(with_ids: list[SubjectRating], ratings: list[SubjectRating]) -> list
                 encoded.statuses,
                 encoded.measures,
                 encoded.evidence,
+                encoded.designations,
             )
         )
     return rows

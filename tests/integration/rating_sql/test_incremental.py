@@ -31,6 +31,7 @@ from tests.integration.rating_sql.store_builders import (
     AS_OF_CHOICES,
     RAccount,
     RBill,
+    RCommitment,
     RIncident,
     RReport,
     RSubject,
@@ -39,7 +40,7 @@ from tests.integration.rating_sql.store_builders import (
     special_days,
     write_population,
 )
-from utilcredit.customers.model import IncidentKind, PaymentMode, Utility
+from utilcredit.customers.model import CommitmentStatus, IncidentKind, PaymentMode, Utility
 from utilcredit.customers.tables import SubjectRow
 from utilcredit.policies.loader import load_policy
 from utilcredit.policies.model import NoOverdueInWindowTest, Policy, Window
@@ -218,3 +219,44 @@ def test_a_settlement_day_leaving_a_no_overdue_window_is_found(engine: Engine) -
     subject = _clean(RSubject("91320826MA1MOVES0X"))
     _bill(dt.date(2020, 1, 31), (dt.date(2023, 6, 30), HUNDRED))(subject)
     _moved_both_ways(engine, policy, subject)
+
+
+COMMITMENT_MOVES: dict[str, tuple[dt.date, dt.date | None, CommitmentStatus, dt.date]] = {
+    # made_on, valid_until, status, status_on
+    "made-on-D2": (D2, None, CommitmentStatus.IN_FORCE, D2),
+    "valid-until-D1": (dt.date(2025, 1, 1), D1, CommitmentStatus.IN_FORCE, dt.date(2025, 1, 1)),
+    "breached-on-D2": (dt.date(2025, 1, 1), None, CommitmentStatus.BREACHED, D2),
+    "expired-on-D2": (dt.date(2025, 1, 1), None, CommitmentStatus.EXPIRED, D2),
+    "withdrawn-on-D2": (dt.date(2025, 1, 1), None, CommitmentStatus.WITHDRAWN, D2),
+}
+
+
+@pytest.mark.parametrize("move", sorted(COMMITMENT_MOVES))
+def test_each_way_time_moves_a_commitment_is_found(engine: Engine, move: str) -> None:
+    """Zhanjiang's 守信用电主体 needs a commitment that stands at D: it starts to stand when made,
+    stops the day after it is valid until, and on the day it ends. Only the designation moves
+    (no clause reads commitments), which a run stores too."""
+    made_on, valid_until, status, status_on = COMMITMENT_MOVES[move]
+    subject = RSubject("91440800MA1MOVES0X")
+    subject.accounts.append(RAccount("P1", Utility.POWER, dt.date(2015, 1, 1), PaymentMode.PREPAID))
+    subject.reports.append(
+        RReport("guangdong", dt.date(2026, 1, 1), dishonest=False, serious=False)
+    )
+    subject.commitments.append(
+        RCommitment(
+            "CM1", Utility.POWER, "approval_substitute", made_on, valid_until, status, status_on
+        )
+    )
+    policy = load_policy("zhanjiang-power").policy
+    with engine.begin() as connection:
+        write_population(connection, [subject])
+    before, after = _ratings(engine, policy, D1), _ratings(engine, policy, D2)
+    assert (before[subject.code].level, before[subject.code].clauses) == (
+        after[subject.code].level,
+        after[subject.code].clauses,
+    )
+    assert before[subject.code].designations != after[subject.code].designations
+    with engine.connect() as connection:
+        subject_id = connection.execute(select(SubjectRow.id)).scalar_one()
+        for one, other in ((D1, D2), (D2, D1)):
+            assert service.subjects_moved_by_time(connection, policy, one, other) == {subject_id}

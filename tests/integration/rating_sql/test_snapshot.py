@@ -17,11 +17,14 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 
+from tests.integration.rating_sql import store_builders
 from tests.integration.rating_sql.store_builders import (
     RAccount,
     RBill,
+    RCommitment,
+    RReport,
     RSubject,
     clear_store,
     populations,
@@ -29,8 +32,8 @@ from tests.integration.rating_sql.store_builders import (
 )
 from utilcredit import schema
 from utilcredit.customers import repository as credit_files
-from utilcredit.customers.model import PaymentMode, Utility
-from utilcredit.customers.tables import AccountRow, IncidentRow
+from utilcredit.customers.model import CommitmentStatus, PaymentMode, Utility
+from utilcredit.customers.tables import AccountRow, CommitmentRow, IncidentRow
 from utilcredit.db import make_engine
 from utilcredit.importing.runner import import_paths
 from utilcredit.policies.loader import list_policies, load_policy
@@ -183,6 +186,72 @@ def test_a_set_aside_mark_makes_the_snapshot_stale(store: Engine) -> None:
     with store.begin() as connection:
         credit_files.restore_evidence(connection, record_id=3)
     assert _rate(store, DuckDBEngine(snapshot="use"))[0].level == Level.BLACK
+
+
+ZHANJIANG = load_policy("zhanjiang-power").policy
+
+
+def _trustworthy(engine: Engine, batch_engine: Any) -> str:
+    """The status of Zhanjiang's 守信用电主体 for the one subject, as ``batch_engine`` rates it."""
+    with engine.connect() as connection:
+        (rating,) = batch_engine.rate(connection, ZHANJIANG, AS_OF)
+        assert [rating] == list(ReferenceEngine().rate(connection, ZHANJIANG, AS_OF))
+    status: str = rating.designations[0].status.value
+    return status
+
+
+def test_the_snapshot_carries_commitments_and_notices_their_changes(store: Engine) -> None:
+    """Zhanjiang's designation reads the commitments: a new one and a breach recorded in place
+    (within the same second as the copy, most likely) each make the snapshot stale."""
+    subject = RSubject("91440800MA1XXXXX0K")
+    subject.accounts.append(
+        RAccount("P-1", Utility.POWER, dt.date(2020, 1, 1), PaymentMode.PREPAID)
+    )
+    subject.reports.append(
+        RReport("guangdong", dt.date(2026, 1, 1), dishonest=False, serious=False)
+    )
+    with store.begin() as connection:
+        write_population(connection, [subject])
+    assert refresh_snapshot(store.url)
+    assert _trustworthy(store, DuckDBEngine(snapshot="use")) == "failed"  # no commitment
+    with store.begin() as connection:
+        subject_id = connection.execute(select(AccountRow.subject_id)).scalar_one()
+        connection.execute(
+            insert(CommitmentRow),
+            [
+                store_builders.commitment_row(
+                    900,
+                    subject_id,
+                    RCommitment(
+                        "CM-1",
+                        Utility.POWER,
+                        "approval_substitute",
+                        dt.date(2026, 1, 1),
+                        None,
+                        CommitmentStatus.IN_FORCE,
+                        dt.date(2026, 1, 1),
+                    ),
+                )
+            ],
+        )
+    with store.connect() as connection:
+        stale = snapshot.fingerprint(connection)
+    assert DuckDBEngine(snapshot="use").open_snapshot(_snapshot_file(store), stale) is None
+    assert _trustworthy(store, DuckDBEngine(snapshot="use")) == "held"  # read from the store
+    assert refresh_snapshot(store.url)
+    assert _trustworthy(store, DuckDBEngine(snapshot="use")) == "held"  # the copy has it
+    with store.begin() as connection:
+        # a breach written in place without moving updated_at: the count of ended ones moves
+        stamp = connection.execute(select(CommitmentRow.updated_at)).scalar_one()
+        connection.execute(
+            update(CommitmentRow).values(
+                status="breached", status_on=dt.date(2026, 6, 1), updated_at=stamp
+            )
+        )
+    with store.connect() as connection:
+        current = snapshot.fingerprint(connection)
+    assert DuckDBEngine(snapshot="use").open_snapshot(_snapshot_file(store), current) is None
+    assert _trustworthy(store, DuckDBEngine(snapshot="use")) == "failed"
 
 
 def test_a_snapshot_of_another_column_layout_is_never_used(store: Engine) -> None:

@@ -14,6 +14,8 @@ from decimal import Decimal
 from utilcredit.customers.model import (
     Account,
     Bill,
+    Commitment,
+    CommitmentStatus,
     CreditFile,
     CreditReport,
     Incident,
@@ -39,6 +41,7 @@ class History:
     bills: list[Bill] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
     reports: list[CreditReport] = field(default_factory=list)
+    commitments: list[Commitment] = field(default_factory=list)
 
     @classmethod
     def clean(cls, utility: Utility, report_source: str | None) -> History:
@@ -131,8 +134,27 @@ class History:
         *,
         dishonest: bool = False,
         serious_list: bool = False,
+        rating: str | None = None,
     ) -> History:
-        self.reports.append(CreditReport(SUBJECT_CODE, source, issued_on, dishonest, serious_list))
+        self.reports.append(
+            CreditReport(SUBJECT_CODE, source, issued_on, dishonest, serious_list, rating)
+        )
+        return self
+
+    def commitment(
+        self,
+        made_on: dt.date,
+        *,
+        valid_until: dt.date | None = None,
+        status: CommitmentStatus = CommitmentStatus.IN_FORCE,
+        status_on: dt.date | None = None,
+        commitment_type: str = "approval_substitute",
+    ) -> History:
+        """A credit commitment to the utility (``status_on``: the made day unless given)."""
+        code = f"CM{len(self.commitments) + 1:03d}"
+        self.commitments.append(
+            Commitment(code, commitment_type, made_on, valid_until, status, status_on or made_on)
+        )
         return self
 
     def without_reports(self) -> History:
@@ -147,6 +169,7 @@ class History:
             bills=tuple(self.bills),
             incidents=tuple(self.incidents),
             credit_reports=tuple(self.reports),
+            commitments=tuple(self.commitments),
         )
 
 

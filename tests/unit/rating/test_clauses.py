@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests.corpus.clauses import CorpusCase, load_corpus, shipped_policies, unmet
-from utilcredit.policies.model import NoOverdueInWindowTest
+from utilcredit.policies.model import CommitmentGivenTest, NoOverdueInWindowTest
 from utilcredit.rating.batch import summarize
 from utilcredit.rating.evaluator import evaluate
 from utilcredit.rating.results import ClauseStatus
@@ -26,7 +26,14 @@ def test_the_reference_meets_the_corpus(case: CorpusCase) -> None:
     assert not problems, f"{case.id} ({case.note or 'no note'}): {'; '.join(problems)}"
     if case.status in (ClauseStatus.FIRED, ClauseStatus.FAILED):
         assert case.clause_id is not None
-        assert evaluation.result(case.clause_id).evidence, "a decided clause carries its evidence"
+        result = evaluation.result(case.clause_id)
+        if case.status == ClauseStatus.FAILED and isinstance(
+            case.policy().clause(case.clause_id).test, CommitmentGivenTest
+        ):
+            # no commitment stands: nothing to point at, the reason says so
+            assert not result.evidence and result.outcome.reason
+        else:
+            assert result.evidence, "a decided clause carries its evidence"
     if case.requirement is not None:
         # the designation itself, as the reference evaluates it under the shipped policy, agrees
         # with the requirement rated as a clause of the probe

@@ -171,15 +171,24 @@ def test_wrong_utility_is_refused() -> None:
         evaluate(History.clean(Utility.POWER, "jiangsu").build(), LIANSHUI, AS_OF)
 
 
-def test_zhanjiang_trustworthy_subject_stays_unknown_without_commitment_data() -> None:
+def test_zhanjiang_trustworthy_subject_needs_a_standing_commitment() -> None:
     policy = load_policy("zhanjiang-power").policy
     clean_power = History.clean(Utility.POWER, "guangdong")
     evaluation = evaluate(clean_power.build(), policy, AS_OF)
     (trustworthy,) = evaluation.designations
-    assert all(r.status == ClauseStatus.HELD for r in trustworthy.requirements)
-    assert trustworthy.status == ClauseStatus.UNKNOWN  # the signed commitment is checked elsewhere
+    statuses = {r.requirement_id: r.status for r in trustworthy.requirements}
+    assert statuses.pop("commitment_given") == ClauseStatus.FAILED  # no commitment given
+    assert set(statuses.values()) == {ClauseStatus.HELD}
+    assert trustworthy.status == ClauseStatus.FAILED
+    clean_power.commitment(D(2026, 6, 30))
+    assert evaluate(clean_power.build(), policy, AS_OF).designations[0].status == ClauseStatus.HELD
     dirty = clean_power.incident(IncidentKind.THEFT, D(2023, 7, 1), amount="1.00")
     assert evaluate(dirty.build(), policy, AS_OF).designations[0].status == ClauseStatus.FAILED
+    without_report = History.clean(Utility.POWER, None).commitment(D(2026, 1, 1))
+    assert (
+        evaluate(without_report.build(), policy, AS_OF).designations[0].status
+        == ClauseStatus.UNKNOWN  # not on the serious list: no report to tell
+    )
 
 
 def test_shaoguan_excellent_subject() -> None:

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 from tests.unit.rating.rating_histories import AS_OF, History
-from utilcredit.customers.model import Utility
+from utilcredit.customers.model import CommitmentStatus, Utility
 from utilcredit.policies.loader import load_policy
-from utilcredit.policies.model import Level, NoOverdueInWindowTest, Window
+from utilcredit.policies.model import (
+    Clause,
+    CommitmentGivenTest,
+    Level,
+    NoOverdueInWindowTest,
+    Window,
+)
 from utilcredit.rating.evaluator import evaluate
 from utilcredit.rating.explain import explain_dict, explain_text
 from utilcredit.rating.next_change import candidate_dates, known_at, next_change
@@ -145,3 +152,58 @@ def test_a_late_settlement_leaving_a_no_overdue_window_is_a_change() -> None:
         Level.BLUE,
     )
     assert change.leaving == ("B001",)
+
+
+# A clause that reads commitments: Lianshui with a yellow trigger Y90 that fires while a
+# commitment of a given type stands (as a policy could mark subjects under a credit-repair
+# commitment); the level improves when it stops standing.
+_REPAIR = LIANSHUI.model_copy(
+    update={
+        "clauses": (
+            *LIANSHUI.clauses,
+            Clause(
+                id="Y90",
+                text="under a credit-repair commitment",
+                test=CommitmentGivenTest(type="commitment_given", types=("credit_repair",)),
+            ),
+        )
+    }
+)
+
+
+def test_a_commitment_ending_its_validity_is_a_change() -> None:
+    history = clean().commitment(
+        dt.date(2026, 1, 1), valid_until=dt.date(2026, 9, 30), commitment_type="credit_repair"
+    )
+    change = next_change(history.build(), _REPAIR, AS_OF)
+    assert (change.level, change.on, change.to_level) == (
+        Level.YELLOW,
+        dt.date(2026, 10, 1),  # it stands through its last valid day
+        Level.GREEN,
+    )
+    assert dt.date(2026, 10, 1) in candidate_dates(history.build(), _REPAIR, AS_OF)
+
+
+def test_an_end_dated_after_the_as_of_date_is_not_assumed() -> None:
+    """A breach recorded for a day after D has not happened at D: "if nothing new happens" the
+    commitment stands on until its validity ends (the breach is left out like a later record)."""
+    history = clean().commitment(
+        dt.date(2026, 1, 1),
+        valid_until=dt.date(2026, 9, 30),
+        status=CommitmentStatus.BREACHED,
+        status_on=dt.date(2026, 7, 15),
+        commitment_type="credit_repair",
+    )
+    change = next_change(history.build(), _REPAIR, AS_OF)
+    assert (change.on, change.to_level) == (dt.date(2026, 10, 1), Level.GREEN)
+    frozen = known_at(history.build(), AS_OF).commitments
+    assert [c.status for c in frozen] == [CommitmentStatus.IN_FORCE]
+    # a breach on or before D stands as recorded: nothing fires, green already
+    history.commitments[0] = replace(history.commitments[0], status_on=AS_OF)
+    assert next_change(history.build(), _REPAIR, AS_OF).level == Level.GREEN
+
+
+def test_a_commitment_made_after_the_as_of_date_is_not_assumed() -> None:
+    history = clean().commitment(dt.date(2026, 7, 1), commitment_type="credit_repair")
+    assert known_at(history.build(), AS_OF).commitments == ()
+    assert next_change(history.build(), _REPAIR, AS_OF).level == Level.GREEN

@@ -47,6 +47,7 @@ from utilcredit.http.params import MAX_ID, NO_NUL, PagingDep, SubjectCode, maski
 from utilcredit.identifiers import display_code, subject_ref
 from utilcredit.incentives import service as incentives
 from utilcredit.localtime import today
+from utilcredit.policies.model import AddressType
 from utilcredit.policies.service import policy_at, shipped
 
 FileCase = Annotated[Principal, Depends(Requires(Permission.FILE_CASE))]
@@ -375,6 +376,34 @@ def put_zone(body: ZoneRequest, connection: Db, principal: Admin) -> ZoneOut:
 
 
 # ---- measures: what applies to a subject, grants ---------------------------------------------
+
+
+@router.get(
+    "/subjects/{code}/eligibility",
+    response_model=dict[str, Any],
+    tags=["subjects"],
+    summary="信用办理资格预查（不保存） / would the subject be eligible today (nothing stored)",
+)
+def eligibility(
+    code: SubjectCode,
+    connection: Db,
+    principal: Reader,
+    policy: Annotated[str, Query(min_length=1, max_length=64)],
+    area: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
+    park: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
+    address_type: AddressType | None = None,
+) -> dict[str, Any]:
+    result = service.preview_eligibility(
+        connection,
+        principal,
+        resolve_subject(connection, principal, code),
+        policy,
+        on=today(),
+        area=area,
+        park=park,
+        address_type=address_type,
+    )
+    return service.eligibility_dict(result)
 
 
 @router.get(

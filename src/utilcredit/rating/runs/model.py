@@ -10,7 +10,13 @@ The per-subject row is compact because a provincial run holds a million subjects
 * ``statuses``: one letter per clause in the run's clause order (``H`` held, ``X`` failed,
   ``F`` fired, ``C`` clear, ``U`` unknown), e.g. ``HHXUHHUCCFCC…``;
 * ``measures``: the clauses' measured values, comma separated, empty where a test has none;
-* ``evidence``: JSON ``{"Y2": ["B001", "B002"]}`` of fired clauses' evidence refs, or NULL.
+* ``evidence``: JSON ``{"Y2": ["B001", "B002"]}`` of fired clauses' evidence refs, or NULL;
+* ``designations``: one letter per designation of the policy in the run's designation order
+  (``H`` held, ``X`` failed, ``U`` unknown), e.g. ``HU``; NULL for a policy without any. A
+  column of the subject's row rather than a row per (run, subject, designation): one more short
+  string in the same bulk insert costs nothing measurable at a million subjects, where a second
+  table would mean a second bulk insert as large (and a second index) — see
+  ``rating/runs/tables.py``.
 """
 
 from __future__ import annotations
@@ -27,10 +33,13 @@ from utilcredit.policies.model import Level, level_of_clause_id
 from utilcredit.rating.batch import (
     STATUS_LETTER,
     ClauseSummary,
+    DesignationSummary,
     SubjectRating,
     clause_codes,
+    designation_codes,
     evidence_json,
 )
+from utilcredit.rating.results import ClauseStatus
 
 
 class RunStatus(StrEnum):
@@ -55,16 +64,49 @@ class EncodedRating:
     statuses: str
     measures: str
     evidence: str | None
+    designations: str | None = None  # a letter per designation (runs.model module docstring)
 
 
 def encode(rating: SubjectRating) -> EncodedRating:
     statuses, measures = clause_codes(rating.clauses)
     # at green or blue nothing fired, so nothing has evidence
     evidence = evidence_json(rating.clauses) if rating.level.is_trigger else None
-    return EncodedRating(rating.level.value, statuses, measures, evidence)
+    designations = designation_codes(rating.designations)
+    return EncodedRating(rating.level.value, statuses, measures, evidence, designations)
 
 
-def decode(subject_code: str, clause_ids: Sequence[str], encoded: EncodedRating) -> SubjectRating:
+def decode_designations(
+    designation_keys: Sequence[str], letters: str | None
+) -> tuple[DesignationSummary, ...]:
+    """The stored letters of a run's designations (``designation_keys``, the run's order)."""
+    if len(letters or "") != len(designation_keys):
+        raise ValueError("stored designations do not match the run's designations")
+    return tuple(
+        DesignationSummary(key, _LETTER_STATUS[letter])
+        for key, letter in zip(designation_keys, letters or "", strict=True)
+    )
+
+
+def designations_held(
+    designation_keys: Sequence[str], letters: str | None
+) -> list[tuple[str, ClauseStatus]]:
+    """``(key, status)`` of the designations that hold or are unknown (failed ones left out);
+    none when the letters do not match the keys."""
+    if len(letters or "") != len(designation_keys):
+        return []
+    return [
+        (d.key, d.status)
+        for d in decode_designations(designation_keys, letters)
+        if d.status != ClauseStatus.FAILED
+    ]
+
+
+def decode(
+    subject_code: str,
+    clause_ids: Sequence[str],
+    encoded: EncodedRating,
+    designation_keys: Sequence[str] = (),
+) -> SubjectRating:
     values = encoded.measures.split(",") if clause_ids else []
     evidence: dict[str, list[str]] = json.loads(encoded.evidence) if encoded.evidence else {}
     if len(encoded.statuses) != len(clause_ids) or len(values) != len(clause_ids):
@@ -82,6 +124,7 @@ def decode(subject_code: str, clause_ids: Sequence[str], encoded: EncodedRating)
             )
             for clause_id, letter, value in zip(clause_ids, encoded.statuses, values, strict=True)
         ),
+        decode_designations(designation_keys, encoded.designations),
     )
 
 
@@ -204,6 +247,7 @@ class RunHeader:
     changed: int
     level_counts: dict[str, int]
     error: str | None = None
+    designation_keys: tuple[str, ...] = ()  # the order of the per-subject designation letters
 
 
 def level_counts(levels: Iterable[Level | str]) -> dict[str, int]:
@@ -278,6 +322,24 @@ class WhatIf:
     clause_frequency: tuple[ClauseFrequency, ...]
     baseline_counts: dict[str, int]
     draft_counts: dict[str, int]
+
+
+# --------------------------------------------------------------------------------------------
+# A subject's current designations, as readers are shown them
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentDesignation:
+    """A designation the latest complete run of a policy found held (or could not decide:
+    ``unknown``, e.g. no credit report to read) for a subject."""
+
+    key: str
+    title: str  # the policy's name for it, e.g. 守信用电主体
+    status: ClauseStatus  # held or unknown (failed ones are not shown)
+    policy_key: str
+    as_of: dt.date  # the run's
+    run_id: int
 
 
 # --------------------------------------------------------------------------------------------

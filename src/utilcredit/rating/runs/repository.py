@@ -4,7 +4,7 @@ the subject selections of dynamic re-rating. Nothing here commits."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -25,6 +25,7 @@ from sqlalchemy.sql import Select
 from utilcredit.customers.tables import (
     AccountRow,
     BillRow,
+    CommitmentRow,
     CreditReportRow,
     IncidentRow,
     PaymentRow,
@@ -56,6 +57,7 @@ CREDIT_FILE_TABLES: tuple[Any, ...] = (
     IncidentRow,
     ReminderRow,
     CreditReportRow,
+    CommitmentRow,
 )
 
 # An import run still ``running`` this long after the newest change is taken as a dead process
@@ -157,6 +159,7 @@ def _header(row: Any) -> RunHeader:
         as_of=row.as_of,
         engine=row.engine,
         clause_ids=tuple(row.clause_ids),
+        designation_keys=tuple(row.designation_keys or ()),
         base_run_id=row.base_run_id,
         watermark=_as_aware(row.watermark),
         import_run_id=row.import_run_id,
@@ -169,6 +172,42 @@ def _header(row: Any) -> RunHeader:
         level_counts={level.value: getattr(row, f"n_{level.value}") or 0 for level in Level},
         error=row.error,
     )
+
+
+def current_runs(connection: Connection, utilities: Collection[str]) -> list[RunHeader]:
+    """The current run (latest complete) of every policy of ``utilities`` that has one, by
+    policy key."""
+    latest = (
+        select(func.max(RatingRunRow.id))
+        .where(
+            RatingRunRow.status == RunStatus.COMPLETE.value,
+            RatingRunRow.utility.in_(sorted(utilities)),
+        )
+        .group_by(RatingRunRow.policy_key)
+    )
+    query = _RUNS.where(RatingRunRow.id.in_(latest)).order_by(RatingRunRow.policy_key)
+    return [_header(row) for row in connection.execute(query)]
+
+
+def designation_letters(
+    connection: Connection, run_ids: Sequence[int], subject_ids: Sequence[int]
+) -> dict[tuple[int, int], str]:
+    """``(run id, subject id) → designation letters`` of those subjects in those runs (by the
+    results' primary key)."""
+    found: dict[tuple[int, int], str] = {}
+    wanted = sorted(set(subject_ids))
+    for chunk in _chunks(wanted):
+        rows = connection.execute(
+            select(
+                RatingResultRow.run_id, RatingResultRow.subject_id, RatingResultRow.designations
+            ).where(
+                RatingResultRow.run_id.in_(sorted(set(run_ids))),
+                RatingResultRow.subject_id.in_(chunk),
+                RatingResultRow.designations.is_not(None),
+            )
+        )
+        found.update(((run_id, sid), letters) for run_id, sid, letters in rows if letters)
+    return found
 
 
 def first_subject_at(connection: Connection, run_id: int, levels: Sequence[str]) -> str | None:
@@ -239,10 +278,10 @@ def _executemany(connection: Connection, sql: str, params: Sequence[Sequence[Any
 
 
 def insert_results(connection: Connection, run_id: int, rows: Sequence[StoredRow]) -> None:
-    """Rows ``(subject_id, level, statuses, measures, evidence)`` of one run."""
+    """Rows ``(subject_id, level, statuses, measures, evidence, designations)`` of one run."""
     sql = (
-        "INSERT INTO rating_results (run_id, subject_id, level, statuses, measures, evidence) "
-        f"VALUES ({_marks(connection, 6)})"
+        "INSERT INTO rating_results (run_id, subject_id, level, statuses, measures, evidence, "
+        f"designations) VALUES ({_marks(connection, 7)})"
     )
     _executemany(connection, sql, [(run_id, *row) for row in rows])
 
@@ -306,6 +345,7 @@ def carry_over(connection: Connection, base_run_id: int, run_id: int, utility: s
         base.c.statuses,
         base.c.measures,
         base.c.evidence,
+        base.c.designations,
     ).where(
         base.c.run_id == base_run_id,
         ~exists().where(mine.c.run_id == run_id, mine.c.subject_id == base.c.subject_id),
@@ -313,7 +353,16 @@ def carry_over(connection: Connection, base_run_id: int, run_id: int, utility: s
     )
     result = connection.execute(
         insert(RatingResultRow).from_select(
-            ["run_id", "subject_id", "level", "statuses", "measures", "evidence"], query
+            [
+                "run_id",
+                "subject_id",
+                "level",
+                "statuses",
+                "measures",
+                "evidence",
+                "designations",
+            ],
+            query,
         )
     )
     return max(result.rowcount, 0)
@@ -390,6 +439,7 @@ def iter_results(
                     RatingResultRow.statuses,
                     RatingResultRow.measures,
                     RatingResultRow.evidence,
+                    RatingResultRow.designations,
                 )
                 .join(SubjectRow, SubjectRow.id == RatingResultRow.subject_id)
                 .where(RatingResultRow.run_id == run_id, RatingResultRow.subject_id > after)
@@ -400,7 +450,10 @@ def iter_results(
         if not rows:
             return
         for r in rows:
-            yield r.code, EncodedRating(r.level, r.statuses, r.measures, r.evidence)
+            yield (
+                r.code,
+                EncodedRating(r.level, r.statuses, r.measures, r.evidence, r.designations),
+            )
         after = rows[-1].subject_id
 
 
@@ -411,13 +464,14 @@ def result_of(connection: Connection, run_id: int, code: str) -> EncodedRating |
             RatingResultRow.statuses,
             RatingResultRow.measures,
             RatingResultRow.evidence,
+            RatingResultRow.designations,
         )
         .join(SubjectRow, SubjectRow.id == RatingResultRow.subject_id)
         .where(RatingResultRow.run_id == run_id, SubjectRow.code == code)
     ).first()
-    return (
-        None if row is None else EncodedRating(row.level, row.statuses, row.measures, row.evidence)
-    )
+    if row is None:
+        return None
+    return EncodedRating(row.level, row.statuses, row.measures, row.evidence, row.designations)
 
 
 # --------------------------------------------------------------------------------------------
@@ -543,6 +597,7 @@ def changed_subject_ids(connection: Connection, since: dt.datetime) -> set[int]:
         .join(ReminderRow, ReminderRow.account_id == AccountRow.id)
         .where(ReminderRow.updated_at >= since),
         select(CreditReportRow.subject_id).where(CreditReportRow.updated_at >= since),
+        select(CommitmentRow.subject_id).where(CommitmentRow.updated_at >= since),
     ]
     return set(connection.execute(union(*parts)).scalars())
 
@@ -553,10 +608,14 @@ def date_moved_subject_ids(
     entering: tuple[dt.date, dt.date],
     leaving: Sequence[tuple[dt.date, dt.date]],
     settlements_leaving: Sequence[tuple[dt.date, dt.date]] = (),
+    *,
+    commitments: bool = False,
 ) -> set[int]:
     """Subjects of a utility with a record whose date enters or leaves a window between two
     as-of dates (:func:`utilcredit.rating.sql.incremental.moved_by_dates`)."""
-    query = incremental.moved_by_dates(utility, entering, leaving, settlements_leaving)
+    query = incremental.moved_by_dates(
+        utility, entering, leaving, settlements_leaving, commitments=commitments
+    )
     return set(connection.execute(query).scalars())
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import Connection
 from utilcredit.errors import InvalidInputError, NotFoundError
 from utilcredit.policies.loader import LoadedPolicy
 from utilcredit.policies.model import Level, Policy
+from utilcredit.policies.service import policy_version
 from utilcredit.rating.batch import (
     BatchEngine,
     StoredRow,
@@ -36,11 +37,12 @@ from utilcredit.rating.batch import (
     gc_paused,
 )
 from utilcredit.rating.dates import subtract_years, whole_months_elapsed
-from utilcredit.rating.next_change import overdue_window_years, window_years
+from utilcredit.rating.next_change import overdue_window_years, uses_commitments, window_years
 from utilcredit.rating.runs import repository
 from utilcredit.rating.runs.model import (
     AreaCount,
     ClauseFrequency,
+    CurrentDesignation,
     LevelChange,
     LevelMove,
     RunHeader,
@@ -51,6 +53,7 @@ from utilcredit.rating.runs.model import (
     WhatIf,
     change_cause,
     decode,
+    designations_held,
     encode,
     level_counts,
     statuses_by_clause,
@@ -79,6 +82,11 @@ class RerateScope:
         return self.subject_ids is None
 
 
+def designation_keys(policy: Policy) -> tuple[str, ...]:
+    """The order of a run's designation letters: the policy's designations'."""
+    return tuple(d.key for d in policy.designations)
+
+
 def begin_run(
     connection: Connection,
     loaded: LoadedPolicy,
@@ -100,6 +108,7 @@ def begin_run(
         as_of=as_of,
         engine=engine,
         clause_ids=[clause.id for clause in loaded.policy.clauses],
+        designation_keys=list(designation_keys(loaded.policy)),
         watermark=watermark,
         import_run_id=import_run_id,
         actor=actor,
@@ -139,6 +148,7 @@ def write_run(
         and scope.subject_ids is not None
         and scope.base is not None
         and scope.base.id == base_id
+        and scope.base.designation_keys == header.designation_keys  # the rows carried over
     ):
         rated = repository.population(connection, policy.utility.value)
         subject_ids = sorted(scope.subject_ids & rated)
@@ -188,7 +198,14 @@ def _stored(connection: Connection, ratings: Iterable[SubjectRating]) -> Iterato
         for rating in batch:
             sid = rating.subject_id if rating.subject_id is not None else ids[rating.subject_code]
             encoded = encode(rating)
-            yield (sid, encoded.level, encoded.statuses, encoded.measures, encoded.evidence)
+            yield (
+                sid,
+                encoded.level,
+                encoded.statuses,
+                encoded.measures,
+                encoded.evidence,
+                encoded.designations,
+            )
 
 
 def _write_rows(
@@ -261,20 +278,24 @@ _WATERMARK_MARGIN = dt.timedelta(seconds=1)
 def plan_rerate(connection: Connection, loaded: LoadedPolicy, as_of: dt.date) -> RerateScope:
     """The subjects a run of ``loaded`` at ``as_of`` must re-rate, given the current run.
 
-    Everyone, when there is no current run or it used another policy file (version or content)
-    or saw an empty store. Otherwise the union of
+    Everyone, when there is no current run or it used another policy file (version or
+    content), saw an empty store, or did not store the policy's designations (a run saved
+    before runs stored them). Otherwise the union of
 
-    * data changes: subjects with a credit-file row updated at or after the current run's
-      watermark (imports, corrections, repairs — anything that writes ``updated_at``, such as
-      the set-aside marks of the dishonesty-record register);
-    * time (only when ``as_of`` differs from the current run's): subjects with a record whose
-      date enters or leaves a window of the policy between the two dates, a bill falling due, a
-      payment, report or account opening dated between them (or a payment whose day leaves a
-      ``no_overdue_in_window`` window), or whose arrears age by a whole month. This is a conservative superset of the subjects whose rating can differ: a record
-      counts in "within N years" at D iff D − N years < date ≤ D, so between dates lo < hi only
-      records dated in (lo, hi] enter a window and only records dated in
-      (lo − N years, hi − N years] leave one; arrears months change only if the oldest unpaid
-      bill crosses a monthly anniversary (or payments or new due bills change it, caught above).
+    * data changes: subjects with a credit-file row (credit commitments included) updated at
+      or after the current run's watermark (imports, corrections, repairs — anything that
+      writes ``updated_at``, such as the set-aside marks of the dishonesty-record register);
+    * time (only when ``as_of`` differs from the current run's), for the tests of the clauses
+      and of the designations' requirements: subjects with a record whose date enters or
+      leaves a window of the policy between the two dates, a bill falling due, a payment,
+      report or account opening dated between them (or a payment whose day leaves a
+      ``no_overdue_in_window`` window), a commitment made, lapsing or ended between them (when
+      the policy reads commitments), or whose arrears age by a whole month. This is a
+      conservative superset of the subjects whose rating can differ: a record counts in
+      "within N years" at D iff D − N years < date ≤ D, so between dates lo < hi only records
+      dated in (lo, hi] enter a window and only records dated in (lo − N years, hi − N years]
+      leave one; arrears months change only if the oldest unpaid bill crosses a monthly
+      anniversary (or payments or new due bills change it, caught above).
 
     Rows deleted from the credit file leave no ``updated_at`` behind and are not detected here;
     whatever deletes them must re-rate in full.
@@ -288,6 +309,8 @@ def plan_rerate(connection: Connection, loaded: LoadedPolicy, as_of: dt.date) ->
         return RerateScope(base, None, "the policy file differs from the current run's")
     if base.watermark is None:
         return RerateScope(base, None, "the current run saw an empty store")
+    if base.designation_keys != designation_keys(policy):
+        return RerateScope(base, None, "the current run did not store the policy's designations")
     changed = repository.changed_subject_ids(connection, base.watermark - _WATERMARK_MARGIN)
     moved: set[int] = set()
     if as_of != base.as_of:
@@ -301,8 +324,8 @@ def plan_rerate(connection: Connection, loaded: LoadedPolicy, as_of: dt.date) ->
 def subjects_moved_by_time(
     connection: Connection, policy: Policy, one: dt.date, other: dt.date
 ) -> set[int]:
-    """Subjects whose rating under ``policy`` may differ between two as-of dates with the same
-    data (see :func:`plan_rerate`)."""
+    """Subjects whose rating under ``policy`` (level, clauses and designations) may differ
+    between two as-of dates with the same data (see :func:`plan_rerate`)."""
     lo, hi = sorted((one, other))
 
     def ranges(years: set[int]) -> list[tuple[dt.date, dt.date]]:
@@ -312,8 +335,9 @@ def subjects_moved_by_time(
         connection,
         policy.utility.value,
         (lo, hi),
-        ranges(window_years(policy)),
-        ranges(overdue_window_years(policy)),
+        ranges(window_years(policy, designations=True)),
+        ranges(overdue_window_years(policy, designations=True)),
+        commitments=uses_commitments(policy, designations=True),
     )
     for subject_id, due in repository.oldest_unpaid_due(
         connection, policy.utility.value, hi
@@ -355,12 +379,14 @@ def get_run(connection: Connection, run_id: int) -> RunHeader:
 
 def stored_rating(connection: Connection, header: RunHeader, code: str) -> SubjectRating | None:
     encoded = repository.result_of(connection, header.id, code)
-    return None if encoded is None else decode(code, header.clause_ids, encoded)
+    if encoded is None:
+        return None
+    return decode(code, header.clause_ids, encoded, header.designation_keys)
 
 
 def iter_ratings(connection: Connection, header: RunHeader) -> Iterator[SubjectRating]:
     for code, encoded in repository.iter_results(connection, header.id):
-        yield decode(code, header.clause_ids, encoded)
+        yield decode(code, header.clause_ids, encoded, header.designation_keys)
 
 
 def history(connection: Connection, code: str, policy_key: str | None = None) -> list[LevelChange]:
@@ -412,6 +438,41 @@ def visible_runs(
     allowed = set(utilities)
     headers = repository.list_runs(connection, limit=min(SCAN_LIMIT, offset + limit) * 2)
     return [h for h in headers if h.utility in allowed][offset : offset + limit]
+
+
+def current_designations(
+    connection: Connection, subject_ids: Collection[int], utilities: Collection[str]
+) -> dict[int, list[CurrentDesignation]]:
+    """Per subject, the designations held (or unknown) in the current run of each policy of
+    ``utilities`` (values, e.g. ``water``) that rated it, by policy key then in the policy's
+    order; subjects with none are left out. Two indexed reads (runs, then results by key)."""
+    runs = [h for h in repository.current_runs(connection, utilities) if h.designation_keys]
+    if not runs or not subject_ids:
+        return {}
+    letters = repository.designation_letters(connection, [h.id for h in runs], list(subject_ids))
+    found: dict[int, list[CurrentDesignation]] = {}
+    for header in runs:
+        titles = _designation_titles(header)
+        for subject_id in sorted(subject_ids):
+            stored = letters.get((header.id, subject_id))
+            for key, status in designations_held(header.designation_keys, stored):
+                found.setdefault(subject_id, []).append(
+                    CurrentDesignation(
+                        key,
+                        titles.get(key, key),
+                        status,
+                        header.policy_key,
+                        header.as_of,
+                        header.id,
+                    )
+                )
+    return found
+
+
+def _designation_titles(header: RunHeader) -> dict[str, str]:
+    """The designations' titles in the run's policy file (that version, as shipped)."""
+    loaded = policy_version(header.policy_key, header.policy_version)
+    return {} if loaded is None else {d.key: d.title for d in loaded.policy.designations}
 
 
 def area_counts(connection: Connection, run_id: int) -> list[AreaCount]:

@@ -42,6 +42,9 @@ class RatingRunRow(Base):
     as_of: Mapped[dt.date] = mapped_column(Date)
     engine: Mapped[str] = mapped_column(String(32))
     clause_ids: Mapped[list[str]] = mapped_column(JSON)  # order of the per-subject letters
+    # order of the per-subject designation letters; NULL in runs saved before designations were
+    # (the same as none)
+    designation_keys: Mapped[list[str] | None] = mapped_column(JSON)
     base_run_id: Mapped[int | None] = mapped_column(ForeignKey("rating_runs.id"))
     # max(updated_at) over the credit-file tables when the run started (and the latest finished
     # import run): what the run saw. Rows updated at or after it are "changed since".
@@ -65,7 +68,18 @@ class RatingRunRow(Base):
 
 
 class RatingResultRow(Base):
-    """One subject in one run: level, clause status letters, measures, fired evidence refs."""
+    """One subject in one run: level, clause status letters, measures, fired evidence refs, and
+    the designation letters.
+
+    Designations are a column of this row, one letter per designation of the run
+    (``rating_runs.designation_keys``: ``H`` held, ``X`` failed, ``U`` unknown), not a row per
+    (run, subject, designation): a run of a million subjects is one bulk insert of these rows
+    (its largest cost after the query), and a second table would add a second insert and index
+    about as large for the subjects that hold one; a short string more in each row costs nothing
+    measurable (bench/README.md). It stores every status, failed ones included, so a reader can
+    tell "not held" from "not rated". Finding the holders of one designation reads the run's
+    rows (``substr``), which only per-run reports need.
+    """
 
     __tablename__ = "rating_results"
 
@@ -77,6 +91,7 @@ class RatingResultRow(Base):
     statuses: Mapped[str] = mapped_column(String(200))
     measures: Mapped[str] = mapped_column(Text)
     evidence: Mapped[str | None] = mapped_column(Text)
+    designations: Mapped[str | None] = mapped_column(String(64))
 
 
 class LevelChangeRow(Base):

@@ -4,7 +4,7 @@
 SQLAlchemy Core ``SELECT`` that reads each credit-file table once, counts per subject with
 filtered aggregates, and returns one row per subject in subject id order:
 
-``subject_id, code, level, signature, evidence``
+``subject_id, code, level, signature, evidence, designations``
 
 * ``level``: the level, decided in SQL exactly as :func:`~utilcredit.rating.evaluator.decide_level`;
 * ``signature``: per clause, its truth (``1``/``0``/``?`` for unknown) and measured value, so that
@@ -12,7 +12,12 @@ filtered aggregates, and returns one row per subject in subject id order:
 * ``evidence``: for every leaf test under a *fired* clause, its truth and its evidence items
   (unordered in SQL, since SQLite before 3.44 cannot order ``group_concat``; each item carries its
   sort key and :meth:`~utilcredit.rating.sql.decoder.CompiledPolicy.decode` orders them as the
-  reference evaluator does).
+  reference evaluator does);
+* ``designations``: a status letter per designation of the policy (``H`` held, ``X`` failed,
+  ``U`` unknown), decided from its requirements exactly as
+  :func:`~utilcredit.rating.evaluator.evaluate_designation` does (NULL without designations).
+  Requirements are leaf tests of the same plan as the clauses' (a test used by both is
+  computed once); their evidence is not shown, so they add no evidence columns.
 
 The semantics are those of :mod:`utilcredit.rating.evaluator`, reproduced clause type by clause
 type (see the comments at each aggregate): incidents and bills set aside by the dishonesty-record
@@ -70,10 +75,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from utilcredit.customers.model import IncidentKind, Utility
+from utilcredit.customers.model import COMMITMENT_ENDED, IncidentKind, Utility
 from utilcredit.customers.tables import (
     AccountRow,
     BillRow,
+    CommitmentRow,
     CreditReportRow,
     IncidentRow,
     PaymentRow,
@@ -86,6 +92,8 @@ from utilcredit.policies.model import (
     AnyOfTest,
     ArrearsMonthsTest,
     ClauseTest,
+    CommitmentGivenTest,
+    Designation,
     IncidentCountTest,
     LatePaymentCountTest,
     Level,
@@ -94,6 +102,7 @@ from utilcredit.policies.model import (
     NotOnSeriousListTest,
     Policy,
     ReportNoDishonestyTest,
+    ReportRatingTest,
     Window,
     parse_asset_class,
 )
@@ -111,6 +120,7 @@ _B = BillRow.__table__
 _P = PaymentRow.__table__
 _I = IncidentRow.__table__
 _R = CreditReportRow.__table__
+_C = CommitmentRow.__table__
 
 
 def _fen(column: ColumnElement[Any]) -> ColumnElement[int]:
@@ -201,6 +211,10 @@ def compile_policy(
             plan.leaf(test, clause.level.is_trigger)
         own = clause.test
         clause_leaf.append(None if isinstance(own, AnyOfTest | AllOfTest) else plan.of(own))
+    for designation in policy.designations:
+        for requirement in designation.requirements:
+            for test in leaves_of(requirement.test):
+                plan.leaf(test, False)  # requirements show no evidence in a run
     statement = _Builder(policy, as_of, vocabulary, subject_ids, plan, settled_bills).build()
     return CompiledPolicy(policy, as_of, statement, plan, clause_leaf)
 
@@ -549,9 +563,14 @@ class _Builder:
         return select(*aggregates).group_by(rows.c.subject_id).subquery("incident_agg")
 
     def report_aggregate(self) -> Any | None:
-        leaves = self.leaves_of(ReportNoDishonestyTest, NotOnSeriousListTest)
+        """Per subject, its latest trusted reports (issued on the newest date ≤ D among those of
+        a trusted source): how many, how many show dishonesty or the serious list, how many
+        carry a grade (``rating`` neither NULL nor empty) and, per ``report_rating`` leaf, how
+        many of those graded lie outside its grades."""
+        leaves = self.leaves_of(ReportNoDishonestyTest, NotOnSeriousListTest, ReportRatingTest)
         if not leaves:
             return None
+        rating_leaves = [leaf for leaf in leaves if isinstance(leaf.test, ReportRatingTest)]
         trusted = {source.casefold() for source in self.policy.report_sources}
         sources = {s for s in self.vocabulary.report_sources if s.casefold() in trusted}
         reports = (
@@ -562,6 +581,7 @@ class _Builder:
                 _R.c.issued_on,
                 cast(_R.c.has_dishonesty, Integer).label("dishonest"),
                 cast(_R.c.on_serious_list, Integer).label("serious"),
+                _R.c.rating,
                 func.max(_R.c.issued_on).over(partition_by=_R.c.subject_id).label("latest"),
             )
             .where(_in(_R.c.source, sources), _R.c.issued_on <= self.day)
@@ -573,15 +593,56 @@ class _Builder:
             _count(reports.c.dishonest == 1).label("rep_dishonest"),
             _count(reports.c.serious == 1).label("rep_serious"),
         ]
-        if any(leaf.in_trigger for leaf in leaves):
+        if any(leaf.in_trigger for leaf in leaves if not isinstance(leaf.test, ReportRatingTest)):
             item = _item(reports.c.id, reports.c.source)
             columns.append(_agg(item).label("rep_ev"))
+        if rating_leaves:
+            # evaluator._report_rating: a report grades when its rating is truthy in Python
+            graded = and_(reports.c.rating.is_not(None), reports.c.rating != "")
+            columns.append(_count(graded).label("rep_graded"))
+            for leaf in rating_leaves:
+                assert isinstance(leaf.test, ReportRatingTest)
+                outside = and_(graded, reports.c.rating.not_in(sorted(set(leaf.test.grades))))
+                columns.append(_count(outside).label(f"rep_outside_{leaf.number}"))
+            if any(leaf.in_trigger for leaf in rating_leaves):
+                item = _item(reports.c.id, reports.c.source)
+                columns.append(_agg(item, graded).label("rep_graded_ev"))
         return (
             select(*columns)
             .where(reports.c.issued_on == reports.c.latest)
             .group_by(reports.c.subject_id)
             .subquery("report_agg")
         )
+
+    def commitment_aggregate(self) -> Any | None:
+        """Per subject, its commitments to the policy's utility that stand at D
+        (``customers.model.Commitment.stands_on``: made on or before D, valid through D, not
+        breached, expired or withdrawn on or before D), per ``commitment_given`` leaf (its
+        commitment types)."""
+        leaves = self.leaves_of(CommitmentGivenTest)
+        if not leaves:
+            return None
+        ended = sorted(status.value for status in COMMITMENT_ENDED)
+        standing = and_(
+            _C.c.made_on <= self.day,
+            or_(_C.c.valid_until.is_(None), _C.c.valid_until >= self.day),
+            or_(_C.c.status.not_in(ended), _C.c.status_on > self.day),
+        )
+        columns: list[ColumnElement[Any]] = [_C.c.subject_id.label("subject_id")]
+        for leaf in leaves:
+            test = leaf.test
+            assert isinstance(test, CommitmentGivenTest)
+            counted = standing
+            if test.types:
+                counted = and_(standing, _C.c.commitment_type.in_(sorted(set(test.types))))
+            columns.append(_count(counted).label(f"com_n_{leaf.number}"))
+            if leaf.in_trigger:
+                item = _item(_C.c.made_on, _C.c.id, _C.c.code)
+                columns.append(_agg(item, counted).label(f"com_ev_{leaf.number}"))
+        query = select(*columns).where(_C.c.utility == self.utility.value, _C.c.made_on <= self.day)
+        if self.subject_ids is not None:
+            query = query.where(_C.c.subject_id.in_(self.subject_ids))
+        return query.group_by(_C.c.subject_id).subquery("commitment_agg")
 
     # -- leaves over the joined row --------------------------------------------------------
 
@@ -632,6 +693,24 @@ class _Builder:
                     self.leaf_truth[k] = case((total == 0, null()), (postpaid == 0, 1), else_=0)
                     if leaf.in_trigger:
                         self.leaf_evidence[k] = "acc_ev"
+                case ReportRatingTest():
+                    # unknown without a latest trusted report, or when none of them grades
+                    total, graded = zero("rep_n"), zero("rep_graded")
+                    outside = zero(f"rep_outside_{k}")
+                    self.leaf_value[k] = case(
+                        (total == 0, null()), (graded == 0, null()), else_=outside
+                    )
+                    self.leaf_truth[k] = case(
+                        (total == 0, null()), (graded == 0, null()), (outside == 0, 1), else_=0
+                    )
+                    if leaf.in_trigger:
+                        self.leaf_evidence[k] = "rep_graded_ev"
+                case CommitmentGivenTest():
+                    n = zero(f"com_n_{k}")
+                    self.leaf_value[k] = n
+                    self.leaf_truth[k] = case((n > 0, 1), else_=0)
+                    if leaf.in_trigger:
+                        self.leaf_evidence[k] = f"com_ev_{k}"
                 case ReportNoDishonestyTest() | NotOnSeriousListTest():
                     total = zero("rep_n")
                     bad = zero(
@@ -662,6 +741,7 @@ class _Builder:
             self.bill_aggregate(accounts),
             self.incident_aggregate(accounts),
             self.report_aggregate(),
+            self.commitment_aggregate(),
         ]
         source: Any = population
         columns: list[ColumnElement[Any]] = [population.c.id, population.c.code]
@@ -696,6 +776,7 @@ class _Builder:
         clause_columns: list[ColumnElement[Any]] = [leaves.c.id, leaves.c.code]
         for index, clause in enumerate(self.policy.clauses):
             clause_columns.append(self.node(clause.test, leaves).label(f"c_{index}"))
+        clause_columns.append(self.designation_letters(leaves).label("designations"))
         clause_columns.extend(
             c
             for c in leaves.c
@@ -703,6 +784,22 @@ class _Builder:
         )
         clauses = select(*clause_columns).subquery("clauses")
         return self.final(clauses)
+
+    def designation_letters(self, leaves: Any) -> ColumnElement[Any]:
+        """A status letter per designation (evaluator.evaluate_designation): failed when a
+        requirement fails, else unknown when one is unknown or the designation has conditions
+        the credit file cannot show (``not_encoded``), else held. NULL without designations."""
+        if not self.policy.designations:
+            return cast(null(), String)
+        return concat_text(*(self.designation_letter(d, leaves) for d in self.policy.designations))
+
+    def designation_letter(self, designation: Designation, leaves: Any) -> ColumnElement[Any]:
+        truths = [self.node(r.test, leaves) for r in designation.requirements]
+        return case(
+            (or_(*(t == 0 for t in truths)), "X"),
+            (or_(*(t.is_(None) for t in truths)), "U"),
+            else_="U" if designation.not_encoded else "H",
+        )
 
     def evidence_names(self) -> set[str]:
         """The evidence columns (a leaf's name is "" when it has no items to show)."""
@@ -785,4 +882,5 @@ class _Builder:
             level_expr.label("level"),
             signature.label("signature"),
             evidence.label("evidence"),
+            clauses.c.designations,
         ).order_by(clauses.c.id)

@@ -1,7 +1,8 @@
 """The compiled policy: its query, and the decoder of the query's rows into ratings.
 
 :class:`CompiledPolicy` holds the statement :func:`~utilcredit.rating.sql.compiler.compile_policy`
-builds and turns each result row (``subject_id, code, level, signature, evidence``) into a
+builds and turns each result row (``subject_id, code, level, signature, evidence,
+designations``) into a
 :class:`~utilcredit.rating.batch.SubjectRating` or a stored row. The signature (per clause, its
 truth and measured value) is decoded once per distinct value; the evidence column (per leaf test
 under a fired clause, its truth and unordered items, separated by :data:`FIELD`, :data:`ITEM`,
@@ -24,6 +25,7 @@ from utilcredit.policies.model import (
     AnyOfTest,
     ArrearsMonthsTest,
     ClauseTest,
+    CommitmentGivenTest,
     IncidentCountTest,
     LatePaymentCountTest,
     Level,
@@ -32,9 +34,11 @@ from utilcredit.policies.model import (
     NotOnSeriousListTest,
     Policy,
     ReportNoDishonestyTest,
+    ReportRatingTest,
 )
 from utilcredit.rating.batch import (
     ClauseSummary,
+    DesignationSummary,
     StoredRow,
     SubjectRating,
     clause_codes,
@@ -52,6 +56,7 @@ ENTRY = "\x1c"  # between leaves
 _LEVEL_BY_VALUE = {level.value: level for level in Level}
 _TRIGGER_STATUS = {"1": ClauseStatus.FIRED, "0": ClauseStatus.CLEAR, "?": ClauseStatus.UNKNOWN}
 _REQUIREMENT_STATUS = {"1": ClauseStatus.HELD, "0": ClauseStatus.FAILED, "?": ClauseStatus.UNKNOWN}
+_DESIGNATION_STATUS = {"H": ClauseStatus.HELD, "X": ClauseStatus.FAILED, "U": ClauseStatus.UNKNOWN}
 
 
 @dataclass
@@ -66,6 +71,7 @@ class CompiledPolicy:
     _cache: dict[str, tuple[tuple[ClauseSummary, ...], tuple[str, str]]] = field(
         default_factory=dict
     )
+    _designations: dict[str | None, tuple[DesignationSummary, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._statuses = [
@@ -74,21 +80,41 @@ class CompiledPolicy:
         ]
 
     def decode(self, row: Sequence[Any]) -> SubjectRating:
-        """One result row (``subject_id, code, level, signature, evidence``) as a rating."""
-        subject_id, code, level, signature, evidence = row[:5]
+        """One result row (``subject_id, code, level, signature, evidence, designations``) as a
+        rating."""
+        subject_id, code, level, signature, evidence, designations = row[:6]
         summaries = self._signature(signature)[0]
         if evidence:
             summaries = self._with_evidence(summaries, _parse_evidence(evidence))
-        return SubjectRating(code, _LEVEL_BY_VALUE[level], summaries, subject_id)
+        return SubjectRating(
+            code,
+            _LEVEL_BY_VALUE[level],
+            summaries,
+            self._designation_summaries(designations),
+            subject_id,
+        )
 
     def stored(self, row: Sequence[Any]) -> StoredRow:
         """One result row as a run stores it: equal to ``encode(decode(row))`` with the id, and
-        for the subjects without evidence (most) straight from the signature cache."""
-        subject_id, _, level, signature, evidence = row[:5]
+        for the subjects without evidence (most) straight from the signature cache. The
+        designation letters are stored as the query gives them."""
+        subject_id, _, level, signature, evidence, designations = row[:6]
         statuses, measures = self._signature(signature)[1]
         if not evidence:
-            return (subject_id, level, statuses, measures, None)
-        return (subject_id, level, statuses, measures, evidence_json(self.decode(row).clauses))
+            return (subject_id, level, statuses, measures, None, designations)
+        clauses = self.decode(row).clauses
+        return (subject_id, level, statuses, measures, evidence_json(clauses), designations)
+
+    def _designation_summaries(self, letters: str | None) -> tuple[DesignationSummary, ...]:
+        """The designations' summaries of their letters (few distinct values: cached)."""
+        found = self._designations.get(letters)
+        if found is None:
+            found = tuple(
+                DesignationSummary(designation.key, _DESIGNATION_STATUS[letter])
+                for designation, letter in zip(self.policy.designations, letters or "", strict=True)
+            )
+            self._designations[letters] = found
+        return found
 
     def _signature(self, signature: str) -> tuple[tuple[ClauseSummary, ...], tuple[str, str]]:
         """The clause summaries (without evidence) and compact codes of a signature, cached."""
@@ -164,9 +190,13 @@ def _leaf_evidence(test: LeafTest, items: list[str]) -> Keyed:
             fields.sort(key=lambda f: int(f[0]))
             postpaid = [f for f in fields if f[1] == "1"]
             return [(("A", f[2]), f[2]) for f in (postpaid or fields)]
-        case ReportNoDishonestyTest() | NotOnSeriousListTest():
+        case ReportNoDishonestyTest() | NotOnSeriousListTest() | ReportRatingTest():
             fields.sort(key=lambda f: int(f[0]))
             return [((test.type, f[1]), f[1]) for f in fields]
+        case CommitmentGivenTest():
+            # made_on, then id: the order the repository loads them in
+            fields.sort(key=lambda f: (f[0], int(f[1])))
+            return [(("C", f[2]), f[2]) for f in fields]
 
 
 def _truth(test: ClauseTest, plan: Plan, leaves: dict[int, tuple[str, list[str]]]) -> str:

@@ -15,6 +15,11 @@ the subjects with such a record. Between as-of dates ``lo < hi``:
   is after D − N years: only payments dated in the ``settlements_leaving`` ranges move it;
 * a bill due in ``[lo, hi)`` becomes overdue (a bill due on D is not late yet): a late payment,
   arrears;
+* a credit commitment stands at D from its ``made_on`` through its ``valid_until`` until a
+  breach, expiry or withdrawal dated ``status_on`` (``customers.model.Commitment.stands_on``):
+  it starts to stand when made in ``(lo, hi]``, stops when valid until a day in ``[lo, hi)``
+  or ended on a day in ``(lo, hi]`` (asked for with ``commitments``, when the policy tests
+  them);
 * arrears months of the oldest bill unpaid at ``hi`` may cross a monthly anniversary: the
   caller compares whole months at both dates for :func:`oldest_unpaid_due`'s answer (the oldest
   unpaid bill is the same at both dates unless a payment or a due date lies between them, which
@@ -38,9 +43,11 @@ from typing import Any
 from sqlalchemy import BigInteger, and_, exists, func, literal, or_, select, union
 from sqlalchemy.sql import CompoundSelect, Select
 
+from utilcredit.customers.model import COMMITMENT_ENDED
 from utilcredit.customers.tables import (
     AccountRow,
     BillRow,
+    CommitmentRow,
     CreditReportRow,
     IncidentRow,
     PaymentRow,
@@ -52,11 +59,15 @@ def moved_by_dates(
     entering: tuple[dt.date, dt.date],
     leaving: Sequence[tuple[dt.date, dt.date]],
     settlements_leaving: Sequence[tuple[dt.date, dt.date]] = (),
+    *,
+    commitments: bool = False,
 ) -> CompoundSelect[Any]:
     """Subject ids of a utility with a record whose date lies in ``entering`` (lo, hi] or in one
     of the ``leaving`` ranges (lo, hi]; bills by due date with ``lo`` included (a bill due on lo
     becomes late the day after), payments (also in the ``settlements_leaving`` ranges), reports
-    and account openings by their own date."""
+    and account openings by their own date; with ``commitments``, the subjects with a commitment
+    to the utility made in (lo, hi], valid until a day in [lo, hi), or breached, expired or
+    withdrawn on a day in (lo, hi]."""
     lo, hi = entering
 
     def within(
@@ -70,6 +81,24 @@ def moved_by_dates(
         return or_(clause, *leaves)
 
     accounts = AccountRow.utility == utility
+    parts: list[Any] = []
+    if commitments:
+        ended = sorted(status.value for status in COMMITMENT_ENDED)
+        parts.append(
+            select(CommitmentRow.subject_id).where(
+                CommitmentRow.utility == utility,
+                exists().where(AccountRow.subject_id == CommitmentRow.subject_id, accounts),
+                or_(
+                    and_(CommitmentRow.made_on > lo, CommitmentRow.made_on <= hi),
+                    and_(CommitmentRow.valid_until >= lo, CommitmentRow.valid_until < hi),
+                    and_(
+                        CommitmentRow.status.in_(ended),
+                        CommitmentRow.status_on > lo,
+                        CommitmentRow.status_on <= hi,
+                    ),
+                ),
+            )
+        )
     return union(
         select(AccountRow.subject_id).where(
             accounts, AccountRow.opened_on > lo, AccountRow.opened_on <= hi
@@ -89,6 +118,7 @@ def moved_by_dates(
             CreditReportRow.issued_on <= hi,
             exists().where(AccountRow.subject_id == CreditReportRow.subject_id, accounts),
         ),
+        *parts,
     )
 
 

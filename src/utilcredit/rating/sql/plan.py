@@ -1,8 +1,9 @@
 """The leaves of a compiled policy: its distinct non-composite tests, numbered.
 
-A :class:`Plan` gives each distinct leaf test of the policy (:data:`LeafTest`; equal tests share
-one :class:`Leaf`) the number under which the query computes its truth, value and evidence, and
-:meth:`Plan.of` finds the leaf of a test of the policy again when the rows are decoded.
+A :class:`Plan` gives each distinct leaf test of the policy's clauses and designation
+requirements (:data:`LeafTest`; equal tests share one :class:`Leaf`) the number under which the
+query computes its truth, value and evidence, and :meth:`Plan.of` finds the leaf of a test of
+the policy again when the rows are decoded.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from utilcredit.policies.model import (
     AnyOfTest,
     ArrearsMonthsTest,
     ClauseTest,
+    CommitmentGivenTest,
     IncidentCountTest,
     LatePaymentCountTest,
     NoArrearsTest,
     NoOverdueInWindowTest,
     NotOnSeriousListTest,
     ReportNoDishonestyTest,
+    ReportRatingTest,
     iter_tests,
 )
 
@@ -33,6 +36,8 @@ LeafTest = (
     | AllAccountsPrepaidTest
     | ReportNoDishonestyTest
     | NotOnSeriousListTest
+    | ReportRatingTest
+    | CommitmentGivenTest
 )
 
 

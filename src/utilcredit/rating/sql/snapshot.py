@@ -14,7 +14,12 @@ fingerprint equals the store's at that moment, else it refreshes it or reads the
 Every write to the credit file is an import run or moves a table's highest id or newest
 ``updated_at`` (a set-aside mark moves it past the table's newest stamp:
 ``customers.repository.set_aside_evidence``), so a change always shows; the product never
-deletes credit-file rows (imports upsert), and code that does must :func:`drop_snapshot`.
+deletes credit-file rows (imports upsert), and code that does must :func:`drop_snapshot`. A
+credit commitment's status moves in place (``commitments``), perhaps within the second of the
+table's newest stamp (SQLite stores seconds), so the fingerprint also counts the commitments
+that ended (breached, expired, withdrawn): a commitment never comes back from an end, so every
+change that stops one from standing moves that count; the others (accepted, fulfilled) leave
+it standing, which is all a rule reads of its status.
 
 The copy is made by a child process (:mod:`~utilcredit.rating.sql.copier`: DuckDB's own copy of
 SQLite must never open the store in a process that holds it open with Python's ``sqlite3``),
@@ -44,9 +49,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import URL
 
+from utilcredit.customers.model import COMMITMENT_ENDED
 from utilcredit.customers.tables import (
     AccountRow,
     BillRow,
+    CommitmentRow,
     CreditReportRow,
     IncidentRow,
     PaymentRow,
@@ -57,9 +64,32 @@ from utilcredit.importing.tables import ImportRunRow
 # What the compiled query reads (rating/sql/compiler.py), in the order they are copied.
 SNAPSHOT_TABLES: tuple[Table, ...] = tuple(
     row.__table__  # type: ignore[misc]
-    for row in (SubjectRow, AccountRow, BillRow, PaymentRow, IncidentRow, CreditReportRow)
+    for row in (
+        SubjectRow,
+        AccountRow,
+        BillRow,
+        PaymentRow,
+        IncidentRow,
+        CreditReportRow,
+        CommitmentRow,
+    )
 )
 _BOOKKEEPING = frozenset({"created_at", "updated_at"})  # not read by any rule
+# Tables of which only some columns are copied: a commitment's letter, liability and filled
+# blanks (long text, JSON) are read by no rule.
+_ONLY: dict[str, tuple[str, ...]] = {
+    "commitments": (
+        "id",
+        "code",
+        "subject_id",
+        "utility",
+        "commitment_type",
+        "made_on",
+        "valid_until",
+        "status",
+        "status_on",
+    )
+}
 _META = "snapshot_meta"
 SUFFIX = ".columnar.duckdb"
 
@@ -147,7 +177,12 @@ def drop_snapshot(url: URL) -> None:
 
 
 def copied_columns(table: Table) -> list[str]:
-    return [column.name for column in table.columns if column.name not in _BOOKKEEPING]
+    only = _ONLY.get(table.name)
+    return [
+        column.name
+        for column in table.columns
+        if column.name not in _BOOKKEEPING and (only is None or column.name in only)
+    ]
 
 
 def layout() -> str:
@@ -165,6 +200,9 @@ def fingerprint(connection: Connection) -> list[Any]:
     for table in SNAPSHOT_TABLES:
         maxima.append(select(func.max(table.c.id)).scalar_subquery())
         maxima.append(select(func.max(table.c.updated_at)).scalar_subquery())
+    ended = sorted(status.value for status in COMMITMENT_ENDED)
+    commitments = CommitmentRow.__table__
+    maxima.append(select(func.count()).where(commitments.c.status.in_(ended)).scalar_subquery())
     row = connection.execute(select(*maxima)).one()
     return [layout()] + [
         value.isoformat() if hasattr(value, "isoformat") else value for value in row

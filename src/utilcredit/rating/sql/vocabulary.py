@@ -17,7 +17,13 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from utilcredit.customers.tables import CreditReportRow, IncidentRow
-from utilcredit.policies.model import REPORT_TEST_TYPES, IncidentCountTest, Policy, iter_tests
+from utilcredit.policies.model import (
+    REPORT_TEST_TYPES,
+    ClauseTest,
+    IncidentCountTest,
+    Policy,
+    iter_tests,
+)
 
 _I = IncidentRow.__table__
 _R = CreditReportRow.__table__
@@ -31,22 +37,25 @@ class Vocabulary:
     report_sources: frozenset[str] = frozenset()
 
 
+def rated_tests(policy: Policy) -> list[ClauseTest]:
+    """Every test a batch run decides: those of the clauses and of the designations'
+    requirements, composites and their parts."""
+    tops = [clause.test for clause in policy.clauses]
+    tops += [r.test for designation in policy.designations for r in designation.requirements]
+    return [test for top in tops for test in iter_tests(top)]
+
+
 def _asset_kinds(policy: Policy) -> set[str]:
     return {
         kind.value
-        for clause in policy.clauses
-        for test in iter_tests(clause.test)
+        for test in rated_tests(policy)
         if isinstance(test, IncidentCountTest) and test.asset_class is not None
         for kind in test.kinds
     }
 
 
 def _uses_reports(policy: Policy) -> bool:
-    return any(
-        test.type in REPORT_TEST_TYPES
-        for clause in policy.clauses
-        for test in iter_tests(clause.test)
-    )
+    return any(test.type in REPORT_TEST_TYPES for test in rated_tests(policy))
 
 
 def vocabulary_queries(policy: Policy) -> dict[str, Select[Any]]:
