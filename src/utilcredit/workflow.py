@@ -61,6 +61,13 @@ class Machine(Generic[S]):
             )
         return found
 
+    def state(self, value: str) -> S:
+        """The state stored as ``value`` (a status column holds the plain string)."""
+        for state in self.states():
+            if state.value == value:
+                return state
+        raise ValueError(f"{self.name}: no state {value}")
+
     def actions_from(self, state: S) -> tuple[str, ...]:
         return tuple(t.action for t in self.transitions if t.source == state)
 

@@ -34,7 +34,7 @@ from utilcredit.commitments import service as commitments
 from utilcredit.config import RecordsSettings
 from utilcredit.customers import repository as credit_files
 from utilcredit.customers.model import CommitmentStatus, SubjectKind, Utility
-from utilcredit.errors import ConflictError, FieldInvalidError, InvalidInputError
+from utilcredit.errors import FieldInvalidError, InvalidInputError
 from utilcredit.paging import Page
 from utilcredit.policies.model import AddressType, Business, Policy
 from utilcredit.policies.service import policy_at
@@ -44,6 +44,7 @@ from utilcredit.rating.results import ClauseStatus
 from utilcredit.records.cases import (
     actor_name,
     keep_history,
+    move_case,
     readable,
     require_case_permission,
     require_known,
@@ -280,25 +281,21 @@ def _move(
 ) -> None:
     target = APPLICATION_MACHINE.target(ApplicationStatus(application.status), action)
     extra: dict[str, Any] = {"status_on": today, **(values or {})}
-    if target.value not in {s.value for s in _OPEN}:
+    if target not in _OPEN:
         extra["open_key"] = None  # closed: the address may be applied for again
-    if not repository.set_status(
-        connection, application.id, expected=application.status, new=target.value, values=extra
-    ):
-        raise ConflictError(
-            f"申请 {application.id} 已被他人处理，请刷新 / application {application.id} changed"
-        )
-    keep_history(
+    move_case(
         connection,
+        APPLICATION_MACHINE,
         CASE_TYPE,
         application.id,
-        application.utility,
-        action,
         application.status,
-        target.value,
-        actor,
-        today,
-        reason,
+        action,
+        write=repository.set_status,
+        utility=application.utility,
+        actor=actor,
+        today=today,
+        reason=reason,
+        values=extra,
     )
 
 

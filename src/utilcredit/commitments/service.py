@@ -45,7 +45,7 @@ from utilcredit.customers import repository as credit_files
 from utilcredit.customers.model import CommitmentStatus, IncidentKind, Utility
 from utilcredit.documents.model import commitment_letter_context
 from utilcredit.documents.render import render_html
-from utilcredit.errors import ConflictError, FieldInvalidError, InvalidInputError, NotFoundError
+from utilcredit.errors import FieldInvalidError, InvalidInputError, NotFoundError
 from utilcredit.identifiers import MaskingRule, display_code, mask_id_number
 from utilcredit.paging import Page
 from utilcredit.policies.service import policy_at, shipped
@@ -53,6 +53,7 @@ from utilcredit.records.cases import (
     SYSTEM,
     actor_name,
     keep_history,
+    move_case,
     readable,
     require_case_permission,
     require_known,
@@ -401,30 +402,19 @@ def _move(
     reason: str | None = None,
     values: Mapping[str, Any] | None = None,
 ) -> None:
-    target = COMMITMENT_MACHINE.target(CommitmentStatus(commitment.status), action)
-    moved = repository.set_status(
+    move_case(
         connection,
-        commitment.id,
-        expected=commitment.status,
-        new=target.value,
-        values={"status_on": today, **(values or {})},
-    )
-    if not moved:
-        raise ConflictError(
-            f"信用承诺 {commitment.code} 已被他人处理，请刷新 / "
-            f"commitment {commitment.code} changed meanwhile; reload it"
-        )
-    keep_history(
-        connection,
+        COMMITMENT_MACHINE,
         CASE_TYPE,
         commitment.id,
-        commitment.utility,
-        action,
         commitment.status,
-        target.value,
-        actor,
-        today,
-        reason,
+        action,
+        write=repository.set_status,
+        utility=commitment.utility,
+        actor=actor,
+        today=today,
+        reason=reason,
+        values={"status_on": today, **(values or {})},
     )
 
 

@@ -367,7 +367,8 @@ class AllOfTest(_Frozen):
     tests: tuple[ClauseTest, ...] = Field(min_length=2)
 
 
-ClauseTest = Annotated[
+#: The tests that read the credit file alone (no and/or): what the SQL compiler's leaves are.
+LeafTest = (
     IncidentCountTest
     | LatePaymentCountTest
     | ArrearsMonthsTest
@@ -378,10 +379,8 @@ ClauseTest = Annotated[
     | NotOnSeriousListTest
     | ReportRatingTest
     | CommitmentGivenTest
-    | AnyOfTest
-    | AllOfTest,
-    Field(discriminator="type"),
-]
+)
+ClauseTest = Annotated[LeafTest | AnyOfTest | AllOfTest, Field(discriminator="type")]
 
 AnyOfTest.model_rebuild()
 AllOfTest.model_rebuild()
@@ -600,16 +599,7 @@ class FoundingDateKnownTest(_Frozen):
 
 
 EligibilityTest = Annotated[
-    IncidentCountTest
-    | LatePaymentCountTest
-    | ArrearsMonthsTest
-    | NoArrearsTest
-    | NoOverdueInWindowTest
-    | AllAccountsPrepaidTest
-    | ReportNoDishonestyTest
-    | NotOnSeriousListTest
-    | ReportRatingTest
-    | CommitmentGivenTest
+    LeafTest
     | AnyOfTest
     | AllOfTest
     | ApplicantCategoryTest

@@ -16,10 +16,10 @@ everybody reads only the utilities they may read. ``principal`` None is the syst
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
@@ -38,9 +38,6 @@ from utilcredit.records.model import (
     OBJECTION_MACHINE,
     RECORD_MACHINE,
     REPAIR_MACHINE,
-    ObjectionStatus,
-    RecordStatus,
-    RepairStatus,
 )
 from utilcredit.records.repository import RecordLine
 from utilcredit.workflow import Machine
@@ -58,11 +55,6 @@ _MACHINES: dict[CaseType, Machine[Any]] = {
     CaseType.RECORD: RECORD_MACHINE,
     CaseType.OBJECTION: OBJECTION_MACHINE,
     CaseType.REPAIR: REPAIR_MACHINE,
-}
-_STATUS_TYPES: dict[CaseType, type[StrEnum]] = {
-    CaseType.RECORD: RecordStatus,
-    CaseType.OBJECTION: ObjectionStatus,
-    CaseType.REPAIR: RepairStatus,
 }
 
 
@@ -118,6 +110,50 @@ def not_same_person(principal: Principal | None, filed_by: str, what: str) -> No
 # --------------------------------------------------------------------------------------------
 
 
+class StatusWriter(Protocol):
+    """A domain repository's compare-and-set of a case's status: False when it moved meanwhile."""
+
+    def __call__(
+        self,
+        connection: Connection,
+        case_id: int,
+        /,
+        *,
+        expected: str,
+        new: str,
+        values: Mapping[str, Any] | None = None,
+    ) -> bool: ...
+
+
+def move_case(
+    connection: Connection,
+    machine: Machine[Any],
+    case_type: str,
+    case_id: int,
+    current: str,
+    action: str,
+    *,
+    write: StatusWriter,
+    utility: str,
+    actor: str,
+    today: dt.date,
+    reason: str | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> str:
+    """Any domain's case (record, objection, repair, commitment, application) moved by its
+    machine: allowed or refused, written with a compare-and-set, kept as history and audit."""
+    target: StrEnum = machine.target(machine.state(current), action)
+    if not write(connection, case_id, expected=current, new=target.value, values=values):
+        raise ConflictError(
+            f"{ENTITY_ZH[case_type]} {case_id} 已被他人处理，请刷新 / "
+            f"{case_type} {case_id} changed meanwhile; reload it"
+        )
+    keep_history(
+        connection, case_type, case_id, utility, action, current, target.value, actor, today, reason
+    )
+    return target.value
+
+
 def apply_transition(
     connection: Connection,
     case_type: CaseType,
@@ -131,20 +167,32 @@ def apply_transition(
     reason: str | None = None,
     values: dict[str, Any] | None = None,
 ) -> str:
-    status_type = _STATUS_TYPES[case_type]
-    target: StrEnum = _MACHINES[case_type].target(status_type(current), action)
-    moved = repository.set_status(
-        connection, case_type.value, case_id, expected=current, new=target.value, values=values
-    )
-    if not moved:
-        raise ConflictError(
-            f"{ENTITY_ZH[case_type.value]} {case_id} 已被他人处理，请刷新 / "
-            f"{case_type.value} {case_id} changed meanwhile; reload it"
+    def write(
+        connection: Connection,
+        case_id: int,
+        *,
+        expected: str,
+        new: str,
+        values: Mapping[str, Any] | None = None,
+    ) -> bool:
+        return repository.set_status(
+            connection, case_type.value, case_id, expected=expected, new=new, values=values
         )
-    keep_history(
-        connection, case_type, case_id, utility, action, current, target.value, actor, today, reason
+
+    return move_case(
+        connection,
+        _MACHINES[case_type],
+        case_type.value,
+        case_id,
+        current,
+        action,
+        write=write,
+        utility=utility,
+        actor=actor,
+        today=today,
+        reason=reason,
+        values=values,
     )
-    return target.value
 
 
 @dataclass(frozen=True, slots=True)

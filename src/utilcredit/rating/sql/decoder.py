@@ -28,6 +28,7 @@ from utilcredit.policies.model import (
     CommitmentGivenTest,
     IncidentCountTest,
     LatePaymentCountTest,
+    LeafTest,
     Level,
     NoArrearsTest,
     NoOverdueInWindowTest,
@@ -45,7 +46,7 @@ from utilcredit.rating.batch import (
     evidence_json,
 )
 from utilcredit.rating.results import ClauseStatus
-from utilcredit.rating.sql.plan import Leaf, LeafTest, Plan
+from utilcredit.rating.sql.plan import Leaf, Plan
 
 # Separators inside the evidence column: references never contain these control characters.
 FIELD = "\x1f"  # between the fields of one item

@@ -11,33 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from utilcredit.policies.model import (
-    AllAccountsPrepaidTest,
     AllOfTest,
     AnyOfTest,
-    ArrearsMonthsTest,
     ClauseTest,
-    CommitmentGivenTest,
-    IncidentCountTest,
-    LatePaymentCountTest,
-    NoArrearsTest,
-    NoOverdueInWindowTest,
-    NotOnSeriousListTest,
-    ReportNoDishonestyTest,
-    ReportRatingTest,
+    LeafTest,
     iter_tests,
-)
-
-LeafTest = (
-    IncidentCountTest
-    | LatePaymentCountTest
-    | ArrearsMonthsTest
-    | NoArrearsTest
-    | NoOverdueInWindowTest
-    | AllAccountsPrepaidTest
-    | ReportNoDishonestyTest
-    | NotOnSeriousListTest
-    | ReportRatingTest
-    | CommitmentGivenTest
 )
 
 
