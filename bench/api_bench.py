@@ -50,13 +50,13 @@ HOST = "127.0.0.1"
 
 def prepare_zones(database_url: str, policy_key: str, park: str) -> None:
     """The pilot zone the eligibility requests name (a store built by the demo has none)."""
-    from utilcredit.applications import service as applications
+    from utilcredit.applications import zones as application_zones
     from utilcredit.db import make_engine
 
     engine = make_engine(database_url)
     with engine.begin() as connection:
-        applications.set_zone(
-            connection, None, applications.ZoneEdit(policy_key, "基准测试开发区", park)
+        application_zones.set_zone(
+            connection, None, application_zones.ZoneEdit(policy_key, "基准测试开发区", park)
         )
     engine.dispose()
 

@@ -17,30 +17,33 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from utilcredit.access.model import NotVisibleError, Permission, Principal, require
+from utilcredit.access.model import NotVisibleError, Permission, Principal
 from utilcredit.applications import repository
+from utilcredit.applications.checks import (
+    ELIGIBLE,
+    STATUS_ZH,
+    eligibility_dict,
+    eligibility_of,
+    policy_with_rules,
+)
 from utilcredit.applications.model import (
     APPLICATION_MACHINE,
     ApplicationStatus,
     Channel,
     Document,
     Eligibility,
-    evaluate_eligibility,
     open_key,
 )
-from utilcredit.applications.repository import ApplicationFilter, ApplicationLine, ZoneLine
-from utilcredit.audit import repository as audit
+from utilcredit.applications.repository import ApplicationFilter, ApplicationLine
+from utilcredit.applications.zones import match_zone
+from utilcredit.commitments import letters, obligations
 from utilcredit.commitments import service as commitments
 from utilcredit.config import RecordsSettings
 from utilcredit.customers import repository as credit_files
 from utilcredit.customers.model import CommitmentStatus, SubjectKind, Utility
 from utilcredit.errors import FieldInvalidError, InvalidInputError
 from utilcredit.paging import Page
-from utilcredit.policies.model import AddressType, Business, Policy
-from utilcredit.policies.service import policy_at
-from utilcredit.rating.evaluator import ApplicationFacts
-from utilcredit.rating.explain import describe_outcome, outcome_dict
-from utilcredit.rating.results import ClauseStatus
+from utilcredit.policies.model import AddressType, Business
 from utilcredit.records.cases import (
     actor_name,
     keep_history,
@@ -141,7 +144,7 @@ def submit(
     *,
     today: dt.date,
 ) -> ApplicationLine:
-    policy = _policy_with_rules(new.policy_key, new.applied_on)
+    policy = policy_with_rules(new.policy_key, new.applied_on)
     require_case_permission(principal, Permission.FILE_CASE, policy.utility.value, "application")
     subject = credit_files.subject_by_code(connection, new.subject_code)
     if subject is None:
@@ -230,40 +233,6 @@ def _second_open(existing: int) -> InvalidInputError:
     )
 
 
-def _policy_with_rules(policy_key: str, on: dt.date) -> Policy:
-    policy = policy_at(policy_key, on).policy
-    if policy.credit_application is None:
-        raise FieldInvalidError(
-            "policy", f"政策 {policy_key} 没有信用办理规则 / policy {policy_key} has none"
-        )
-    return policy
-
-
-def match_zone(
-    connection: Connection, policy_key: str, area: str | None, park: str | None
-) -> ZoneLine | None:
-    """The active pilot zone the address lies in: by park name, else by area code prefix.
-
-    A park the policy's zone table does not list is refused (a typo must not read as "outside
-    every zone"); an area code that matches no zone means the address is outside them.
-    """
-    zones = [z for z in repository.zones_of(connection, [policy_key]) if z.active]
-    if park:
-        wanted = "".join(park.split())
-        for zone in zones:
-            if "".join(zone.park.split()) == wanted:
-                return zone
-        known = "、".join(z.park for z in zones) or "无"
-        raise FieldInvalidError(
-            "park", f"未知的试点园区：{park}（可选：{known}） / unknown pilot zone {park}"
-        )
-    if area:
-        for zone in zones:
-            if zone.area_code and area.startswith(zone.area_code):
-                return zone
-    return None
-
-
 # --------------------------------------------------------------------------------------------
 # Move
 # --------------------------------------------------------------------------------------------
@@ -339,79 +308,6 @@ def survey(
     return visible_application(connection, principal, application_id)
 
 
-def eligibility_of(connection: Connection, found: ApplicationLine) -> Eligibility:
-    """The application's eligibility under its policy as of the application date (pure read)."""
-    zone = repository.get_zone(connection, found.zone_id) if found.zone_id else None
-    return _eligibility(
-        connection,
-        found.policy_key,
-        found.subject_code,
-        address=found.address,
-        address_type=AddressType(found.address_type) if found.address_type else None,
-        zone=zone if zone and zone.active else None,
-        on=found.applied_on,
-    )
-
-
-def preview_eligibility(
-    connection: Connection,
-    principal: Principal | None,
-    subject_code: str,
-    policy_key: str,
-    *,
-    on: dt.date,
-    area: str | None = None,
-    park: str | None = None,
-    address_type: AddressType | None = None,
-    address: str = "",
-) -> Eligibility:
-    """Would this subject be eligible if it applied today (the counter asks before filling
-    in an application)? Nothing is stored."""
-    policy = _policy_with_rules(policy_key, on)
-    if principal is not None:
-        require(principal, Permission.READ, entity="application")
-        if policy.utility not in principal.readable_utilities:
-            raise NotVisibleError(
-                "无权查看该供应类别 / not a utility of yours", entity="application"
-            )
-    return _eligibility(
-        connection,
-        policy_key,
-        subject_code,
-        address=address,
-        address_type=address_type,
-        zone=match_zone(connection, policy_key, area, park),
-        on=on,
-    )
-
-
-def _eligibility(
-    connection: Connection,
-    policy_key: str,
-    subject_code: str,
-    *,
-    address: str,
-    address_type: AddressType | None,
-    zone: ZoneLine | None,
-    on: dt.date,
-) -> Eligibility:
-    policy = _policy_with_rules(policy_key, on)
-    credit_file = credit_files.get_credit_file(connection, subject_code, policy.utility)
-    if credit_file is None:
-        raise FieldInvalidError(
-            "subject_code", f"没有该主体：{subject_code} / no subject {subject_code}"
-        )
-    facts = ApplicationFacts(
-        subject_code=credit_file.subject.code,
-        subject_kind=credit_file.subject.kind,
-        founded_on=credit_file.subject.founded_on,
-        address=address,
-        address_type=address_type,
-        zone=zone.label if zone else None,
-    )
-    return evaluate_eligibility(policy, credit_file, facts, on)
-
-
 def check(
     connection: Connection, principal: Principal | None, application_id: int, *, today: dt.date
 ) -> tuple[ApplicationLine, Eligibility]:
@@ -424,49 +320,14 @@ def check(
         "check",
         actor=actor_name(principal),
         today=today,
-        reason=f"资格核查：{_STATUS_ZH[result.status]}",
+        reason=f"资格核查：{STATUS_ZH[result.status]}",
         values={
             "checked_on": today,
-            "eligible": _ELIGIBLE[result.status],
+            "eligible": ELIGIBLE[result.status],
             "eligibility": eligibility_dict(result),
         },
     )
     return visible_application(connection, principal, application_id), result
-
-
-_STATUS_ZH = {
-    ClauseStatus.HELD: "符合",
-    ClauseStatus.FAILED: "不符合",
-    ClauseStatus.UNKNOWN: "无法判断",
-}
-_ELIGIBLE = {
-    ClauseStatus.HELD: "met",
-    ClauseStatus.FAILED: "not_met",
-    ClauseStatus.UNKNOWN: "unknown",
-}
-
-
-def eligibility_dict(result: Eligibility) -> dict[str, Any]:
-    return {
-        "policy": result.policy_key,
-        "version": result.policy_version,
-        "title": result.title,
-        "checked_on": result.checked_on.isoformat(),
-        "status": _ELIGIBLE[result.status],
-        "status_zh": _STATUS_ZH[result.status],
-        "counted_from": result.counted_from.isoformat() if result.counted_from else None,
-        "requirements": [
-            {
-                "id": r.id,
-                "text": r.text,
-                "status": _ELIGIBLE[r.status],
-                "status_zh": _STATUS_ZH[r.status],
-                "summary": describe_outcome(r.outcome),
-                "outcome": outcome_dict(r.outcome),
-            }
-            for r in result.requirements
-        ],
-    }
 
 
 def sign(
@@ -485,7 +346,7 @@ def sign(
         raise InvalidInputError(
             "信用核查未通过（或尚未核查），不能签署信用承诺 / the credit check has not passed"
         )
-    policy = _policy_with_rules(found.policy_key, found.applied_on)
+    policy = policy_with_rules(found.policy_key, found.applied_on)
     assert policy.credit_application is not None
     template_key = policy.credit_application.commitment_template
     if template_key is None:
@@ -503,7 +364,7 @@ def sign(
             utility=Utility(found.utility),
             template_key=template_key,
             values={
-                **commitments.prefilled(
+                **letters.prefilled(
                     connection, template_key, found.subject_code, address=found.address
                 ),
                 **values,
@@ -562,7 +423,7 @@ def connect(
         values={"connected_on": connected_on},
     )
     if found.commitment_id is not None:
-        commitments.start_obligations(
+        obligations.start_obligations(
             connection, principal, found.commitment_id, starts_on=connected_on, today=today
         )
     return visible_application(connection, principal, application_id)
@@ -629,64 +490,3 @@ def _withdraw_commitment(
     commitment = commitments.visible_commitment(connection, principal, found.commitment_id)
     if commitment.status in (CommitmentStatus.MADE, CommitmentStatus.IN_FORCE):
         commitments.withdraw(connection, principal, commitment.id, today=today, reason=reason)
-
-
-# --------------------------------------------------------------------------------------------
-# Pilot zones (admins)
-# --------------------------------------------------------------------------------------------
-
-
-def zones(connection: Connection, policy_keys: Sequence[str]) -> list[ZoneLine]:
-    return repository.zones_of(connection, policy_keys)
-
-
-@dataclass(frozen=True, slots=True)
-class ZoneEdit:
-    policy_key: str
-    district: str
-    park: str
-    area_code: str | None = None
-    active: bool = True
-    note: str | None = None
-
-
-def set_zone(connection: Connection, principal: Principal | None, edit: ZoneEdit) -> ZoneLine:
-    """Add a pilot zone or change one (matched by policy, district and park); audited."""
-    utility = policy_at(edit.policy_key, None).policy.utility  # unknown: refused, with choices
-    if principal is not None:
-        require(principal, Permission.MANAGE_USERS, entity="zone")
-        if not principal.may_write_utility(utility):
-            raise NotVisibleError(
-                "无权维护该供应类别的试点区域 / not a utility of yours", entity="zone"
-            )
-    district, park = edit.district.strip(), edit.park.strip()
-    if not district or not park:
-        raise FieldInvalidError(
-            "park", "请填写所属行政区和试点区域 / district and park are required"
-        )
-    if edit.area_code is not None and not edit.area_code.isdigit():
-        raise FieldInvalidError(
-            "area_code", f"行政区划代码应为数字：{edit.area_code} / area_code must be digits"
-        )
-    values = {"area_code": edit.area_code, "active": edit.active, "note": edit.note}
-    existing = repository.zone_by_name(connection, edit.policy_key, district, park)
-    if existing is None:
-        zone_id = repository.insert_zone(
-            connection,
-            {"policy_key": edit.policy_key, "district": district, "park": park, **values},
-        )
-    else:
-        zone_id = existing.id
-        repository.update_zone(connection, zone_id, values)
-    audit.record(
-        connection,
-        actor=actor_name(principal),
-        action="zone_set",
-        entity="zone",
-        entity_key=str(zone_id),
-        detail={"policy": edit.policy_key, "district": district, "park": park, **values},
-        utilities=[utility],
-    )
-    zone = repository.get_zone(connection, zone_id)
-    assert zone is not None
-    return zone

@@ -19,7 +19,9 @@ from typing import Annotated, Any
 
 import typer
 
+from utilcredit.applications import checks as application_checks
 from utilcredit.applications import service
+from utilcredit.applications import zones as application_zones
 from utilcredit.applications.model import (
     APPLICATION_MACHINE,
     APPLICATION_STATUS_ZH,
@@ -220,7 +222,7 @@ def check_command(
         found, result = service.check(
             connection, acting(connection, actor), application_id, today=day
         )
-    eligibility = service.eligibility_dict(result)
+    eligibility = application_checks.eligibility_dict(result)
     emit(
         output,
         [f"申请 {found.id} 信用核查 / credit check", *eligibility_lines(eligibility)],
@@ -389,7 +391,7 @@ def zones_list_command(
     """列出试点区域 / list pilot zones."""
     keys = policy or sorted({p.key for p in shipped() if p.policy.credit_application})
     with step() as connection:
-        found = service.zones(connection, keys)
+        found = application_zones.zones(connection, keys)
     for zone in found:
         emit(output, _zone_line(zone), _zone_json(zone))
     if output == Format.TEXT and not found:
@@ -413,10 +415,10 @@ def zones_set_command(
 ) -> None:
     """新增或修改试点区域（管理员） / add or change a pilot zone (admins)."""
     with step() as connection:
-        zone = service.set_zone(
+        zone = application_zones.set_zone(
             connection,
             acting(connection, actor),
-            service.ZoneEdit(policy, district, park, area_code, not inactive, note),
+            application_zones.ZoneEdit(policy, district, park, area_code, not inactive, note),
         )
     emit(output, f"已设置试点区域 / zone set：{_zone_line(zone)}", _zone_json(zone))
 

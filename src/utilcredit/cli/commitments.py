@@ -26,6 +26,8 @@ from sqlalchemy import Connection
 from utilcredit.access.model import Principal
 from utilcredit.bootstrap import open_store
 from utilcredit.cli.common import fail, parse_as_of
+from utilcredit.commitments import letters as commitment_letters
+from utilcredit.commitments import obligations as commitment_obligations
 from utilcredit.commitments import service
 from utilcredit.commitments.model import (
     COMMITMENT_STATUS_LABELS,
@@ -258,7 +260,10 @@ def make_command(
                 subject_code=subject,
                 utility=utility,
                 template_key=template_key,
-                values={**service.prefilled(connection, template_key, subject), **values},
+                values={
+                    **commitment_letters.prefilled(connection, template_key, subject),
+                    **values,
+                },
                 made_on=made,
                 template_version=version,
                 valid_until=until,
@@ -465,7 +470,7 @@ def meet_command(
     met_on = day_of(on, "on")
     with step() as connection:
         principal = acting(connection, actor)
-        obligation = service.meet_obligation(
+        obligation = commitment_obligations.meet_obligation(
             connection,
             principal,
             service.commitment_by_ref(connection, principal, ref),
@@ -490,7 +495,7 @@ def advance_command(
     """每日任务：到期提醒、逾期违诺、到期终止（可重复执行） / the daily job (idempotent)."""
     on = day_of(day, "day")
     with step() as connection:
-        summary = service.advance(connection, on)
+        summary = commitment_obligations.advance(connection, on)
     numbers = {
         "reminded": summary.reminded,
         "breached": summary.breached,
@@ -573,7 +578,7 @@ def render_command(
         else:
             assert template_key is not None
             chosen = template(template_key, version)
-            known = service.prefilled(connection, chosen.key, subject) if subject else {}
+            known = commitment_letters.prefilled(connection, chosen.key, subject) if subject else {}
             letter = letter_of(fill(blank_form(chosen), {**known, **values}))
     html = render_html("commitment.html", commitment_letter_context(letter))
     data = html.encode() if suffix == ".html" else render_pdf(html)

@@ -13,8 +13,8 @@ a dishonesty-record candidate. ``principal`` None is the system (the daily job).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
@@ -23,15 +23,12 @@ from utilcredit.access.model import NotVisibleError, Permission, Principal
 from utilcredit.commitments import repository
 from utilcredit.commitments.model import (
     COMMITMENT_MACHINE,
-    ON_BREACH_ZH,
     CommitmentType,
     Disclosure,
     ObligationStatus,
     check_dates,
     check_made_on,
-    commitment_expired,
     obligation_dates,
-    obligation_missed,
 )
 from utilcredit.commitments.repository import (
     CommitmentFilter,
@@ -39,18 +36,14 @@ from utilcredit.commitments.repository import (
     DueObligation,
     ObligationLine,
 )
-from utilcredit.commitments.templates import CommitmentTemplate, fill, letter_of, template
+from utilcredit.commitments.templates import CommitmentTemplate, fill, template
 from utilcredit.config import RecordsSettings
 from utilcredit.customers import repository as credit_files
 from utilcredit.customers.model import CommitmentStatus, IncidentKind, Utility
-from utilcredit.documents.model import commitment_letter_context
-from utilcredit.documents.render import render_html
 from utilcredit.errors import FieldInvalidError, InvalidInputError, NotFoundError
-from utilcredit.identifiers import MaskingRule, display_code, mask_id_number
 from utilcredit.paging import Page
 from utilcredit.policies.service import policy_at, shipped
 from utilcredit.records.cases import (
-    SYSTEM,
     actor_name,
     keep_history,
     move_case,
@@ -78,58 +71,6 @@ def visible_commitment(
             f"没有该信用承诺：{commitment_id} / no commitment {commitment_id}", entity="commitment"
         )
     return found
-
-
-#: A template blank holding a person's ID number ends with this (masked like a subject code).
-ID_NUMBER_FIELD = "id_number"
-
-
-def clear_for(principal: Principal | None) -> bool:
-    """Whether the reader sees a natural person's ID number whole (the CLI, ``None``, does)."""
-    return principal is None or principal.can(Permission.VIEW_UNMASKED)
-
-
-def shown(line: CommitmentLine, principal: Principal | None, rule: MaskingRule) -> CommitmentLine:
-    """The commitment as the reader may see it: the subject's code of a natural person and
-    every ID-number blank masked (in the blanks and in the promises' text) unless the reader
-    holds ``view_unmasked``."""
-    if clear_for(principal):
-        return line
-    hidden: dict[str, str] = {}
-    if line.subject_kind == "natural":
-        hidden[line.subject_code] = display_code(
-            line.subject_code, line.subject_kind, clear=False, rule=rule
-        )
-    for name, value in line.fields.items():
-        if name.endswith(ID_NUMBER_FIELD) and value.strip():
-            hidden[value] = mask_id_number(value.strip(), rule)
-    if not hidden:
-        return line
-
-    def hide(text: str) -> str:
-        for number, masked in hidden.items():
-            text = text.replace(number, masked)
-        return text
-
-    return replace(
-        line,
-        subject_code=hide(line.subject_code),
-        fields={name: hide(value) for name, value in line.fields.items()},
-        content=hide(line.content),
-        unfulfilled_content=hide(line.unfulfilled_content) if line.unfulfilled_content else None,
-    )
-
-
-def document_html(
-    connection: Connection, principal: Principal | None, commitment_id: int, rule: MaskingRule
-) -> tuple[CommitmentLine, str]:
-    """The signed letter as stored, filled and laid out to print (masked as the reader sees it)."""
-    found = shown(visible_commitment(connection, principal, commitment_id), principal, rule)
-    filled = fill(template(found.template_key, found.template_version), found.fields)
-    letter = letter_of(
-        filled, code=found.code, made_on=found.made_on, accepting_unit=found.accepting_unit
-    )
-    return found, render_html("commitment.html", commitment_letter_context(letter))
 
 
 def commitment_by_ref(connection: Connection, principal: Principal | None, ref: str) -> int:
@@ -201,7 +142,9 @@ def list_commitments(
     return repository.list_commitments(connection, f, offset=offset, limit=limit)
 
 
-def iter_commitments(connection: Connection, principal: Principal | None, **filters: Any) -> Any:
+def iter_commitments(
+    connection: Connection, principal: Principal | None, **filters: Any
+) -> Iterable[CommitmentLine]:
     return repository.iter_commitments(
         connection, commitment_filter(connection, principal, **filters)
     )
@@ -218,26 +161,6 @@ def obligations_due(
 # --------------------------------------------------------------------------------------------
 # Make
 # --------------------------------------------------------------------------------------------
-
-
-def prefilled(
-    connection: Connection, template_key: str, subject_code: str, *, address: str | None = None
-) -> dict[str, str]:
-    """The blanks of a template the credit file already answers (name, code, legal
-    representative, address); the clerk fills the rest. Unknown subject: nothing."""
-    detail = credit_files.subject_card_of(connection, subject_code)
-    if detail is None:
-        return {}
-    known = {
-        "unit_name": detail.name,
-        "heading_unit": detail.name,
-        "uscc": detail.code,
-        "subject_code": detail.code,
-        "legal_rep": detail.legal_rep or "",
-        "address": address or detail.address or "",
-    }
-    names = {f.name for f in template(template_key).fields}
-    return {name: value for name, value in known.items() if name in names and value}
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,11 +296,11 @@ def _obligation_row(commitment_id: int, spec: Any, starts_on: dt.date | None) ->
         "on_breach": spec.on_breach,
     }
     if starts_on is not None:
-        row |= _started(spec, starts_on)
+        row |= started_values(spec, starts_on)
     return row
 
 
-def _started(spec: Any, starts_on: dt.date) -> dict[str, Any]:
+def started_values(spec: Any, starts_on: dt.date) -> dict[str, Any]:
     dates = obligation_dates(spec.due_on(starts_on), spec.remind_days_before)
     return {
         "starts_on": starts_on,
@@ -392,7 +315,7 @@ def _started(spec: Any, starts_on: dt.date) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-def _move(
+def move(
     connection: Connection,
     commitment: CommitmentLine,
     action: str,
@@ -424,7 +347,7 @@ def accept(
     """The utility accepts the signed letter: the commitment is in force from today."""
     found = visible_commitment(connection, principal, commitment_id)
     require_case_permission(principal, Permission.FILE_CASE, found.utility, "commitment")
-    _move(connection, found, "accept", actor=actor_name(principal), today=today)
+    move(connection, found, "accept", actor=actor_name(principal), today=today)
     return visible_commitment(connection, principal, commitment_id)
 
 
@@ -439,7 +362,7 @@ def withdraw(
     """Withdrawn (e.g. its application stopped before connection): no record, no breach."""
     found = visible_commitment(connection, principal, commitment_id)
     require_case_permission(principal, Permission.FILE_CASE, found.utility, "commitment")
-    _move(
+    move(
         connection,
         found,
         "withdraw",
@@ -447,7 +370,7 @@ def withdraw(
         today=today,
         reason=_required(reason, "撤回原因", "reason"),
     )
-    _cancel_obligations(connection, commitment_id)
+    cancel_obligations(connection, commitment_id)
     return visible_commitment(connection, principal, commitment_id)
 
 
@@ -472,7 +395,7 @@ def fulfil(
         raise InvalidInputError(
             f"承诺尚有未履行的义务：{unmet[0].text}（先登记履行） / an obligation is still open"
         )
-    _move(connection, found, "fulfil", actor=actor_name(principal), today=today, reason=note)
+    move(connection, found, "fulfil", actor=actor_name(principal), today=today, reason=note)
     return visible_commitment(connection, principal, commitment_id)
 
 
@@ -497,7 +420,7 @@ def breach(
     dishonesty-record candidates the utility's policies make of it (reviewers only)."""
     found = visible_commitment(connection, principal, commitment_id)
     require_case_permission(principal, Permission.DECIDE_CASE, found.utility, "commitment")
-    return _breach(
+    return determine_breach(
         connection,
         found,
         actor=actor_name(principal),
@@ -508,7 +431,7 @@ def breach(
     )
 
 
-def _breach(
+def determine_breach(
     connection: Connection,
     found: CommitmentLine,
     *,
@@ -524,7 +447,7 @@ def _breach(
             f"违诺日期 {on} 应在承诺作出日期 {found.made_on} 与今天之间 / "
             "the breach date must lie between the commitment and today",
         )
-    _move(
+    move(
         connection,
         found,
         "breach",
@@ -537,7 +460,7 @@ def _breach(
             "liability_pursued": (liability_pursued or "")[:2000] or None,
         },
     )
-    _cancel_obligations(connection, found.id)
+    cancel_obligations(connection, found.id)
     incident_no, incident_id = _breach_incident(connection, found, on, unfulfilled)
     record_ids: list[int] = []
     if incident_id is not None:
@@ -580,84 +503,7 @@ def _policies_of(found: CommitmentLine) -> list[Any]:
     ]
 
 
-# --------------------------------------------------------------------------------------------
-# Obligations
-# --------------------------------------------------------------------------------------------
-
-
-def start_obligations(
-    connection: Connection,
-    principal: Principal | None,
-    commitment_id: int,
-    *,
-    starts_on: dt.date,
-    today: dt.date,
-) -> list[ObligationLine]:
-    """Start the obligations waiting for an event (power-on): their due dates count from it."""
-    found = visible_commitment(connection, principal, commitment_id)
-    require_case_permission(principal, Permission.FILE_CASE, found.utility, "commitment")
-    if starts_on < found.made_on or starts_on > today:
-        raise FieldInvalidError(
-            "starts_on",
-            f"起算日 {starts_on} 应在承诺作出日期 {found.made_on} 与今天之间 / "
-            "an obligation starts between the commitment and today",
-        )
-    chosen = template(found.template_key, found.template_version)
-    specs = {spec.key: spec for spec in chosen.obligations}
-    for obligation in repository.obligations_of(connection, commitment_id):
-        if obligation.status == ObligationStatus.PENDING and obligation.key in specs:
-            repository.update_obligation(
-                connection,
-                obligation.id,
-                expected=ObligationStatus.PENDING.value,
-                values=_started(specs[obligation.key], starts_on),
-            )
-    return repository.obligations_of(connection, commitment_id)
-
-
-def meet_obligation(
-    connection: Connection,
-    principal: Principal | None,
-    commitment_id: int,
-    obligation_id: int,
-    *,
-    on: dt.date,
-    today: dt.date,
-) -> ObligationLine:
-    found = visible_commitment(connection, principal, commitment_id)
-    require_case_permission(principal, Permission.FILE_CASE, found.utility, "commitment")
-    obligation = repository.get_obligation(connection, obligation_id)
-    if obligation is None or obligation.commitment_id != commitment_id:
-        raise NotFoundError(f"没有该承诺义务：{obligation_id} / no obligation {obligation_id}")
-    if on > today:
-        raise FieldInvalidError("on", f"履行日期 {on} 晚于今天 / the date is in the future")
-    if not repository.update_obligation(
-        connection,
-        obligation_id,
-        expected=ObligationStatus.OPEN.value,
-        values={"status": ObligationStatus.MET.value, "met_on": on},
-    ):
-        raise InvalidInputError(
-            f"该义务不在履行期内（{obligation.status}） / the obligation is not open"
-        )
-    keep_history(
-        connection,
-        CASE_TYPE,
-        commitment_id,
-        found.utility,
-        "meet",
-        found.status,
-        found.status,
-        actor_name(principal),
-        today,
-        obligation.text,
-    )
-    met = repository.get_obligation(connection, obligation_id)
-    assert met is not None
-    return met
-
-
-def _cancel_obligations(connection: Connection, commitment_id: int) -> None:
+def cancel_obligations(connection: Connection, commitment_id: int) -> None:
     """The commitment ended otherwise: what was still to do is no longer owed."""
     for obligation in repository.obligations_of(connection, commitment_id):
         if obligation.status in (ObligationStatus.OPEN, ObligationStatus.PENDING):
@@ -667,97 +513,6 @@ def _cancel_obligations(connection: Connection, commitment_id: int) -> None:
                 expected=obligation.status,
                 values={"status": ObligationStatus.CANCELLED.value},
             )
-
-
-# --------------------------------------------------------------------------------------------
-# The daily job
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class AdvanceSummary:
-    day: dt.date
-    reminded: list[int] = field(default_factory=list)  # obligation ids
-    breached: list[int] = field(default_factory=list)  # commitment ids
-    referred: list[int] = field(default_factory=list)  # commitment ids referred for disconnection
-    expired: list[int] = field(default_factory=list)
-    records: list[int] = field(default_factory=list)
-    without_account: list[int] = field(default_factory=list)  # breaches with no incident
-
-
-def advance(connection: Connection, day: dt.date) -> AdvanceSummary:
-    """What the calendar does on ``day``: remind obligations coming due, breach the
-    commitments whose obligation passed unmet the day before, expire ended ones. Idempotent."""
-    summary = AdvanceSummary(day)
-    for obligation in repository.obligations_to_remind(connection, day):
-        _remind(connection, obligation, day)
-        summary.reminded.append(obligation.id)
-    for obligation in repository.obligations_passed(connection, day):
-        _miss(connection, obligation, day, summary)
-    for commitment_id, _utility in repository.expired_in_force(connection, day):
-        found = repository.get_commitment(connection, commitment_id)
-        assert found is not None
-        if commitment_expired(found.valid_until, day):
-            _move(connection, found, "expire", actor=SYSTEM, today=day, reason="承诺有效期届满")
-            _cancel_obligations(connection, commitment_id)
-            summary.expired.append(commitment_id)
-    return summary
-
-
-def _remind(connection: Connection, obligation: ObligationLine, day: dt.date) -> None:
-    repository.update_obligation(
-        connection, obligation.id, expected=obligation.status, values={"reminded_on": day}
-    )
-    found = repository.get_commitment(connection, obligation.commitment_id)
-    assert found is not None
-    keep_history(
-        connection,
-        CASE_TYPE,
-        found.id,
-        found.utility,
-        "remind",
-        found.status,
-        found.status,
-        SYSTEM,
-        day,
-        f"{obligation.text}（{obligation.due_on} 到期）",
-    )
-
-
-def _miss(
-    connection: Connection, obligation: ObligationLine, day: dt.date, summary: AdvanceSummary
-) -> None:
-    assert obligation.due_on is not None and obligation_missed(obligation.due_on, day)
-    referred = obligation.on_breach in ON_BREACH_ZH
-    repository.update_obligation(
-        connection,
-        obligation.id,
-        expected=ObligationStatus.OPEN.value,
-        values={
-            "status": ObligationStatus.MISSED.value,
-            "missed_on": day,
-            "referred_on": day if referred else None,
-        },
-    )
-    found = repository.get_commitment(connection, obligation.commitment_id)
-    assert found is not None
-    if found.status != CommitmentStatus.IN_FORCE:
-        return  # made but never accepted, or already ended: nothing stands to breach
-    outcome = _breach(
-        connection,
-        found,
-        actor=SYSTEM,
-        today=day,
-        on=day,
-        unfulfilled=f"{obligation.text}（{obligation.due_on} 到期未履行）",
-        liability_pursued=ON_BREACH_ZH.get(obligation.on_breach or ""),
-    )
-    summary.breached.append(found.id)
-    summary.records += outcome.record_ids
-    if referred:
-        summary.referred.append(found.id)
-    if outcome.incident_no is None:
-        summary.without_account.append(found.id)
 
 
 def _required(text: str | None, zh: str, field_name: str) -> str:

@@ -25,7 +25,7 @@ from utilcredit.access.visibility import subject_utilities, visible_subject
 from utilcredit.applications import service as applications
 from utilcredit.applications.model import Channel, Document
 from utilcredit.applications.repository import ApplicationLine
-from utilcredit.commitments import service as commitments
+from utilcredit.commitments import letters as commitment_letters
 from utilcredit.config import ConsoleSettings, Settings
 from utilcredit.creditfile import service as creditfile
 from utilcredit.errors import FieldInvalidError
@@ -81,7 +81,9 @@ def _chosen(connection: Connection, principal: Principal, ref: str, settings: Se
     # Nobody serves it yet, so no search finds it: its name as the letter will print it.
     letter = next(
         (
-            commitments.prefilled(connection, p.policy.credit_application.commitment_template, code)
+            commitment_letters.prefilled(
+                connection, p.policy.credit_application.commitment_template, code
+            )
             for p in application_policies(principal, writable=True)
             if p.policy.credit_application and p.policy.credit_application.commitment_template
         ),

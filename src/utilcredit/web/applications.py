@@ -17,8 +17,10 @@ from sqlalchemy import Connection
 
 from utilcredit.access.model import Permission, Principal
 from utilcredit.applications import service as applications
+from utilcredit.applications import zones as application_zones
 from utilcredit.applications.model import ApplicationStatus
 from utilcredit.applications.repository import ApplicationLine
+from utilcredit.commitments import letters as commitment_letters
 from utilcredit.commitments import service as commitments
 from utilcredit.commitments.templates import (
     CommitmentTemplate,
@@ -166,14 +168,15 @@ def _application_response(
 ) -> HTMLResponse:
     line = applications.visible_application(connection, principal, application_id)
     zone = next(
-        (z for z in applications.zones(connection, [line.policy_key]) if z.id == line.zone_id), None
+        (z for z in application_zones.zones(connection, [line.policy_key]) if z.id == line.zone_id),
+        None,
     )
     may = writes(principal, Permission.FILE_CASE, line.utility)
     actions = applications.next_actions(line) if may else ()
     chosen = _template_of(line)
     prefilled: dict[str, str] = {}
     if chosen is not None and "sign" in actions:
-        prefilled = commitments.prefilled(
+        prefilled = commitment_letters.prefilled(
             connection, chosen.key, line.subject_code, address=line.address
         )
     commitment = (
@@ -247,7 +250,9 @@ def application_letter(
         raise NotFoundError(
             "该申请的政策未指定承诺书模板 / the policy names no commitment template"
         )
-    values = commitments.prefilled(connection, chosen.key, line.subject_code, address=line.address)
+    values = commitment_letters.prefilled(
+        connection, chosen.key, line.subject_code, address=line.address
+    )
     html = _letter_html(blank_form(chosen), values)
     return letter_response(html, f"commitment-application-{application_id}", format)
 

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection
 
 from utilcredit.access.model import Permission, Principal
+from utilcredit.commitments import obligations as commitment_obligations
 from utilcredit.commitments import service as commitments
 from utilcredit.commitments.model import CommitmentType, Disclosure
 from utilcredit.commitments.repository import CommitmentLine
@@ -277,7 +278,7 @@ def meet_obligation(
         commitment_id,
         f"meet-{obligation_id}",
         {"on": on},
-        lambda: commitments.meet_obligation(
+        lambda: commitment_obligations.meet_obligation(
             connection,
             principal,
             commitment_id,

@@ -29,7 +29,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 
 from utilcredit.access.model import Permission, Principal
-from utilcredit.applications import service as applications
+from utilcredit.applications import zones as application_zones
 from utilcredit.applications.model import (
     APPLICATION_MACHINE,
     APPLICATION_STATUS_ZH,
@@ -40,6 +40,7 @@ from utilcredit.applications.model import (
     Document,
 )
 from utilcredit.applications.repository import ZoneLine
+from utilcredit.commitments import letters as commitment_letters
 from utilcredit.commitments import service as commitments
 from utilcredit.commitments.model import (
     COMMITMENT_MACHINE,
@@ -319,7 +320,7 @@ def application_policies(principal: Principal, *, writable: bool) -> list[Loaded
 
 
 def zones_of(connection: Connection, policies: list[LoadedPolicy]) -> list[ZoneLine]:
-    return applications.zones(connection, [p.key for p in policies])
+    return application_zones.zones(connection, [p.key for p in policies])
 
 
 # ---- commitment letters (the application's, the commitment's) ---------------------------------
@@ -344,7 +345,9 @@ def document_response(
     format: str,
     settings: Settings,
 ) -> Response:
-    found, html = commitments.document_html(connection, principal, commitment_id, masking(settings))
+    found, html = commitment_letters.document_html(
+        connection, principal, commitment_id, masking(settings)
+    )
     return letter_response(html, f"commitment-{found.code}", format)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from utilcredit.access.model import Principal
 from utilcredit.access.visibility import require_utility_write
-from utilcredit.applications import service as applications
+from utilcredit.applications import zones as application_zones
 from utilcredit.http.deps import Admin, Db
 from utilcredit.http.params import MAX_ID, NO_NUL
 from utilcredit.policies.service import policy_at, shipped
@@ -99,10 +99,10 @@ def set_zone(
             connection,
             "zone",
             values,
-            lambda: applications.set_zone(
+            lambda: application_zones.set_zone(
                 connection,
                 principal,
-                applications.ZoneEdit(
+                application_zones.ZoneEdit(
                     policy_key=policy,
                     district=district,
                     park=park,

@@ -50,6 +50,7 @@ from utilcredit.applications import repository as application_store
 from utilcredit.applications import service as applications
 from utilcredit.applications.service import NewApplication
 from utilcredit.audit.tables import AuditEntryRow
+from utilcredit.commitments import letters as commitment_letters
 from utilcredit.commitments import repository as commitment_store
 from utilcredit.commitments import service as commitments
 from utilcredit.commitments.service import NewCommitment
@@ -310,7 +311,7 @@ class Ctx:
         or ``obligation`` (in force, with an open dated obligation)."""
         day = today()
         with self.engine.begin() as connection:
-            values = commitments.prefilled(connection, TEMPLATE[utility], SUBJECT[utility])
+            values = commitment_letters.prefilled(connection, TEMPLATE[utility], SUBJECT[utility])
             made = commitments.make(
                 connection,
                 None,

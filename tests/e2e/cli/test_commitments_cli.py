@@ -20,7 +20,7 @@ from utilcredit.access import service as access
 from utilcredit.access.model import Role
 from utilcredit.applications.tables import ApplicationRow
 from utilcredit.cli.main import app
-from utilcredit.commitments import service as commitments
+from utilcredit.commitments import obligations as commitment_obligations
 from utilcredit.config import get_settings
 from utilcredit.customers.model import Utility
 from utilcredit.customers.tables import CreditReportRow, SubjectRow
@@ -332,7 +332,7 @@ def test_meet_the_obligation_then_fulfil(counter: Engine) -> None:
     )  # fmt: skip
     assert "该义务不在履行期内" in squeezed(not_open.stderr)
     with counter.begin() as connection:  # power-on, as `applications advance connect` does it
-        commitments.start_obligations(
+        commitment_obligations.start_obligations(
             connection, None, made["id"], starts_on=CONNECTED, today=CONNECTED
         )
     met = one(

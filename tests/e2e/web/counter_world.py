@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, insert
 from tests.integration.records.builders import PASSWORD, Store
 from utilcredit.access import service as access
 from utilcredit.access.model import Principal, Role
-from utilcredit.applications import service as applications
+from utilcredit.applications import zones as application_zones
 from utilcredit.config import ConsoleSettings
 from utilcredit.customers.model import Utility
 from utilcredit.customers.tables import CreditReportRow, SubjectRow
@@ -29,7 +29,7 @@ from utilcredit.localtime import today
 POLICY = "zhanjiang-power"
 SUBJECT = "91440800MA4UCNTR1X"
 SUBJECT_NAME = "湛江柜台示范电子有限公司"
-ZONE = applications.ZoneEdit(
+ZONE = application_zones.ZoneEdit(
     policy_key=POLICY, district="麻章区", park="湛江奋勇高新区", area_code="440811"
 )
 SETTINGS_CONSOLE = ConsoleSettings(default_policies={"water": "shaoguan-water", "power": POLICY})
@@ -104,5 +104,5 @@ def build_counter_world(engine: Engine) -> CounterWorld:
                 on_serious_list=False,
             )
         )
-        zone = applications.set_zone(connection, users["padmin"], ZONE)
+        zone = application_zones.set_zone(connection, users["padmin"], ZONE)
     return CounterWorld(day, users, company.subject_id, zone.id)

@@ -13,10 +13,14 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from tests.integration.records.builders import Store
 from utilcredit import schema
+from utilcredit.applications import checks as application_checks
 from utilcredit.applications import service as applications
+from utilcredit.applications import zones as application_zones
 from utilcredit.applications.model import ApplicationStatus, Document
-from utilcredit.applications.service import NewApplication, ZoneEdit
+from utilcredit.applications.service import NewApplication
 from utilcredit.applications.tables import ApplicationRow
+from utilcredit.applications.zones import ZoneEdit
+from utilcredit.commitments import obligations as commitment_obligations
 from utilcredit.commitments import service as commitments
 from utilcredit.commitments.service import NewCommitment
 from utilcredit.config import RecordsSettings
@@ -66,7 +70,7 @@ def _zones(connection: Connection) -> None:
         ("湛江经济技术开发区", "钢铁产业园区"),
         ("湛江奋勇高新技术产业开发区", "东盟产业园区"),
     ):
-        applications.set_zone(connection, None, ZoneEdit("zhanjiang-power", district, park))
+        application_zones.set_zone(connection, None, ZoneEdit("zhanjiang-power", district, park))
 
 
 def _applicant(connection: Connection, *, founded: dt.date | None = FOUNDED) -> Store:
@@ -96,7 +100,7 @@ def _apply(connection: Connection, **overrides: object) -> int:
 
 def _eligibility(connection: Connection, application_id: int) -> dict[str, ClauseStatus]:
     found = applications.visible_application(connection, None, application_id)
-    result = applications.eligibility_of(connection, found)
+    result = application_checks.eligibility_of(connection, found)
     return {r.id: r.status for r in result.requirements} | {"*": result.status}
 
 
@@ -193,9 +197,9 @@ def test_property_papers_are_due_a_year_after_power_on_and_breach_the_day_after(
         view = commitments.commitment_view(connection, None, commitment_id)
         assert [o.due_on for o in view.obligations] == [due]
         assert view.commitment.status == CommitmentStatus.IN_FORCE
-        on_due_day = commitments.advance(connection, due)
-        day_after = commitments.advance(connection, due + dt.timedelta(days=1))
-        again = commitments.advance(connection, due + dt.timedelta(days=1))
+        on_due_day = commitment_obligations.advance(connection, due)
+        day_after = commitment_obligations.advance(connection, due + dt.timedelta(days=1))
+        again = commitment_obligations.advance(connection, due + dt.timedelta(days=1))
         breached = commitments.visible_commitment(connection, None, commitment_id)
         incidents = connection.execute(
             select(IncidentRow.kind, IncidentRow.occurred_on).where(
@@ -221,8 +225,8 @@ def test_a_reminder_comes_before_the_deadline(engine: Engine) -> None:
         view = commitments.commitment_view(connection, None, commitment_id)
         remind_on = view.obligations[0].remind_on
         assert remind_on is not None and remind_on < view.obligations[0].due_on  # type: ignore[operator]
-        before = commitments.advance(connection, remind_on - dt.timedelta(days=1))
-        on_day = commitments.advance(connection, remind_on)
+        before = commitment_obligations.advance(connection, remind_on - dt.timedelta(days=1))
+        on_day = commitment_obligations.advance(connection, remind_on)
         events = (
             connection.execute(
                 select(CaseEventRow.action).where(
@@ -347,7 +351,7 @@ def test_the_migration_seeds_zhanjiangs_pilot_zones(tmp_path: Path) -> None:
     fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     schema.upgrade(fresh)
     with fresh.begin() as connection:
-        zones = applications.zones(connection, ["zhanjiang-power"])
+        zones = application_zones.zones(connection, ["zhanjiang-power"])
     fresh.dispose()
     assert sorted(z.park for z in zones) == ["东盟产业园区", "石化产业园区", "钢铁产业园区"]
 
@@ -356,14 +360,14 @@ def test_an_admin_moves_a_zone_to_an_area_code(engine: Engine) -> None:
     with engine.begin() as connection:
         store = _applicant(connection)
         _report(connection, store.subject_id, APPLIED)
-        applications.set_zone(
+        application_zones.set_zone(
             connection,
             None,
             ZoneEdit("zhanjiang-power", "湛江经济技术开发区", "钢铁产业园区", "440891"),
         )
         by_area = _eligibility(connection, _apply(connection, park=None, area="440891001"))
         with pytest.raises(FieldInvalidError, match="行政区划代码"):
-            applications.set_zone(
+            application_zones.set_zone(
                 connection,
                 None,
                 ZoneEdit("zhanjiang-power", "湛江经济技术开发区", "钢铁产业园区", "44A"),

@@ -22,9 +22,12 @@ from sqlalchemy import func, insert, select, update
 from tests.integration.records.builders import Store
 from utilcredit.access.model import Principal, Role
 from utilcredit.applications import service as applications
+from utilcredit.applications import zones as application_zones
 from utilcredit.applications.model import APPLICATION_MACHINE, ApplicationStatus
-from utilcredit.applications.service import NewApplication, ZoneEdit
+from utilcredit.applications.service import NewApplication
 from utilcredit.applications.tables import ApplicationRow
+from utilcredit.applications.zones import ZoneEdit
+from utilcredit.commitments import obligations as commitment_obligations
 from utilcredit.commitments import service as commitments
 from utilcredit.commitments.model import COMMITMENT_MACHINE
 from utilcredit.commitments.tables import CommitmentObligationRow
@@ -77,7 +80,7 @@ class CounterWorkflows(RuleBasedStateMachine):
                     on_serious_list=False,
                 )
             )
-            applications.set_zone(
+            application_zones.set_zone(
                 connection, None, ZoneEdit("zhanjiang-power", "湛江经济技术开发区", "石化产业园区")
             )
 
@@ -187,7 +190,7 @@ class CounterWorkflows(RuleBasedStateMachine):
     @rule(days=st.sampled_from([1, 30, 200, 400]))
     def time_passes(self, days: int) -> None:
         self.today += dt.timedelta(days=days)
-        self._try(lambda c: commitments.advance(c, self.today), "calendar")
+        self._try(lambda c: commitment_obligations.advance(c, self.today), "calendar")
 
     @invariant()
     def histories_are_unbroken_chains(self) -> None:

@@ -37,8 +37,11 @@ from utilcredit.api.schemas_commitments import (
     ZoneOut,
     ZoneRequest,
 )
+from utilcredit.applications import checks as application_checks
 from utilcredit.applications import service
+from utilcredit.applications import zones as application_zones
 from utilcredit.applications.repository import ApplicationLine
+from utilcredit.commitments import letters as commitment_letters
 from utilcredit.commitments import service as commitments
 from utilcredit.config import Settings
 from utilcredit.creditfile.service import resolve_subject, subject_ref_of
@@ -77,7 +80,7 @@ def application_out(
     code = display_code(
         line.subject_code,
         line.subject_kind,
-        clear=commitments.clear_for(principal),
+        clear=commitment_letters.clear_for(principal),
         rule=masking(settings),
     )
     return ApplicationOut.model_validate(
@@ -96,7 +99,7 @@ def application_detail(
     shown_code = display_code(
         line.subject_code,
         line.subject_kind,
-        clear=commitments.clear_for(principal),
+        clear=commitment_letters.clear_for(principal),
         rule=masking(settings),
     )
     eligibility = line.eligibility
@@ -347,7 +350,7 @@ def list_zones(
                 and principal.may_read_utility(p.policy.utility)
             }
         )
-    return [ZoneOut.model_validate(z) for z in service.zones(connection, keys)]
+    return [ZoneOut.model_validate(z) for z in application_zones.zones(connection, keys)]
 
 
 @router.put(
@@ -360,10 +363,10 @@ def put_zone(body: ZoneRequest, connection: Db, principal: Admin) -> ZoneOut:
     # the console).
     utility = policy_at(body.policy, None).policy.utility
     require_utility_write(principal, utility, entity="zone", key=body.policy)
-    zone = service.set_zone(
+    zone = application_zones.set_zone(
         connection,
         principal,
-        service.ZoneEdit(
+        application_zones.ZoneEdit(
             policy_key=body.policy,
             district=body.district,
             park=body.park,
@@ -393,7 +396,7 @@ def eligibility(
     park: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
     address_type: AddressType | None = None,
 ) -> dict[str, Any]:
-    result = service.preview_eligibility(
+    result = application_checks.preview_eligibility(
         connection,
         principal,
         resolve_subject(connection, principal, code),
@@ -403,7 +406,7 @@ def eligibility(
         park=park,
         address_type=address_type,
     )
-    return service.eligibility_dict(result)
+    return application_checks.eligibility_dict(result)
 
 
 @router.get(

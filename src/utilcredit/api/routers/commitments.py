@@ -33,6 +33,8 @@ from utilcredit.api.schemas_commitments import (
     TemplateOut,
 )
 from utilcredit.applications import service as applications
+from utilcredit.commitments import letters as commitment_letters
+from utilcredit.commitments import obligations as commitment_obligations
 from utilcredit.commitments import service
 from utilcredit.commitments.repository import CommitmentLine, DueObligation
 from utilcredit.commitments.templates import (
@@ -70,7 +72,7 @@ def commitment_out(
 ) -> CommitmentOut:
     return CommitmentOut.model_validate(
         {
-            **vars_of(service.shown(line, principal, masking(settings))),
+            **vars_of(commitment_letters.shown(line, principal, masking(settings))),
             "subject_ref": subject_ref(line.subject_id, line.subject_code, line.subject_kind),
         }
     )
@@ -101,7 +103,7 @@ def _due_out(
     code = display_code(
         due.subject_code,
         due.subject_kind,
-        clear=service.clear_for(principal),
+        clear=commitment_letters.clear_for(principal),
         rule=masking(settings),
     )
     return DueObligationOut.model_validate(
@@ -194,7 +196,7 @@ def make(
             subject_code=code,
             utility=body.utility,
             template_key=body.template,
-            values={**service.prefilled(connection, body.template, code), **body.values},
+            values={**commitment_letters.prefilled(connection, body.template, code), **body.values},
             made_on=body.made_on or today(),
             template_version=body.template_version,
             valid_until=body.valid_until,
@@ -321,7 +323,7 @@ def meet(
 ) -> CommitmentDetailOut:
     commitment_id = _id(connection, principal, ref)
     day = today()
-    service.meet_obligation(
+    commitment_obligations.meet_obligation(
         connection,
         principal,
         commitment_id,
@@ -345,7 +347,7 @@ def document(
     settings: AppSettings,
     format: Annotated[str, Query(pattern="^(pdf|html)$")] = "pdf",
 ) -> Response:
-    found, html = service.document_html(
+    found, html = commitment_letters.document_html(
         connection, principal, _id(connection, principal, ref), masking(settings)
     )
     if format == "html":
