@@ -67,6 +67,8 @@ from utilcredit.rating.runs import service as runs
 from utilcredit.records import repository as record_store
 from utilcredit.web import routes as console_routes
 
+pytestmark = pytest.mark.sqlite_only
+
 SUBJECT = {Utility.WATER: WATER_ONLY, Utility.POWER: POWER_ONLY}
 POLICY = {Utility.WATER: "lianshui-water", Utility.POWER: "huaiyin-power"}
 ACCOUNT = {Utility.WATER: "W1", Utility.POWER: "P2"}  # an account of SUBJECT[utility]

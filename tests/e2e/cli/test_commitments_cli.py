@@ -25,6 +25,8 @@ from utilcredit.config import get_settings
 from utilcredit.customers.model import Utility
 from utilcredit.customers.tables import CreditReportRow, SubjectRow
 
+pytestmark = pytest.mark.sqlite_only
+
 D = dt.date
 CODE = "91440800MA4UTEST1X"
 NAME = "韶关示范实业有限公司"  # the builder's subject name

@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
 from tests.integration.records.builders import Store, pay, staff
+
+pytestmark = pytest.mark.sqlite_only
 
 D = dt.date
 

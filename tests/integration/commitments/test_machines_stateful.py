@@ -245,7 +245,7 @@ class CounterWorkflows(RuleBasedStateMachine):
 
 
 CounterWorkflows.TestCase.settings = settings(
-    max_examples=40,
+    max_examples=20,
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

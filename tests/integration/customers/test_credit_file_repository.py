@@ -75,6 +75,7 @@ def credit_files_from_csv(folder: Path, utility: Utility) -> dict[str, CreditFil
             row["phone"] or None,
             row["address"] or None,
             row["area"] or None,
+            _date(row["founded_on"]) if row["founded_on"] else None,
         )
         for row in _read(folder, "subjects")
     }
