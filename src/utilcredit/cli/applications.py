@@ -31,13 +31,13 @@ from utilcredit.applications.model import (
     Document,
 )
 from utilcredit.applications.repository import ApplicationLine, ZoneLine
+from utilcredit.cli.casework import acting
 from utilcredit.cli.commitments import (
     ActorOption,
     DateOption,
     FieldOption,
     Format,
     FormatOption,
-    acting,
     day_of,
     emit,
     failed,

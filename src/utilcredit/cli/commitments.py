@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,8 +23,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import Connection
 
-from utilcredit.access.model import Principal
-from utilcredit.bootstrap import open_store
+from utilcredit.cli.casework import acting, transaction
 from utilcredit.cli.common import fail, parse_as_of
 from utilcredit.commitments import letters as commitment_letters
 from utilcredit.commitments import obligations as commitment_obligations
@@ -47,7 +46,6 @@ from utilcredit.customers.model import CommitmentStatus, Utility
 from utilcredit.documents.model import commitment_letter_context
 from utilcredit.documents.render import render_html, render_pdf
 from utilcredit.errors import FieldInvalidError, InvalidInputError, UtilcreditError
-from utilcredit.records import cases
 
 commitments_app = typer.Typer(
     help="信用承诺 / credit commitments: make, list, show, accept, fulfil, breach, withdraw, "
@@ -88,18 +86,9 @@ def failed(error: UtilcreditError) -> typer.Exit:
     return fail(error)
 
 
-@contextmanager
-def step() -> Iterator[Connection]:
-    """One transaction; a domain error exits with its code and nothing is written."""
-    try:
-        with open_store().begin() as connection:
-            yield connection
-    except UtilcreditError as error:
-        raise failed(error) from None
-
-
-def acting(connection: Connection, actor: str | None) -> Principal | None:
-    return None if actor is None else cases.principal_named(connection, actor)
+def step() -> AbstractContextManager[Connection]:
+    """One transaction; an error naming a field says which (:func:`failed`)."""
+    return transaction(failed)
 
 
 def day_of(value: str | None, option: str, default: dt.date | None = None) -> dt.date:

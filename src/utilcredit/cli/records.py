@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -20,13 +19,13 @@ from rich.table import Table
 from sqlalchemy import Connection
 
 from utilcredit.access.model import Principal
-from utilcredit.bootstrap import open_store
+from utilcredit.cli.casework import acting, transaction
 from utilcredit.cli.common import AsOfOption, PolicyOption, fail, out, parse_as_of, policy_in_force
 from utilcredit.config import get_settings
-from utilcredit.errors import InvalidInputError, UtilcreditError
+from utilcredit.errors import InvalidInputError
 from utilcredit.localtime import today
 from utilcredit.policies.model import DishonestyClass
-from utilcredit.records import cases, derivation, objections, repairs, service
+from utilcredit.records import derivation, objections, repairs, service
 from utilcredit.records.attachments import Upload
 from utilcredit.records.model import (
     CLASS_LABELS,
@@ -54,20 +53,6 @@ AttachOption = Annotated[
     list[Path] | None,
     typer.Option("--attach", help="附件（PDF/PNG/JPEG，可多次） / attachment, repeatable"),
 ]
-
-
-@contextmanager
-def _step() -> Iterator[Connection]:
-    """One transaction; a domain error exits with its code and nothing is written."""
-    try:
-        with open_store().begin() as connection:
-            yield connection
-    except UtilcreditError as error:
-        raise fail(error) from None
-
-
-def _as(connection: Connection, actor: str | None) -> Principal | None:
-    return None if actor is None else cases.principal_named(connection, actor)
 
 
 def _folder() -> Path:
@@ -132,14 +117,14 @@ def derive_command(
 ) -> None:
     """按政策规则提出失信记录候选（可重复执行） / propose candidates (idempotent)."""
     day = parse_as_of(as_of)
-    with _step() as connection:
+    with transaction() as connection:
         loaded = policy_in_force(policy, day)
         summary = derivation.derive(
             connection,
             loaded,
             day,
             settings=get_settings().records,
-            principal=_as(connection, actor),
+            principal=acting(connection, actor),
         )
     out.print(
         f"{summary.policy_key} {summary.as_of}: 新候选 / new candidates {len(summary.created)}, "
@@ -164,7 +149,7 @@ def list_command(
     """列出失信记录 / list dishonesty records."""
     if output not in ("table", "jsonl"):
         raise fail(InvalidInputError(f"--format 应为 table 或 jsonl / unknown format {output}"))
-    with _step() as connection:
+    with transaction() as connection:
         records = service.iter_records(
             connection,
             None,
@@ -203,7 +188,7 @@ def list_command(
 @records_app.command("show")
 def show_command(record_id: Annotated[int, typer.Argument(help="记录编号 / record id")]) -> None:
     """显示一条记录：证据、异议、修复与全部历史 / one record with its evidence and history."""
-    with _step() as connection:
+    with transaction() as connection:
         view = service.record_view(connection, None, record_id)
     _print_json(
         {
@@ -236,8 +221,8 @@ def vars_of(item: Any) -> dict[str, Any]:
 
 
 def _decided(action: Callable[[Connection, Principal | None], T], actor: str) -> T:
-    with _step() as connection:
-        return action(connection, _as(connection, actor))
+    with transaction() as connection:
+        return action(connection, acting(connection, actor))
 
 
 @records_app.command("confirm")
