@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -160,6 +160,49 @@ class RecordsSettings(BaseSettings):
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
 
+class NoticeSettings(BaseSettings):
+    """Notices and their channels, ``UTILCREDIT_NOTICES_*``: :attr:`Settings.notices`.
+
+    A channel whose endpoint (``smtp_host``, ``sms_url``, ``wechat_url``) is not set has no
+    adapter: its notices wait in the outbox until one is configured.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="UTILCREDIT_NOTICES_", env_file=".env", extra="ignore"
+    )
+
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65_535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_sender: str = "credit@utility.example.cn"
+    sms_url: str | None = Field(default=None, description="SMS gateway: POST JSON batches here")
+    sms_token: SecretStr | None = None
+    sms_sign_name: str = Field(default="供水供电信用", description="短信签名")
+    wechat_url: str | None = Field(default=None, description="WeChat template-message gateway")
+    wechat_token: SecretStr | None = None
+    wechat_template_id: str = "credit-notice"
+    http_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    quiet_start: dt.time = Field(default=dt.time(21, 0), description="Asia/Shanghai")
+    quiet_end: dt.time = Field(default=dt.time(8, 0), description="Asia/Shanghai")
+    daily_cap: int = Field(
+        default=3, ge=1, le=100, description="Messages (SMS, WeChat, e-mail) per subject and day"
+    )
+    max_attempts: int = Field(default=8, ge=1, le=50, description="Tries before dead-lettering")
+    claim_seconds: int = Field(
+        default=300,
+        ge=10,
+        le=86_400,
+        description="How long a claimed notice is a worker's; after that a crash is assumed",
+    )
+    batch_size: int = Field(default=200, ge=1, le=5000, description="Notices claimed at once")
+    worker_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
+    receipt_token: SecretStr | None = Field(
+        default=None, description="Bearer token of gateways posting delivery receipts"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="UTILCREDIT_", env_file=".env", extra="ignore")
 
@@ -221,6 +264,7 @@ class Settings(BaseSettings):
     # Built by its own class, so UTILCREDIT_CONSOLE_* keep naming its fields.
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     records: RecordsSettings = Field(default_factory=RecordsSettings)
+    notices: NoticeSettings = Field(default_factory=NoticeSettings)
 
     @property
     def resolved_database_url(self) -> str:

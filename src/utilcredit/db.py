@@ -106,6 +106,7 @@ TABLE_MODULES = (
     "utilcredit.commitments.tables",
     "utilcredit.applications.tables",
     "utilcredit.incentives.tables",
+    "utilcredit.notices.tables",
 )
 
 

@@ -27,6 +27,7 @@ from utilcredit.cli.common import (
 )
 from utilcredit.errors import InvalidInputError, NotFoundError, UtilcreditError
 from utilcredit.localtime import today
+from utilcredit.notices import service as notices
 from utilcredit.policies.loader import (
     LoadedPolicy,
     PolicyError,
@@ -93,9 +94,14 @@ def _save(
             scope = service.plan_rerate(connection, loaded, as_of) if rerate else None
             if scope is not None and not quiet:
                 typer.echo(f"重评范围 / scope: {scope.reason}", err=True)
-            return service.write_run(
+            header = service.write_run(
                 connection, run_id, loaded, batch, scope=scope, progress=progress
             )
+            # in the run's own transaction: the notices exist exactly when the run does
+            planned = notices.plan_run(connection, run_id, sending=notices.Sending.of())
+            if planned.planned and not quiet:
+                typer.echo(f"通知已入队 / notices queued: {len(planned.planned)}", err=True)
+            return header
     except BaseException as error:  # Ctrl-C too: the run is then visibly failed, not current
         with store.begin() as connection:
             service.fail_run(connection, run_id, f"{type(error).__name__}: {error}")

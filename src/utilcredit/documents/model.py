@@ -7,6 +7,7 @@ template never formats anything and the same context can be checked without Jinj
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,4 +126,159 @@ def commitment_letter_context(c: CommitmentLetter) -> dict[str, Any]:
             for line in c.signature
         ],
         "date_line": date_line,
+    }
+
+
+#: The badge colours of a credit level (background, text), by its Chinese name; the same hues as
+#: the console's. A level not listed here is drawn grey: the badge only repeats the printed name.
+LEVEL_BADGE_COLOURS: dict[str, tuple[str, str]] = {
+    "绿色": ("#1a9641", "#ffffff"),
+    "蓝色": ("#2b83ba", "#ffffff"),
+    "黄色": ("#e6b800", "#000000"),
+    "红色": ("#d7191c", "#ffffff"),
+    "黑色": ("#222222", "#ffffff"),
+}
+_OTHER_LEVEL_COLOURS = ("#777777", "#ffffff")
+
+_ZH_DIGITS = "零一二三四五六七八九"
+
+
+def zh_ordinal(n: int) -> str:
+    """``1`` → ``（一）``, ``12`` → ``（十二）``, ``21`` → ``（二十一）`` (Arabic from 100 on)."""
+    if not 1 <= n <= 99:
+        return f"（{n}）"
+    tens, units = divmod(n, 10)
+    words = ("" if tens == 0 else ("十" if tens == 1 else _ZH_DIGITS[tens] + "十")) + (
+        _ZH_DIGITS[units] if units else ""
+    )
+    return f"（{words}）"
+
+
+@dataclass(frozen=True, slots=True)
+class FiredClause:
+    """A clause of the rating policy that gave the level, with the facts that made it fire.
+
+    ``evidence`` are ready-to-print lines, e.g. "账单 B-001 应缴 1,234.56 元，到期日 2026年9月30日，
+    未缴清"; the letter prints them under the clause, in order.
+    """
+
+    clause_id: str  # e.g. "R2"
+    text: str  # the clause's Chinese text as published
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeLetter:
+    """书面告知函: the written notice of a red or black credit level, sent by post.
+
+    ``recipient_code`` is printed as given: the caller masks a natural person's ID number.
+    ``paragraphs`` are the policy's paragraphs (what to rectify, how to object, how to apply for
+    repair), already filled, printed in order; ``reply_by`` (the deadline to rectify, object or
+    apply, computed by the caller in working days) and ``next_change_on`` are printed again in
+    the letter's "重要期限" box. ``postal_address``, ``policy_issuer``, ``previous_level_zh``
+    (``None``: the first rating) and ``next_change_on`` may be unknown.
+    """
+
+    letter_no: str  # e.g. "GZH-2026-00000042"
+    sender: str  # the utility, printed as the letterhead
+    sender_hotline: str
+    sender_office: str  # where to object or apply for repair
+    recipient_name: str
+    recipient_code: str  # USCC, or the (masked) ID number of a natural person
+    postal_address: str | None
+    utility_label: str  # "供水" or "供电"
+    policy_title: str
+    policy_issuer: str | None
+    level_zh: str  # e.g. "红色"
+    previous_level_zh: str | None
+    as_of: dt.date  # the rating date
+    fired: tuple[FiredClause, ...]
+    paragraphs: tuple[str, ...]
+    next_change_on: dt.date | None
+    reply_by: dt.date
+    dated_on: dt.date  # the letter's date
+
+
+@dataclass(frozen=True, slots=True)
+class PrintListLine:
+    """A row of a print batch's list: one letter to put in an envelope."""
+
+    letter_no: str
+    recipient_name: str
+    postal_address: str | None
+    kind_label: str  # e.g. "书面告知函"
+
+
+def _notice_letter_fields(letter: NoticeLetter) -> dict[str, Any]:
+    """One letter as ``_notice_letter.html``'s macros print it."""
+    background, foreground = LEVEL_BADGE_COLOURS.get(letter.level_zh, _OTHER_LEVEL_COLOURS)
+    return {
+        "letter_no": letter.letter_no,
+        "sender": letter.sender,
+        "sender_hotline": letter.sender_hotline,
+        "sender_office": letter.sender_office,
+        "recipient_name": letter.recipient_name,
+        "recipient_code": letter.recipient_code,
+        "postal_address": letter.postal_address or NOT_STATED,
+        "utility_label": letter.utility_label,
+        "policy_title": letter.policy_title,
+        "policy_issuer": letter.policy_issuer,
+        "level_zh": letter.level_zh,
+        "level_background": background,
+        "level_foreground": foreground,
+        "previous_level_zh": letter.previous_level_zh,
+        "as_of": zh_date(letter.as_of),
+        "fired": [
+            {
+                "number": zh_ordinal(n),
+                "clause_id": clause.clause_id,
+                "text": clause.text,
+                "evidence": list(clause.evidence),
+            }
+            for n, clause in enumerate(letter.fired, start=1)
+        ],
+        "paragraphs": list(letter.paragraphs),
+        "next_change_on": zh_date(letter.next_change_on) if letter.next_change_on else NOT_STATED,
+        "reply_by": zh_date(letter.reply_by),
+        "date_line": zh_date(letter.dated_on),
+    }
+
+
+def notice_letter_context(letter: NoticeLetter) -> dict[str, Any]:
+    """The context of ``notice_letter.html``: the letter's fields under ``letter``."""
+    fields = _notice_letter_fields(letter)
+    return {"letter": fields, "date_line": fields["date_line"]}
+
+
+def notice_batch_context(
+    title: str,
+    letters: Sequence[NoticeLetter],
+    lines: Sequence[PrintListLine],
+    made_on: dt.date,
+) -> dict[str, Any]:
+    """The context of ``notice_batch.html``: the print list, then every letter on new pages.
+
+    ``lines`` are the print list's rows, one per letter in the same order (a list that does not
+    match the letters printed after it raises ``ValueError``). ``made_on`` dates the list.
+    """
+    listed = [line.letter_no for line in lines]
+    printed = [letter.letter_no for letter in letters]
+    if listed != printed:
+        raise ValueError(f"the print list {listed} does not match the letters {printed}")
+    return {
+        "title": title,
+        "made_on": zh_date(made_on),
+        "count": str(len(letters)),
+        "lines": [
+            {
+                "number": str(n),
+                "letter_no": line.letter_no,
+                "recipient_name": line.recipient_name,
+                "postal_address": line.postal_address or NOT_STATED,
+                "kind_label": line.kind_label,
+            }
+            for n, line in enumerate(lines, start=1)
+        ],
+        "letters": [_notice_letter_fields(letter) for letter in letters],
+        "date_line": zh_date(made_on),
     }

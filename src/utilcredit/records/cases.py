@@ -30,6 +30,7 @@ from utilcredit.customers import repository as credit_files
 from utilcredit.customers.model import Utility
 from utilcredit.errors import ConflictError, InvalidInputError, NotFoundError
 from utilcredit.identifiers import MaskingRule, display_code, subject_ref
+from utilcredit.notices import service as notices
 from utilcredit.policies.service import policy_at
 from utilcredit.rating.runs import service as runs
 from utilcredit.rating.sql.engines import DatabaseEngine
@@ -298,9 +299,11 @@ def set_aside(connection: Connection, record: RecordLine, kept: set[tuple[str, i
 def rerate(connection: Connection, record: RecordLine, actor: str, case: str) -> None:
     """Bring the subject's level up to date at once, with the case as the cause."""
     loaded = policy_at(record.policy_key, None)
-    runs.rerate_subjects(
+    run = runs.rerate_subjects(
         connection, loaded, [record.subject_id], DatabaseEngine(), actor=actor, case=case
     )
+    if run is not None:  # the decision's level change is told like any other
+        notices.plan_run(connection, run.id, sending=notices.Sending.of())
 
 
 def require_known(values: Sequence[str], enum: type[StrEnum], what: str) -> None:

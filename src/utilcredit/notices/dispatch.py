@@ -1,0 +1,256 @@
+"""The dispatcher: takes due notices out of the outbox and sends them through the adapters.
+
+Each round is three short transactions around the sending, so a crash anywhere loses nothing:
+
+1. **claim** — due queued notices (quiet hours and the daily cap already applied) become
+   ``sending`` under this worker's token, with a claim that runs out after
+   ``claim_seconds`` — commit;
+2. **send** — batches go to the adapters, outside any transaction;
+3. **record** — each outcome moves its notice (``sent``, back to ``queued`` with a backoff,
+   ``failed``, or ``dead`` when the tries are used up), sent demands become reminders of the
+   credit file — commit.
+
+A worker killed between 1 and 3 leaves ``sending`` notices whose claim runs out. The next
+round finds them: on an idempotent channel (the SMS and WeChat gateways take the notice's key
+as an idempotency key and send a key once) they are sent again, which the gateway
+acknowledges without a second message; on e-mail, where nobody de-duplicates, they go to the
+dead letters marked "outcome unknown" for an operator to check and resend — never twice
+automatically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from utilcredit.config import NoticeSettings
+from utilcredit.localtime import SHANGHAI
+from utilcredit.notices import repository
+from utilcredit.notices.adapters import Adapter
+from utilcredit.notices.model import NoticeChannel, NoticeStatus, Outcome, Outgoing, backoff
+from utilcredit.notices.repository import Claimed
+from utilcredit.notices.service import Sending, local_day, move, utcnow, write_reminders
+
+WORKER = "dispatcher"
+UNKNOWN_OUTCOME = "发送中断，结果不明，请核实后重发 / interrupted mid-send; outcome unknown, verify before resending"
+
+
+@dataclass(slots=True)
+class DispatchReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    dead: int = 0
+    deferred: int = 0  # over the daily cap: tomorrow
+    recovered: int = 0  # claims of a dead worker taken back
+
+    def add(self, other: DispatchReport) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+Clock = Callable[[], dt.datetime]
+
+
+def recover(
+    store: Engine, adapters: Mapping[NoticeChannel, Adapter], now: dt.datetime
+) -> DispatchReport:
+    """Take back the claims of workers that died mid-batch (see the module's docstring)."""
+    report = DispatchReport()
+    sending = NoticeStatus.SENDING.value
+    with store.begin() as connection:
+        for notice_id, channel, claim in repository.stale_claims(connection, now):
+            adapter = adapters.get(NoticeChannel(channel))
+            if adapter is not None and adapter.idempotent:
+                report.recovered += len(
+                    move(
+                        connection,
+                        [(notice_id, sending)],
+                        "retry",
+                        actor=WORKER,
+                        now=now,
+                        values={"due_at": now, "claim": None, "claimed_until": None},
+                        detail="发送中断，以同一幂等键重发 / interrupted; resent under its key",
+                        claim_token=claim,
+                    )
+                )
+                continue
+            report.dead += len(
+                move(
+                    connection,
+                    [(notice_id, sending)],
+                    "interrupt",
+                    actor=WORKER,
+                    now=now,
+                    values={"claim": None, "claimed_until": None, "last_error": UNKNOWN_OUTCOME},
+                    detail=UNKNOWN_OUTCOME,
+                    claim_token=claim,
+                )
+            )
+    return report
+
+
+def _claim(
+    store: Engine,
+    adapters: Mapping[NoticeChannel, Adapter],
+    settings: NoticeSettings,
+    sending: Sending,
+    now: dt.datetime,
+    token: str,
+    report: DispatchReport,
+) -> list[Claimed]:
+    """Claim the next due notices; those over a subject's daily cap wait for tomorrow."""
+    with store.begin() as connection:
+        ids = repository.due_ids(connection, now, [c.value for c in adapters], settings.batch_size)
+        if not ids:
+            return []
+        lines = repository.get_notices(connection, ids)
+        local_midnight = dt.datetime.combine(local_day(now), dt.time(), SHANGHAI)
+        counts = repository.sent_since(
+            connection, {n.subject_id for n in lines}, local_midnight.astimezone(dt.UTC)
+        )
+        take: list[int] = []
+        later: list[int] = []
+        for line in lines:
+            if counts.get(line.subject_id, 0) >= settings.daily_cap:
+                later.append(line.id)
+                continue
+            counts[line.subject_id] = counts.get(line.subject_id, 0) + 1
+            take.append(line.id)
+        if later:
+            tomorrow = sending.quiet.next_allowed(local_midnight + dt.timedelta(days=1)).astimezone(
+                dt.UTC
+            )
+            repository.set_status(
+                connection,
+                later,
+                expected="queued",
+                values={"due_at": tomorrow, "updated_at": now},
+            )
+            report.deferred += len(later)
+        claimed = repository.claim(
+            connection, take, token, now + dt.timedelta(seconds=settings.claim_seconds), now
+        )
+    report.claimed += len(claimed)
+    return claimed
+
+
+def _send(
+    adapters: Mapping[NoticeChannel, Adapter], claimed: Sequence[Claimed]
+) -> list[tuple[Claimed, Outcome]]:
+    by_channel: dict[NoticeChannel, list[Claimed]] = defaultdict(list)
+    for row in claimed:
+        by_channel[NoticeChannel(row.channel)].append(row)
+    results: list[tuple[Claimed, Outcome]] = []
+    for channel, rows in by_channel.items():
+        adapter = adapters[channel]
+        for start in range(0, len(rows), adapter.max_batch):
+            chunk = rows[start : start + adapter.max_batch]
+            outcomes = adapter.send(
+                [Outgoing(r.key, channel, r.recipient or "", r.body or "", r.title) for r in chunk]
+            )
+            results += zip(chunk, outcomes, strict=True)
+    return results
+
+
+def _record(
+    store: Engine,
+    results: Sequence[tuple[Claimed, Outcome]],
+    settings: NoticeSettings,
+    token: str,
+    now: dt.datetime,
+    report: DispatchReport,
+) -> None:
+    with store.begin() as connection:
+        lines = {n.id: n for n in repository.get_notices(connection, [r.id for r, _ in results])}
+        sent: list[int] = []
+        for row, outcome in results:
+            line = lines[row.id]
+            common = {"claim": None, "claimed_until": None}
+            if outcome.status == "sent":
+                moved = move(
+                    connection,
+                    [line],
+                    "accept",
+                    actor=WORKER,
+                    now=now,
+                    values=common
+                    | {"sent_at": now, "provider_ref": outcome.provider_ref, "last_error": None},
+                    detail=outcome.detail,
+                    claim_token=token,
+                )
+                sent += moved
+                report.sent += len(moved)
+            elif outcome.status == "failed":
+                report.failed += len(
+                    move(
+                        connection,
+                        [line],
+                        "reject",
+                        actor=WORKER,
+                        now=now,
+                        values=common | {"last_error": outcome.detail},
+                        detail=outcome.detail,
+                        claim_token=token,
+                    )
+                )
+            elif line.attempts >= settings.max_attempts:
+                report.dead += len(
+                    move(
+                        connection,
+                        [line],
+                        "give_up",
+                        actor=WORKER,
+                        now=now,
+                        values=common | {"last_error": outcome.detail},
+                        detail=outcome.detail,
+                        claim_token=token,
+                    )
+                )
+            else:
+                report.retried += len(
+                    move(
+                        connection,
+                        [line],
+                        "retry",
+                        actor=WORKER,
+                        now=now,
+                        values=common
+                        | {"last_error": outcome.detail, "due_at": now + backoff(line.attempts)},
+                        detail=outcome.detail,
+                        claim_token=token,
+                    )
+                )
+        write_reminders(connection, [lines[i] for i in sent], now)
+
+
+def dispatch_once(
+    store: Engine,
+    adapters: Mapping[NoticeChannel, Adapter],
+    settings: NoticeSettings,
+    *,
+    clock: Clock = utcnow,
+    stop: Callable[[], bool] = lambda: False,
+    max_rounds: int | None = None,
+) -> DispatchReport:
+    """Send what is due now, round after round, until nothing is due or ``stop()`` says so
+    (checked between rounds: a SIGTERM lets the round in hand finish and be recorded)."""
+    sending = Sending.of(settings)
+    report = recover(store, adapters, clock())
+    token = str(uuid.uuid4())
+    rounds = 0
+    while not stop() and (max_rounds is None or rounds < max_rounds):
+        rounds += 1
+        now = clock()
+        claimed = _claim(store, adapters, settings, sending, now, token, report)
+        if not claimed:
+            break
+        results = _send(adapters, claimed)
+        _record(store, results, settings, token, clock(), report)
+    return report
