@@ -17,6 +17,7 @@ import asyncio
 import json
 import socket
 import threading
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from email import policy
@@ -93,9 +94,28 @@ class _BoundController(Controller):
         # a fixed server name: aiosmtpd would otherwise look up the FQDN per connection
         super().__init__(handler, hostname=host, port=port, server_hostname="localhost")
         self._sock = sock
+        self.sessions: list[SMTP] = []  # one per connection (only touched on the loop thread)
 
     def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
         return self.loop.create_server(self._factory_invoker, sock=self._sock)
+
+    def factory(self) -> SMTP:
+        session = SMTP(self.handler, **self.SMTP_kwargs)
+        self.sessions.append(session)
+        return session
+
+    def drop_connections(self) -> None:
+        """Close every client connection, as a server does to idle ones."""
+
+        def close_all() -> None:
+            for session in self.sessions:
+                if session.transport is not None:
+                    session.transport.close()
+            done.set()
+
+        done = threading.Event()
+        self.loop.call_soon_threadsafe(close_all)
+        done.wait(5)
 
 
 class SmtpTestServer:
@@ -148,6 +168,10 @@ class SmtpTestServer:
     @down.setter
     def down(self, value: bool) -> None:
         self._handler.down = value
+
+    def drop_connections(self) -> None:
+        """Close the connections of all clients (as a server does to idle ones)."""
+        self._controller.drop_connections()
 
     def start(self) -> None:
         self._controller.start()
@@ -221,6 +245,8 @@ class GatewayTestServer:
     ``touser``) is in ``reject`` are rejected ("invalid number"); keys in ``omit`` are left out
     of the answer (as a gateway that lost part of a batch would). Faults: ``fail_next`` (500 to
     the next N requests), ``down`` (503 to all). A bearer token other than ``token`` gets 401.
+    ``delay``: seconds to wait *after* a batch is sent and before answering — a client killed
+    meanwhile never learns that its messages went out (the crash tests' window).
     """
 
     PATHS = ("/sms", "/wechat")
@@ -231,6 +257,7 @@ class GatewayTestServer:
         self.omit: set[str] = set()
         self.fail_next = 0
         self.down = False
+        self.delay = 0.0
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._sent: dict[str, dict[str, Any]] = {}
@@ -299,6 +326,12 @@ class GatewayTestServer:
         self.stop()
 
     def _answer(self, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
+        answer = self._process(path, headers, body)
+        if self.delay:
+            time.sleep(self.delay)
+        return answer
+
+    def _process(self, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
         with self._lock:
             self._requests.append(RecordedRequest(path, headers, body))
             if self.down:

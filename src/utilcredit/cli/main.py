@@ -14,6 +14,7 @@ from utilcredit.cli.commitments import commitments_app
 from utilcredit.cli.db import db_app
 from utilcredit.cli.demo import demo_command
 from utilcredit.cli.imports import import_command, purge_uploads_command
+from utilcredit.cli.notices import notices_app, worker_command
 from utilcredit.cli.policies import policy_app
 from utilcredit.cli.rating import explain_command, rate_command
 from utilcredit.cli.records import objections_app, records_app, repairs_app
@@ -63,6 +64,12 @@ app.add_typer(
     name="applications",
     help="信用办理申请 / credit-based applications: submit, check, advance, list, show, zones",
 )
+app.add_typer(
+    notices_app,
+    name="notices",
+    help="通知 / notices: plan, demands, list, show, resend, print-batch, dispatch",
+)
+app.command("worker")(worker_command)
 app.command("entitlements")(entitlements_command)
 app.command("import")(import_command)
 app.command("purge-uploads")(purge_uploads_command)

@@ -28,8 +28,10 @@ from utilcredit.commitments.service import (
     visible_commitment,
 )
 from utilcredit.commitments.templates import template
+from utilcredit.config import get_settings
 from utilcredit.customers.model import CommitmentStatus
 from utilcredit.errors import FieldInvalidError, InvalidInputError, NotFoundError
+from utilcredit.notices import service as notices
 from utilcredit.records.cases import SYSTEM, actor_name, keep_history, require_case_permission
 
 
@@ -153,6 +155,19 @@ def _remind(connection: Connection, obligation: ObligationLine, day: dt.date) ->
         day,
         f"{obligation.text}（{obligation.due_on} 到期）",
     )
+    policy_key = get_settings().console.default_policies.get(found.utility)
+    if policy_key is not None and obligation.due_on is not None:
+        notices.plan_commitment_due(
+            connection,
+            policy_key=policy_key,
+            obligation_id=obligation.id,
+            subject_id=found.subject_id,
+            commitment_code=found.code,
+            commitment_title=template(found.template_key, found.template_version).title,
+            obligation=obligation.text,
+            due_on=obligation.due_on,
+            sending=notices.Sending.of(),
+        )
 
 
 def _miss(

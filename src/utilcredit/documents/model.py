@@ -200,6 +200,25 @@ class NoticeLetter:
 
 
 @dataclass(frozen=True, slots=True)
+class PlainLetter:
+    """A plain letter sent by post, e.g. the printed payment demand (欠费催告函).
+
+    It has the notice letter's letterhead, window address block, letter number and seal, but
+    only a title and ``paragraphs`` of text, already filled and printed in order; the first is
+    usually the salutation line ("XX公司："), printed without indent when it ends with a colon.
+    ``postal_address`` may be unknown.
+    """
+
+    letter_no: str
+    sender: str  # the utility, printed as the letterhead
+    recipient_name: str
+    postal_address: str | None
+    title: str  # e.g. "欠费催告函"
+    paragraphs: tuple[str, ...]
+    dated_on: dt.date  # the letter's date
+
+
+@dataclass(frozen=True, slots=True)
 class PrintListLine:
     """A row of a print batch's list: one letter to put in an envelope."""
 
@@ -213,7 +232,10 @@ def _notice_letter_fields(letter: NoticeLetter) -> dict[str, Any]:
     """One letter as ``_notice_letter.html``'s macros print it."""
     background, foreground = LEVEL_BADGE_COLOURS.get(letter.level_zh, _OTHER_LEVEL_COLOURS)
     return {
+        "kind": "notice",
         "letter_no": letter.letter_no,
+        "letter_no_label": "告知函编号",
+        "seal_label": "告知单位",
         "sender": letter.sender,
         "sender_hotline": letter.sender_hotline,
         "sender_office": letter.sender_office,
@@ -250,16 +272,54 @@ def notice_letter_context(letter: NoticeLetter) -> dict[str, Any]:
     return {"letter": fields, "date_line": fields["date_line"]}
 
 
+def _plain_letter_fields(letter: PlainLetter) -> dict[str, Any]:
+    """One plain letter as ``_notice_letter.html``'s macros print it."""
+    return {
+        "kind": "plain",
+        "letter_no": letter.letter_no,
+        "letter_no_label": "函件编号",
+        "seal_label": "发函单位",
+        "sender": letter.sender,
+        "sender_hotline": None,
+        "recipient_name": letter.recipient_name,
+        "postal_address": letter.postal_address or NOT_STATED,
+        "title": letter.title,
+        "paragraphs": [
+            {
+                "text": text,
+                "salutation": n == 0 and text.rstrip().endswith(("：", ":")),
+                "closing": n == len(letter.paragraphs) - 1,
+            }
+            for n, text in enumerate(letter.paragraphs)
+        ],
+        "date_line": zh_date(letter.dated_on),
+    }
+
+
+def plain_letter_context(letter: PlainLetter) -> dict[str, Any]:
+    """The context of ``plain_letter.html``: the letter's fields under ``letter``."""
+    fields = _plain_letter_fields(letter)
+    return {"letter": fields, "date_line": fields["date_line"]}
+
+
+def _letter_fields(letter: NoticeLetter | PlainLetter) -> dict[str, Any]:
+    if isinstance(letter, NoticeLetter):
+        return _notice_letter_fields(letter)
+    return _plain_letter_fields(letter)
+
+
 def notice_batch_context(
     title: str,
-    letters: Sequence[NoticeLetter],
+    letters: Sequence[NoticeLetter | PlainLetter],
     lines: Sequence[PrintListLine],
     made_on: dt.date,
 ) -> dict[str, Any]:
     """The context of ``notice_batch.html``: the print list, then every letter on new pages.
 
-    ``lines`` are the print list's rows, one per letter in the same order (a list that does not
-    match the letters printed after it raises ``ValueError``). ``made_on`` dates the list.
+    ``letters`` may mix notice letters and plain letters; each letter's fields say which it is
+    (``"kind"``: ``"notice"`` or ``"plain"``). ``lines`` are the print list's rows, one per
+    letter in the same order (a list that does not match the letters printed after it raises
+    ``ValueError``). ``made_on`` dates the list.
     """
     listed = [line.letter_no for line in lines]
     printed = [letter.letter_no for letter in letters]
@@ -279,6 +339,6 @@ def notice_batch_context(
             }
             for n, line in enumerate(lines, start=1)
         ],
-        "letters": [_notice_letter_fields(letter) for letter in letters],
+        "letters": [_letter_fields(letter) for letter in letters],
         "date_line": zh_date(made_on),
     }

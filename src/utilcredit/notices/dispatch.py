@@ -32,7 +32,14 @@ from utilcredit.config import NoticeSettings
 from utilcredit.localtime import SHANGHAI
 from utilcredit.notices import repository
 from utilcredit.notices.adapters import Adapter
-from utilcredit.notices.model import NoticeChannel, NoticeStatus, Outcome, Outgoing, backoff
+from utilcredit.notices.model import (
+    NoticeChannel,
+    NoticeStatus,
+    Outcome,
+    Outgoing,
+    address_problem,
+    backoff,
+)
 from utilcredit.notices.repository import Claimed
 from utilcredit.notices.service import Sending, local_day, move, utcnow, write_reminders
 
@@ -144,10 +151,17 @@ def _claim(
 def _send(
     adapters: Mapping[NoticeChannel, Adapter], claimed: Sequence[Claimed]
 ) -> list[tuple[Claimed, Outcome]]:
+    """Send each claimed notice through its channel's adapter, in the adapter's batch size;
+    a notice whose address cannot work fails at once with the reason (no endpoint asked)."""
     by_channel: dict[NoticeChannel, list[Claimed]] = defaultdict(list)
-    for row in claimed:
-        by_channel[NoticeChannel(row.channel)].append(row)
     results: list[tuple[Claimed, Outcome]] = []
+    for row in claimed:
+        channel = NoticeChannel(row.channel)
+        problem = address_problem(channel, row.recipient)
+        if problem is not None:
+            results.append((row, Outcome(row.key, "failed", problem)))
+        else:
+            by_channel[channel].append(row)
     for channel, rows in by_channel.items():
         adapter = adapters[channel]
         for start in range(0, len(rows), adapter.max_batch):

@@ -82,6 +82,17 @@ def level_changes(connection: Connection, run_id: int) -> list[ChangeFact]:
     return [ChangeFact(*row) for row in rows]
 
 
+def subject_utilities(connection: Connection, code: str) -> tuple[int, list[str]] | None:
+    """The subject's id and the utilities it has accounts with (None: no such subject)."""
+    subject_id = subject_id_of(connection, code)
+    if subject_id is None:
+        return None
+    utilities = connection.scalars(
+        select(AccountRow.utility).where(AccountRow.subject_id == subject_id).distinct()
+    )
+    return subject_id, sorted(utilities)
+
+
 def subject_id_of(connection: Connection, code: str) -> int | None:
     found: int | None = connection.scalar(select(SubjectRow.id).where(SubjectRow.code == code))
     return found
@@ -524,6 +535,15 @@ def count_by_status(
 def get_notice(connection: Connection, notice_id: int) -> NoticeLine | None:
     row = connection.execute(_lines().where(_N.id == notice_id)).first()
     return _line(row) if row is not None else None
+
+
+def notices_by_key(connection: Connection, keys: Sequence[str]) -> dict[str, NoticeLine]:
+    found: dict[str, NoticeLine] = {}
+    for batch in _chunks(keys):
+        for row in connection.execute(_lines().where(_N.key.in_(batch))):
+            line = _line(row)
+            found[line.key] = line
+    return found
 
 
 def get_notices(connection: Connection, ids: Sequence[int]) -> list[NoticeLine]:

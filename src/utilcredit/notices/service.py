@@ -142,6 +142,20 @@ def _common(rules: NoticeRules, utility: str, today: dt.date) -> dict[str, str]:
     }
 
 
+def _level_dates(
+    connection: Connection, rules: NoticeRules, as_of: dt.date, today: dt.date
+) -> dict[str, str]:
+    """The rating date and the reply deadline (in working days from today), written for
+    people and kept as ISO dates for the letter printed later."""
+    reply_by = workdays.deadline(connection, today, rules.reply_working_days)
+    return {
+        "as_of": zh_date(as_of),
+        "reply_by": zh_date(reply_by),
+        "as_of_iso": as_of.isoformat(),
+        "reply_by_iso": reply_by.isoformat(),
+    }
+
+
 def zh_date(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
@@ -243,11 +257,11 @@ def plan_run(
         return PlanReport()
     today = local_day(now)
     contacts = repository.contacts(connection, {c.subject_id for c in changes})
-    base = _common(rules, header.utility, today) | {
-        "as_of": zh_date(header.as_of),
-        "reply_by": zh_date(workdays.deadline(connection, today, rules.reply_working_days)),
-        "policy_title": loaded.policy.title,
-    }
+    base = (
+        _common(rules, header.utility, today)
+        | _level_dates(connection, rules, header.as_of, today)
+        | {"policy_title": loaded.policy.title}
+    )
     drafts: list[Draft] = []
     unreachable = 0
     for change in changes:
@@ -308,8 +322,7 @@ def plan_override(
         "subject_name": contact.name,
         "level_zh": _level_zh(level),
         "previous_level_zh": _level_zh(previous),
-        "as_of": zh_date(today),
-        "reply_by": zh_date(workdays.deadline(connection, today, rules.reply_working_days)),
+        **_level_dates(connection, rules, today, today),
         "policy_title": loaded.policy.title,
         "notice_no": f"RG{today:%Y%m%d}-{override_id:07d}",
     }
@@ -409,6 +422,55 @@ def plan_demands(
     if not write:
         return PlanReport(planned, 0, unreachable)
     return replace(_write(connection, planned, now), unreachable=unreachable)
+
+
+def plan_commitment_due(
+    connection: Connection,
+    *,
+    policy_key: str,
+    obligation_id: int,
+    subject_id: int,
+    commitment_code: str,
+    commitment_title: str,
+    obligation: str,
+    due_on: dt.date,
+    sending: Sending,
+    now: dt.datetime | None = None,
+) -> PlanReport:
+    """A commitment's obligation falls due soon: the committer is reminded (湛江 附件3)."""
+    now = now or utcnow()
+    loaded = policy_at(policy_key, None)
+    rules = loaded.policy.notices
+    if rules is None or not rules.commitment_channels:
+        return PlanReport()
+    contact = repository.contacts(connection, [subject_id])[subject_id]
+    variables = _common(rules, loaded.policy.utility.value, local_day(now)) | {
+        "subject_name": contact.name,
+        "commitment_code": commitment_code,
+        "commitment_title": commitment_title,
+        "obligation": obligation,
+        "due_on": zh_date(due_on),
+        "notice_no": f"CN-{commitment_code}-{obligation_id}",
+    }
+    drafts = messages_for(
+        f"obligation:{obligation_id}:{due_on.isoformat()}",
+        NoticeKind.COMMITMENT_DUE,
+        rules.commitment_channels,
+        contact,
+        variables,
+        call_when_unreachable=True,
+    )
+    planned = _planned(
+        rules,
+        drafts,
+        policy=loaded.policy,
+        source="commitment",
+        source_id=obligation_id,
+        run_id=None,
+        now=now,
+        sending=sending,
+    )
+    return _write(connection, planned, now)
 
 
 # --------------------------------------------------------------------------------------------
@@ -637,6 +699,51 @@ def write_reminders(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A gateway's delivery report for one message it accepted (by the notice's key)."""
+
+    key: str
+    delivered: bool
+    detail: str | None = None
+
+
+def record_receipts(
+    connection: Connection, receipts: Sequence[Receipt], *, now: dt.datetime | None = None
+) -> dict[str, str]:
+    """Delivery reports: a sent notice becomes ``delivered`` or ``failed`` (bounced). Returns
+    per key what happened (``delivered``, ``failed``, ``unknown`` key, ``ignored``: not in
+    ``sent``, e.g. a report repeated)."""
+    now = now or utcnow()
+    found = repository.notices_by_key(connection, [r.key for r in receipts])
+    result: dict[str, str] = {}
+    for receipt in receipts:
+        notice = found.get(receipt.key)
+        if notice is None:
+            result[receipt.key] = "unknown"
+            continue
+        if notice.status != NoticeStatus.SENT.value:
+            result[receipt.key] = "ignored"
+            continue
+        values: dict[str, Any] = (
+            {"delivered_at": now} if receipt.delivered else {"last_error": receipt.detail}
+        )
+        action = "deliver" if receipt.delivered else "bounce"
+        moved = move(
+            connection,
+            [notice],
+            action,
+            actor="gateway",
+            now=now,
+            values=values,
+            detail=receipt.detail,
+        )
+        result[receipt.key] = (
+            ("delivered" if receipt.delivered else "failed") if moved else "ignored"
+        )
+    return result
+
+
 # ---- print batches -------------------------------------------------------------------------
 
 
@@ -747,6 +854,18 @@ def mark_batch(
     return found
 
 
+def batch_notices(
+    connection: Connection, principal: Principal | None, batch_id: int
+) -> list[NoticeLine]:
+    """The letters of a print batch, in print order (contacts in clear: they go on envelopes)."""
+    batch = visible_batch(connection, principal, batch_id)
+    return list(
+        repository.iter_notices(
+            connection, NoticeFilter(utilities=[batch.utility], batch_id=batch_id)
+        )
+    )
+
+
 def list_batches(
     connection: Connection, principal: Principal | None, offset: int = 0, limit: int = 50
 ) -> Page[BatchLine]:
@@ -758,35 +877,57 @@ def list_batches(
 # ---- contacts and opt-outs -----------------------------------------------------------------
 
 
+def subject_for_notices(
+    connection: Connection, principal: Principal | None, code: str
+) -> tuple[int, str]:
+    """The subject's id and a utility of it the principal may write (its contacts serve
+    every utility it is a customer of)."""
+    found = repository.subject_utilities(connection, code)
+    if found is None:
+        raise NotFoundError(f"没有该主体：{code} / no subject {code}")
+    subject_id, utilities = found
+    if principal is None:
+        return subject_id, utilities[0] if utilities else Utility.WATER.value
+    require(principal, Permission.FILE_CASE, entity="subject")
+    for utility in utilities:
+        if principal.may_write_utility(Utility(utility)):
+            return subject_id, utility
+    raise NotVisibleError(f"没有该主体：{code} / no subject {code}", entity="subject")
+
+
 def set_contact(
     connection: Connection,
     principal: Principal | None,
-    subject_id: int,
-    utility: str,
+    code: str,
     channel: str,
-    address: str,
+    address: str | None,
     *,
     now: dt.datetime | None = None,
 ) -> None:
-    _may_write(principal, utility)
+    """Record where a subject wants notices on a channel (``address`` None: forget it, the
+    credit file's phone and address serve again)."""
+    subject_id, utility = subject_for_notices(connection, principal, code)
     kind = _channel(channel)
-    problem = address_problem(kind, address)
-    if problem:
-        raise FieldInvalidError("address", problem)
-    repository.set_contact(
-        connection,
-        subject_id=subject_id,
-        channel=kind.value,
-        address=address.strip(),
-        updated_by=_name(principal),
-        updated_at=now or utcnow(),
-    )
+    if address is None:
+        repository.remove_contact(connection, subject_id, kind.value)
+    else:
+        problem = address_problem(kind, address.strip())
+        if problem:
+            raise FieldInvalidError("address", problem)
+        repository.set_contact(
+            connection,
+            subject_id=subject_id,
+            channel=kind.value,
+            address=address.strip(),
+            updated_by=_name(principal),
+            updated_at=now or utcnow(),
+        )
     audit.record(
         connection,
         actor=_name(principal),
-        action="notice_contact_set",
+        action="notice_contact_set" if address else "notice_contact_remove",
         entity="subject",
-        entity_key=str(subject_id),
+        entity_key=code,
         detail={"channel": kind.value},
         utilities=[utility],
     )
@@ -795,8 +936,7 @@ def set_contact(
 def set_opt_out(
     connection: Connection,
     principal: Principal | None,
-    subject_id: int,
-    utility: str,
+    code: str,
     channel: str,
     *,
     opted_out: bool,
@@ -804,7 +944,7 @@ def set_opt_out(
     now: dt.datetime | None = None,
 ) -> None:
     """A subject's wish for no notices on a channel (never for the legally required letter)."""
-    _may_write(principal, utility)
+    subject_id, utility = subject_for_notices(connection, principal, code)
     kind = _channel(channel)
     if kind is NoticeChannel.LETTER:
         raise FieldInvalidError(
@@ -827,11 +967,21 @@ def set_opt_out(
         actor=_name(principal),
         action="notice_opt_out" if opted_out else "notice_opt_in",
         entity="subject",
-        entity_key=str(subject_id),
+        entity_key=code,
         reason=reason,
         detail={"channel": kind.value},
         utilities=[utility],
     )
+
+
+def preferences(
+    connection: Connection, principal: Principal | None, code: str
+) -> list[repository.Preference]:
+    found = repository.subject_utilities(connection, code)
+    readable = {u.value for u in _readable(principal)}
+    if found is None or not readable & set(found[1]):
+        raise NotVisibleError(f"没有该主体：{code} / no subject {code}", entity="subject")
+    return repository.preferences(connection, found[0])
 
 
 def _channel(value: str) -> NoticeChannel:
@@ -864,16 +1014,21 @@ def mask_recipient(channel: str, recipient: str | None) -> str | None:
     return recipient
 
 
-def shown(notice: NoticeLine, principal: Principal | None, rule: MaskingRule) -> NoticeLine:
-    """The notice as the reader may see it: contacts and a natural person's ID number masked
-    unless the reader holds ``view_unmasked`` (the command line sees them whole)."""
-    if principal is None or principal.can(Permission.VIEW_UNMASKED):
-        return notice
+def masked(notice: NoticeLine, rule: MaskingRule) -> NoticeLine:
+    """The notice with its contact and a natural person's ID number masked."""
     return replace(
         notice,
         recipient=mask_recipient(notice.channel, notice.recipient),
         subject_code=display_code(notice.subject_code, notice.subject_kind, clear=False, rule=rule),
     )
+
+
+def shown(notice: NoticeLine, principal: Principal | None, rule: MaskingRule) -> NoticeLine:
+    """The notice as the reader may see it: masked unless the reader holds ``view_unmasked``
+    (the command line, ``principal`` None, decides for itself)."""
+    if principal is None or principal.can(Permission.VIEW_UNMASKED):
+        return notice
+    return masked(notice, rule)
 
 
 def list_notices(

@@ -248,7 +248,14 @@ def test_the_print_list_must_list_the_letters_of_the_batch() -> None:
 
 @pytest.mark.parametrize(
     ("n", "ordinal"),
-    [(1, "（一）"), (10, "（十）"), (12, "（十二）"), (20, "（二十）"), (99, "（九十九）"), (100, "（100）")],
+    [
+        (1, "（一）"),
+        (10, "（十）"),
+        (12, "（十二）"),
+        (20, "（二十）"),
+        (99, "（九十九）"),
+        (100, "（100）"),
+    ],
 )
 def test_clauses_are_numbered_the_chinese_way(n: int, ordinal: str) -> None:
     assert zh_ordinal(n) == ordinal

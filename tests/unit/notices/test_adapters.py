@@ -92,6 +92,17 @@ def test_smtp_sends_each_message_over_one_kept_connection(
     assert peer_a == peer_b  # the same client port: no new connection for the second batch
 
 
+def test_smtp_reconnects_when_the_server_dropped_the_connection(
+    smtp: SmtpTestServer, mailer: SmtpAdapter
+) -> None:
+    assert mailer.send([_email("k1", "a@example.com")])[0].status == "sent"
+    smtp.drop_connections()
+
+    assert mailer.send([_email("k2", "b@example.com")])[0].status == "sent"
+    first, second = smtp.peers
+    assert first != second
+
+
 def test_message_id_is_stable_and_valid_for_any_key() -> None:
     assert message_id("a:b") == message_id("a:b") != message_id("a:c")
     assert message_id("x..y 中") == "<x%2E%2Ey%20%E4%B8%AD@utilcredit>"
