@@ -144,6 +144,22 @@ def _claim(
         claimed = repository.claim(
             connection, take, token, now + dt.timedelta(seconds=settings.claim_seconds), now
         )
+        repository.insert_attempts(
+            connection,
+            [
+                {
+                    "notice_id": c.id,
+                    "action": "claim",
+                    "from_status": NoticeStatus.QUEUED.value,
+                    "to_status": NoticeStatus.SENDING.value,
+                    "at": now,
+                    "actor": WORKER,
+                    "detail": None,
+                    "provider_ref": None,
+                }
+                for c in claimed
+            ],
+        )
     report.claimed += len(claimed)
     return claimed
 

@@ -296,13 +296,16 @@ class OverdueAccount:
     bill_count: int
     oldest_due_on: dt.date
     last_demand_on: dt.date | None
+    demand_pending: bool = False  # a demand is still on its way (queued, sending, batched)
 
 
 def demand_due(rules: NoticeRules, account: OverdueAccount, today: dt.date) -> bool:
-    """Does the account get a demand today: overdue long enough, owing enough, and no demand
-    within the repeat interval."""
+    """Does the account get a demand today: overdue long enough, owing enough, no demand on
+    its way and none within the repeat interval."""
     rule = rules.demand
-    if rule is None or account.owed_fen < rule.min_amount_fen or account.owed_fen <= 0:
+    if rule is None or account.demand_pending:
+        return False
+    if account.owed_fen < rule.min_amount_fen or account.owed_fen <= 0:
         return False
     if (today - account.oldest_due_on).days < rule.days_after_due:
         return False

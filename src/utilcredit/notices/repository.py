@@ -192,42 +192,37 @@ def overdue_accounts(
         .order_by(per_account.c.account_id)
     ).all()
     pending = _pending_demands(connection, [row.account_id for row in rows])
-    accounts = []
-    for row in rows:
-        last = max(filter(None, (row.last_demand, pending.get(row.account_id))), default=None)
-        accounts.append(
-            OverdueAccount(
-                subject_id=row.subject_id,
-                account_id=row.account_id,
-                account_no=row.account_no,
-                owed_fen=int(row.owed),
-                bill_count=int(row.bills),
-                oldest_due_on=row.oldest,
-                last_demand_on=last,
+    return [
+        OverdueAccount(
+            subject_id=row.subject_id,
+            account_id=row.account_id,
+            account_no=row.account_no,
+            owed_fen=int(row.owed),
+            bill_count=int(row.bills),
+            oldest_due_on=row.oldest,
+            last_demand_on=row.last_demand,
+            demand_pending=row.account_id in pending,
+        )
+        for row in rows
+    ]
+
+
+_ON_ITS_WAY = (NoticeStatus.QUEUED, NoticeStatus.SENDING, NoticeStatus.BATCHED)
+
+
+def _pending_demands(connection: Connection, account_ids: Sequence[int]) -> set[int]:
+    """Accounts with a demand still on its way (a sent one is a reminder of the file by then)."""
+    found: set[int] = set()
+    for batch in _chunks(account_ids):
+        found.update(
+            connection.scalars(
+                select(_N.account_id).where(
+                    _N.kind == "demand",
+                    _N.account_id.in_(batch),
+                    _N.status.in_([s.value for s in _ON_ITS_WAY]),
+                )
             )
         )
-    return accounts
-
-
-_NOT_COUNTING = (NoticeStatus.FAILED, NoticeStatus.DEAD, NoticeStatus.CANCELLED)
-
-
-def _pending_demands(connection: Connection, account_ids: Sequence[int]) -> dict[int, dt.date]:
-    """Per account, the planning day of its latest demand that is still on its way (sent ones
-    are reminders of the credit file by then)."""
-    found: dict[int, dt.date] = {}
-    for batch in _chunks(account_ids):
-        for account_id, planned in connection.execute(
-            select(_N.account_id, func.max(_N.variables["planned_on"].as_string()))
-            .where(
-                _N.kind == "demand",
-                _N.account_id.in_(batch),
-                _N.status.not_in([s.value for s in _NOT_COUNTING]),
-            )
-            .group_by(_N.account_id)
-        ):
-            if planned:
-                found[account_id] = dt.date.fromisoformat(planned)
     return found
 
 
@@ -388,13 +383,12 @@ def insert_reminders(connection: Connection, rows: Sequence[Mapping[str, Any]]) 
     numbers = [row["reminder_no"] for row in rows]
     found: dict[str, int] = {}
     for batch in _chunks(numbers):
-        found.update(
-            connection.execute(
-                select(ReminderRow.reminder_no, ReminderRow.id).where(
-                    ReminderRow.reminder_no.in_(batch)
-                )
-            ).tuples()
+        written = connection.execute(
+            select(ReminderRow.reminder_no, ReminderRow.id).where(
+                ReminderRow.reminder_no.in_(batch)
+            )
         )
+        found.update((str(number), int(reminder_id)) for number, reminder_id in written)
     return found
 
 
@@ -703,20 +697,22 @@ class Preference:
 
 
 def preferences(connection: Connection, subject_id: int) -> list[Preference]:
-    addresses = dict(
-        connection.execute(
+    addresses: dict[str, str] = {
+        channel: address
+        for channel, address in connection.execute(
             select(NoticeContactRow.channel, NoticeContactRow.address).where(
                 NoticeContactRow.subject_id == subject_id
             )
-        ).tuples()
-    )
-    opted = dict(
-        connection.execute(
+        )
+    }
+    opted: dict[str, str | None] = {
+        channel: reason
+        for channel, reason in connection.execute(
             select(NoticeOptOutRow.channel, NoticeOptOutRow.reason).where(
                 NoticeOptOutRow.subject_id == subject_id
             )
-        ).tuples()
-    )
+        )
+    }
     return [
         Preference(channel, addresses.get(channel), channel in opted, opted.get(channel))
         for channel in sorted(set(addresses) | set(opted))

@@ -384,7 +384,6 @@ def plan_demands(
             "days_overdue": str((today - account.oldest_due_on).days),
             "pay_by": zh_date(today + dt.timedelta(days=rule.pay_within_days)),
             "notice_no": f"CG{today:%Y%m%d}-{account.account_id:07d}",
-            "planned_on": today.isoformat(),
         }
         found = messages_for(
             f"demand:{account.account_id}:{today.isoformat()}",

@@ -1,8 +1,9 @@
-"""The written notice of a credit level (书面告知函): one letter, and a print batch of letters.
+"""The letters sent by post: the written notice of a credit level (书面告知函) and a plain letter
+(the printed payment demand, 欠费催告函), one at a time, and a print batch mixing both.
 
 As in test_pdf.py, the text read back with pypdf is compared with all whitespace removed (pypdf
-breaks lines where they wrap and spaces the letter-spaced title). One letter and one batch are
-rendered to PDF, once each; the escaping test renders HTML only.
+breaks lines where they wrap and spaces the letter-spaced title). One notice letter, one plain
+letter and one batch are rendered to PDF, once each; the escaping test renders HTML only.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from utilcredit.documents.model import (
     NOT_STATED,
     FiredClause,
     NoticeLetter,
+    PlainLetter,
     PrintListLine,
     notice_batch_context,
     notice_letter_context,
+    plain_letter_context,
     zh_ordinal,
 )
 from utilcredit.documents.render import render_html, render_pdf
@@ -69,7 +72,22 @@ LETTER = NoticeLetter(
     reply_by=dt.date(2026, 11, 28),
     dated_on=dt.date(2026, 11, 14),
 )
-BATCH = (
+PLAIN = PlainLetter(
+    letter_no="CGH-2026-00000007",
+    sender="涟水县涟缘水务有限公司",
+    recipient_name="涟水县<清源>餐饮管理有限公司",
+    postal_address="江苏省淮安市涟水县五岛湖路6号",
+    title="欠费催告函",
+    paragraphs=(
+        "涟水县<清源>餐饮管理有限公司：",
+        "截至2026年11月10日，你单位尚欠水费2,468.00元（账单B-003，到期日2026年9月30日）。",
+        "请于2026年11月24日前缴清上述欠费；逾期仍未缴清的，我公司将依照供用水合同的约定"
+        "及有关规定处理，由此产生的后果由你单位承担。",
+        "特此催告。",
+    ),
+    dated_on=dt.date(2026, 11, 14),
+)
+BATCH: tuple[NoticeLetter | PlainLetter, ...] = (
     LETTER,
     dataclasses.replace(
         LETTER,
@@ -87,13 +105,14 @@ BATCH = (
         postal_address="江苏省淮安市涟水县五岛湖路6号",
         fired=CLAUSES[:1],
     ),
+    PLAIN,
 )
 LINES = tuple(
     PrintListLine(
         letter_no=letter.letter_no,
         recipient_name=letter.recipient_name,
         postal_address=letter.postal_address,
-        kind_label="书面告知函",
+        kind_label="书面告知函" if isinstance(letter, NoticeLetter) else "催告",
     )
     for letter in BATCH
 )
@@ -110,6 +129,11 @@ def page_texts(pdf: bytes) -> list[str]:
 @pytest.fixture(scope="module")
 def letter_pdf() -> bytes:
     return render_pdf(render_html("notice_letter.html", notice_letter_context(LETTER)))
+
+
+@pytest.fixture(scope="module")
+def plain_pdf() -> bytes:
+    return render_pdf(render_html("plain_letter.html", plain_letter_context(PLAIN)))
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +187,36 @@ def test_the_letter_says_the_level_the_clauses_the_facts_and_the_deadlines(
     assert text.count("红色") >= 2  # the statement and the badge
 
 
+def test_the_plain_letter_has_the_letterhead_the_window_its_text_and_the_seal(
+    plain_pdf: bytes,
+) -> None:
+    reader = pypdf.PdfReader(io.BytesIO(plain_pdf))
+    for page in reader.pages:
+        assert float(page.mediabox.width) == pytest.approx(A4_POINTS[0], abs=0.5)
+        assert float(page.mediabox.height) == pytest.approx(A4_POINTS[1], abs=0.5)
+    assert reader.metadata is not None
+    assert reader.metadata.title == PLAIN.title
+    assert PLAIN.recipient_name not in str(dict(reader.metadata))
+
+    text = "".join(page_texts(plain_pdf))
+    expected = [
+        PLAIN.sender,
+        PLAIN.postal_address,
+        f"{PLAIN.recipient_name}收",
+        f"函件编号：{PLAIN.letter_no}",
+        "日期：2026年11月14日",
+        PLAIN.title,
+        *PLAIN.paragraphs,
+        f"发函单位（盖章）：{PLAIN.sender}",
+    ]
+    for piece in expected:
+        assert piece is not None
+        assert squeeze(piece) in text, piece
+    # Nothing of the notice letter: no level, no clauses, no deadlines box, no hotline.
+    for absent in ("信用等级", "重要期限", "统一社会信用代码", "告知函", "咨询电话"):
+        assert absent not in text, absent
+
+
 def test_the_batch_has_the_print_list_then_each_letter_on_its_own_pages(batch_pdf: bytes) -> None:
     reader = pypdf.PdfReader(io.BytesIO(batch_pdf))
     for page in reader.pages:
@@ -174,7 +228,8 @@ def test_the_batch_has_the_print_list_then_each_letter_on_its_own_pages(batch_pd
     # The first page is the print list: every letter, with its recipient, address and kind.
     print_list = pages[0]
     assert "打印清单" in print_list
-    assert "共3封" in print_list
+    assert f"共{len(BATCH)}封" in print_list
+    assert "函件编号" in print_list
     assert "统一社会信用代码/证件号码" not in print_list  # no letter starts on it
     for number, line in enumerate(LINES, start=1):
         row = f"{number}{line.letter_no}{line.recipient_name}{line.postal_address or NOT_STATED}"
@@ -188,9 +243,15 @@ def test_the_batch_has_the_print_list_then_each_letter_on_its_own_pages(batch_pd
         assert on, letter.letter_no
         first_pages.append(on[0])
         start = pages[on[0]]
-        assert "供水信用等级书面告知函" in start
-        assert f"{letter.recipient_name}（统一社会信用代码/证件号码：" in start
-        assert f"告知函编号：{letter.letter_no}第1页" in start
+        if isinstance(letter, NoticeLetter):
+            assert "供水信用等级书面告知函" in start
+            assert f"{letter.recipient_name}（统一社会信用代码/证件号码：" in start
+            assert f"告知函编号：{letter.letter_no}第1页" in start
+        else:
+            assert letter.title in start
+            assert squeeze(letter.paragraphs[0]) in start
+            assert "统一社会信用代码" not in start
+            assert f"函件编号：{letter.letter_no}第1页" in start
         others = [other.letter_no for other in BATCH if other is not letter]
         assert not any(other in pages[n] for n in on for other in others)
     assert first_pages == sorted(set(first_pages))
@@ -201,6 +262,11 @@ def test_the_batch_has_the_print_list_then_each_letter_on_its_own_pages(batch_pd
     assert "等级为黑色（首次评定）" in second
     assert NOT_STATED in second  # no postal address
     assert CLAUSES[1].text not in third
+    plain = "".join(pages[first_pages[3] :])
+    for piece in (PLAIN.postal_address, *PLAIN.paragraphs, f"发函单位（盖章）：{PLAIN.sender}"):
+        assert piece is not None
+        assert squeeze(piece) in plain, piece
+    assert "重要期限" not in plain
 
 
 def test_every_value_is_escaped_in_the_html() -> None:
@@ -213,12 +279,22 @@ def test_every_value_is_escaped_in_the_html() -> None:
         paragraphs=(script,),
         sender_office=script,
     )
-    line = PrintListLine(letter.letter_no, letter.recipient_name, script, script)
+    plain = dataclasses.replace(
+        PLAIN,
+        recipient_name=f"涟水县{script}公司",
+        postal_address=script,
+        title=script,
+        paragraphs=(script, script),
+    )
+    lines = [
+        PrintListLine(one.letter_no, one.recipient_name, script, script) for one in (letter, plain)
+    ]
     for html in (
         render_html("notice_letter.html", notice_letter_context(letter)),
+        render_html("plain_letter.html", plain_letter_context(plain)),
         render_html(
             "notice_batch.html",
-            notice_batch_context(script, [letter], [line], dt.date(2026, 11, 14)),
+            notice_batch_context(script, [letter, plain], lines, dt.date(2026, 11, 14)),
         ),
     ):
         assert "<script" not in html
@@ -237,6 +313,35 @@ def test_unknown_values_print_not_stated_and_the_first_rating_says_so() -> None:
     html = render_html("notice_letter.html", notice_letter_context(letter))
     assert "《涟水县供水信用等级评价办法（试行）》，截至2026年10月31日" in html
     assert "（首次评定）" in html
+
+
+def test_each_letter_of_a_batch_says_its_kind_and_only_a_salutation_is_not_indented() -> None:
+    context = notice_batch_context("批次", BATCH, LINES, dt.date(2026, 11, 14))
+    assert [fields["kind"] for fields in context["letters"]] == [
+        "notice",
+        "notice",
+        "notice",
+        "plain",
+    ]
+    fields = plain_letter_context(PLAIN)["letter"]
+    assert fields == context["letters"][3]
+    assert [(p["salutation"], p["closing"]) for p in fields["paragraphs"]] == [
+        (True, False),
+        (False, False),
+        (False, False),
+        (False, True),
+    ]
+    no_salutation = plain_letter_context(dataclasses.replace(PLAIN, postal_address=None))
+    assert no_salutation["letter"]["postal_address"] == NOT_STATED
+    assert not any(
+        p["salutation"]
+        for p in plain_letter_context(dataclasses.replace(PLAIN, paragraphs=PLAIN.paragraphs[1:]))[
+            "letter"
+        ]["paragraphs"]
+    )
+    html = render_html("plain_letter.html", plain_letter_context(PLAIN))
+    assert '<p class="no-indent salutation">涟水县&lt;清源&gt;餐饮管理有限公司：</p>' in html
+    assert '<p class="paragraph closing">特此催告。</p>' in html
 
 
 def test_the_print_list_must_list_the_letters_of_the_batch() -> None:
