@@ -192,9 +192,10 @@ class NoticeSettings(BaseSettings):
     max_attempts: int = Field(default=8, ge=1, le=50, description="Tries before dead-lettering")
     claim_seconds: int = Field(
         default=300,
-        ge=10,
+        ge=1,
         le=86_400,
-        description="How long a claimed notice is a worker's; after that a crash is assumed",
+        description="How long a claimed notice is a worker's; after that a crash is assumed "
+        "(keep it well above the slowest endpoint's answer)",
     )
     batch_size: int = Field(default=200, ge=1, le=5000, description="Notices claimed at once")
     worker_interval_seconds: float = Field(default=5.0, gt=0, le=3600)

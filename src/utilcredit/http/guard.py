@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import tempfile
 from typing import BinaryIO
 
@@ -14,6 +15,7 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from utilcredit.access.model import AuthenticationError
+from utilcredit.config import Settings
 from utilcredit.http import deps, errors
 from utilcredit.http.paths import API_PREFIX, DOCS_URL, STATIC_PREFIX, is_public
 
@@ -27,6 +29,10 @@ _PAGE_CSP = (
     b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     b"script-src 'self'; frame-ancestors 'self'; form-action 'self'",
 )
+
+# Called by the SMS and WeChat gateways, not by users: authenticated by the gateways' own bearer
+# token (``UTILCREDIT_NOTICES_RECEIPT_TOKEN``, :func:`gateway_authorized`) instead of a user's.
+GATEWAY_PATHS = frozenset({f"{API_PREFIX}/notices/receipts"})
 
 _BODY_IN_MEMORY = 1 << 20  # bodies up to 1 MiB stay in memory, larger ones go to a temp file
 _BODY_PIECE = 1 << 20
@@ -107,6 +113,16 @@ def _header(scope: Scope, wanted: bytes) -> str | None:
     return None
 
 
+def gateway_authorized(settings: Settings, authorization: str | None) -> bool:
+    """Does ``Authorization: Bearer <token>`` carry the gateways' receipt token? Never when no
+    token is configured (compared in constant time)."""
+    expected = settings.notices.receipt_token
+    given = deps.bearer_token(authorization)
+    if expected is None or not expected.get_secret_value() or given is None:
+        return False
+    return secrets.compare_digest(given.encode(), expected.get_secret_value().encode())
+
+
 def _cookie(scope: Scope, name: str) -> str | None:
     raw = _header(scope, b"cookie")
     return cookie_parser(raw).get(name) if raw else None
@@ -121,7 +137,8 @@ class Guard:
       resolved here in one indexed query; without one it is answered 401 (console pages: to
       the login page) before its body is read, and never waits for or holds a slot. The
       credentials are handed on to the dependencies (``deps.CREDENTIALS``), so the store is
-      not asked twice;
+      not asked twice. The gateways' paths (:data:`GATEWAY_PATHS`) take the gateways' token
+      instead, checked here the same way (and again by the route);
     - bodies are read here, before a slot is taken, within ``body_timeout`` seconds (else 408)
       and ``max_body_bytes`` (else 413), so a slow client holds no slot;
     - at most ``limit`` authenticated requests in the handlers at once, and ``anonymous_limit``
@@ -165,14 +182,17 @@ class Guard:
             await self.app(scope, receive, with_headers)
             return
         public = is_public(path)
-        if not public:
+        if path in GATEWAY_PATHS:
+            settings: Settings = scope["app"].state.settings
+            if not gateway_authorized(settings, _header(scope, b"authorization")):
+                await self._refuse(scope, receive, with_headers, "回执令牌无效 / invalid receipt token")
+                return
+        elif not public:
             credentials = self._credentials(scope)
             if credentials is None:
-                request = Request(scope)
-                response = await errors.handle_domain_error(
-                    request, AuthenticationError("请先登录或提供有效令牌 / authentication required")
+                await self._refuse(
+                    scope, receive, with_headers, "请先登录或提供有效令牌 / authentication required"
                 )
-                await response(scope, receive, with_headers)
                 return
             scope.setdefault("state", {})[deps.CREDENTIALS] = credentials
         body: _Body | None = None
@@ -191,6 +211,12 @@ class Guard:
         finally:
             if body is not None:
                 body.close()
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, message: str) -> None:
+        """401 before the body is read (console pages: to the login page)."""
+        response = await errors.handle_domain_error(Request(scope), AuthenticationError(message))
+        await response(scope, receive, send)
 
     def _credentials(self, scope: Scope) -> deps.Credentials | None:
         """One indexed query on the event loop (like ``deps.reading_on_loop``): cheaper than
