@@ -47,7 +47,9 @@ class AttemptOut(Out):
 
 class NoticeDetailOut(Out):
     notice: NoticeOut
-    attempts: list[AttemptOut] = Field(description="每次发送尝试与人工操作 / every step, oldest first")
+    attempts: list[AttemptOut] = Field(
+        description="每次发送尝试与人工操作 / every step, oldest first"
+    )
     next_actions: list[str] = Field(
         description="操作员现在可做的操作 / what an operator may do now (resend, cancel, reach, miss)"
     )
@@ -123,7 +125,9 @@ class BatchPage(PageMeta):
 
 class BatchDetailOut(Out):
     batch: BatchOut
-    notices: list[NoticeOut] = Field(description="批次内函件（打印顺序） / its letters in print order")
+    notices: list[NoticeOut] = Field(
+        description="批次内函件（打印顺序） / its letters in print order"
+    )
 
 
 class BatchRequest(BaseModel):
@@ -170,7 +174,9 @@ class OptOutRequest(BaseModel):
 
 
 class ReceiptIn(BaseModel):
-    key: str = Field(min_length=1, max_length=160, pattern=NO_NUL, description="通知键 / notice key")
+    key: str = Field(
+        min_length=1, max_length=160, pattern=NO_NUL, description="通知键 / notice key"
+    )
     status: Literal["delivered", "failed"]
     detail: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
 

@@ -185,7 +185,9 @@ class Guard:
         if path in GATEWAY_PATHS:
             settings: Settings = scope["app"].state.settings
             if not gateway_authorized(settings, _header(scope, b"authorization")):
-                await self._refuse(scope, receive, with_headers, "回执令牌无效 / invalid receipt token")
+                await self._refuse(
+                    scope, receive, with_headers, "回执令牌无效 / invalid receipt token"
+                )
                 return
         elif not public:
             credentials = self._credentials(scope)

@@ -16,6 +16,7 @@ from utilcredit.web import (
     applications,
     commitments,
     measures,
+    notices,
     records,
     routes,
     zones,
@@ -68,4 +69,5 @@ def install_console(app: FastAPI) -> None:
     app.include_router(commitments.router)
     app.include_router(zones.router)
     app.include_router(measures.router)
+    app.include_router(notices.router)
     app.include_router(routes.router)

@@ -433,7 +433,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "notices.done.miss": ("已登记未接通", "Recorded as not reached"),
     "notices.done.batch": ("打印批次已创建", "Print batch created"),
     "notices.done.printed": ("已标记为已打印", "Marked printed"),
-    "notices.done.posted": ("已标记为已寄出，批内函件已发送", "Marked posted: its letters are sent"),
+    "notices.done.posted": (
+        "已标记为已寄出，批内函件已发送",
+        "Marked posted: its letters are sent",
+    ),
     "notices.print_batches": ("打印批次", "Print batches"),
     "notices.batch": ("打印批次", "Print batch"),
     "notices.new_batch": ("新建打印批次", "New print batch"),

@@ -395,9 +395,7 @@ def _step(
             return _notice_response(
                 request, connection, principal, settings, notice_id, refusal=outcome
             )
-        return _queue_response(
-            request, connection, principal, settings, Filters(), refusal=outcome
-        )
+        return _queue_response(request, connection, principal, settings, Filters(), refusal=outcome)
     if back == "notice":
         return RedirectResponse(f"/notices/{notice_id}?done={action}", status_code=303)
     return RedirectResponse(f"/notices?done={action}", status_code=303)
@@ -491,9 +489,9 @@ def _batches_response(
 ) -> HTMLResponse:
     page = notices.list_batches(connection, principal, offset, PAGE)
     counts = notices.queue_counts(connection, principal)
-    writable = sorted(u.value for u in principal.utilities) if principal.can(
-        Permission.FILE_CASE
-    ) else []
+    writable = (
+        sorted(u.value for u in principal.utilities) if principal.can(Permission.FILE_CASE) else []
+    )
     return _page(
         request,
         "print_batches.html",
@@ -641,9 +639,7 @@ def subject_section(
 
 def _back_to_subject(connection: Connection, code: str, done: str) -> Response:
     ref = subject_ref_of(connection, code)
-    return RedirectResponse(
-        f"/subjects/{ref}?notice_done={done}#subject-notices", status_code=303
-    )
+    return RedirectResponse(f"/subjects/{ref}?notice_done={done}#subject-notices", status_code=303)
 
 
 @router.post("/subjects/{code}/notice-contacts")

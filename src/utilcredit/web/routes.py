@@ -42,6 +42,7 @@ from utilcredit.rating import service as rating_service
 from utilcredit.rating.runs import service as rating_runs
 from utilcredit.records import service as register
 from utilcredit.web import counter
+from utilcredit.web import notices as notices_section
 from utilcredit.web.i18n import LANG_COOKIE, LANGUAGES
 from utilcredit.web.rendering import render
 
@@ -309,6 +310,9 @@ def credit_file_page(
             "default_expiry": day + dt.timedelta(days=90),
             "records": subject_records,
             **counter.subject_section(request, connection, principal, code, console=console),
+            **notices_section.subject_section(
+                request, connection, principal, code, settings=settings
+            ),
         },
     )
 

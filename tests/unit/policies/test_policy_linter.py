@@ -228,3 +228,25 @@ def test_a_blue_no_overdue_requirement_can_make_blue_unreachable() -> None:
         "{type: late_payment_count, window: {years: 3}, count: {max: 0}}",
     )
     assert not blue_unreachable(swapped)
+
+
+def test_an_unknown_template_variable_fails_the_check_at_its_template() -> None:
+    notices = """\
+notices:
+  sender: 测试水务有限公司
+  hotline: "12345"
+  office: 营业厅
+  reply_working_days: 10
+  levels:
+    - level: yellow
+      channels: [sms]
+  templates:
+    - kind: reminder
+      channel: sms
+      text: "{subject_name}：您的等级为{level_zh}，欠费{amount_yuan}元"
+"""
+    findings = check_bytes((HEADER + GREEN + notices).encode(), "test.yaml")
+    errors = [f for f in findings if f.severity == Severity.ERROR]
+    assert len(errors) == 1
+    assert "amount_yuan" in errors[0].message
+    assert errors[0].line is not None and errors[0].line >= HEADER.count("\n") + 4

@@ -157,7 +157,9 @@ def _preferences(connection: Connection, principal: Principal, code: str) -> Pre
 # ---- the outbox -----------------------------------------------------------------------------
 
 
-@router.get("/notices", response_model=NoticePage, summary="通知（最新在前） / notices, newest first")
+@router.get(
+    "/notices", response_model=NoticePage, summary="通知（最新在前） / notices, newest first"
+)
 def list_notices(
     connection: Db,
     principal: Reader,
@@ -423,9 +425,7 @@ def _batch_title(batch_id: int, utility: str) -> str:
     responses={200: {"content": {"application/pdf": {}}}},
     summary="批次函件（打印清单与每封函件） / the print list and every letter, one PDF",
 )
-def batch_pdf(
-    batch_id: Id, connection: Db, principal: Unmasked, settings: AppSettings
-) -> Response:
+def batch_pdf(batch_id: Id, connection: Db, principal: Unmasked, settings: AppSettings) -> Response:
     batch = notices.visible_batch(connection, principal, batch_id)
     found = notices.batch_notices(connection, principal, batch_id)
     pdf = letters.batch_pdf(
