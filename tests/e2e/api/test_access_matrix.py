@@ -30,6 +30,7 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from httpx import Response
+from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 
 from tests.e2e.api.world import (
@@ -59,6 +60,8 @@ from utilcredit.customers.model import Utility
 from utilcredit.customers.tables import AccountRow, SubjectRow
 from utilcredit.incentives import service as incentives
 from utilcredit.localtime import today
+from utilcredit.notices import repository as notice_store
+from utilcredit.notices import service as notices
 from utilcredit.overrides import service as overrides
 from utilcredit.policies.model import Business, Level
 from utilcredit.policies.service import policy_at
@@ -895,6 +898,177 @@ def application_status(status: str) -> Callable[[Ctx, Utility, bool], None]:
     return check
 
 
+# notices: planned by the planner as for an approved override of SUBJECT[utility] (a fresh key
+# each time, outside the ids real overrides take), then moved to the state a route needs;
+# standing ones for reads, fresh ones for writes (remembered for the row's effect check)
+
+GATEWAY_TOKEN = "matrix-gateway-token"
+
+
+def planned_notice(ctx: Ctx, utility: Utility, kind: str) -> int:
+    """``letter``: the notice letter of a red level; ``sms``: a yellow reminder; ``call``: the
+    same reminder for a subject that opted out of SMS (a phone-call task); ``failed``: the SMS
+    reminder the gateway refused."""
+    channel = {"letter": "letter", "sms": "sms", "call": "call", "failed": "sms"}[kind]
+    code = SUBJECT[utility]
+    with ctx.engine.begin() as connection:
+        if kind == "call":
+            notices.set_opt_out(connection, None, code, "sms", opted_out=True)
+        report = notices.plan_override(
+            connection,
+            override_id=900_000 + next(ctx.counter),
+            subject_code=code,
+            policy_key=POLICY[utility],
+            level="red" if kind == "letter" else "yellow",
+            previous=None,
+            sending=notices.Sending.of(ctx.settings.notices),
+        )
+        if kind == "call":
+            notices.set_opt_out(connection, None, code, "sms", opted_out=False)
+        [key] = [p.draft.key for p in report.planned if p.draft.channel.value == channel]
+        [found] = notice_store.notices_by_key(connection, [key]).values()
+        if kind == "failed":
+            for action in ("claim", "reject"):
+                line = notice_store.get_notice(connection, found.id)
+                assert line is not None
+                notices.move(connection, [line], action, actor="dispatcher", now=notices.utcnow())
+    ctx._cache[("last_notice", utility)] = found.id
+    return found.id
+
+
+def standing_notice(kind: str) -> Standing:
+    def make(ctx: Ctx, utility: Utility) -> int:
+        found: int = ctx.cached(
+            ("notice", (kind, utility)), lambda: planned_notice(ctx, utility, kind)
+        )
+        return found
+
+    return make
+
+
+def fresh_batch(ctx: Ctx, utility: Utility) -> int:
+    """A print batch (created) of a fresh letter of the utility, made by the system."""
+    planned_notice(ctx, utility, "letter")
+    with ctx.engine.begin() as connection:
+        batch = notices.create_print_batch(connection, None, utility.value)
+    ctx._cache[("last_batch", utility)] = batch.id
+    return batch.id
+
+
+def standing_batch(ctx: Ctx, utility: Utility) -> int:
+    found: int = ctx.cached(("batch", utility), lambda: fresh_batch(ctx, utility))
+    return found
+
+
+def notice_write(
+    kind: str, template: str, body: dict[str, Any] | None = None, *, form: bool = False
+) -> Builder:
+    """POST to ``template`` with a fresh notice (``kind`` as :func:`planned_notice`)."""
+
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        url = template.format(id=planned_notice(ctx, target, kind))
+        if form:
+            return Call("POST", url, {"data": dict(body or {})})
+        return Call("POST", url, {"json": dict(body)} if body is not None else {})
+
+    return build
+
+
+def notice_status(status: str) -> Callable[[Ctx, Utility, bool], None]:
+    def check(ctx: Ctx, target: Utility, member: bool) -> None:
+        with ctx.engine.connect() as connection:
+            found = notice_store.get_notice(connection, ctx._cache[("last_notice", target)])
+        assert found is not None and found.status == status, found
+
+    return check
+
+
+def batch_create(form: bool) -> Builder:
+    """A fresh queued letter of the target utility, and a batch asked for there."""
+
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        planned_notice(ctx, target, "letter")
+        if form:
+            return Call("POST", "/print-batches", {"data": {"utility": target.value}})
+        return Call("POST", "/api/print-batches", {"json": {"utility": target.value, "limit": 500}})
+
+    return build
+
+
+def letters_batched(ctx: Ctx, target: Utility, member: bool) -> None:
+    with ctx.engine.connect() as connection:
+        assert notice_store.queued_letter_ids(connection, target.value, 10) == []
+
+
+def batch_mark(form: bool) -> Builder:
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        batch_id = fresh_batch(ctx, target)
+        if form:
+            return Call("POST", f"/print-batches/{batch_id}/mark", {"data": {"state": "printed"}})
+        return Call("POST", f"/api/print-batches/{batch_id}/mark", {"json": {"state": "printed"}})
+
+    return build
+
+
+def batch_printed(ctx: Ctx, target: Utility, member: bool) -> None:
+    with ctx.engine.connect() as connection:
+        found = notice_store.get_batch(connection, ctx._cache[("last_batch", target)])
+    assert found is not None and found.status == "printed", found
+
+
+def preference_write(form: bool, which: str) -> Builder:
+    """A contact (an e-mail address) or an opt-out (of WeChat) of SUBJECT[target]."""
+
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        code = SUBJECT[target]
+        if form:
+            data = (
+                {"channel": "email", "address": "matrix@example.cn"}
+                if which == "contact"
+                else {"channel": "wechat", "opted_out": "yes", "reason": "客户要求"}
+            )
+            url = f"/subjects/{code}/notice-{'contacts' if which == 'contact' else 'opt-outs'}"
+            return Call("POST", url, {"data": data})
+        if which == "contact":
+            url = f"/api/subjects/{code}/notice-preferences/contacts/email"
+            return Call("PUT", url, {"json": {"address": "matrix@example.cn"}})
+        url = f"/api/subjects/{code}/notice-preferences/opt-outs/wechat"
+        return Call("PUT", url, {"json": {"opted_out": True, "reason": "客户要求"}})
+
+    return build
+
+
+def preference_saved(which: str) -> Callable[[Ctx, Utility, bool], None]:
+    def check(ctx: Ctx, target: Utility, member: bool) -> None:
+        with ctx.engine.connect() as connection:
+            found = {
+                p.channel: p for p in notice_store.preferences(connection, ctx.subject_id(target))
+            }
+        if which == "contact":
+            assert found["email"].address == "matrix@example.cn", found
+        else:
+            assert found["wechat"].opted_out, found
+
+    return check
+
+
+def receipts_build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    """The gateways' call: their token, whoever sends it (no user's credentials needed)."""
+    ctx.settings.notices.receipt_token = SecretStr(GATEWAY_TOKEN)
+    body = {"receipts": [{"key": "matrix-unknown", "status": "delivered"}]}
+    headers = {"Authorization": f"Bearer {GATEWAY_TOKEN}"}
+    return Call("POST", "/api/notices/receipts", {"json": body, "headers": headers})
+
+
+def preview_build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    return Call("GET", f"/api/runs/{ctx.rating_run(target)}/notices/preview")
+
+
 P = Permission
 R, W = Scope.READ, Scope.WRITE
 C, A = Ctx.fresh_commitment, Ctx.fresh_application
@@ -1251,6 +1425,99 @@ API_ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/api/subjects/{code}/grants"): Row(
         Access.PERMISSION, 200, subject_url("/api/subjects/{code}/grants"), P.READ, R
     ),
+    # notices: the outbox, print batches, a run's preview, preferences, delivery receipts
+    ("GET", "/api/notices"): Row(Access.PERMISSION, 200, fixed("GET", "/api/notices"), P.READ),
+    ("GET", "/api/notices/summary"): Row(
+        Access.PERMISSION, 200, fixed("GET", "/api/notices/summary"), P.READ
+    ),
+    # the gateways' own route: their token, no user's credentials (a user's token is not it)
+    ("POST", "/api/notices/receipts"): Row(Access.PUBLIC, 200, receipts_build),
+    ("GET", "/api/notices/{notice_id}"): Row(
+        Access.PERMISSION, 200, case_url("/api/notices/{id}", standing_notice("sms")), P.READ, R
+    ),
+    ("POST", "/api/notices/{notice_id}/resend"): Row(
+        Access.PERMISSION,
+        200,
+        notice_write("failed", "/api/notices/{id}/resend", {"recipient": "13900002222"}),
+        P.FILE_CASE,
+        W,
+        effect=notice_status("queued"),
+    ),
+    ("POST", "/api/notices/{notice_id}/cancel"): Row(
+        Access.PERMISSION,
+        200,
+        notice_write("sms", "/api/notices/{id}/cancel", {"reason": "客户已缴清欠费"}),
+        P.FILE_CASE,
+        W,
+        effect=notice_status("cancelled"),
+    ),
+    ("POST", "/api/notices/{notice_id}/call"): Row(
+        Access.PERMISSION,
+        200,
+        notice_write("call", "/api/notices/{id}/call", {"reached": True}),
+        P.FILE_CASE,
+        W,
+        effect=notice_status("delivered"),
+    ),
+    ("GET", "/api/notices/{notice_id}/letter.pdf"): Row(
+        Access.PERMISSION,
+        200,
+        case_url("/api/notices/{id}/letter.pdf", standing_notice("letter")),
+        P.VIEW_UNMASKED,
+        R,
+    ),
+    ("GET", "/api/runs/{run_id}/notices/preview"): Row(
+        Access.PERMISSION, 200, preview_build, P.READ, R
+    ),
+    ("GET", "/api/print-batches"): Row(
+        Access.PERMISSION, 200, fixed("GET", "/api/print-batches"), P.READ
+    ),
+    # Scope WRITE, not CREATE: another utility's batch is refused like its notices (404).
+    ("POST", "/api/print-batches"): Row(
+        Access.PERMISSION, 201, batch_create(form=False), P.FILE_CASE, W, effect=letters_batched
+    ),
+    ("GET", "/api/print-batches/{batch_id}"): Row(
+        Access.PERMISSION, 200, case_url("/api/print-batches/{id}", standing_batch), P.READ, R
+    ),
+    ("POST", "/api/print-batches/{batch_id}/mark"): Row(
+        Access.PERMISSION, 200, batch_mark(form=False), P.FILE_CASE, W, effect=batch_printed
+    ),
+    ("GET", "/api/print-batches/{batch_id}/letters.pdf"): Row(
+        Access.PERMISSION,
+        200,
+        case_url("/api/print-batches/{id}/letters.pdf", standing_batch),
+        P.VIEW_UNMASKED,
+        R,
+    ),
+    ("GET", "/api/print-batches/{batch_id}/print-list.csv"): Row(
+        Access.PERMISSION,
+        200,
+        case_url("/api/print-batches/{id}/print-list.csv", standing_batch),
+        P.VIEW_UNMASKED,
+        R,
+    ),
+    ("GET", "/api/subjects/{code}/notices"): Row(
+        Access.PERMISSION, 200, subject_url("/api/subjects/{code}/notices"), P.READ, R
+    ),
+    ("GET", "/api/subjects/{code}/notice-preferences"): Row(
+        Access.PERMISSION, 200, subject_url("/api/subjects/{code}/notice-preferences"), P.READ, R
+    ),
+    ("PUT", "/api/subjects/{code}/notice-preferences/contacts/{channel}"): Row(
+        Access.PERMISSION,
+        200,
+        preference_write(form=False, which="contact"),
+        P.FILE_CASE,
+        W,
+        effect=preference_saved("contact"),
+    ),
+    ("PUT", "/api/subjects/{code}/notice-preferences/opt-outs/{channel}"): Row(
+        Access.PERMISSION,
+        200,
+        preference_write(form=False, which="opt-out"),
+        P.FILE_CASE,
+        W,
+        effect=preference_saved("opt-out"),
+    ),
 }
 
 
@@ -1542,6 +1809,58 @@ CONSOLE_ROWS: dict[tuple[str, str], Row] = {
     ),
     ("POST", "/subjects/{code}/grants"): page(
         Access.PERMISSION, 303, console_grant, P.FILE_CASE, W
+    ),
+    # notices: the queue, a notice and its steps, print batches, a subject's preferences
+    ("GET", "/notices"): page(Access.PERMISSION, 200, fixed("GET", "/notices"), P.READ),
+    ("GET", "/notices/{notice_id}"): page(
+        Access.PERMISSION, 200, case_url("/notices/{id}", standing_notice("sms")), P.READ, R
+    ),
+    ("POST", "/notices/{notice_id}/resend"): page(
+        Access.PERMISSION,
+        303,
+        notice_write("failed", "/notices/{id}/resend", {"recipient": "13900002222"}, form=True),
+        P.FILE_CASE,
+        W,
+        effect=notice_status("queued"),
+    ),
+    ("POST", "/notices/{notice_id}/cancel"): page(
+        Access.PERMISSION,
+        303,
+        notice_write("sms", "/notices/{id}/cancel", {"reason": "客户已缴清欠费"}, form=True),
+        P.FILE_CASE,
+        W,
+        effect=notice_status("cancelled"),
+    ),
+    ("POST", "/notices/{notice_id}/call"): page(
+        Access.PERMISSION,
+        303,
+        notice_write("call", "/notices/{id}/call", {"reached": "yes"}, form=True),
+        P.FILE_CASE,
+        W,
+        effect=notice_status("delivered"),
+    ),
+    ("GET", "/print-batches"): page(Access.PERMISSION, 200, fixed("GET", "/print-batches"), P.READ),
+    ("POST", "/print-batches"): page(
+        Access.PERMISSION, 303, batch_create(form=True), P.FILE_CASE, W, effect=letters_batched
+    ),
+    ("POST", "/print-batches/{batch_id}/mark"): page(
+        Access.PERMISSION, 303, batch_mark(form=True), P.FILE_CASE, W, effect=batch_printed
+    ),
+    ("POST", "/subjects/{code}/notice-contacts"): page(
+        Access.PERMISSION,
+        303,
+        preference_write(form=True, which="contact"),
+        P.FILE_CASE,
+        W,
+        effect=preference_saved("contact"),
+    ),
+    ("POST", "/subjects/{code}/notice-opt-outs"): page(
+        Access.PERMISSION,
+        303,
+        preference_write(form=True, which="opt-out"),
+        P.FILE_CASE,
+        W,
+        effect=preference_saved("opt-out"),
     ),
 }
 

@@ -47,7 +47,7 @@ def _sms(engine: Engine) -> dict[str, str]:
         rows = connection.execute(
             select(NoticeRow.key, NoticeRow.status).where(NoticeRow.channel == "sms")
         )
-        return {str(key): str(status) for key, status in rows}  # noqa: C416
+        return {str(key): str(status) for key, status in rows}
 
 
 def _wait_for(condition: Callable[[], bool], worker: subprocess.Popen[str]) -> None:

@@ -2,9 +2,11 @@
 their print batches, a run's preview, subjects' contacts and opt-outs, delivery receipts.
 
 Everybody who reads a utility sees its notices; contacts and natural persons' ID numbers are
-masked for readers without ``view_unmasked``. Operators (``file_case``) resend, cancel, record
-calls, make and mark print batches, and record contacts and opt-outs. Another utility's notice,
-batch, run or subject answers 404 (audited).
+masked for readers without ``view_unmasked``. The letters themselves (one letter, a batch's PDF
+and print list) carry names and postal addresses in clear: only readers with
+``view_unmasked`` get them. Operators (``file_case``) resend, cancel, record calls, make and
+mark print batches, and record contacts and opt-outs. Another utility's notice, batch, run or
+subject answers 404 (audited).
 
 ``POST /api/notices/receipts`` is the SMS and WeChat gateways' own: it takes no user's
 credentials but the gateways' bearer token (``UTILCREDIT_NOTICES_RECEIPT_TOKEN``), which the
@@ -292,7 +294,7 @@ def call(
     "/notices/{notice_id}/letter.pdf",
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
-    summary="函件 PDF（预览，不改变状态） / the letter of a letter notice, as a PDF",
+    summary="函件 PDF（预览，不改变状态；需 view_unmasked） / the letter of a letter notice",
 )
 def letter_pdf(
     notice_id: Id, connection: Db, principal: Unmasked, settings: AppSettings
@@ -423,7 +425,7 @@ def _batch_title(batch_id: int, utility: str) -> str:
     "/print-batches/{batch_id}/letters.pdf",
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
-    summary="批次函件（打印清单与每封函件） / the print list and every letter, one PDF",
+    summary="批次函件 PDF（打印清单与每封函件；需 view_unmasked） / the batch's letters",
 )
 def batch_pdf(batch_id: Id, connection: Db, principal: Unmasked, settings: AppSettings) -> Response:
     batch = notices.visible_batch(connection, principal, batch_id)
@@ -442,7 +444,7 @@ def batch_pdf(batch_id: Id, connection: Db, principal: Unmasked, settings: AppSe
     "/print-batches/{batch_id}/print-list.csv",
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
-    summary="打印清单（CSV，邮寄用） / the print list for the post room",
+    summary="打印清单 CSV（邮寄用；需 view_unmasked） / the print list for the post room",
 )
 def print_list(batch_id: Id, connection: Db, principal: Unmasked) -> Response:
     found = notices.batch_notices(connection, principal, batch_id)
