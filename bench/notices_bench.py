@@ -19,7 +19,7 @@ Goals (issue 12): 100,000 notices planned from a run and dispatched to the local
    it e-mail: the shipped policy, unchanged, plans SMS and e-mail from one run.
 2. **Run and plan** (child process): the run is saved as ``utilcredit runs save`` saves it
    (``begin_run``, commit; then ``write_run`` with the fastest engine, ``choose_engine(AUTO)``,
-   and ``notices.plan_run`` in the same transaction, commit). ``write_run``, ``plan_run`` and the
+   and ``planning.plan_run`` in the same transaction, commit). ``write_run``, ``plan_run`` and the
    commit are timed separately: notices planned/s is ``plan_run``'s.
 3. **Dispatch** (child process, alone on its core as far as the OS lets it): the SMS/WeChat
    gateway (``tests.support.channels.GatewayTestServer``) and the SMTP server
@@ -69,6 +69,7 @@ from utilcredit.config import NoticeSettings
 from utilcredit.customers.tables import AccountRow, BillRow, SubjectRow
 from utilcredit.db import make_engine
 from utilcredit.localtime import SHANGHAI
+from utilcredit.notices import planning
 from utilcredit.notices.tables import NoticeContactRow, NoticeOptOutRow, NoticeRow
 
 POLICY = "lianshui-water"
@@ -276,14 +277,13 @@ def _profiled(profile: Path | None, call: Any) -> Any:
 
 
 def _run_child(pipe: Pipe, store: str, profile: str | None) -> None:
-    from utilcredit.notices import service as notices
     from utilcredit.policies.service import policy_at
     from utilcredit.rating.runs import service as runs
     from utilcredit.rating.sql.engines import AUTO, choose_engine
 
     engine = make_engine(f"sqlite:///{store}")
     loaded = policy_at(POLICY, AS_OF)
-    sending = notices.Sending.of(NoticeSettings(_env_file=None))
+    sending = planning.Sending.of(NoticeSettings(_env_file=None))
     cpu = _cpu()
     with engine.connect() as connection:
         batch = choose_engine(AUTO, connection)
@@ -295,7 +295,7 @@ def _run_child(pipe: Pipe, store: str, profile: str | None) -> None:
         written = time.perf_counter()
         report = _profiled(
             Path(profile) if profile else None,
-            lambda: notices.plan_run(connection, run_id, sending=sending, now=NOW),
+            lambda: planning.plan_run(connection, run_id, sending=sending, now=NOW),
         )
         planned = time.perf_counter()
         transaction.commit()

@@ -32,7 +32,8 @@ from utilcredit.cli.commitments import (
 from utilcredit.config import get_settings
 from utilcredit.identifiers import MaskingRule
 from utilcredit.localtime import SHANGHAI
-from utilcredit.notices import letters
+from utilcredit.notices import contacts as notice_contacts
+from utilcredit.notices import letters, planning
 from utilcredit.notices import service as notices
 from utilcredit.notices.adapters import adapters_from
 from utilcredit.notices.dispatch import DispatchReport, dispatch_once
@@ -43,9 +44,10 @@ from utilcredit.notices.model import (
     NoticeChannel,
     NoticeKind,
     NoticeStatus,
+    mask_recipient,
 )
+from utilcredit.notices.planning import Planned, PlanReport
 from utilcredit.notices.repository import AttemptLine, NoticeFilter, NoticeLine
-from utilcredit.notices.service import Planned, PlanReport
 
 notices_app = typer.Typer(
     help="通知 / notices: plan, demands, list, show, resend, cancel, call, letter, print-batch, "
@@ -120,7 +122,7 @@ def _planned_json(p: Planned) -> dict[str, Any]:
         "kind": p.draft.kind.value,
         "channel": p.draft.channel.value,
         "subject_id": p.draft.subject_id,
-        "recipient": notices.mask_recipient(p.draft.channel.value, p.draft.recipient),
+        "recipient": mask_recipient(p.draft.channel.value, p.draft.recipient),
         "title": p.title,
         "body": p.body,
         "due_at": _local(p.due_at),
@@ -160,7 +162,7 @@ def plan_command(
 ) -> None:
     """预览批次将发送的通知（不保存） / what a run's level changes would send; nothing stored."""
     with step() as connection:
-        report = notices.plan_run(connection, run, sending=notices.Sending.of(), write=False)
+        report = planning.plan_run(connection, run, sending=planning.Sending.of(), write=False)
     _report(report, output, stored=False)
 
 
@@ -179,8 +181,8 @@ def demands_command(
     keys = policy or list(get_settings().console.default_policies.values())
     with step() as connection:
         for key in keys:
-            report = notices.plan_demands(
-                connection, key, sending=notices.Sending.of(), today=day, write=not dry_run
+            report = planning.plan_demands(
+                connection, key, sending=planning.Sending.of(), today=day, write=not dry_run
             )
             if output == Format.TEXT:
                 typer.echo(f"{key}:")
@@ -204,7 +206,7 @@ def list_command(
     with step() as connection:
         subject_id = None
         if subject is not None:
-            subject_id, _ = notices.subject_for_notices(connection, None, subject)
+            subject_id, _ = notice_contacts.subject_for_notices(connection, None, subject)
         f = NoticeFilter(
             utilities=(),
             statuses=status or (),
@@ -311,7 +313,7 @@ def letter_command(
     """生成函件 PDF（预览） / the letter of a notice as a PDF (a preview: nothing changes)."""
     with step() as connection:
         found = notices.visible_notice(connection, None, notice_id)
-        pdf = letters.letter_pdf(connection, found, notices.local_day(notices.utcnow()), _rule())
+        pdf = letters.letter_pdf(connection, found, planning.local_day(planning.utcnow()), _rule())
     _write(out, pdf)
     typer.echo(f"已写入 / written: {out}")
 
@@ -336,8 +338,8 @@ def print_batch_command(
         principal = acting(connection, actor)
         batch = notices.create_print_batch(connection, principal, utility, limit=limit)
         batched = notices.batch_notices(connection, principal, batch.id)
-        today = notices.local_day(notices.utcnow())
-        title = f"打印批次 {batch.id}（{notices.UTILITY_ZH.get(utility, utility)}）"
+        today = planning.local_day(planning.utcnow())
+        title = f"打印批次 {batch.id}（{planning.UTILITY_ZH.get(utility, utility)}）"
         pdf = letters.batch_pdf(connection, title, batched, today, _rule())
     _write(out / f"print-batch-{batch.id}.pdf", pdf)
     _write(out / f"print-batch-{batch.id}.csv", letters.print_list_csv(batched))
@@ -389,7 +391,9 @@ def contact_command(
 ) -> None:
     """登记主体的通知联系方式 / record where a subject wants notices on a channel."""
     with step() as connection:
-        notices.set_contact(connection, acting(connection, actor), subject, channel, address)
+        notice_contacts.set_contact(
+            connection, acting(connection, actor), subject, channel, address
+        )
     typer.echo("已保存 / saved")
 
 
@@ -403,7 +407,7 @@ def opt_out_command(
 ) -> None:
     """登记主体退订某渠道（书面告知函除外） / a subject opts out of a channel (not the letter)."""
     with step() as connection:
-        notices.set_opt_out(
+        notice_contacts.set_opt_out(
             connection,
             acting(connection, actor),
             subject,
@@ -462,7 +466,7 @@ def worker_command(
     planned_on: dt.date | None = None
     try:
         while not stopping.is_set():
-            today = notices.local_day(notices.utcnow())
+            today = planning.local_day(planning.utcnow())
             if planned_on != today:
                 _plan_demands(store, today)
                 planned_on = today
@@ -481,4 +485,4 @@ def worker_command(
 def _plan_demands(store: Any, today: dt.date) -> None:
     for key in get_settings().console.default_policies.values():
         with store.begin() as connection:
-            notices.plan_demands(connection, key, sending=notices.Sending.of(), today=today)
+            planning.plan_demands(connection, key, sending=planning.Sending.of(), today=today)

@@ -27,7 +27,7 @@ from utilcredit.cli.common import (
 )
 from utilcredit.errors import InvalidInputError, NotFoundError, UtilcreditError
 from utilcredit.localtime import today
-from utilcredit.notices import service as notices
+from utilcredit.notices import planning
 from utilcredit.policies.loader import (
     LoadedPolicy,
     PolicyError,
@@ -98,7 +98,7 @@ def _save(
                 connection, run_id, loaded, batch, scope=scope, progress=progress
             )
             # in the run's own transaction: the notices exist exactly when the run does
-            planned = notices.plan_run(connection, run_id, sending=notices.Sending.of())
+            planned = planning.plan_run(connection, run_id, sending=planning.Sending.of())
             if planned.planned and not quiet:
                 typer.echo(f"通知已入队 / notices queued: {len(planned.planned)}", err=True)
             return header

@@ -31,7 +31,7 @@ from utilcredit.commitments.templates import template
 from utilcredit.config import get_settings
 from utilcredit.customers.model import CommitmentStatus
 from utilcredit.errors import FieldInvalidError, InvalidInputError, NotFoundError
-from utilcredit.notices import service as notices
+from utilcredit.notices import planning
 from utilcredit.records.cases import SYSTEM, actor_name, keep_history, require_case_permission
 
 
@@ -157,7 +157,7 @@ def _remind(connection: Connection, obligation: ObligationLine, day: dt.date) ->
     )
     policy_key = get_settings().console.default_policies.get(found.utility)
     if policy_key is not None and obligation.due_on is not None:
-        notices.plan_commitment_due(
+        planning.plan_commitment_due(
             connection,
             policy_key=policy_key,
             obligation_id=obligation.id,
@@ -166,7 +166,7 @@ def _remind(connection: Connection, obligation: ObligationLine, day: dt.date) ->
             commitment_title=template(found.template_key, found.template_version).title,
             obligation=obligation.text,
             due_on=obligation.due_on,
-            sending=notices.Sending.of(),
+            sending=planning.Sending.of(),
         )
 
 

@@ -40,8 +40,9 @@ from utilcredit.notices.model import (
     address_problem,
     backoff,
 )
+from utilcredit.notices.planning import Sending, local_day, utcnow
 from utilcredit.notices.repository import Claimed
-from utilcredit.notices.service import Sending, local_day, move, utcnow, write_reminders
+from utilcredit.notices.service import move, write_reminders
 
 WORKER = "dispatcher"
 UNKNOWN_OUTCOME = "发送中断，结果不明，请核实后重发 / interrupted mid-send; outcome unknown, verify before resending"

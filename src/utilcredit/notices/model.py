@@ -10,7 +10,7 @@ written to the outbox in the event's own transaction, and sent later by the disp
                        └──interrupt (an e-mail claimed by a worker that died) ─► dead
     queued ─batch─► batched ─post─► sent        (letters: printed and posted by an operator)
     queued ─reach─► delivered · queued ─miss─► failed   (phone-call tasks, by an operator)
-    failed | dead ─resend─► queued ·  queued | batched ─cancel─► cancelled
+    failed | dead ─resend─► queued ·  queued | batched | failed | dead ─cancel─► cancelled
 
 Nothing here touches storage or the network.
 """
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from utilcredit.identifiers.model import mask_phone
 from utilcredit.policies.model import (
     Level,
     NoticeChannel,
@@ -73,12 +74,12 @@ NOTICE_MACHINE: Machine[NoticeStatus] = Machine(
         Transition("bounce", _N.SENT, _N.FAILED),
         Transition("batch", _N.QUEUED, _N.BATCHED),
         Transition("post", _N.BATCHED, _N.SENT),
-        Transition("unbatch", _N.BATCHED, _N.QUEUED),
         Transition("reach", _N.QUEUED, _N.DELIVERED),
         Transition("miss", _N.QUEUED, _N.FAILED),
         Transition("resend", _N.FAILED, _N.QUEUED),
         Transition("resend", _N.DEAD, _N.QUEUED),
         Transition("cancel", _N.QUEUED, _N.CANCELLED),
+        Transition("cancel", _N.BATCHED, _N.CANCELLED),
         Transition("cancel", _N.FAILED, _N.CANCELLED),
         Transition("cancel", _N.DEAD, _N.CANCELLED),
     ],
@@ -94,7 +95,6 @@ NOTICE_MACHINE: Machine[NoticeStatus] = Machine(
         "bounce": "退回",
         "batch": "编入打印批次",
         "post": "已寄出",
-        "unbatch": "移出打印批次",
         "reach": "已电话告知",
         "miss": "电话未接通",
         "resend": "重发",
@@ -103,7 +103,7 @@ NOTICE_MACHINE: Machine[NoticeStatus] = Machine(
 )
 
 #: Actions an operator takes (audited one by one); the rest are the dispatcher's.
-OPERATOR_ACTIONS = frozenset({"resend", "cancel", "reach", "miss", "post", "unbatch", "batch"})
+OPERATOR_ACTIONS = frozenset({"resend", "cancel", "reach", "miss", "post", "batch"})
 
 #: Channels the dispatcher sends through an adapter; letters and calls are work for people.
 SENT_BY_ADAPTER = frozenset({NoticeChannel.SMS, NoticeChannel.WECHAT, NoticeChannel.EMAIL})
@@ -153,12 +153,12 @@ def address_problem(channel: NoticeChannel, address: str | None) -> str | None:
     if channel in (NoticeChannel.SMS, NoticeChannel.CALL):
         digits = re.sub(r"[\s-]", "", address)
         if channel is NoticeChannel.SMS and not _MOBILE.match(digits):
-            return f"手机号码无效：{address} / not a mobile number"
+            return "手机号码无效 / not a mobile number"
         return None
     if channel is NoticeChannel.EMAIL and not _EMAIL.match(address):
-        return f"电子邮箱无效：{address} / not an e-mail address"
+        return "电子邮箱无效 / not an e-mail address"
     if channel is NoticeChannel.WECHAT and not _OPENID.match(address):
-        return f"微信 openid 无效：{address} / not a WeChat openid"
+        return "微信 openid 无效 / not a WeChat openid"
     return None
 
 
@@ -188,6 +188,20 @@ class Contact:
         if channel in self.opted_out and channel not in UNSTOPPABLE:
             return False
         return bool(self.address(channel))
+
+
+def mask_recipient(channel: str, recipient: str | None) -> str | None:
+    """A contact as a list shows it: ``138****5678``, ``z***@example.cn``, ``oAbC****``."""
+    if not recipient:
+        return recipient
+    if channel in ("sms", "call"):
+        return mask_phone(recipient)
+    if channel == "email" and "@" in recipient:
+        local, _, domain = recipient.partition("@")
+        return f"{local[:1]}***@{domain}"
+    if channel == "wechat":
+        return f"{recipient[:4]}****"
+    return recipient
 
 
 # --------------------------------------------------------------------------------------------

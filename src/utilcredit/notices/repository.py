@@ -698,7 +698,7 @@ class Preference:
 
 def preferences(connection: Connection, subject_id: int) -> list[Preference]:
     addresses: dict[str, str] = {
-        channel: address
+        str(channel): str(address)
         for channel, address in connection.execute(
             select(NoticeContactRow.channel, NoticeContactRow.address).where(
                 NoticeContactRow.subject_id == subject_id
@@ -706,7 +706,7 @@ def preferences(connection: Connection, subject_id: int) -> list[Preference]:
         )
     }
     opted: dict[str, str | None] = {
-        channel: reason
+        str(channel): reason
         for channel, reason in connection.execute(
             select(NoticeOptOutRow.channel, NoticeOptOutRow.reason).where(
                 NoticeOptOutRow.subject_id == subject_id

@@ -23,7 +23,7 @@ from utilcredit.audit import repository as audit
 from utilcredit.errors import ConflictError, InvalidInputError, NotFoundError
 from utilcredit.identifiers import DEFAULT_MASKING, MaskingRule, display_code, subject_ref
 from utilcredit.localtime import today
-from utilcredit.notices import service as notices
+from utilcredit.notices import planning
 from utilcredit.overrides import model, repository
 from utilcredit.overrides.model import Override, OverrideRuleError, OverrideState
 from utilcredit.policies.model import Level, Policy
@@ -184,14 +184,14 @@ def decide(
         detail={"subject": decided.subject_code, "level": decided.level.value},
     )
     if approve and decided.id is not None:
-        notices.plan_override(
+        planning.plan_override(
             connection,
             override_id=decided.id,
             subject_code=decided.subject_code,
             policy_key=decided.policy_key,
             level=decided.level.value,
             previous=decided.computed_level.value,
-            sending=notices.Sending.of(),
+            sending=planning.Sending.of(),
         )
     return decided
 

@@ -30,7 +30,7 @@ from utilcredit.customers import repository as credit_files
 from utilcredit.customers.model import Utility
 from utilcredit.errors import ConflictError, InvalidInputError, NotFoundError
 from utilcredit.identifiers import MaskingRule, display_code, subject_ref
-from utilcredit.notices import service as notices
+from utilcredit.notices import planning
 from utilcredit.policies.service import policy_at
 from utilcredit.rating.runs import service as runs
 from utilcredit.rating.sql.engines import DatabaseEngine
@@ -303,7 +303,7 @@ def rerate(connection: Connection, record: RecordLine, actor: str, case: str) ->
         connection, loaded, [record.subject_id], DatabaseEngine(), actor=actor, case=case
     )
     if run is not None:  # the decision's level change is told like any other
-        notices.plan_run(connection, run.id, sending=notices.Sending.of())
+        planning.plan_run(connection, run.id, sending=planning.Sending.of())
 
 
 def require_known(values: Sequence[str], enum: type[StrEnum], what: str) -> None:

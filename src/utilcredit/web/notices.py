@@ -33,6 +33,7 @@ from utilcredit.http.deps import AppSettings, Db, Reader
 from utilcredit.http.params import MAX_ID, NO_NUL, SubjectCode, masking
 from utilcredit.identifiers import subject_ref
 from utilcredit.localtime import SHANGHAI
+from utilcredit.notices import contacts as notice_contacts
 from utilcredit.notices import service as notices
 from utilcredit.notices.model import (
     CHANNEL_LABELS,
@@ -44,7 +45,7 @@ from utilcredit.notices.model import (
     NoticeKind,
     NoticeStatus,
 )
-from utilcredit.notices.repository import NoticeFilter, NoticeLine, Preference
+from utilcredit.notices.repository import NoticeFilter, NoticeLine
 from utilcredit.web.counter import Offset, Refusal, attempt, parse_enum, writes
 from utilcredit.web.i18n import LANG_COOKIE, Translator, language
 from utilcredit.web.records import FileCase, Filter, Id, Text
@@ -99,7 +100,6 @@ ACTION_EN = {
     "bounce": "Bounced",
     "batch": "Put in a print batch",
     "post": "Posted",
-    "unbatch": "Taken out of a print batch",
     "reach": "Told by phone",
     "miss": "Not reached by phone",
     "resend": "Resend",
@@ -592,15 +592,6 @@ def mark_batch(
 # ---- the credit file page: a subject's notices and preferences --------------------------------
 
 
-def _preference(found: Preference) -> Preference:
-    return Preference(
-        found.channel,
-        notices.mask_recipient(found.channel, found.address),
-        found.opted_out,
-        found.reason,
-    )
-
-
 def subject_section(
     request: Request,
     connection: Connection,
@@ -623,9 +614,7 @@ def subject_section(
     return {
         "notice_rows": rows,
         "notice_more": more,
-        "notice_preferences": [
-            _preference(p) for p in notices.preferences(connection, principal, code)
-        ],
+        "notice_preferences": notice_contacts.preferences(connection, principal, code),
         "notice_may_edit": principal.can(Permission.FILE_CASE)
         and any(principal.may_write_utility(u) for u in utilities),
         "notice_contact_channels": [c for c in NoticeChannel if c is not NoticeChannel.CALL],
@@ -652,7 +641,7 @@ def set_contact(
 ) -> Response:
     """Record where the subject wants notices on a channel (empty: forget it)."""
     found = resolve_subject(connection, principal, code)
-    notices.set_contact(connection, principal, found, channel, address.strip() or None)
+    notice_contacts.set_contact(connection, principal, found, channel, address.strip() or None)
     return _back_to_subject(connection, found, "contact")
 
 
@@ -667,7 +656,7 @@ def set_opt_out(
 ) -> Response:
     """The subject opts out of a channel, or back in (never out of the letter)."""
     found = resolve_subject(connection, principal, code)
-    notices.set_opt_out(
+    notice_contacts.set_opt_out(
         connection,
         principal,
         found,

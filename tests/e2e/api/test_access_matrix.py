@@ -60,6 +60,8 @@ from utilcredit.customers.model import Utility
 from utilcredit.customers.tables import AccountRow, SubjectRow
 from utilcredit.incentives import service as incentives
 from utilcredit.localtime import today
+from utilcredit.notices import contacts as notice_contacts
+from utilcredit.notices import planning
 from utilcredit.notices import repository as notice_store
 from utilcredit.notices import service as notices
 from utilcredit.overrides import service as overrides
@@ -913,25 +915,25 @@ def planned_notice(ctx: Ctx, utility: Utility, kind: str) -> int:
     code = SUBJECT[utility]
     with ctx.engine.begin() as connection:
         if kind == "call":
-            notices.set_opt_out(connection, None, code, "sms", opted_out=True)
-        report = notices.plan_override(
+            notice_contacts.set_opt_out(connection, None, code, "sms", opted_out=True)
+        report = planning.plan_override(
             connection,
             override_id=900_000 + next(ctx.counter),
             subject_code=code,
             policy_key=POLICY[utility],
             level="red" if kind == "letter" else "yellow",
             previous=None,
-            sending=notices.Sending.of(ctx.settings.notices),
+            sending=planning.Sending.of(ctx.settings.notices),
         )
         if kind == "call":
-            notices.set_opt_out(connection, None, code, "sms", opted_out=False)
+            notice_contacts.set_opt_out(connection, None, code, "sms", opted_out=False)
         [key] = [p.draft.key for p in report.planned if p.draft.channel.value == channel]
         [found] = notice_store.notices_by_key(connection, [key]).values()
         if kind == "failed":
             for action in ("claim", "reject"):
                 line = notice_store.get_notice(connection, found.id)
                 assert line is not None
-                notices.move(connection, [line], action, actor="dispatcher", now=notices.utcnow())
+                notices.move(connection, [line], action, actor="dispatcher", now=planning.utcnow())
     ctx._cache[("last_notice", utility)] = found.id
     return found.id
 

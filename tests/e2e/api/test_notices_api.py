@@ -36,8 +36,9 @@ from utilcredit.customers.tables import SubjectRow
 from utilcredit.http.params import masking
 from utilcredit.identifiers import display_code
 from utilcredit.localtime import SHANGHAI
+from utilcredit.notices import contacts as notice_contacts
+from utilcredit.notices import planning
 from utilcredit.notices import repository as outbox_store
-from utilcredit.notices import service as notices
 from utilcredit.notices.dispatch import dispatch_once
 from utilcredit.notices.model import NoticeChannel
 from utilcredit.notices.repository import NoticeLine, get_notice
@@ -49,7 +50,7 @@ from utilcredit.rating.sql.engines import ReferenceEngine
 AS_OF = dt.date(2026, 11, 20)
 #: Planning at 10:00 in Shanghai: outside quiet hours.
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI).astimezone(dt.UTC)
-SENDING = notices.Sending.of(NoticeSettings(_env_file=None))
+SENDING = planning.Sending.of(NoticeSettings(_env_file=None))
 GATEWAY_TOKEN = "gateway-receipts-token-7"
 RED_PHONE = "13812345678"  # also WATER_ONLY's
 YELLOW_PHONE = "13900001111"
@@ -67,7 +68,7 @@ def save_run(engine: Engine, policy_key: str, *, plan: bool = True, as_of: dt.da
     with engine.begin() as connection:
         runs.write_run(connection, run_id, loaded, ReferenceEngine())
         if plan:
-            notices.plan_run(connection, run_id, sending=SENDING, now=NOW)
+            planning.plan_run(connection, run_id, sending=SENDING, now=NOW)
     return run_id
 
 
@@ -119,7 +120,9 @@ def build_outbox(engine: Engine) -> Outbox:
     yellow = code_of(engine, customers.subject("黄色客户", arrears_months=2.5, phone=YELLOW_PHONE))
     caller = code_of(engine, customers.subject("电话客户", arrears_months=2.5, phone="13700009999"))
     with engine.begin() as connection:
-        notices.set_opt_out(connection, None, caller, "sms", opted_out=True, reason="客户要求")
+        notice_contacts.set_opt_out(
+            connection, None, caller, "sms", opted_out=True, reason="客户要求"
+        )
     run_id = save_run(engine, "lianshui-water")
     return Outbox(run_id, red, yellow, caller, notice_ids(engine))
 
@@ -239,11 +242,12 @@ def test_contacts_and_id_numbers_are_masked_for_readers_without_view_unmasked(
         detail = client.get(f"/api/notices/{pointer['id']}", headers=world.headers(reader))
         assert ok(detail)["notice"]["recipient"] == "138****5678"
         assert RED_PHONE not in detail.text
-    # Operators hold view_unmasked: they see the numbers they may have to correct.
+    # Every list an operator sees is masked too (issue 12: "in every list an operator sees");
+    # a corrected number is typed in whole.
     items = listed(client, world, "op-water")
     pointer = next(n for n in items if n["id"] == outbox.id(outbox.red, "letter_pointer"))
-    assert pointer["recipient"] == RED_PHONE
-    assert PERSON in {n["subject_code"] for n in items}
+    assert pointer["recipient"] == "138****5678"
+    assert PERSON not in {n["subject_code"] for n in items}
 
 
 def test_the_summary_counts_by_status_and_channel(
@@ -327,7 +331,7 @@ def test_a_notice_the_dispatcher_failed_is_resent_and_the_gateway_reports_delive
             assert notice(engine, failed_id).status == "failed"
             detail = ok(client.post(url, json={"recipient": "13900002222"}, headers=operator))
             assert detail["notice"]["status"] == "queued"
-            assert detail["notice"]["recipient"] == "13900002222"
+            assert detail["notice"]["recipient"] == "139****2222"
             assert detail["notice"]["last_error"] is None
             assert [(a["action"], a["to_status"]) for a in detail["attempts"]] == [
                 ("claim", "sending"),
@@ -338,7 +342,7 @@ def test_a_notice_the_dispatcher_failed_is_resent_and_the_gateway_reports_delive
             refused(client.post(url, headers=operator), 422)  # queued again: nothing to resend
 
             # a resent notice is due at once (now, the real clock)
-            later = notices.utcnow() + dt.timedelta(minutes=1)
+            later = planning.utcnow() + dt.timedelta(minutes=1)
             dispatch_once(engine, adapters, channel_settings(gateway, None), clock=lambda: later)
         assert notice(engine, failed_id).status == "sent"
         assert gateway.sent[notice(engine, failed_id).key]["to"] == "13900002222"
@@ -436,7 +440,7 @@ def test_the_preview_of_a_run_stores_nothing(
     assert (len(page["items"]), page["has_more"], page["new"]) == (4, True, 6)
 
     with engine.begin() as connection:
-        notices.plan_run(connection, run_id, sending=SENDING, now=NOW)
+        planning.plan_run(connection, run_id, sending=SENDING, now=NOW)
     assert set(notice_ids(engine)) and notice_count(engine) == 6
     with engine.connect() as connection:
         stored = set(connection.scalars(select(NoticeRow.key)))
@@ -589,7 +593,7 @@ def test_contacts_and_opt_outs_but_never_of_the_letter(
         client.put(f"{url}/contacts/email", json={"address": "wang@example.cn"}, headers=operator)
     )
     assert saved["preferences"] == [
-        {"channel": "email", "address": "wang@example.cn", "opted_out": False, "reason": None}
+        {"channel": "email", "address": "w***@example.cn", "opted_out": False, "reason": None}
     ]
     refused(
         client.put(f"{url}/contacts/email", json={"address": "not-mail"}, headers=operator),
@@ -655,4 +659,4 @@ def test_contacts_and_opt_outs_but_never_of_the_letter(
         )
     )
     assert person["subject_ref"] == reference
-    assert person["preferences"][0]["address"] == "oAbCdEf123456"
+    assert person["preferences"][0]["address"] == "oAbC****"

@@ -22,6 +22,7 @@ from tests.support.channels import GatewayTestServer, SmtpTestServer
 from utilcredit.customers.tables import SubjectRow
 from utilcredit.db import import_all_tables, make_engine
 from utilcredit.errors import UtilcreditError
+from utilcredit.notices import contacts as notice_contacts
 from utilcredit.notices import repository as outbox
 from utilcredit.notices import service as notices
 from utilcredit.notices.adapters import adapters_from
@@ -52,8 +53,8 @@ class Outbox(RuleBasedStateMachine):
         mailed = world.subject("黄丙", arrears_months=2.5)
         with self.engine.begin() as connection:
             code = connection.scalar(select(SubjectRow.code).where(SubjectRow.id == mailed))
-            notices.set_contact(connection, None, str(code), "email", "bing@example.cn")
-            notices.set_opt_out(connection, None, str(code), "sms", opted_out=True)
+            notice_contacts.set_contact(connection, None, str(code), "email", "bing@example.cn")
+            notice_contacts.set_opt_out(connection, None, str(code), "sms", opted_out=True)
         save_run(self.engine)
         self.total = len(self._all())
         self.now = NOW

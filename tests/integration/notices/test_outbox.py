@@ -28,7 +28,8 @@ from utilcredit.customers.tables import ReminderRow, SubjectRow
 from utilcredit.errors import FieldInvalidError, NotFoundError
 from utilcredit.identifiers import MaskingRule
 from utilcredit.localtime import SHANGHAI
-from utilcredit.notices import letters
+from utilcredit.notices import contacts as notice_contacts
+from utilcredit.notices import letters, planning
 from utilcredit.notices import repository as outbox
 from utilcredit.notices import service as notices
 from utilcredit.notices.dispatch import (
@@ -38,7 +39,7 @@ from utilcredit.notices.dispatch import (
     _claim,
     dispatch_once,
 )
-from utilcredit.notices.model import NoticeChannel, Outgoing
+from utilcredit.notices.model import NoticeChannel, Outgoing, mask_recipient
 from utilcredit.notices.repository import NoticeFilter
 from utilcredit.notices.tables import NoticeAttemptRow, NoticeRow
 from utilcredit.rating.runs import service as runs
@@ -101,7 +102,7 @@ def test_a_run_that_turns_three_subjects_red_queues_three_letters_and_three_sms(
 def test_nothing_is_planned_twice_for_the_same_level_change(engine: Engine, world: World) -> None:
     header, _ = save_run(engine)
     with engine.begin() as connection:
-        again = notices.plan_run(connection, header.id, sending=SENDING, now=NOW)
+        again = planning.plan_run(connection, header.id, sending=SENDING, now=NOW)
     assert again.planned == [] and again.already == 7
     _, second_run = save_run(engine)  # the same levels again: no level change, no notice
     assert second_run.planned == []
@@ -112,7 +113,7 @@ def test_plan_preview_stores_nothing(engine: Engine, world: World) -> None:
     with engine.begin() as connection:
         run_id = runs.begin_run(connection, LIANSHUI, AS_OF, engine="reference", actor="test")
         runs.write_run(connection, run_id, LIANSHUI, ReferenceEngine())
-        preview = notices.plan_run(connection, run_id, sending=SENDING, now=NOW, write=False)
+        preview = planning.plan_run(connection, run_id, sending=SENDING, now=NOW, write=False)
     assert len(preview.planned) == 7
     assert statuses(engine) == {}
 
@@ -154,8 +155,10 @@ def test_email_goes_over_smtp(
     subject = world.subject("己公司", arrears_months=2.5)
     code = _code(engine, subject)
     with engine.begin() as connection:
-        notices.set_contact(connection, None, code, "email", "finance@jigongsi.example.cn")
-        notices.set_opt_out(connection, None, code, "sms", opted_out=True, reason="客户要求")
+        notice_contacts.set_contact(connection, None, code, "email", "finance@jigongsi.example.cn")
+        notice_contacts.set_opt_out(
+            connection, None, code, "sms", opted_out=True, reason="客户要求"
+        )
     save_run(engine)
     settings = channel_settings(gateway, smtp)
     with channels(settings) as adapters:
@@ -246,8 +249,8 @@ def test_a_worker_that_died_mid_send(
     once), e-mails go to the dead letters as "outcome unknown" and are never sent twice."""
     code = _code(engine, world.subjects["丁公司"])
     with engine.begin() as connection:
-        notices.set_contact(connection, None, code, "email", "ding@example.cn")
-        notices.set_opt_out(connection, None, code, "sms", opted_out=True)
+        notice_contacts.set_contact(connection, None, code, "email", "ding@example.cn")
+        notice_contacts.set_opt_out(connection, None, code, "sms", opted_out=True)
     save_run(engine)
     settings = channel_settings(gateway, smtp, claim_seconds=60)
     with channels(settings) as adapters:
@@ -274,7 +277,7 @@ def test_the_daily_cap_defers_to_tomorrow_morning(
     save_run(engine)
     subject = world.subjects["甲公司"]
     with engine.begin() as connection:  # a demand for the same subject, due too
-        notices.plan_demands(connection, "lianshui-water", sending=SENDING, now=NOW)
+        planning.plan_demands(connection, "lianshui-water", sending=SENDING, now=NOW)
     settings = channel_settings(gateway, None, daily_cap=1)
     with channels(settings) as adapters:
         report = dispatch_once(engine, adapters, settings, clock=clock(NOW))
@@ -293,7 +296,7 @@ def test_sent_demands_become_reminders_of_the_credit_file(
 ) -> None:
     world.subject("辛公司", arrears_months=0.3)  # 9 days overdue: too young for a demand
     with engine.begin() as connection:
-        report = notices.plan_demands(connection, "lianshui-water", sending=SENDING, now=NOW)
+        report = planning.plan_demands(connection, "lianshui-water", sending=SENDING, now=NOW)
     by_channel = sorted(p.draft.channel.value for p in report.planned)
     assert by_channel == ["letter"] + ["sms"] * 4  # 戊公司 has no phone: a 催告函 by post
     body = report.planned[0].body or ""
@@ -305,11 +308,11 @@ def test_sent_demands_become_reminders_of_the_credit_file(
         reminders = connection.execute(select(ReminderRow.sent_on, ReminderRow.channel)).all()
     assert reminders == [(dt.date(2026, 11, 23), "sms")] * 4
     with engine.begin() as connection:
-        again = notices.plan_demands(connection, "lianshui-water", sending=SENDING, now=NOW)
-        later = notices.plan_demands(
+        again = planning.plan_demands(connection, "lianshui-water", sending=SENDING, now=NOW)
+        later = planning.plan_demands(
             connection, "lianshui-water", sending=SENDING, now=NOW + dt.timedelta(days=10)
         )
-        month = notices.plan_demands(
+        month = planning.plan_demands(
             connection, "lianshui-water", sending=SENDING, now=NOW + dt.timedelta(days=30)
         )
     # ten days on, only 辛公司's bill has grown old enough; a month on, the four sent demands
@@ -363,10 +366,10 @@ def test_the_letter_pdf_holds_the_level_the_fired_clause_and_the_deadlines(
 def test_the_letter_cannot_be_opted_out_of(engine: Engine, world: World) -> None:
     code = _code(engine, world.subjects["甲公司"])
     with engine.begin() as connection, pytest.raises(FieldInvalidError) as error:
-        notices.set_opt_out(connection, None, code, "letter", opted_out=True)
+        notice_contacts.set_opt_out(connection, None, code, "letter", opted_out=True)
     assert error.value.field == "channel"
     with engine.begin() as connection, pytest.raises(FieldInvalidError):
-        notices.set_contact(connection, None, code, "email", "not-an-address")
+        notice_contacts.set_contact(connection, None, code, "email", "not-an-address")
 
 
 def test_lists_mask_contacts(engine: Engine, world: World) -> None:
@@ -374,14 +377,14 @@ def test_lists_mask_contacts(engine: Engine, world: World) -> None:
     sms = next(n for n in all_notices(engine) if n.channel == "sms")
     shown = notices.masked(sms, MaskingRule())
     assert shown.recipient == "138****5678"
-    assert notices.mask_recipient("email", "finance@example.cn") == "f***@example.cn"
+    assert mask_recipient("email", "finance@example.cn") == "f***@example.cn"
 
 
 def test_an_override_is_told_like_a_level_change(engine: Engine, world: World) -> None:
     save_run(engine)
     code = _code(engine, world.subjects["丁公司"])
     with engine.begin() as connection:
-        first = notices.plan_override(
+        first = planning.plan_override(
             connection,
             override_id=9,
             subject_code=code,
@@ -391,7 +394,7 @@ def test_an_override_is_told_like_a_level_change(engine: Engine, world: World) -
             sending=SENDING,
             now=NOW,
         )
-        again = notices.plan_override(
+        again = planning.plan_override(
             connection,
             override_id=9,
             subject_code=code,

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import count
+from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
@@ -16,7 +17,7 @@ from tests.support.channels import GatewayTestServer, SmtpTestServer
 from utilcredit.config import NoticeSettings
 from utilcredit.customers.tables import AccountRow, BillRow, SubjectRow
 from utilcredit.localtime import SHANGHAI
-from utilcredit.notices import service as notices
+from utilcredit.notices import planning
 from utilcredit.notices.adapters import adapters_from
 from utilcredit.notices.tables import NoticeRow
 from utilcredit.policies.service import policy_at
@@ -28,7 +29,7 @@ AS_OF = dt.date(2026, 11, 20)
 #: Planning at 10:00 in Shanghai: outside quiet hours, early enough for the day's cap.
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI).astimezone(dt.UTC)
 LIANSHUI = policy_at("lianshui-water", AS_OF)
-SENDING = notices.Sending.of(NoticeSettings(_env_file=None))  # type: ignore[call-arg]
+SENDING = planning.Sending.of(NoticeSettings(_env_file=None))
 _numbers = count(1)
 
 
@@ -84,19 +85,19 @@ class World:
         return subject_id
 
 
-def _insert(connection: Connection, table: type, **values: object) -> int:
+def _insert(connection: Connection, table: Any, **values: object) -> int:
     return int(connection.execute(insert(table).values(**values).returning(table.id)).scalar_one())
 
 
 def save_run(
     engine: Engine, as_of: dt.date = AS_OF, now: dt.datetime = NOW
-) -> tuple[RunHeader, notices.PlanReport]:
+) -> tuple[RunHeader, planning.PlanReport]:
     """Begin the run (commit); rate, write it and plan its notices (one commit)."""
     with engine.begin() as connection:
         run_id = runs.begin_run(connection, LIANSHUI, as_of, engine="reference", actor="test")
     with engine.begin() as connection:
         header = runs.write_run(connection, run_id, LIANSHUI, ReferenceEngine())
-        report = notices.plan_run(connection, run_id, sending=SENDING, now=now)
+        report = planning.plan_run(connection, run_id, sending=SENDING, now=now)
     return header, report
 
 

@@ -30,8 +30,9 @@ from utilcredit.policies.model import NoticeRules, NoticeTemplate, template_vari
 from utilcredit.policies.service import policy_at
 from utilcredit.workflow import TransitionRefusedError
 
-RULES = policy_at("lianshui-water", None).policy.notices
-assert RULES is not None
+_RULES = policy_at("lianshui-water", None).policy.notices
+assert _RULES is not None
+RULES: NoticeRules = _RULES
 
 
 def contact(**values: object) -> Contact:

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection
 
-from utilcredit.access.model import AuthenticationError, NotVisibleError, Permission, Principal
+from utilcredit.access.model import AuthenticationError, Permission, Principal
 from utilcredit.access.visibility import visible_subject
 from utilcredit.api.schemas import ERROR_RESPONSES, SUBJECT_REF
 from utilcredit.api.schemas_notices import (
@@ -50,14 +50,14 @@ from utilcredit.api.schemas_notices import (
 )
 from utilcredit.config import Settings
 from utilcredit.creditfile.service import resolve_subject, subject_ref_of
-from utilcredit.customers.model import Utility
 from utilcredit.errors import NotFoundError
 from utilcredit.http.deps import AppSettings, Db, Reader, Requires
 from utilcredit.http.guard import gateway_authorized
 from utilcredit.http.params import MAX_ID, NO_NUL, PagingDep, SubjectCode, masking
 from utilcredit.identifiers import subject_ref
 from utilcredit.localtime import today
-from utilcredit.notices import letters
+from utilcredit.notices import contacts as notice_contacts
+from utilcredit.notices import letters, planning
 from utilcredit.notices import service as notices
 from utilcredit.notices.model import (
     CHANNEL_LABELS,
@@ -68,9 +68,9 @@ from utilcredit.notices.model import (
     NoticeChannel,
     NoticeKind,
     NoticeStatus,
+    mask_recipient,
 )
 from utilcredit.notices.repository import NoticeFilter, NoticeLine, Preference
-from utilcredit.rating.runs import service as runs
 
 FileCase = Annotated[Principal, Depends(Requires(Permission.FILE_CASE))]
 # Letters carry the recipient's name and postal address in clear (they go on envelopes).
@@ -87,7 +87,7 @@ NOTICE_STEPS = ("resend", "cancel", "reach", "miss")
 
 
 def notice_out(notice: NoticeLine, principal: Principal, settings: Settings) -> NoticeOut:
-    shown = notices.shown(notice, principal, masking(settings))
+    shown = notices.masked(notice, masking(settings))  # every answer about a notice is masked
     return NoticeOut.model_validate(
         {
             **{name: getattr(shown, name) for name in NoticeLine.__dataclass_fields__},
@@ -138,12 +138,9 @@ def _subject_id(connection: Connection, principal: Principal, ref: str) -> tuple
     return code, subject_id
 
 
-def _preference_out(found: Preference, principal: Principal) -> PreferenceOut:
-    address = found.address
-    if not principal.can(Permission.VIEW_UNMASKED):
-        address = notices.mask_recipient(found.channel, address)
+def _preference_out(found: Preference) -> PreferenceOut:
     return PreferenceOut(
-        channel=found.channel, address=address, opted_out=found.opted_out, reason=found.reason
+        channel=found.channel, address=found.address, opted_out=found.opted_out, reason=found.reason
     )
 
 
@@ -151,7 +148,7 @@ def _preferences(connection: Connection, principal: Principal, code: str) -> Pre
     return PreferencesOut(
         subject_ref=subject_ref_of(connection, code),
         preferences=[
-            _preference_out(p, principal) for p in notices.preferences(connection, principal, code)
+            _preference_out(p) for p in notice_contacts.preferences(connection, principal, code)
         ],
     )
 
@@ -321,15 +318,8 @@ def letter_pdf(
 def preview(
     run_id: Id, connection: Db, principal: Reader, settings: AppSettings, paging: PagingDep
 ) -> PreviewOut:
-    message = f"没有该评级运行：{run_id} / no rating run {run_id}"
-    try:
-        run = runs.get_run(connection, run_id)
-    except NotFoundError:
-        raise NotFoundError(message) from None
-    if not principal.may_read_utility(Utility(run.utility)):
-        raise NotVisibleError(message, entity="rating_run", entity_key=str(run_id))
-    report = notices.plan_run(
-        connection, run_id, sending=notices.Sending.of(settings.notices), write=False
+    report = planning.preview_run(
+        connection, principal, run_id, sending=planning.Sending.of(settings.notices)
     )
     shown = report.planned[paging.offset : paging.offset + paging.limit]
     return PreviewOut(
@@ -345,7 +335,7 @@ def preview(
                 channel=p.draft.channel.value,
                 subject_id=p.draft.subject_id,
                 subject_name=p.draft.variables.get("subject_name"),
-                recipient=notices.mask_recipient(p.draft.channel.value, p.draft.recipient),
+                recipient=mask_recipient(p.draft.channel.value, p.draft.recipient),
                 title=p.title,
                 body=p.body,
                 due_at=p.due_at,
@@ -418,7 +408,7 @@ def mark_batch(
 
 
 def _batch_title(batch_id: int, utility: str) -> str:
-    return f"打印批次 {batch_id}（{notices.UTILITY_ZH.get(utility, utility)}）"
+    return f"打印批次 {batch_id}（{planning.UTILITY_ZH.get(utility, utility)}）"
 
 
 @router.get(
@@ -508,7 +498,7 @@ def put_contact(
     principal: FileCase,
 ) -> PreferencesOut:
     found = resolve_subject(connection, principal, code)
-    notices.set_contact(connection, principal, found, channel.value, body.address)
+    notice_contacts.set_contact(connection, principal, found, channel.value, body.address)
     return _preferences(connection, principal, found)
 
 
@@ -526,7 +516,7 @@ def put_opt_out(
     principal: FileCase,
 ) -> PreferencesOut:
     found = resolve_subject(connection, principal, code)
-    notices.set_opt_out(
+    notice_contacts.set_opt_out(
         connection, principal, found, channel.value, opted_out=body.opted_out, reason=body.reason
     )
     return _preferences(connection, principal, found)
