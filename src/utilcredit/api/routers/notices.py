@@ -71,6 +71,7 @@ from utilcredit.notices.model import (
     mask_recipient,
 )
 from utilcredit.notices.repository import NoticeFilter, NoticeLine, Preference
+from utilcredit.paging import Page
 
 FileCase = Annotated[Principal, Depends(Requires(Permission.FILE_CASE))]
 # Letters carry the recipient's name and postal address in clear (they go on envelopes).
@@ -97,6 +98,15 @@ def notice_out(notice: NoticeLine, principal: Principal, settings: Settings) -> 
             "channel_zh": CHANNEL_LABELS[NoticeChannel(notice.channel)],
             "status_zh": NOTICE_STATUS_LABELS[NoticeStatus(notice.status)],
         }
+    )
+
+
+def page_out(page: Page[NoticeLine], principal: Principal, settings: Settings) -> NoticePage:
+    return NoticePage(
+        items=[notice_out(n, principal, settings) for n in page.items],
+        offset=page.offset,
+        limit=page.limit,
+        has_more=page.has_more,
     )
 
 
@@ -189,12 +199,7 @@ def list_notices(
         offset=paging.offset,
         limit=paging.limit,
     )
-    return NoticePage(
-        items=[notice_out(n, principal, settings) for n in page.items],
-        offset=page.offset,
-        limit=page.limit,
-        has_more=page.has_more,
-    )
+    return page_out(page, principal, settings)
 
 
 @router.get(
@@ -466,12 +471,7 @@ def subject_notices(
         offset=paging.offset,
         limit=paging.limit,
     )
-    return NoticePage(
-        items=[notice_out(n, principal, settings) for n in page.items],
-        offset=page.offset,
-        limit=page.limit,
-        has_more=page.has_more,
-    )
+    return page_out(page, principal, settings)
 
 
 @router.get(
