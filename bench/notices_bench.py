@@ -34,8 +34,9 @@ Goals (issue 12): 100,000 notices planned from a run and dispatched to the local
    ``letters.letter_pdf``, then all of them as one print-batch PDF with ``letters.batch_pdf``;
    one warm-up letter (WeasyPrint's import and fonts) is not counted.
 
-Wall and CPU seconds and peak RSS (``VmHWM``) of every process. ``--profile`` runs planning and
-dispatching under cProfile (slower: not for the figures) and prints the top functions.
+Wall and CPU seconds and peak RSS (``VmHWM``) of every process. ``--profile`` runs planning,
+dispatching and the letters under cProfile (slower: not for the figures) and prints the top
+functions.
 """
 
 from __future__ import annotations
@@ -606,7 +607,9 @@ def main() -> None:
     parser.add_argument(
         "--batch-size", type=int, default=None, help="notices claimed at once (default: 200)"
     )
-    parser.add_argument("--profile", action="store_true", help="cProfile planning and dispatch")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile planning, dispatch and letters"
+    )
     args = parser.parse_args()
 
     folder = args.out or Path(tempfile.mkdtemp(prefix="notices-bench-"))
@@ -615,6 +618,7 @@ def main() -> None:
     for old in folder.glob(STORE_NAME + "*"):  # this script's own files only
         old.unlink()
     profile = (lambda name: folder / f"{name}.prof") if args.profile else (lambda name: None)
+    args.load_at_start = os.getloadavg()[0]
     try:
         built = build_store(store, args.subjects, args.red_every, args.email_every)
         print(json.dumps(asdict(built)), file=sys.stderr)
@@ -669,7 +673,8 @@ def report(
     print(
         f"\n{built.subjects:,} subjects ({built.red:,} red, {built.yellow_sms:,} yellow by SMS, "
         f"{built.yellow_email:,} yellow by e-mail), store written in {built.seconds:.1f} s; "
-        f"{cores} cores, load average {os.getloadavg()[0]:.2f}{note}\n"
+        f"{cores} cores, load average {args.load_at_start:.2f} at the start, "
+        f"{os.getloadavg()[0]:.2f} at the end{note}\n"
     )
     print("| step | items | wall s | per s | CPU s | peak RSS MiB |")
     print("|---|---:|---:|---:|---:|---:|")
