@@ -45,11 +45,11 @@ class _Recorder:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # parsed when asked for: the server stays cheap under load
         self.peers: list[Any] = []  # the client's (address, port) per message
         self.refuse: set[str] = set()
         self.down = False
-        self._parser = BytesParser(policy=policy.default)
+        self.parser = BytesParser(policy=policy.default)
 
     async def handle_MAIL(  # noqa: N802 (aiosmtpd's hook names)
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -78,9 +78,8 @@ class _Recorder:
             return "451 4.3.0 Service temporarily unavailable"
         content = envelope.original_content or envelope.content or b""
         raw = content.encode() if isinstance(content, str) else content
-        message = self._parser.parsebytes(raw)
         with self.lock:
-            self.messages.append(message)
+            self.raw.append(raw)
             self.peers.append(session.peer)
         return "250 OK queued"
 
@@ -144,7 +143,8 @@ class SmtpTestServer:
     def messages(self) -> list[EmailMessage]:
         """The accepted messages so far (a copy), parsed."""
         with self._handler.lock:
-            return list(self._handler.messages)
+            raw = list(self._handler.raw)
+        return [cast(EmailMessage, self._handler.parser.parsebytes(r)) for r in raw]
 
     @property
     def peers(self) -> list[Any]:

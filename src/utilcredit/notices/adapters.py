@@ -135,6 +135,7 @@ class SmtpAdapter:
         self.starttls = starttls
         self.timeout = timeout
         self._smtp: smtplib.SMTP | None = None
+        self._checked = False  # the connection answered NOOP during this batch
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:  # the password stays out of logs
@@ -154,6 +155,7 @@ class SmtpAdapter:
     def send(self, messages: Sequence[Outgoing]) -> list[Outcome]:
         outcomes: list[Outcome] = []
         with self._lock:
+            self._checked = False  # one NOOP per batch, not per message
             for message in messages:
                 try:
                     outcomes.append(self._send_one(message))
@@ -222,11 +224,14 @@ class SmtpAdapter:
         return Outcome(message.key, "sent", provider_ref=ref)
 
     def _connection(self) -> smtplib.SMTP:
+        if self._smtp is not None and self._checked:
+            return self._smtp
         if self._smtp is not None:
             # Servers drop idle connections; one NOOP per batch finds out before a message is
             # half sent (a resend after an unclear DATA could deliver it twice).
             try:
                 if self._smtp.noop()[0] == 250:
+                    self._checked = True
                     return self._smtp
             except (smtplib.SMTPException, OSError):
                 pass
@@ -244,6 +249,7 @@ class SmtpAdapter:
             smtp.close()
             raise _BatchStoppedError(self._fault(error)) from error
         self._smtp = smtp
+        self._checked = True
         return smtp
 
     def _fault(self, error: BaseException) -> str:

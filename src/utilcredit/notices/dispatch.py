@@ -34,6 +34,7 @@ from utilcredit.notices import repository
 from utilcredit.notices.adapters import Adapter
 from utilcredit.notices.model import (
     NoticeChannel,
+    NoticeKind,
     NoticeStatus,
     Outcome,
     Outgoing,
@@ -42,7 +43,7 @@ from utilcredit.notices.model import (
 )
 from utilcredit.notices.planning import Sending, local_day, utcnow
 from utilcredit.notices.repository import Claimed
-from utilcredit.notices.service import move, write_reminders
+from utilcredit.notices.service import Step, move, move_claimed, write_reminders
 
 WORKER = "dispatcher"
 UNKNOWN_OUTCOME = "发送中断，结果不明，请核实后重发 / interrupted mid-send; outcome unknown, verify before resending"
@@ -115,22 +116,21 @@ def _claim(
 ) -> list[Claimed]:
     """Claim the next due notices; those over a subject's daily cap wait for tomorrow."""
     with store.begin() as connection:
-        ids = repository.due_ids(connection, now, [c.value for c in adapters], settings.batch_size)
-        if not ids:
+        due = repository.due(connection, now, [c.value for c in adapters], settings.batch_size)
+        if not due:
             return []
-        lines = repository.get_notices(connection, ids)
         local_midnight = dt.datetime.combine(local_day(now), dt.time(), SHANGHAI)
         counts = repository.sent_since(
-            connection, {n.subject_id for n in lines}, local_midnight.astimezone(dt.UTC)
+            connection, {subject for _, subject in due}, local_midnight.astimezone(dt.UTC)
         )
         take: list[int] = []
         later: list[int] = []
-        for line in lines:
-            if counts.get(line.subject_id, 0) >= settings.daily_cap:
-                later.append(line.id)
+        for notice_id, subject_id in due:
+            if counts.get(subject_id, 0) >= settings.daily_cap:
+                later.append(notice_id)
                 continue
-            counts[line.subject_id] = counts.get(line.subject_id, 0) + 1
-            take.append(line.id)
+            counts[subject_id] = counts.get(subject_id, 0) + 1
+            take.append(notice_id)
         if later:
             tomorrow = sending.quiet.next_allowed(local_midnight + dt.timedelta(days=1)).astimezone(
                 dt.UTC
@@ -190,6 +190,29 @@ def _send(
     return results
 
 
+def _step(
+    row: Claimed, outcome: Outcome, settings: NoticeSettings, now: dt.datetime
+) -> tuple[str, Step]:
+    """The action an outcome takes on its notice, with the notice's own values."""
+    released: dict[str, object] = {"claim": None, "claimed_until": None}
+    if outcome.status == "sent":
+        values = released | {
+            "sent_at": now,
+            "provider_ref": outcome.provider_ref,
+            "last_error": None,
+        }
+        return "accept", Step(row.id, values, outcome.detail, outcome.provider_ref)
+    values = released | {"last_error": outcome.detail}
+    if outcome.status == "failed":
+        return "reject", Step(row.id, values, outcome.detail)
+    if row.attempts >= settings.max_attempts:
+        return "give_up", Step(row.id, values, outcome.detail)
+    return "retry", Step(row.id, values | {"due_at": now + backoff(row.attempts)}, outcome.detail)
+
+
+_COUNTED = {"accept": "sent", "reject": "failed", "give_up": "dead", "retry": "retried"}
+
+
 def _record(
     store: Engine,
     results: Sequence[tuple[Claimed, Outcome]],
@@ -198,67 +221,22 @@ def _record(
     now: dt.datetime,
     report: DispatchReport,
 ) -> None:
+    """Every outcome of the round in one transaction: a few statements per kind of outcome."""
+    steps: dict[str, list[Step]] = defaultdict(list)
+    for row, outcome in results:
+        action, step = _step(row, outcome, settings, now)
+        steps[action].append(step)
+    demands = {row.id for row, _ in results if row.kind == NoticeKind.DEMAND.value}
     with store.begin() as connection:
-        lines = {n.id: n for n in repository.get_notices(connection, [r.id for r, _ in results])}
-        sent: list[int] = []
-        for row, outcome in results:
-            line = lines[row.id]
-            common = {"claim": None, "claimed_until": None}
-            if outcome.status == "sent":
-                moved = move(
-                    connection,
-                    [line],
-                    "accept",
-                    actor=WORKER,
-                    now=now,
-                    values=common
-                    | {"sent_at": now, "provider_ref": outcome.provider_ref, "last_error": None},
-                    detail=outcome.detail,
-                    claim_token=token,
-                )
-                sent += moved
-                report.sent += len(moved)
-            elif outcome.status == "failed":
-                report.failed += len(
-                    move(
-                        connection,
-                        [line],
-                        "reject",
-                        actor=WORKER,
-                        now=now,
-                        values=common | {"last_error": outcome.detail},
-                        detail=outcome.detail,
-                        claim_token=token,
-                    )
-                )
-            elif line.attempts >= settings.max_attempts:
-                report.dead += len(
-                    move(
-                        connection,
-                        [line],
-                        "give_up",
-                        actor=WORKER,
-                        now=now,
-                        values=common | {"last_error": outcome.detail},
-                        detail=outcome.detail,
-                        claim_token=token,
-                    )
-                )
-            else:
-                report.retried += len(
-                    move(
-                        connection,
-                        [line],
-                        "retry",
-                        actor=WORKER,
-                        now=now,
-                        values=common
-                        | {"last_error": outcome.detail, "due_at": now + backoff(line.attempts)},
-                        detail=outcome.detail,
-                        claim_token=token,
-                    )
-                )
-        write_reminders(connection, [lines[i] for i in sent], now)
+        for action, group in steps.items():
+            moved = move_claimed(
+                connection, group, action, actor=WORKER, now=now, claim_token=token
+            )
+            counter = _COUNTED[action]
+            setattr(report, counter, getattr(report, counter) + len(moved))
+            if action == "accept" and demands:
+                sent_demands = [i for i in moved if i in demands]
+                write_reminders(connection, repository.get_notices(connection, sent_demands), now)
 
 
 def dispatch_once(

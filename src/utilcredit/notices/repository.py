@@ -268,21 +268,21 @@ def stale_claims(connection: Connection, now: dt.datetime) -> list[tuple[int, st
     return [(i, channel, claim) for i, channel, claim in rows]
 
 
-def due_ids(
+def due(
     connection: Connection, now: dt.datetime, channels: Collection[str], limit: int
-) -> list[int]:
-    return list(
-        connection.scalars(
-            select(_N.id)
-            .where(
-                _N.status == NoticeStatus.QUEUED.value,
-                _N.due_at <= now,
-                _N.channel.in_(sorted(channels)),
-            )
-            .order_by(_N.due_at, _N.id)
-            .limit(limit)
+) -> list[tuple[int, int]]:
+    """(id, subject id) of the queued notices due on ``channels``, oldest first."""
+    rows = connection.execute(
+        select(_N.id, _N.subject_id)
+        .where(
+            _N.status == NoticeStatus.QUEUED.value,
+            _N.channel.in_(sorted(channels)),
+            _N.due_at <= now,
         )
+        .order_by(_N.due_at, _N.id)
+        .limit(limit)
     )
+    return [(i, subject_id) for i, subject_id in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +296,8 @@ class Claimed:
     title: str | None
     body: str | None
     subject_id: int
+    attempts: int
+    kind: str
 
 
 def claim(
@@ -320,7 +322,17 @@ def claim(
             )
         )
     rows = connection.execute(
-        select(_N.id, _N.key, _N.channel, _N.recipient, _N.title, _N.body, _N.subject_id)
+        select(
+            _N.id,
+            _N.key,
+            _N.channel,
+            _N.recipient,
+            _N.title,
+            _N.body,
+            _N.subject_id,
+            _N.attempts,
+            _N.kind,
+        )
         .where(_N.claim == token, _N.status == NoticeStatus.SENDING.value)
         .order_by(_N.id)
     )
@@ -366,6 +378,40 @@ def set_status(
             connection.execute(update(_N).where(_N.id.in_(found), *condition[1:]).values(values))
         moved += found
     return moved
+
+
+def still_claimed(connection: Connection, ids: Sequence[int], token: str) -> set[int]:
+    """The notices among ``ids`` a worker still holds (one that ran out and was taken back
+    meanwhile is not its own to record any more)."""
+    found: set[int] = set()
+    for batch in _chunks(ids):
+        found.update(
+            connection.scalars(
+                select(_N.id).where(
+                    _N.id.in_(batch),
+                    _N.status == NoticeStatus.SENDING.value,
+                    _N.claim == token,
+                )
+            )
+        )
+    return found
+
+
+def move_claimed(connection: Connection, rows: Sequence[Mapping[str, Any]], token: str) -> None:
+    """Per-notice values of claimed notices (``b_id`` names each), in one executemany; a row
+    whose notice is no longer this worker's is left alone."""
+    if rows:
+        columns: dict[str, Any] = {k: bindparam(k) for k in rows[0] if k != "b_id"}
+        connection.execute(
+            update(_N)
+            .where(
+                _N.id == bindparam("b_id"),
+                _N.status == NoticeStatus.SENDING.value,
+                _N.claim == token,
+            )
+            .values(columns),
+            list(rows),
+        )
 
 
 def set_each(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:

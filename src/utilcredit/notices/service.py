@@ -108,6 +108,59 @@ def move(
     return moved
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One claimed notice's step, with its own values (a provider's reference, an error)."""
+
+    notice_id: int
+    values: Mapping[str, Any]
+    detail: str | None = None
+    provider_ref: str | None = None
+
+
+def move_claimed(
+    connection: Connection,
+    steps: Sequence[Step],
+    action: str,
+    *,
+    actor: str,
+    now: dt.datetime,
+    claim_token: str,
+) -> list[int]:
+    """:func:`move` for a worker's claimed notices, each with values of its own, in a few
+    statements whatever their number: the machine allows ``action`` from ``sending`` or
+    refuses it, only the notices still under ``claim_token`` move, each step is kept."""
+    source = NoticeStatus.SENDING
+    target = NOTICE_MACHINE.target(source, action)
+    held = repository.still_claimed(connection, [s.notice_id for s in steps], claim_token)
+    mine = [s for s in steps if s.notice_id in held]
+    repository.move_claimed(
+        connection,
+        [
+            {"b_id": s.notice_id, "status": target.value, "updated_at": now, **s.values}
+            for s in mine
+        ],
+        claim_token,
+    )
+    repository.insert_attempts(
+        connection,
+        [
+            {
+                "notice_id": s.notice_id,
+                "action": action,
+                "from_status": source.value,
+                "to_status": target.value,
+                "at": now,
+                "actor": actor,
+                "detail": s.detail,
+                "provider_ref": s.provider_ref,
+            }
+            for s in mine
+        ],
+    )
+    return [s.notice_id for s in mine]
+
+
 # --------------------------------------------------------------------------------------------
 # What operators do
 # --------------------------------------------------------------------------------------------

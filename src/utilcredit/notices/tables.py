@@ -19,8 +19,9 @@ class NoticeRow(Base):
 
     __tablename__ = "notices"
     __table_args__ = (
-        # the dispatcher's question: which queued notices are due
-        Index("ix_notices_status_due", "status", "due_at"),
+        # the dispatcher's question: which queued notices of its channels are due (letters
+        # waiting for print never stand in the way of the SMS)
+        Index("ix_notices_status_channel_due", "status", "channel", "due_at"),
         Index("ix_notices_subject_id", "subject_id", "id"),
     )
 

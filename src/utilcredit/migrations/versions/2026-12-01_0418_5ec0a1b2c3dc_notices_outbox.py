@@ -99,7 +99,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("key", name=op.f("uq_notices_key")),
     )
     with op.batch_alter_table("notices", schema=None) as batch_op:
-        batch_op.create_index("ix_notices_status_due", ["status", "due_at"], unique=False)
+        batch_op.create_index(
+            "ix_notices_status_channel_due", ["status", "channel", "due_at"], unique=False
+        )
         batch_op.create_index("ix_notices_subject_id", ["subject_id", "id"], unique=False)
 
     op.create_table(
@@ -131,7 +133,7 @@ def downgrade() -> None:
     op.drop_table("notice_attempts")
     with op.batch_alter_table("notices", schema=None) as batch_op:
         batch_op.drop_index("ix_notices_subject_id")
-        batch_op.drop_index("ix_notices_status_due")
+        batch_op.drop_index("ix_notices_status_channel_due")
 
     op.drop_table("notices")
     op.drop_table("notice_opt_outs")
