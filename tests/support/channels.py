@@ -144,7 +144,7 @@ class SmtpTestServer:
         """The accepted messages so far (a copy), parsed."""
         with self._handler.lock:
             raw = list(self._handler.raw)
-        return [cast(EmailMessage, self._handler.parser.parsebytes(r)) for r in raw]
+        return [self._handler.parser.parsebytes(r) for r in raw]
 
     @property
     def peers(self) -> list[Any]:
