@@ -9,12 +9,14 @@ them whole, for an operator who must correct one).
 
 from __future__ import annotations
 
+# The channel adapters (httpx, smtplib), the dispatcher and the letters (documents) are
+# imported by the commands that use them: every other command starts without them.
 import datetime as dt
 import signal
 import threading
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -33,10 +35,8 @@ from utilcredit.config import get_settings
 from utilcredit.identifiers import MaskingRule
 from utilcredit.localtime import SHANGHAI
 from utilcredit.notices import contacts as notice_contacts
-from utilcredit.notices import letters, planning
+from utilcredit.notices import planning
 from utilcredit.notices import service as notices
-from utilcredit.notices.adapters import adapters_from
-from utilcredit.notices.dispatch import DispatchReport, dispatch_once
 from utilcredit.notices.model import (
     CHANNEL_LABELS,
     KIND_LABELS,
@@ -48,6 +48,9 @@ from utilcredit.notices.model import (
 )
 from utilcredit.notices.planning import Planned, PlanReport
 from utilcredit.notices.repository import AttemptLine, NoticeFilter, NoticeLine
+
+if TYPE_CHECKING:
+    from utilcredit.notices.dispatch import DispatchReport
 
 notices_app = typer.Typer(
     help="通知 / notices: plan, demands, list, show, resend, cancel, call, letter, print-batch, "
@@ -311,6 +314,8 @@ def letter_command(
     out: Annotated[Path, typer.Option("--out", help="PDF 文件 / PDF file to write")],
 ) -> None:
     """生成函件 PDF（预览） / the letter of a notice as a PDF (a preview: nothing changes)."""
+    from utilcredit.notices import letters
+
     with step() as connection:
         found = notices.visible_notice(connection, None, notice_id)
         pdf = letters.letter_pdf(connection, found, planning.local_day(planning.utcnow()), _rule())
@@ -334,6 +339,8 @@ def print_batch_command(
     limit: Annotated[int, typer.Option("--limit", min=1, max=5000)] = 500,
 ) -> None:
     """把待寄函件编入打印批次 / collect queued letters into a print batch (PDF + print list)."""
+    from utilcredit.notices import letters
+
     with step() as connection:
         principal = acting(connection, actor)
         batch = notices.create_print_batch(connection, principal, utility, limit=limit)
@@ -431,6 +438,9 @@ def dispatch_command(
     output: FormatOption = Format.TEXT,
 ) -> None:
     """发送到期的通知一次 / send what is due now, once (the worker does this continuously)."""
+    from utilcredit.notices.adapters import adapters_from
+    from utilcredit.notices.dispatch import dispatch_once
+
     settings = get_settings().notices
     adapters = adapters_from(settings)
     try:
@@ -448,6 +458,9 @@ def worker_command(
 ) -> None:
     """通知发送服务 / the notice worker: plans the day's payment demands and sends the outbox
     until SIGTERM or Ctrl-C (finishing the batch in hand, so nothing is sent twice)."""
+    from utilcredit.notices.adapters import adapters_from
+    from utilcredit.notices.dispatch import dispatch_once
+
     settings = get_settings().notices
     stopping = threading.Event()
 

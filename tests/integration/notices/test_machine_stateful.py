@@ -170,7 +170,7 @@ class Outbox(RuleBasedStateMachine):
 
 TestOutbox = Outbox.TestCase
 TestOutbox.settings = settings(
-    max_examples=8,
+    max_examples=5,
     stateful_step_count=12,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

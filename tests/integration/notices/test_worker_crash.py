@@ -106,6 +106,7 @@ def test_kill_9_mid_batch_loses_nothing_and_sends_nothing_twice(
     assert gateway.duplicates == len(in_flight)  # … once: the resent ones were recognised
 
 
+@pytest.mark.sqlite_only  # the signal handling is the worker's, the same on either store
 def test_sigterm_finishes_the_batch_in_hand(engine: Engine, gateway: GatewayTestServer) -> None:
     world = World(engine)
     for n in range(12):
