@@ -53,7 +53,8 @@ from utilcredit.customers.tables import AccountRow
 from utilcredit.db import make_engine
 from utilcredit.demo import DemoSpec, generate
 from utilcredit.policies.loader import LoadedPolicy, load_policy
-from utilcredit.rating.runs.service import begin_run, current_run, write_run
+from utilcredit.rating.runs.reads import current_run
+from utilcredit.rating.runs.service import begin_run, write_run
 from utilcredit.rating.sql.engines import DuckDBEngine, get_engine
 
 TABLES = (

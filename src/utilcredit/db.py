@@ -107,6 +107,8 @@ TABLE_MODULES = (
     "utilcredit.applications.tables",
     "utilcredit.incentives.tables",
     "utilcredit.notices.tables",
+    "utilcredit.exchange.tables",
+    "utilcredit.disclosure.tables",
 )
 
 

@@ -45,7 +45,8 @@ from utilcredit.customers.model import (
     Severity,
 )
 from utilcredit.policies.loader import list_policies
-from utilcredit.policies.model import Clause, Level, Policy, level_of_clause_id
+from utilcredit.policies.model.levels import Level, level_of_clause_id
+from utilcredit.policies.model.policy import Clause, Policy
 from utilcredit.rating.batch import SubjectRating
 from utilcredit.rating.results import ClauseStatus
 

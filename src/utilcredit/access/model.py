@@ -38,6 +38,9 @@ class Permission(StrEnum):
     DECIDE_CASE = "decide_case"  # confirm records, decide objections and repairs
     MANAGE_USERS = "manage_users"
     READ_AUDIT = "read_audit"
+    # Export catalog files, send batches, load the platform's returns, make credit checks
+    # (报送 · 核查), within the user's own utilities.
+    EXCHANGE = "exchange"
 
 
 ROLE_LABELS: dict[Role, tuple[str, str]] = {
@@ -56,6 +59,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.IMPORT,
             Permission.MANAGE_USERS,
             Permission.READ_AUDIT,
+            Permission.EXCHANGE,
         }
     ),
     Role.OPERATOR: frozenset(
@@ -65,6 +69,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.IMPORT,
             Permission.REQUEST_OVERRIDE,
             Permission.FILE_CASE,
+            Permission.EXCHANGE,
         }
     ),
     Role.REVIEWER: frozenset(
@@ -174,6 +179,24 @@ def require(principal: Principal, permission: Permission, *, entity: str = "") -
             f"not allowed: requires the {permission.value} permission",
             entity=entity,
         )
+
+
+# ---- the system acting for itself ----------------------------------------------------------
+# Use cases take ``principal`` None when the system acts on its own (the command line without
+# ``--actor``, the notice worker, the calendar's steps): it reads every utility.
+
+#: Who the audit trail and case histories name when the system acts for itself.
+SYSTEM = "system"
+
+
+def actor_name(principal: Principal | None) -> str:
+    """Who the audit trail names: the user, or the system itself (``principal`` None)."""
+    return SYSTEM if principal is None else principal.username
+
+
+def readable(principal: Principal | None) -> frozenset[Utility]:
+    """The utilities ``principal`` may read: every one for the system itself."""
+    return frozenset(Utility) if principal is None else principal.readable_utilities
 
 
 def parse_roles(values: Iterable[str]) -> frozenset[Role]:

@@ -148,6 +148,20 @@ def account_by_name(connection: Connection, username: str) -> UserAccount | None
     return found[0] if found else None
 
 
+def users_utilities(connection: Connection, usernames: Iterable[str]) -> frozenset[Utility]:
+    """The memberships of these users (unknown names contribute nothing)."""
+    names = sorted({name for name in usernames if name})
+    if not names:
+        return frozenset()
+    rows = connection.execute(
+        select(UserUtilityRow.utility)
+        .join(UserRow, UserRow.id == UserUtilityRow.user_id)
+        .where(UserRow.username.in_(names))
+        .distinct()
+    )
+    return frozenset(Utility(value) for value in rows.scalars())
+
+
 def set_active(connection: Connection, user_id: int, active: bool) -> None:
     connection.execute(update(UserRow).where(UserRow.id == user_id).values(is_active=active))
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from utilcredit.access import repository
+from utilcredit.access import audit_trail, repository
 from utilcredit.access.model import (
     AccessDeniedError,
     LoginThrottledError,
@@ -29,7 +29,6 @@ from utilcredit.access.model import (
 )
 from utilcredit.access.passwords import hash_password, needs_rehash, verify_password
 from utilcredit.access.repository import UserAccount
-from utilcredit.audit import repository as audit
 from utilcredit.customers.model import Utility
 from utilcredit.errors import InvalidInputError, NotFoundError
 
@@ -81,7 +80,7 @@ def create_user(
         roles=roles,
         utilities=utilities,
     )
-    audit.record(
+    audit_trail.record(
         connection,
         actor=actor,
         action="user_create",
@@ -201,7 +200,7 @@ def _set_active(connection: Connection, account: UserAccount, active: bool, acto
         # Disabled users stop at once anyway (sessions and tokens check is_active); ending
         # them as well means enabling the user later does not bring them back.
         sessions, tokens = repository.end_sessions_and_tokens(connection, user.user_id)
-    audit.record(
+    audit_trail.record(
         connection,
         actor=actor,
         action="user_enable" if active else "user_disable",
@@ -234,7 +233,7 @@ def _reset_password(
     _require_password(password, user.username, user.display_name)
     repository.set_password_hash(connection, user.user_id, hash_password(password))
     sessions, tokens = repository.end_sessions_and_tokens(connection, user.user_id)
-    audit.record(
+    audit_trail.record(
         connection,
         actor=actor,
         action="password_reset",
@@ -262,7 +261,7 @@ def unlock(
     """Lift a login lockout (and forget the failures) of an account name or client address;
     audited whether or not one was in force. Return the lockout's end that was lifted."""
     lifted = repository.clear_throttle(connection, scope, key, utc_now())
-    audit.record(
+    audit_trail.record(
         connection,
         actor=actor,
         action="login_unlock",
@@ -313,7 +312,7 @@ def authenticate(
     stored = repository.password_hash_of(connection, name)
     ok = verify_password(stored[1] if stored else None, password) and stored is not None
     detail = {"address": address} if address else None
-    audit.record(
+    audit_trail.record(
         connection,
         actor=name[:100] or "?",
         action="login" if ok else "login_failed",
@@ -325,7 +324,7 @@ def authenticate(
         for scope, key in keys:
             failures, locked = repository.record_failure(connection, scope, key, now, throttle)
             if locked is not None and failures == throttle.limit(scope):
-                audit.record(
+                audit_trail.record(
                     connection,
                     actor=name[:100] or "?",
                     action="login_lockout",
@@ -373,7 +372,7 @@ def end_session(connection: Connection, token: str, principal: Principal | None 
     """Log out: the session ends (audited as ``logout`` when its user is known)."""
     repository.delete_session(connection, token_hash(token))
     if principal is not None:
-        audit.record(
+        audit_trail.record(
             connection,
             actor=principal.username,
             action="logout",
@@ -391,7 +390,7 @@ def issue_token(connection: Connection, principal: Principal, name: str = "api")
         name=name[:100],
         expires_at=utc_now() + TOKEN_TTL,
     )
-    audit.record(
+    audit_trail.record(
         connection,
         actor=principal.username,
         action="token_issue",
@@ -408,7 +407,7 @@ def token_principal(connection: Connection, token: str) -> Principal | None:
 def revoke_token(connection: Connection, principal: Principal, token: str) -> bool:
     revoked = repository.revoke_token(connection, token_hash(token))
     if revoked:
-        audit.record(
+        audit_trail.record(
             connection, actor=principal.username, action="token_revoke", entity="api_token"
         )
     return revoked

@@ -15,6 +15,7 @@ from utilcredit.api.routers import (
     auth,
     commitments,
     imports,
+    notice_contacts,
     notices,
     overrides,
     policies,
@@ -41,7 +42,7 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     for module in (auth, subjects, accounts, runs, imports, policies, overrides, records, admin):
         router.include_router(module.router)
-    for module in (commitments, applications, notices):
+    for module in (commitments, applications, notices, notice_contacts):
         router.include_router(module.router)
     return router
 

@@ -21,7 +21,9 @@ from utilcredit.commitments.repository import CommitmentLine, DueObligation, Obl
 from utilcredit.customers.model import Utility
 from utilcredit.http.params import NO_NUL
 from utilcredit.incentives.repository import GrantLine
-from utilcredit.policies.model import AddressType, Business, Level, MeasureKind
+from utilcredit.policies.model.credit_application import AddressType, Business
+from utilcredit.policies.model.levels import Level
+from utilcredit.policies.model.measures import MeasureKind
 
 NOTE = Field(default=None, max_length=2000, pattern=NO_NUL)
 FieldName = Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)]

@@ -1,7 +1,7 @@
 """Bodies of the register's API: dishonesty records, objections, repairs (issue 10 item 7).
 
 The output schemas take their fields from the domain records (:func:`fields_of`), so a field
-is written once, in ``records/repository.py``.
+is written once, in ``records/repository/``.
 """
 
 from __future__ import annotations
@@ -14,15 +14,11 @@ from pydantic import BaseModel, Field
 
 from utilcredit.api.schemas import SUBJECT_REF, Out, PageMeta, UtcDateTime, fields_of
 from utilcredit.http.params import NO_NUL
-from utilcredit.policies.model import DishonestyClass
-from utilcredit.records.repository import (
-    AttachmentLine,
-    CaseEvent,
-    Evidence,
-    ObjectionLine,
-    RecordLine,
-    RepairLine,
-)
+from utilcredit.policies.model.dishonesty import DishonestyClass
+from utilcredit.records.repository.casework import AttachmentLine, CaseEvent
+from utilcredit.records.repository.objections import ObjectionLine
+from utilcredit.records.repository.register import Evidence, RecordLine
+from utilcredit.records.repository.repairs import RepairLine
 from utilcredit.records.service import Deadline
 
 

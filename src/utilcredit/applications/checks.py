@@ -16,10 +16,11 @@ from utilcredit.applications.repository import ApplicationLine, ZoneLine
 from utilcredit.applications.zones import match_zone
 from utilcredit.customers import repository as credit_files
 from utilcredit.errors import FieldInvalidError
-from utilcredit.policies.model import AddressType, Policy
+from utilcredit.policies.model.credit_application import AddressType
+from utilcredit.policies.model.policy import Policy
 from utilcredit.policies.service import policy_at
-from utilcredit.rating.evaluator import ApplicationFacts
 from utilcredit.rating.explain import describe_outcome, outcome_dict
+from utilcredit.rating.facts import ApplicationFacts
 from utilcredit.rating.results import ClauseStatus
 
 

@@ -16,9 +16,11 @@ from enum import StrEnum
 
 from utilcredit.customers.model import CreditFile
 from utilcredit.errors import InvalidInputError
-from utilcredit.policies.model import CreditApplicationRules, Policy
+from utilcredit.policies.model.credit_application import CreditApplicationRules
+from utilcredit.policies.model.policy import Policy
 from utilcredit.rating.dates import subtract_years
-from utilcredit.rating.evaluator import ApplicationFacts, collect_facts, run_test
+from utilcredit.rating.evaluator import run_test
+from utilcredit.rating.facts import ApplicationFacts, collect_facts
 from utilcredit.rating.results import ClauseStatus, TestOutcome
 from utilcredit.workflow import Machine, Transition
 

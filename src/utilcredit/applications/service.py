@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from utilcredit.access.model import NotVisibleError, Permission, Principal
+from utilcredit.access.model import NotVisibleError, Permission, Principal, actor_name, readable
 from utilcredit.applications import repository
 from utilcredit.applications.checks import (
     ELIGIBLE,
@@ -39,20 +39,18 @@ from utilcredit.applications.zones import match_zone
 from utilcredit.commitments import letters, obligations
 from utilcredit.commitments import service as commitments
 from utilcredit.config import RecordsSettings
-from utilcredit.customers import repository as credit_files
+from utilcredit.customers import subjects
 from utilcredit.customers.model import CommitmentStatus, SubjectKind, Utility
 from utilcredit.errors import FieldInvalidError, InvalidInputError
 from utilcredit.paging import Page
-from utilcredit.policies.model import AddressType, Business
+from utilcredit.policies.model.credit_application import AddressType, Business
 from utilcredit.records.cases import (
-    actor_name,
     keep_history,
     move_case,
-    readable,
     require_case_permission,
     require_known,
 )
-from utilcredit.records.repository import CaseEvent, events_of
+from utilcredit.records.repository.casework import CaseEvent, events_of
 
 CASE_TYPE = "application"
 WITHDRAWN_BEFORE_CONNECTION = (
@@ -93,7 +91,7 @@ def list_applications(
     require_known(businesses, Business, "business")
     subject_id = None
     if subject_code is not None:
-        found = credit_files.subject_by_code(connection, subject_code)
+        found = subjects.subject_by_code(connection, subject_code)
         subject_id = found.id if found is not None else 0
     f = ApplicationFilter(
         frozenset(u.value for u in readable(principal)),
@@ -146,7 +144,7 @@ def submit(
 ) -> ApplicationLine:
     policy = policy_with_rules(new.policy_key, new.applied_on)
     require_case_permission(principal, Permission.FILE_CASE, policy.utility.value, "application")
-    subject = credit_files.subject_by_code(connection, new.subject_code)
+    subject = subjects.subject_by_code(connection, new.subject_code)
     if subject is None:
         raise FieldInvalidError(
             "subject_code", f"没有该主体：{new.subject_code} / no subject {new.subject_code}"

@@ -7,13 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from utilcredit.access.model import NotVisibleError, Permission, Principal, require
+from utilcredit.access.model import NotVisibleError, Permission, Principal, actor_name, require
 from utilcredit.applications import repository
 from utilcredit.applications.repository import ZoneLine
 from utilcredit.audit import repository as audit
 from utilcredit.errors import FieldInvalidError
 from utilcredit.policies.service import policy_at
-from utilcredit.records.cases import actor_name
 
 
 def match_zone(

@@ -3,10 +3,12 @@
 Tenancy of the trail (see README "Audit"): every entry records the utilities it concerns, and
 an auditor reads the entries that concern one of their utilities; an auditor of every utility
 reads them all, including the entries that concern none (e.g. a failed login with an unknown
-user name, an anonymous request). Callers name the utilities when they know them (an override's
-utility, the utilities through which a subject was seen, the actor's memberships for a refused
-access); otherwise :func:`record` takes the actor's memberships, plus the target user's for
-entries about a user (so a failed login of a water user concerns water).
+user name, an anonymous request). Callers name the utilities (an override's utility, the
+utilities through which a subject was seen, the actor's memberships for a refused access).
+
+The trail knows nothing of users, so it sits below ``access``: an entry that concerns its
+actor's memberships is written through ``access/audit_trail.py`` (``record``), which reads them,
+and the trail as an auditor may read it is ``access/audit_trail.py``'s ``audit_log``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, false, insert, or_, select
 
-from utilcredit.access.tables import UserRow, UserUtilityRow
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.customers.model import Utility
 from utilcredit.paging import Page, page_of
@@ -40,20 +41,6 @@ def concerns_any(utilities: Iterable[Utility]) -> ColumnElement[bool]:
     return or_(*conditions) if conditions else false()
 
 
-def users_utilities(connection: Connection, usernames: Iterable[str]) -> frozenset[Utility]:
-    """The memberships of these users (unknown names contribute nothing)."""
-    names = sorted({name for name in usernames if name})
-    if not names:
-        return frozenset()
-    rows = connection.execute(
-        select(UserUtilityRow.utility)
-        .join(UserRow, UserRow.id == UserUtilityRow.user_id)
-        .where(UserRow.username.in_(names))
-        .distinct()
-    )
-    return frozenset(Utility(value) for value in rows.scalars())
-
-
 def record(
     connection: Connection,
     *,
@@ -63,16 +50,12 @@ def record(
     entity_key: str | None = None,
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
-    utilities: Iterable[Utility | str] | None = None,
+    utilities: Iterable[Utility | str],
 ) -> None:
     """Append an audit entry in the caller's transaction (it lands or vanishes with the change).
 
-    ``utilities``: what the entry concerns; ``None`` derives it from the actor (and, for an
-    entry about a user, that user), an empty collection means none.
+    ``utilities``: what the entry concerns; an empty collection means none.
     """
-    if utilities is None:
-        names = [actor, entity_key or ""] if entity == "user" else [actor]
-        utilities = users_utilities(connection, names)
     connection.execute(
         insert(AuditEntryRow).values(
             actor=actor,

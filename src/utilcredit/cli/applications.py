@@ -1,18 +1,15 @@
-"""``utilcredit applications`` (信用办水 · 信易电) and ``utilcredit entitlements`` from the shell.
+"""``utilcredit applications`` (信用办水 · 信易电) from the shell.
 
 The counter workflow (docs/commitments.md): ``submit``, then ``advance ID survey``, ``check``,
 ``advance ID sign --field …``, ``advance ID accept``, ``advance ID connect``; or ``advance ID
 reject --reason …`` / ``advance ID withdraw``. Pilot zones: ``applications zones list|set``.
-``entitlements CODE`` says which measures apply to a subject today and why.
 
 As in :mod:`utilcredit.cli.records`, write commands act as a console user (``--actor``), reads
-(``list``, ``show``, ``zones list``) see every utility; ``entitlements`` reads as ``--actor``
-because what a subject is entitled to is computed for a reader (its utilities).
+(``list``, ``show``, ``zones list``) see every utility.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import replace
 from enum import StrEnum
 from typing import Annotated, Any
@@ -31,25 +28,20 @@ from utilcredit.applications.model import (
     Document,
 )
 from utilcredit.applications.repository import ApplicationLine, ZoneLine
-from utilcredit.cli.casework import acting
-from utilcredit.cli.commitments import (
+from utilcredit.cli.casework import (
     ActorOption,
     DateOption,
     FieldOption,
-    Format,
-    FormatOption,
+    acting,
     day_of,
-    emit,
     failed,
     field_values,
-    iso,
     step,
 )
+from utilcredit.cli.output import Format, FormatOption, emit, emit_each, iso
 from utilcredit.config import get_settings
 from utilcredit.errors import FieldInvalidError
-from utilcredit.incentives import service as incentives
-from utilcredit.incentives.model import KIND_ZH
-from utilcredit.policies.model import AddressType, Business
+from utilcredit.policies.model.credit_application import AddressType, Business
 from utilcredit.policies.service import shipped
 
 applications_app = typer.Typer(
@@ -331,10 +323,9 @@ def list_command(
             )
             found += page.items
             offset, more = offset + len(page.items), page.has_more
-    for item in found:
-        emit(output, application_line(item), application_json(item))
-    if output == Format.TEXT and not found:
-        typer.echo("没有信用办理申请 / no applications")
+    emit_each(
+        output, found, application_line, application_json, none="没有信用办理申请 / no applications"
+    )
 
 
 @applications_app.command("show")
@@ -392,10 +383,7 @@ def zones_list_command(
     keys = policy or sorted({p.key for p in shipped() if p.policy.credit_application})
     with step() as connection:
         found = application_zones.zones(connection, keys)
-    for zone in found:
-        emit(output, _zone_line(zone), _zone_json(zone))
-    if output == Format.TEXT and not found:
-        typer.echo("没有试点区域 / no pilot zones")
+    emit_each(output, found, _zone_line, _zone_json, none="没有试点区域 / no pilot zones")
 
 
 @zones_app.command("set")
@@ -421,88 +409,3 @@ def zones_set_command(
             application_zones.ZoneEdit(policy, district, park, area_code, not inactive, note),
         )
     emit(output, f"已设置试点区域 / zone set：{_zone_line(zone)}", _zone_json(zone))
-
-
-# ---- entitlements ----------------------------------------------------------------------------
-
-
-def entitlements_command(
-    code: Annotated[str, typer.Argument(help="主体代码 / subject code")],
-    actor: Annotated[
-        str, typer.Option("--actor", help="查询用户（按其可见的供应） / reading user name")
-    ],
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="日期（默认今天） / as-of date")
-    ] = None,
-    output: FormatOption = Format.TEXT,
-) -> None:
-    """今天适用于该主体的激励/约束措施及依据 / which measures apply today and why."""
-    day: dt.date = day_of(as_of, "as_of")
-    settings = get_settings()
-    with step() as connection:
-        principal = acting(connection, actor)
-        assert principal is not None
-        blocks = incentives.entitlements(
-            connection, principal, code, today=day, console=settings.console
-        )
-        grants = incentives.grants_of(connection, principal, code)
-    lines: list[str] = []
-    for block in blocks:
-        designations = "、".join(title for _, title in block.designations) or "—"
-        lines.append(
-            f"{block.utility} {block.policy_key} {block.policy_version}（{block.as_of}）："
-            f"信用等级 {block.level.label_zh} / level {block.level.value}；"
-            f"认定 / designations：{designations}"
-        )
-        for e in block.applies:
-            lines.append(
-                f"  {KIND_ZH[e.kind]} {e.measure_key} {e.title}：依据 {e.basis_zh} / {e.basis}"
-            )
-        if not block.applies:
-            lines.append("  今天没有适用的措施 / no measure applies today")
-    if not blocks:
-        lines.append("没有可评价的供应（无户号或未配置政策） / no utility rated for this subject")
-    for g in grants:
-        lines.append(
-            f"已给予 / granted {g.granted_on} {g.measure_key}（{g.basis}，{g.granted_by}）"
-        )
-    emit(
-        output,
-        lines,
-        {
-            "subject": code,
-            "as_of": day.isoformat(),
-            "utilities": [
-                {
-                    "utility": b.utility,
-                    "policy": b.policy_key,
-                    "version": b.policy_version,
-                    "level": b.level.value,
-                    "designations": [key for key, _ in b.designations],
-                    "applies": [
-                        {
-                            "measure": e.measure_key,
-                            "title": e.title,
-                            "kind": e.kind.value,
-                            "basis": e.basis,
-                            "basis_zh": e.basis_zh,
-                            "responsible": e.responsible,
-                        }
-                        for e in b.applies
-                    ],
-                }
-                for b in blocks
-            ],
-            "grants": [
-                {
-                    "id": g.id,
-                    "utility": g.utility,
-                    "measure": g.measure_key,
-                    "basis": g.basis,
-                    "granted_on": g.granted_on.isoformat(),
-                    "granted_by": g.granted_by,
-                }
-                for g in grants
-            ],
-        },
-    )

@@ -1,19 +1,33 @@
 """What the case-work command groups share (records, objections, repairs, commitments,
-applications): one transaction per command, and the user a command acts as (``--actor``)."""
+applications, notices): one transaction per command, the user a command acts as (``--actor``),
+the date of a step (``--date``) and the letter fields a step records (``--field``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import Annotated
 
 import typer
 from sqlalchemy import Connection
 
 from utilcredit.access.model import Principal
 from utilcredit.bootstrap import open_store
-from utilcredit.cli.common import fail
-from utilcredit.errors import UtilcreditError
+from utilcredit.cli.common import fail, parse_as_of
+from utilcredit.errors import FieldInvalidError, InvalidInputError, UtilcreditError
 from utilcredit.records.cases import principal_named
+
+ActorOption = Annotated[
+    str, typer.Option("--actor", help="操作用户（审计留痕） / acting user name (audit trail)")
+]
+DateOption = Annotated[
+    str | None, typer.Option("--date", help="办理日期 / date of the step (default: today)")
+]
+FieldOption = Annotated[
+    list[str] | None,
+    typer.Option("--field", help="承诺书字段 name=value（可多次） / letter field, repeatable"),
+]
 
 
 @contextmanager
@@ -32,3 +46,43 @@ def transaction(
 def acting(connection: Connection, actor: str | None) -> Principal | None:
     """The user named by ``--actor``; without it the system itself (derivation, the calendar)."""
     return None if actor is None else principal_named(connection, actor)
+
+
+def failed(error: UtilcreditError) -> typer.Exit:
+    """:func:`~utilcredit.cli.common.fail`, with the field named when the error names one."""
+    if isinstance(error, FieldInvalidError):
+        named = FieldInvalidError(error.field, f"{error}（字段 / field: {error.field}）")
+        return fail(named)
+    return fail(error)
+
+
+def step() -> AbstractContextManager[Connection]:
+    """One transaction; an error naming a field says which (:func:`failed`)."""
+    return transaction(failed)
+
+
+def day_of(value: str | None, option: str, default: dt.date | None = None) -> dt.date:
+    """A date option; a bad one is refused with the option named."""
+    try:
+        return parse_as_of(value, default)
+    except InvalidInputError as error:
+        raise failed(FieldInvalidError(option, str(error))) from None
+
+
+def optional_day(value: str | None, option: str) -> dt.date | None:
+    return None if value is None else day_of(value, option)
+
+
+def field_values(pairs: list[str] | None) -> dict[str, str]:
+    """``--field name=value`` options as a mapping (a name given twice: the last wins)."""
+    values: dict[str, str] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise failed(
+                FieldInvalidError(
+                    "field", f"--field 应为 name=value：{pair} / --field must be name=value"
+                )
+            )
+        values[name.strip()] = value
+    return values

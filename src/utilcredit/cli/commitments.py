@@ -6,25 +6,31 @@ does: the same roles and utility memberships apply and the audit trail names tha
 (``list``, ``show``, ``render``) see every utility, like ``records list``.
 
 Every command that prints a result prints Chinese text (``--format text``, the default) or one
-JSON object a line (``--format jsonl``). The helpers here are shared with
-:mod:`utilcredit.cli.applications`.
+JSON object a line (``--format jsonl``, :mod:`utilcredit.cli.output`). ``render`` (the
+letter as PDF or HTML) lives in :mod:`utilcredit.cli.commitment_letters` and is mounted here.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-from collections.abc import Mapping
-from contextlib import AbstractContextManager
-from enum import StrEnum
-from pathlib import Path
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy import Connection
 
-from utilcredit.cli.casework import acting, transaction
-from utilcredit.cli.common import fail, parse_as_of
+from utilcredit.access.model import Principal
+from utilcredit.cli.casework import (
+    ActorOption,
+    DateOption,
+    FieldOption,
+    acting,
+    day_of,
+    field_values,
+    optional_day,
+    step,
+)
+from utilcredit.cli.commitment_letters import render_command
+from utilcredit.cli.output import Format, FormatOption, emit, emit_each, iso
 from utilcredit.commitments import letters as commitment_letters
 from utilcredit.commitments import obligations as commitment_obligations
 from utilcredit.commitments import service
@@ -35,17 +41,9 @@ from utilcredit.commitments.model import (
     ObligationStatus,
 )
 from utilcredit.commitments.repository import CommitmentLine, ObligationLine
-from utilcredit.commitments.templates import (
-    blank_form,
-    fill,
-    letter_of,
-    template,
-)
+from utilcredit.commitments.templates import template
 from utilcredit.config import get_settings
 from utilcredit.customers.model import CommitmentStatus, Utility
-from utilcredit.documents.model import commitment_letter_context
-from utilcredit.documents.render import render_html, render_pdf
-from utilcredit.errors import FieldInvalidError, InvalidInputError, UtilcreditError
 
 commitments_app = typer.Typer(
     help="信用承诺 / credit commitments: make, list, show, accept, fulfil, breach, withdraw, "
@@ -54,85 +52,11 @@ commitments_app = typer.Typer(
 )
 
 
-class Format(StrEnum):
-    TEXT = "text"
-    JSONL = "jsonl"
+T = TypeVar("T")
 
-
-ActorOption = Annotated[
-    str, typer.Option("--actor", help="操作用户（审计留痕） / acting user name (audit trail)")
-]
-DateOption = Annotated[
-    str | None, typer.Option("--date", help="办理日期 / date of the step (default: today)")
-]
-FormatOption = Annotated[Format, typer.Option("--format", help="输出格式 / output: text | jsonl")]
-FieldOption = Annotated[
-    list[str] | None,
-    typer.Option("--field", help="承诺书字段 name=value（可多次） / letter field, repeatable"),
-]
 RefArgument = Annotated[
     str, typer.Argument(help="承诺编号或承诺编码 / commitment id or code (CN…)")
 ]
-
-
-# ---- shared with cli/applications.py ---------------------------------------------------------
-
-
-def failed(error: UtilcreditError) -> typer.Exit:
-    """:func:`~utilcredit.cli.common.fail`, with the field named when the error names one."""
-    if isinstance(error, FieldInvalidError):
-        named = FieldInvalidError(error.field, f"{error}（字段 / field: {error.field}）")
-        return fail(named)
-    return fail(error)
-
-
-def step() -> AbstractContextManager[Connection]:
-    """One transaction; an error naming a field says which (:func:`failed`)."""
-    return transaction(failed)
-
-
-def day_of(value: str | None, option: str, default: dt.date | None = None) -> dt.date:
-    """A date option; a bad one is refused with the option named."""
-    try:
-        return parse_as_of(value, default)
-    except InvalidInputError as error:
-        raise failed(FieldInvalidError(option, str(error))) from None
-
-
-def optional_day(value: str | None, option: str) -> dt.date | None:
-    return None if value is None else day_of(value, option)
-
-
-def field_values(pairs: list[str] | None) -> dict[str, str]:
-    """``--field name=value`` options as a mapping (a name given twice: the last wins)."""
-    values: dict[str, str] = {}
-    for pair in pairs or []:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise failed(
-                FieldInvalidError(
-                    "field", f"--field 应为 name=value：{pair} / --field must be name=value"
-                )
-            )
-        values[name.strip()] = value
-    return values
-
-
-def iso(day: dt.date | None) -> str | None:
-    return None if day is None else day.isoformat()
-
-
-def emit_json(value: Mapping[str, Any]) -> None:
-    typer.echo(json.dumps(value, ensure_ascii=False, default=str))
-
-
-def emit(output: Format, text: str | list[str], value: Mapping[str, Any]) -> None:
-    """The result: Chinese text lines, or one JSON line."""
-    if output == Format.JSONL:
-        emit_json(value)
-        return
-    for line in [text] if isinstance(text, str) else text:
-        typer.echo(line)
 
 
 # ---- views -----------------------------------------------------------------------------------
@@ -200,6 +124,15 @@ def obligation_line(obligation: ObligationLine) -> str:
         f"  义务 / obligation {obligation.id} {obligation.key}："
         f"{OBLIGATION_STATUS_ZH[ObligationStatus(obligation.status)]}{due} — {obligation.text}"
     )
+
+
+def _on_commitment(
+    ref: str, actor: str, act: Callable[[Connection, Principal | None, int], T]
+) -> T:
+    """``act`` on the commitment ``ref`` names, as ``actor``, in one transaction."""
+    with step() as connection:
+        principal = acting(connection, actor)
+        return act(connection, principal, service.commitment_by_ref(connection, principal, ref))
 
 
 def _moved(output: Format, found: CommitmentLine, done_zh: str, done_en: str) -> None:
@@ -295,10 +228,7 @@ def list_command(
                 application_id=application,
             )
         )
-    for item in found:
-        emit(output, commitment_line(item), commitment_json(item))
-    if output == Format.TEXT and not found:
-        typer.echo("没有信用承诺 / no commitments")
+    emit_each(output, found, commitment_line, commitment_json, none="没有信用承诺 / no commitments")
 
 
 @commitments_app.command("show")
@@ -341,11 +271,13 @@ def accept_command(
 ) -> None:
     """受理生效 / accept a signed commitment: in force from the date."""
     day = day_of(date, "date")
-    with step() as connection:
-        principal = acting(connection, actor)
-        found = service.accept(
-            connection, principal, service.commitment_by_ref(connection, principal, ref), today=day
-        )
+    found = _on_commitment(
+        ref,
+        actor,
+        lambda connection, principal, commitment_id: service.accept(
+            connection, principal, commitment_id, today=day
+        ),
+    )
     _moved(output, found, "已受理生效", "accepted")
 
 
@@ -359,15 +291,13 @@ def fulfil_command(
 ) -> None:
     """认定已履行（须无未履行的义务） / determine fulfilled (no obligation left open)."""
     day = day_of(date, "date")
-    with step() as connection:
-        principal = acting(connection, actor)
-        found = service.fulfil(
-            connection,
-            principal,
-            service.commitment_by_ref(connection, principal, ref),
-            today=day,
-            note=note,
-        )
+    found = _on_commitment(
+        ref,
+        actor,
+        lambda connection, principal, commitment_id: service.fulfil(
+            connection, principal, commitment_id, today=day, note=note
+        ),
+    )
     _moved(output, found, "认定已履行", "fulfilled")
 
 
@@ -381,15 +311,13 @@ def withdraw_command(
 ) -> None:
     """撤回（不记失信） / withdraw: no breach, nothing recorded."""
     day = day_of(date, "date")
-    with step() as connection:
-        principal = acting(connection, actor)
-        found = service.withdraw(
-            connection,
-            principal,
-            service.commitment_by_ref(connection, principal, ref),
-            today=day,
-            reason=reason,
-        )
+    found = _on_commitment(
+        ref,
+        actor,
+        lambda connection, principal, commitment_id: service.withdraw(
+            connection, principal, commitment_id, today=day, reason=reason
+        ),
+    )
     _moved(output, found, "已撤回", "withdrawn")
 
 
@@ -412,17 +340,19 @@ def breach_command(
     """认定违诺（审核员）：记失约事件并提出失信记录候选 / determine a breach (reviewers)."""
     day = day_of(date, "date")
     breach_on = optional_day(on, "on")
-    with step() as connection:
-        principal = acting(connection, actor)
-        outcome = service.breach(
+    outcome = _on_commitment(
+        ref,
+        actor,
+        lambda connection, principal, commitment_id: service.breach(
             connection,
             principal,
-            service.commitment_by_ref(connection, principal, ref),
+            commitment_id,
             today=day,
             unfulfilled=unfulfilled,
             liability_pursued=liability,
             on=breach_on,
-        )
+        ),
+    )
     found = outcome.commitment
     incident = (
         f"失约事件 / incident {outcome.incident_no}"
@@ -457,16 +387,13 @@ def meet_command(
     """登记义务已履行（如已补齐物业权属证明） / record an obligation met."""
     day = day_of(date, "date")
     met_on = day_of(on, "on")
-    with step() as connection:
-        principal = acting(connection, actor)
-        obligation = commitment_obligations.meet_obligation(
-            connection,
-            principal,
-            service.commitment_by_ref(connection, principal, ref),
-            obligation_id,
-            on=met_on,
-            today=day,
-        )
+    obligation = _on_commitment(
+        ref,
+        actor,
+        lambda connection, principal, commitment_id: commitment_obligations.meet_obligation(
+            connection, principal, commitment_id, obligation_id, on=met_on, today=day
+        ),
+    )
     emit(
         output,
         f"义务 {obligation.id} {obligation.key} 已履行（{obligation.met_on}） / obligation met",
@@ -511,70 +438,5 @@ def advance_command(
     )
 
 
-@commitments_app.command("render")
-def render_command(
-    output_file: Annotated[
-        Path, typer.Option("--output", "-o", help="输出文件 FILE.pdf 或 FILE.html / output file")
-    ],
-    ref: Annotated[
-        str | None, typer.Argument(help="承诺编号或编码 / commitment id or code")
-    ] = None,
-    template_key: Annotated[
-        str | None, typer.Option("--template", help="空白承诺书的模板 / template of a form")
-    ] = None,
-    subject: Annotated[
-        str | None, typer.Option("--subject", help="预填的主体 / subject to prefill a form")
-    ] = None,
-    version: Annotated[
-        str | None, typer.Option("--version", help="模板版本 / template version")
-    ] = None,
-    fields: FieldOption = None,
-) -> None:
-    """打印信用承诺书：已登记的（填入所存字段）或签署前的空白/预填表 / print a letter.
-
-    With ``REF``: the stored commitment's letter, filled with its stored values. With
-    ``--template`` (and optionally ``--subject`` and ``--field``): the form to sign, blanks the
-    credit file answers filled in, the rest left as lines to fill in by hand.
-    """
-    suffix = output_file.suffix.lower()
-    if suffix not in (".pdf", ".html"):
-        raise failed(
-            FieldInvalidError(
-                "output",
-                f"输出文件应为 .pdf 或 .html：{output_file} / --output must be .pdf or .html",
-            )
-        )
-    if (ref is None) == (template_key is None):
-        raise failed(
-            InvalidInputError(
-                "请给出承诺编号，或用 --template 打印空白承诺书（二选一） / "
-                "give a commitment id or code, or --template for a blank form (one of them)"
-            )
-        )
-    values = field_values(fields)
-    with step() as connection:
-        if ref is not None:
-            found = service.visible_commitment(
-                connection, None, service.commitment_by_ref(connection, None, ref)
-            )
-            filled = fill(template(found.template_key, found.template_version), found.fields)
-            letter = letter_of(
-                filled,
-                code=found.code,
-                made_on=found.made_on,
-                accepting_unit=found.accepting_unit,
-            )
-        else:
-            assert template_key is not None
-            chosen = template(template_key, version)
-            known = commitment_letters.prefilled(connection, chosen.key, subject) if subject else {}
-            letter = letter_of(fill(blank_form(chosen), {**known, **values}))
-    html = render_html("commitment.html", commitment_letter_context(letter))
-    data = html.encode() if suffix == ".html" else render_pdf(html)
-    try:
-        output_file.write_bytes(data)
-    except OSError as error:
-        raise failed(
-            FieldInvalidError("output", f"无法写入 {output_file} / cannot write: {error}")
-        ) from None
-    typer.echo(f"已写入 / written {output_file} ({len(data)} bytes)")
+# Registered last, so that ``commitments --help`` lists the commands in the order it always has.
+commitments_app.command("render")(render_command)

@@ -19,7 +19,7 @@ from utilcredit.config import get_settings
 from utilcredit.demo import DemoSpec, generate
 from utilcredit.errors import InvalidInputError, UtilcreditError
 from utilcredit.policies.loader import LoadedPolicy
-from utilcredit.rating.runs import repository as runs_repository
+from utilcredit.rating.runs.repository import results as run_results
 from utilcredit.rating.sql.engines import AUTO
 from utilcredit.records import derivation
 
@@ -75,9 +75,7 @@ def demo_command(
             "(utilcredit records list --status candidate)"
         )
         with engine.connect() as connection:
-            sample = sample or runs_repository.first_subject_at(
-                connection, header.id, ("red", "black")
-            )
+            sample = sample or run_results.first_subject_at(connection, header.id, ("red", "black"))
     key = DEMO_POLICIES[region][0]
     out.print(
         f"试一试 / try:\n  utilcredit explain {sample or '<code>'} --policy {key} --as-of {day}"

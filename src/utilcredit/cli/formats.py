@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from utilcredit.policies.model import Policy
+from utilcredit.policies.model.policy import Policy
 from utilcredit.rating.batch import SubjectRating, summarize
 from utilcredit.rating.explain import explain_dict, explain_text
 from utilcredit.rating.next_change import NextChange

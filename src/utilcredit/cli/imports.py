@@ -20,7 +20,7 @@ from utilcredit.config import get_settings
 from utilcredit.errors import UtilcreditError
 from utilcredit.importing.formats import printable
 from utilcredit.importing.limits import ImportLimits
-from utilcredit.importing.readers import SourceFile
+from utilcredit.importing.readers.source import SourceFile
 from utilcredit.importing.runner import ImportReport, import_paths, write_reject_report
 from utilcredit.rating.sql.snapshot import snapshot_path
 

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import typer
 
-from utilcredit.cli.applications import applications_app, entitlements_command
+from utilcredit.cli.applications import applications_app
 from utilcredit.cli.calendar import calendar_app
 from utilcredit.cli.commitments import commitments_app
 from utilcredit.cli.db import db_app
 from utilcredit.cli.demo import demo_command
+from utilcredit.cli.entitlements import entitlements_command
+from utilcredit.cli.exchange import batches_app, export_app
 from utilcredit.cli.imports import import_command, purge_uploads_command
-from utilcredit.cli.notices import notices_app, worker_command
+from utilcredit.cli.notices import notices_app
 from utilcredit.cli.policies import policy_app
 from utilcredit.cli.rating import explain_command, rate_command
 from utilcredit.cli.records import objections_app, records_app, repairs_app
 from utilcredit.cli.runs import runs_app, simulate_command
 from utilcredit.cli.serve import serve_command
 from utilcredit.cli.users import user_app
+from utilcredit.cli.worker import worker_command
 
 app = typer.Typer(
     name="utilcredit",
@@ -69,6 +72,8 @@ app.add_typer(
     name="notices",
     help="通知 / notices: plan, demands, list, show, resend, print-batch, dispatch",
 )
+app.add_typer(export_app, name="export")
+app.add_typer(batches_app, name="batches")
 app.command("worker")(worker_command)
 app.command("entitlements")(entitlements_command)
 app.command("import")(import_command)

@@ -1,37 +1,28 @@
-"""``utilcredit notices`` and ``utilcredit worker``: the outbox of reminders, notice letters and
-payment demands from the shell (docs/notices.md).
+"""``utilcredit notices``: the outbox of reminders, notice letters and payment demands from the
+shell (docs/notices.md).
 
 Write commands act as a user of the console (``--actor USERNAME``), as ``utilcredit records``
-does; ``notices demands``, ``notices dispatch`` and ``worker`` are the system's own jobs. Lists
-mask phone numbers, e-mail addresses and natural persons' ID numbers (``--unmasked`` shows
-them whole, for an operator who must correct one).
+does; ``notices demands`` and ``notices dispatch`` are the system's own jobs (``dispatch``, like
+``utilcredit worker``, lives in :mod:`utilcredit.cli.worker` and is mounted here). Lists mask
+phone numbers, e-mail addresses and natural persons' ID numbers (``--unmasked`` shows them
+whole, for an operator who must correct one).
 """
 
 from __future__ import annotations
 
-# The channel adapters (httpx, smtplib), the dispatcher and the letters (documents) are
-# imported by the commands that use them: every other command starts without them.
+# The letters (documents) are imported by the commands that use them: every other command
+# starts without them.
 import datetime as dt
-import signal
-import threading
-from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
-from utilcredit.bootstrap import open_store
-from utilcredit.cli.casework import acting
-from utilcredit.cli.commitments import (
-    ActorOption,
-    Format,
-    FormatOption,
-    day_of,
-    emit,
-    emit_json,
-    step,
-)
+from utilcredit.cli.casework import ActorOption, acting, day_of, step
+from utilcredit.cli.output import Format, FormatOption, emit, emit_json
+from utilcredit.cli.worker import dispatch_command
 from utilcredit.config import get_settings
+from utilcredit.customers.model import UTILITY_ZH
 from utilcredit.identifiers import MaskingRule
 from utilcredit.localtime import SHANGHAI
 from utilcredit.notices import contacts as notice_contacts
@@ -49,9 +40,6 @@ from utilcredit.notices.model import (
 from utilcredit.notices.planning import Planned, PlanReport
 from utilcredit.notices.repository import AttemptLine, NoticeFilter, NoticeLine
 
-if TYPE_CHECKING:
-    from utilcredit.notices.dispatch import DispatchReport
-
 notices_app = typer.Typer(
     help="通知 / notices: plan, demands, list, show, resend, cancel, call, letter, print-batch, "
     "batches, mark-batch, contact, opt-out, dispatch",
@@ -66,6 +54,11 @@ UnmaskedOption = Annotated[
 def _rule() -> MaskingRule:
     settings = get_settings()
     return MaskingRule(settings.mask_keep_head, settings.mask_keep_tail)
+
+
+def _shown(notice: NoticeLine, *, unmasked: bool = False) -> NoticeLine:
+    """The notice as the command prints it: masked unless ``--unmasked``."""
+    return notice if unmasked else notices.masked(notice, _rule())
 
 
 def _local(moment: dt.datetime | None) -> str | None:
@@ -221,7 +214,7 @@ def list_command(
         )
         page = notices.list_notices(connection, None, f, rule=_rule(), offset=offset, limit=limit)
     for n in page.items:
-        shown = n if unmasked else notices.masked(n, _rule())
+        shown = _shown(n, unmasked=unmasked)
         emit(output, _line(shown), notice_json(shown))
     if output == Format.TEXT and page.has_more:
         typer.echo(f"…（更多：--offset {offset + limit}） / more: --offset {offset + limit}")
@@ -241,7 +234,7 @@ def show_command(
     """查看通知及其发送记录 / a notice with its text and every attempt."""
     with step() as connection:
         found, attempts = notices.notice_detail(connection, None, notice_id, rule=_rule())
-    shown = found if unmasked else notices.masked(found, _rule())
+    shown = _shown(found, unmasked=unmasked)
     value = notice_json(shown) | {
         "attempts": [
             {
@@ -276,7 +269,7 @@ def resend_command(
     """重发失败或待人工处理的通知 / put a failed or dead-lettered notice back in the queue."""
     with step() as connection:
         done = notices.resend(connection, acting(connection, actor), notice_id, recipient=to)
-    typer.echo(_line(notices.masked(done, _rule())))
+    typer.echo(_line(_shown(done)))
 
 
 @notices_app.command("cancel")
@@ -288,7 +281,7 @@ def cancel_command(
     """取消通知 / cancel a notice that is still waiting (or failed)."""
     with step() as connection:
         done = notices.cancel(connection, acting(connection, actor), notice_id, reason)
-    typer.echo(_line(notices.masked(done, _rule())))
+    typer.echo(_line(_shown(done)))
 
 
 @notices_app.command("call")
@@ -305,7 +298,7 @@ def call_command(
         done = notices.record_call(
             connection, acting(connection, actor), notice_id, reached=reached, note=note
         )
-    typer.echo(_line(notices.masked(done, _rule())))
+    typer.echo(_line(_shown(done)))
 
 
 @notices_app.command("letter")
@@ -346,7 +339,7 @@ def print_batch_command(
         batch = notices.create_print_batch(connection, principal, utility, limit=limit)
         batched = notices.batch_notices(connection, principal, batch.id)
         today = planning.local_day(planning.utcnow())
-        title = f"打印批次 {batch.id}（{planning.UTILITY_ZH.get(utility, utility)}）"
+        title = f"打印批次 {batch.id}（{UTILITY_ZH.get(utility, utility)}）"
         pdf = letters.batch_pdf(connection, title, batched, today, _rule())
     _write(out / f"print-batch-{batch.id}.pdf", pdf)
     _write(out / f"print-batch-{batch.id}.csv", letters.print_list_csv(batched))
@@ -425,77 +418,5 @@ def opt_out_command(
     typer.echo("已保存 / saved")
 
 
-def _dispatch_line(report: DispatchReport) -> str:
-    return (
-        f"已发送 / sent {report.sent}, 重试 / retry {report.retried}, 失败 / failed "
-        f"{report.failed}, 待人工 / dead {report.dead}, 顺延 / deferred {report.deferred}, "
-        f"接管 / recovered {report.recovered}"
-    )
-
-
-@notices_app.command("dispatch")
-def dispatch_command(
-    output: FormatOption = Format.TEXT,
-) -> None:
-    """发送到期的通知一次 / send what is due now, once (the worker does this continuously)."""
-    from utilcredit.notices.adapters import adapters_from
-    from utilcredit.notices.dispatch import dispatch_once
-
-    settings = get_settings().notices
-    adapters = adapters_from(settings)
-    try:
-        report = dispatch_once(open_store(), adapters, settings)
-    finally:
-        for adapter in adapters.values():
-            adapter.close()
-    emit(output, _dispatch_line(report), {"dispatch": asdict(report)})
-
-
-def worker_command(
-    once: Annotated[
-        bool, typer.Option("--once", help="只运行一轮后退出 / one round, then exit")
-    ] = False,
-) -> None:
-    """通知发送服务 / the notice worker: plans the day's payment demands and sends the outbox
-    until SIGTERM or Ctrl-C (finishing the batch in hand, so nothing is sent twice)."""
-    from utilcredit.notices.adapters import adapters_from
-    from utilcredit.notices.dispatch import dispatch_once
-
-    settings = get_settings().notices
-    stopping = threading.Event()
-
-    def stop(signum: int, _frame: Any) -> None:
-        typer.echo(f"收到信号 {signum}，完成当前批次后退出 / stopping after this batch", err=True)
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    store = open_store()
-    adapters = adapters_from(settings)
-    typer.echo(
-        f"通知服务已启动 / worker started: {', '.join(c.value for c in adapters) or '无渠道'}",
-        err=True,
-    )
-    planned_on: dt.date | None = None
-    try:
-        while not stopping.is_set():
-            today = planning.local_day(planning.utcnow())
-            if planned_on != today:
-                _plan_demands(store, today)
-                planned_on = today
-            report = dispatch_once(store, adapters, settings, stop=stopping.is_set)
-            if report.claimed or report.recovered:
-                typer.echo(_dispatch_line(report), err=True)
-            if once:
-                break
-            stopping.wait(settings.worker_interval_seconds)
-    finally:
-        for adapter in adapters.values():
-            adapter.close()
-    typer.echo("通知服务已停止 / worker stopped", err=True)
-
-
-def _plan_demands(store: Any, today: dt.date) -> None:
-    for key in get_settings().console.default_policies.values():
-        with store.begin() as connection:
-            planning.plan_demands(connection, key, sending=planning.Sending.of(), today=today)
+# Registered last, so that ``notices --help`` lists the commands in the order it always has.
+notices_app.command("dispatch")(dispatch_command)

@@ -7,7 +7,6 @@ memberships and "never decide your own case" rule apply, and the audit log names
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -19,12 +18,13 @@ from rich.table import Table
 from sqlalchemy import Connection
 
 from utilcredit.access.model import Principal
-from utilcredit.cli.casework import acting, transaction
+from utilcredit.cli.casework import ActorOption, DateOption, acting, transaction
 from utilcredit.cli.common import AsOfOption, PolicyOption, fail, out, parse_as_of, policy_in_force
+from utilcredit.cli.output import iso
 from utilcredit.config import get_settings
 from utilcredit.errors import InvalidInputError
 from utilcredit.localtime import today
-from utilcredit.policies.model import DishonestyClass
+from utilcredit.policies.model.dishonesty import DishonestyClass
 from utilcredit.records import derivation, objections, repairs, service
 from utilcredit.records.attachments import Upload
 from utilcredit.records.model import (
@@ -35,7 +35,7 @@ from utilcredit.records.model import (
     RepairDecision,
 )
 from utilcredit.records.objections import Correction, ObjectionDecision
-from utilcredit.records.repository import RecordLine
+from utilcredit.records.repository.register import RecordLine
 
 records_app = typer.Typer(help="失信记录 / dishonesty records", no_args_is_help=True)
 objections_app = typer.Typer(help="异议 / objections to records", no_args_is_help=True)
@@ -43,12 +43,6 @@ repairs_app = typer.Typer(help="信用修复 / credit repair applications", no_a
 
 T = TypeVar("T")
 
-ActorOption = Annotated[
-    str, typer.Option("--actor", help="操作用户（审计留痕） / acting user name (audit trail)")
-]
-DateOption = Annotated[
-    str | None, typer.Option("--date", help="办理日期 / date of the step (default: today)")
-]
 AttachOption = Annotated[
     list[Path] | None,
     typer.Option("--attach", help="附件（PDF/PNG/JPEG，可多次） / attachment, repeatable"),
@@ -88,16 +82,12 @@ def _record_json(record: RecordLine) -> dict[str, Any]:
         "summary": record.summary,
         "determining_unit": record.determining_unit,
         "determining_unit_code": record.determining_unit_code,
-        "determined_on": _iso(record.determined_on),
-        "publish_from": _iso(record.publish_from),
-        "publish_until": _iso(record.publish_until),
-        "repairable_from": _iso(record.repairable_from),
+        "determined_on": iso(record.determined_on),
+        "publish_from": iso(record.publish_from),
+        "publish_until": iso(record.publish_until),
+        "repairable_from": iso(record.repairable_from),
         "corrects": record.corrects_id,
     }
-
-
-def _iso(day: dt.date | None) -> str | None:
-    return None if day is None else day.isoformat()
 
 
 def _print_json(value: Any) -> None:
@@ -179,8 +169,8 @@ def list_command(
                 KIND_LABELS.get(record.kind, record.kind),  # type: ignore[call-overload]
                 CLASS_LABELS.get(record.record_class, record.record_class),  # type: ignore[call-overload]
                 RECORD_STATUS_LABELS[RecordStatus(record.status)],
-                _iso(record.determined_on) or "—",
-                _iso(record.publish_until) or "—",
+                iso(record.determined_on) or "—",
+                iso(record.publish_until) or "—",
             )
         out.print(table)
 

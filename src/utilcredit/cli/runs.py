@@ -35,7 +35,7 @@ from utilcredit.policies.loader import (
     load_policy_file,
 )
 from utilcredit.rating.batch import BatchEngine
-from utilcredit.rating.runs import service
+from utilcredit.rating.runs import reads, service, whatif
 from utilcredit.rating.runs.format import (
     format_history,
     format_matrix,
@@ -184,7 +184,7 @@ def rerate_command(
         loaded = policy_in_force(policy, key_day)
         if since_import and as_of is None:
             with store.connect() as connection:
-                current = service.current_run(connection, loaded.policy.key)
+                current = reads.current_run(connection, loaded.policy.key)
             if current is not None:
                 key_day = current.as_of
                 loaded = policy_in_force(policy, key_day)
@@ -211,7 +211,7 @@ def list_command(
 ) -> None:
     """评级批次列表 / recent runs, newest first; ``*current`` marks what readers see."""
     with open_store().connect() as connection:
-        headers, current = service.list_runs(connection, policy, limit)
+        headers, current = reads.list_runs(connection, policy, limit)
     typer.echo(format_run_list(headers, current), nl=False)
 
 
@@ -228,10 +228,10 @@ def show_command(
     """批次详情 / a run's header; with ``--subject`` one subject's stored clauses and evidence."""
     try:
         with open_store().connect() as connection:
-            header = service.get_run(connection, run_id)
+            header = reads.get_run(connection, run_id)
             typer.echo(format_run(header), nl=False)
             if subject is not None:
-                rating = service.stored_rating(connection, header, subject.strip().upper())
+                rating = reads.stored_rating(connection, header, subject.strip().upper())
                 if rating is None:
                     raise NotFoundError(f"批次 {run_id} 中没有 {subject} / {subject} not in run")
                 typer.echo(f"{rating.subject_code}  {rating.level.value}")
@@ -241,7 +241,7 @@ def show_command(
                     typer.echo(f"  {clause.clause_id} {clause.status.value}{value}{refs}")
             if subjects:
                 typer.echo("subject,level,fired,failed")
-                for rating in service.iter_ratings(connection, header):
+                for rating in reads.iter_ratings(connection, header):
                     typer.echo(
                         f"{rating.subject_code},{rating.level.value},"
                         f"{' '.join(rating.fired)},{' '.join(rating.failed)}"
@@ -259,7 +259,7 @@ def history_command(
 ) -> None:
     """等级变化历史 / a subject's level changes: when, from, to and which clauses moved."""
     with open_store().connect() as connection:
-        changes = service.history(connection, code.strip().upper(), policy)
+        changes = reads.history(connection, code.strip().upper(), policy)
     typer.echo(format_history(code.strip().upper(), changes), nl=False)
 
 
@@ -272,7 +272,7 @@ def transitions_command(
     """等级迁移矩阵 / from-level × to-level counts between two runs."""
     try:
         with open_store().connect() as connection:
-            result = service.transitions(connection, run_a, run_b, samples=samples)
+            result = reads.transitions(connection, run_a, run_b, samples=samples)
     except UtilcreditError as error:
         raise fail(error) from error
     typer.echo(format_matrix(result, f"runs {run_a} → {run_b}"), nl=False)
@@ -297,7 +297,7 @@ def simulate_command(
         except PolicyError as error:
             raise InvalidInputError(f"无法加载评级政策 / cannot load policy: {error}") from error
         with open_store().connect() as connection:
-            result = service.simulate(
+            result = whatif.simulate(
                 connection, draft, baseline, day, _engine(engine), samples=samples
             )
             connection.rollback()  # read only, whatever an engine may have staged

@@ -12,7 +12,7 @@ from utilcredit.access.model import Permission, Principal
 from utilcredit.commitments.repository import CommitmentLine
 from utilcredit.commitments.service import visible_commitment
 from utilcredit.commitments.templates import fill, letter_of, template
-from utilcredit.customers import repository as credit_files
+from utilcredit.customers import subjects
 from utilcredit.documents.model import commitment_letter_context
 from utilcredit.documents.render import render_html
 from utilcredit.identifiers import MaskingRule, display_code, mask_id_number
@@ -74,7 +74,7 @@ def prefilled(
 ) -> dict[str, str]:
     """The blanks of a template the credit file already answers (name, code, legal
     representative, address); the clerk fills the rest. Unknown subject: nothing."""
-    detail = credit_files.subject_card_of(connection, subject_code)
+    detail = subjects.subject_card_of(connection, subject_code)
     if detail is None:
         return {}
     known = {

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from utilcredit.access.model import Permission, Principal
+from utilcredit.access.model import SYSTEM, Permission, Principal, actor_name
 from utilcredit.commitments import repository
 from utilcredit.commitments.model import (
     ON_BREACH_ZH,
@@ -32,7 +32,7 @@ from utilcredit.config import get_settings
 from utilcredit.customers.model import CommitmentStatus
 from utilcredit.errors import FieldInvalidError, InvalidInputError, NotFoundError
 from utilcredit.notices import planning
-from utilcredit.records.cases import SYSTEM, actor_name, keep_history, require_case_permission
+from utilcredit.records.cases import keep_history, require_case_permission
 
 
 def start_obligations(

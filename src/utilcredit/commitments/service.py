@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from utilcredit.access.model import NotVisibleError, Permission, Principal
+from utilcredit.access.model import NotVisibleError, Permission, Principal, actor_name, readable
 from utilcredit.commitments import repository
 from utilcredit.commitments.model import (
     COMMITMENT_MACHINE,
@@ -38,21 +38,20 @@ from utilcredit.commitments.repository import (
 )
 from utilcredit.commitments.templates import CommitmentTemplate, fill, template
 from utilcredit.config import RecordsSettings
-from utilcredit.customers import repository as credit_files
+from utilcredit.customers import subjects
 from utilcredit.customers.model import CommitmentStatus, IncidentKind, Utility
+from utilcredit.customers.writes import add_incident
 from utilcredit.errors import FieldInvalidError, InvalidInputError, NotFoundError
 from utilcredit.paging import Page
 from utilcredit.policies.service import policy_at, shipped
 from utilcredit.records.cases import (
-    actor_name,
     keep_history,
     move_case,
-    readable,
     require_case_permission,
     require_known,
 )
 from utilcredit.records.derivation import propose_for_incidents
-from utilcredit.records.repository import CaseEvent, events_of
+from utilcredit.records.repository.casework import CaseEvent, events_of
 
 CASE_TYPE = "commitment"
 
@@ -124,7 +123,7 @@ def commitment_filter(
         require_known([disclosure], Disclosure, "disclosure")
     subject_id = None
     if subject_code is not None:
-        found = credit_files.subject_by_code(connection, subject_code)
+        found = subjects.subject_by_code(connection, subject_code)
         subject_id = found.id if found is not None else 0
     utilities = frozenset(u.value for u in readable(principal))
     return CommitmentFilter(utilities, statuses, types, subject_id, application_id, disclosure)
@@ -189,7 +188,7 @@ def make(
 ) -> CommitmentLine:
     """Record a signed commitment (status ``made``) with its obligations; nothing on error."""
     require_case_permission(principal, Permission.FILE_CASE, new.utility.value, "commitment")
-    subject = credit_files.subject_by_code(connection, new.subject_code)
+    subject = subjects.subject_by_code(connection, new.subject_code)
     if subject is None:
         raise FieldInvalidError(
             "subject_code", f"没有该主体：{new.subject_code} / no subject {new.subject_code}"
@@ -278,7 +277,7 @@ def _account_id(
 ) -> int | None:
     if account_no is None:
         return None
-    accounts = credit_files.account_ids_of(connection, subject_id, utility.value)
+    accounts = subjects.account_ids_of(connection, subject_id, utility.value)
     if account_no not in accounts:
         raise FieldInvalidError(
             "account_no",
@@ -478,12 +477,12 @@ def _breach_incident(
     utility; none when the subject has no account (nothing to attach it to yet)."""
     account_id = found.account_id
     if account_id is None:
-        accounts = credit_files.account_ids_of(connection, found.subject_id, found.utility)
+        accounts = subjects.account_ids_of(connection, found.subject_id, found.utility)
         if len(accounts) != 1:
             return None, None
         account_id = next(iter(accounts.values()))
     incident_no = f"{found.code}-B"
-    incident_id = credit_files.add_incident(
+    incident_id = add_incident(
         connection,
         incident_no=incident_no,
         account_id=account_id,

@@ -1,9 +1,10 @@
 """The credit file's read use cases, shared by the API and the console: search (subjects and
 accounts), the credit file with its bills, payments and incidents pages, and the live rating
-with its explanation, overrides, history and next-change date. The credit file and search hits
-carry the subject's current designations (held or unknown), read from the latest complete run
-of each policy, as stored with the run. The queries are
-``customers.repository``'s; the dashboard statistics are ``rating.service``'s.
+with its explanation, overrides, history and next-change date, and the record an explanation
+points at. The credit file and search hits carry the subject's current designations (held or
+unknown), read from the latest complete run of each policy, as stored with the run. The queries
+are ``customers``' (``pages.py``, ``subjects.py``); the dashboard statistics are
+``rating.service``'s.
 
 Tenancy and masking are applied here, once. Personal data (natural persons' ID numbers and
 names, legal representatives, phone numbers) is masked unless the caller asks for it in clear
@@ -23,18 +24,18 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from utilcredit.access import audit_trail
 from utilcredit.access.model import NotVisibleError, Permission, Principal, require
 from utilcredit.access.visibility import (
     require_utility_read,
     subject_utilities,
     visible_subject,
 )
-from utilcredit.audit import repository as audit
 from utilcredit.config import ConsoleSettings
 from utilcredit.creditfile.model import CreditFileView, RatingView, subject_card
-from utilcredit.customers import repository as credit_files
+from utilcredit.customers import pages, subjects
 from utilcredit.customers.model import Utility
-from utilcredit.customers.repository import (
+from utilcredit.customers.pages import (
     AccountHit,
     BillLine,
     IncidentLine,
@@ -59,7 +60,7 @@ from utilcredit.policies.loader import LoadedPolicy
 from utilcredit.policies.service import policy_at
 from utilcredit.rating import service as rating
 from utilcredit.rating.explain import explain_dict, explain_text
-from utilcredit.rating.runs import service as runs
+from utilcredit.rating.runs import reads as runs
 from utilcredit.rating.runs.model import CurrentDesignation
 
 HISTORY_LIMIT = 50  # level changes shown with a live rating
@@ -82,7 +83,7 @@ def resolve_subject(connection: Connection, principal: Principal, ref: str) -> s
     subject_id = parse_subject_ref(ref)
     if subject_id is None:
         return ref.strip().upper()
-    found = credit_files.subject_by_id(connection, subject_id)
+    found = subjects.subject_by_id(connection, subject_id)
     message = f"没有该主体：{ref} / no subject {ref}"
     if found is None:
         raise NotFoundError(message)
@@ -94,7 +95,7 @@ def resolve_subject(connection: Connection, principal: Principal, ref: str) -> s
 
 def subject_ref_of(connection: Connection, code: str) -> str:
     """What links name the subject with this code by (the code itself if it is unknown)."""
-    found = credit_files.subject_by_code(connection, code)
+    found = subjects.subject_by_code(connection, code)
     return code if found is None else found.ref
 
 
@@ -113,10 +114,10 @@ def search_subjects(
     limit: int,
     rule: MaskingRule,
 ) -> Page[SearchHit]:
-    """Subjects by code, name or account number (see ``customers.repository``), each with its
+    """Subjects by code, name or account number (see ``customers.pages``), each with its
     current designations."""
     require(principal, Permission.READ, entity="subject")
-    found = credit_files.search_subjects(
+    found = pages.search_subjects(
         connection,
         query,
         principal.readable_utilities,
@@ -150,7 +151,7 @@ def audit_personal_number_search(
     except IdentifierError:
         return  # no stored number fails the check: such a query finds nobody
     found = any(hit.code == number for hit in hits)
-    audit.record(
+    audit_trail.record(
         connection,
         actor=principal.username,
         action="search_personal_number",
@@ -183,7 +184,7 @@ def search_accounts(
     rule: MaskingRule,
 ) -> Page[AccountHit]:
     require(principal, Permission.READ, entity="account")
-    found = credit_files.search_accounts(
+    found = pages.search_accounts(
         connection, query, principal.readable_utilities, offset=offset, limit=limit
     )
     return replace(found, items=[mask_account_hit(hit, rule) for hit in found.items])
@@ -201,7 +202,7 @@ def credit_file(
     subject_id, utilities = visible_subject(connection, principal, code)
     if unmasked:
         require(principal, Permission.VIEW_UNMASKED, entity="subject")
-        audit.record(
+        audit_trail.record(
             connection,
             actor=principal.username,
             action="view_unmasked",
@@ -209,7 +210,7 @@ def credit_file(
             entity_key=code,
             utilities=utilities,
         )
-    row = credit_files.subject_detail(connection, subject_id)
+    row = subjects.subject_detail(connection, subject_id)
     card = subject_card(row, unmasked=unmasked, rule=rule)
     visible_overrides = [
         o if o.subject_code == card.code else replace(o, subject_code=card.code)
@@ -220,9 +221,9 @@ def credit_file(
     return CreditFileView(
         subject=card,
         utilities=tuple(sorted(u.value for u in utilities)),
-        accounts=credit_files.accounts_of(connection, subject_id, utilities),
-        credit_reports=credit_files.credit_reports_of(connection, subject_id),
-        reminders=credit_files.reminders_of(connection, subject_id, utilities),
+        accounts=pages.accounts_of(connection, subject_id, utilities),
+        credit_reports=pages.credit_reports_of(connection, subject_id),
+        reminders=pages.reminders_of(connection, subject_id, utilities),
         overrides=visible_overrides,
         designations=designations.get(subject_id, []),
     )
@@ -239,21 +240,38 @@ def bills(
     connection: Connection, principal: Principal, code: str, *, offset: int, limit: int
 ) -> Page[BillLine]:
     subject_id, utilities = _visible_for_tables(connection, principal, code)
-    return credit_files.bills_of(connection, subject_id, utilities, offset=offset, limit=limit)
+    return pages.bills_of(connection, subject_id, utilities, offset=offset, limit=limit)
 
 
 def payments(
     connection: Connection, principal: Principal, code: str, *, offset: int, limit: int
 ) -> Page[PaymentLine]:
     subject_id, utilities = _visible_for_tables(connection, principal, code)
-    return credit_files.payments_of(connection, subject_id, utilities, offset=offset, limit=limit)
+    return pages.payments_of(connection, subject_id, utilities, offset=offset, limit=limit)
 
 
 def incidents(
     connection: Connection, principal: Principal, code: str, *, offset: int, limit: int
 ) -> Page[IncidentLine]:
     subject_id, utilities = _visible_for_tables(connection, principal, code)
-    return credit_files.incidents_of(connection, subject_id, utilities, offset=offset, limit=limit)
+    return pages.incidents_of(connection, subject_id, utilities, offset=offset, limit=limit)
+
+
+def evidence(
+    connection: Connection,
+    principal: Principal,
+    code: str,
+    kind: str,
+    ref: str,
+    on: dt.date | None = None,
+) -> dict[str, Any]:
+    """One record an explanation points at (bill with its payments, incident, account, report),
+    among the subject's accounts of the reader's utilities."""
+    subject_id, utilities = _visible_for_tables(connection, principal, code)
+    record = pages.evidence_record(connection, subject_id, utilities, kind, ref, on)
+    if record is None:
+        raise NotFoundError(f"没有该证据记录：{ref} / no evidence record {ref}")
+    return record
 
 
 def choose_policy(
@@ -291,7 +309,7 @@ def rate_live(
     subject_id, utilities = visible_subject(connection, principal, code)
     shown = code
     if not principal.can(Permission.VIEW_UNMASKED):
-        found = credit_files.subject_by_id(connection, subject_id)
+        found = subjects.subject_by_id(connection, subject_id)
         if found is not None:
             shown = display_code(code, found.kind, clear=False, rule=rule)
     loaded = choose_policy(utilities, policy_key, as_of, console)

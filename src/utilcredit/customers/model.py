@@ -23,6 +23,11 @@ class Utility(StrEnum):
     POWER = "power"
 
 
+#: A utility's name in letters and documents (供水 / 供电); keyed by the enum, so its plain
+#: string value (as stored) finds it too.
+UTILITY_ZH: dict[str, str] = {Utility.WATER: "供水", Utility.POWER: "供电"}
+
+
 class PaymentMode(StrEnum):
     PREPAID = "prepaid"  # 预存
     POSTPAID = "postpaid"

@@ -11,7 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from utilcredit.demo.generator import DemoSpec, generate
+from utilcredit.demo.generator import generate
+from utilcredit.demo.spec import DemoSpec
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,20 +10,19 @@ random stream seeded from (seed, block), and blocks are written in order.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Generator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
-from utilcredit.demo.regions import get_region
-from utilcredit.demo.simulate import Context, Row, build_context, simulate_block
+from utilcredit.demo.context import Context, build_context
+from utilcredit.demo.simulate import Row, simulate_block
+from utilcredit.demo.spec import DemoSpec
 
 KINDS: tuple[str, ...] = (
     "subjects",
@@ -91,29 +90,6 @@ HEADERS: dict[str, tuple[str, ...]] = {
 BLOCK_SUBJECTS = 1000
 # Below this many subjects, starting worker processes costs more than it saves.
 _PARALLEL_THRESHOLD = 20_000
-
-
-@dataclass(frozen=True)
-class DemoSpec:
-    subjects: int = 5000
-    seed: int = 20261122
-    as_of: dt.date = dt.date(2026, 11, 22)  # bills up to this date
-    years: int = 4  # months of history per account = years*12 (later accounts have fewer)
-    # Division codes, area names and credit-report source: lianshui/huaiyin → jiangsu,
-    # suizhou → hubei, shaoguan/zhanjiang → guangdong.
-    region: str = "lianshui"
-    due_day: int = 15  # bills fall due on this day of the month after the period
-
-    def validate(self) -> None:
-        if self.subjects < 0:
-            raise ValueError("subjects must be >= 0")
-        if not 1 <= self.years <= 30:
-            raise ValueError("years must be between 1 and 30")
-        if not 1 <= self.due_day <= 28:
-            raise ValueError("due_day must be between 1 and 28 (valid in every month)")
-        if self.as_of.year - self.years < 1999:
-            raise ValueError("the history window must start after 1998")
-        get_region(self.region)  # raises for an unknown region
 
 
 # One block's output: the CSV bytes and the row count of each kind, in KINDS order.

@@ -1,4 +1,5 @@
-"""Vocabularies for plausible Chinese names, addresses and phone numbers.
+"""Vocabularies for plausible Chinese names, addresses and phone numbers, and the names of
+legal persons by category (:func:`legal_name`).
 
 Names are composed from short lists so that a million subjects stay varied without shipping
 a dictionary; they are fiction (any resemblance to a real firm is accidental).
@@ -9,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from random import Random
 from typing import TypeVar
+
+from utilcredit.demo.regions import County, Region
 
 T = TypeVar("T")
 
@@ -126,6 +129,19 @@ ROAD_FIRST = (
     "创业",
     "开元",
 )
+# Government organs of a county (category 11).
+GOVERNMENT_ORGANS = (
+    "水利局",
+    "交通运输局",
+    "自然资源局",
+    "人民法院",
+    "公安局",
+    "教育局",
+    "卫生健康委员会",
+    "住房和城乡建设局",
+    "生态环境局",
+    "农业农村局",
+)
 ROAD_SUFFIXES = ("路", "路", "街", "大道", "东路", "西路", "南路", "北路")
 
 # Mobile number blocks in use (the second digit is 3-9 for every Chinese mobile number).
@@ -169,3 +185,32 @@ def street_address(rng: Random) -> str:
 
 def village_name(rng: Random) -> str:
     return pick(rng, VILLAGE_FIRST) + pick(rng, VILLAGE_SECOND)
+
+
+def legal_name(rng: Random, category: str, region: Region, county: County, town: str) -> str:
+    """A legal person's name for its category (登记管理部门码 + 机构类别码, e.g. ``91`` a company),
+    placed in its county and town."""
+    brand_name = brand(rng)
+    if category == "91":
+        place = pick(
+            rng,
+            (county.name, county.name, region.city, region.city_short, region.province_short),
+        )
+        return place + brand_name + pick(rng, INDUSTRIES) + pick(rng, COMPANY_SUFFIXES)
+    if category == "92":
+        return county.name + town + brand_name + pick(rng, SHOP_KINDS)
+    if category == "93":
+        return county.name + brand_name + pick(rng, COOPERATIVE_KINDS)
+    if category == "51":
+        return county.name + pick(rng, INDUSTRIES) + "协会"
+    if category == "52":
+        return county.name + brand_name + pick(rng, SOCIAL_ORG_KINDS)
+    if category == "53":
+        return region.city + brand_name + "慈善基金会"
+    if category == "11":
+        return county.name + pick(rng, GOVERNMENT_ORGANS)
+    if category == "12":
+        return county.name + town + pick(rng, PUBLIC_BODY_KINDS)
+    if category == "N2":
+        return county.name + town + village_name(rng) + pick(rng, VILLAGE_SUFFIXES)
+    return county.name + brand_name + "联合会"

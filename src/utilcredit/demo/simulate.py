@@ -7,6 +7,11 @@ column order of SPEC 5.2, ready for ``csv.writer``.
 The bill/payment loop is the hot path (about 60 bills per subject at the default 4 years): it
 works on precomputed month tuples, day ordinals and integer fen, and formats each date once per
 run instead of once per row.
+
+What is derived from the spec once lives in :mod:`~utilcredit.demo.context`, the population's
+shares and rates in :mod:`~utilcredit.demo.profiles`, names in :mod:`~utilcredit.demo.names`.
+The simulator itself stays one class: its subjects, accounts, bills, reminders and incidents
+draw from one random stream in a fixed order, and that order is part of the output.
 """
 
 from __future__ import annotations
@@ -17,13 +22,28 @@ import zlib
 from bisect import bisect
 from dataclasses import dataclass
 from random import Random
-from typing import TYPE_CHECKING
 
 from utilcredit.customers.model import PaymentMode, SubjectKind, Utility
 from utilcredit.demo import names
 from utilcredit.demo.codes import make_ric, make_uscc
+from utilcredit.demo.context import Context
 from utilcredit.demo.names import pick
-from utilcredit.demo.regions import County, Region, get_region
+from utilcredit.demo.profiles import (
+    ACCOUNT_PREFIX,
+    ARREARS,
+    BEHAVIOUR_CUM,
+    BEHAVIOUR_RATES,
+    LEGAL_CATEGORIES,
+    LEGAL_CUM,
+    OLDEST_OPENING,
+    TARIFF,
+    UNIT,
+    UNPAID_COUNTS,
+    UNPAID_CUM,
+    USAGE,
+    USAGE_CAP,
+)
+from utilcredit.demo.regions import County
 from utilcredit.demo.vocab import (
     ASSET_CLASSES,
     INCIDENT_CUM_WEIGHTS,
@@ -31,86 +51,9 @@ from utilcredit.demo.vocab import (
     INCIDENT_RATE_TOTAL,
     REMINDER_CHANNELS,
     THEFT_BANDS,
-    incident_notes,
 )
-
-if TYPE_CHECKING:
-    from utilcredit.demo.generator import DemoSpec
 
 Row = tuple[str, ...]
-
-# Seasonal usage factors, January … December: water peaks in summer, power in summer (air
-# conditioning) and a little in winter (heating).
-_SEASON = {
-    Utility.WATER: (0.85, 0.85, 0.9, 0.95, 1.0, 1.1, 1.25, 1.3, 1.15, 1.0, 0.9, 0.85),
-    Utility.POWER: (1.15, 1.05, 0.95, 0.9, 0.95, 1.1, 1.3, 1.35, 1.1, 0.9, 0.95, 1.1),
-}
-_UNIT = {Utility.WATER: "m³", Utility.POWER: "kWh"}
-_ACCOUNT_PREFIX = {Utility.WATER: "W", Utility.POWER: "P"}
-_OLDEST_OPENING = dt.date(1998, 1, 1).toordinal()
-
-# Payment behaviour classes of a subject and their cumulative shares.
-_PUNCTUAL, _OCCASIONAL, _CHRONIC, _PARTIAL, _ARREARS = range(5)
-_BEHAVIOUR_CUM = (0.75, 0.88, 0.92, 0.96, 1.0)
-# (probability a bill is paid late, probability it is paid in two parts) per class. Each
-# late or split bill is a late payment (SPEC 3), so over a year: occasional ≈ 1 (mostly
-# blue/yellow), partial ≈ 2 (yellow), chronic ≈ 4 (red, some black).
-_BEHAVIOUR_RATES = {
-    _PUNCTUAL: (0.0, 0.0),
-    _OCCASIONAL: (0.08, 0.0),
-    _CHRONIC: (0.3, 0.04),
-    _PARTIAL: (0.02, 0.15),
-    _ARREARS: (0.08, 0.02),
-}
-# How many of the most recent bills an arrears account leaves unpaid (weights); the age of
-# the arrears at as_of is about one month less, so all of the yellow (2-3 months), red (3-6)
-# and black (6+) bands occur.
-_UNPAID_COUNTS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 20)
-_UNPAID_CUM = tuple(float(x) for x in (20, 35, 49, 61, 70, 77, 83, 88, 92, 95, 97, 99, 100))
-
-# Legal-person categories: (cumulative share, authority, entity type, usage scale).
-# 9 = market regulation (1 company, 2 individual business, 3 farmers' cooperative),
-# 5 = civil affairs (1 association, 2 private non-enterprise, 3 foundation),
-# 1 = establishment office (1 organ, 2 public institution), N = agriculture (2 village
-# collective), Y = other.
-_LEGAL_CATEGORIES: tuple[tuple[float, str, str, str], ...] = (
-    (0.78, "9", "1", "large"),
-    (0.86, "9", "2", "small"),
-    (0.89, "9", "3", "medium"),
-    (0.905, "5", "1", "medium"),
-    (0.92, "5", "2", "medium"),
-    (0.925, "5", "3", "medium"),
-    (0.945, "1", "1", "medium"),
-    (0.975, "1", "2", "medium"),
-    (0.99, "N", "2", "medium"),
-    (1.0, "Y", "1", "medium"),
-)
-_LEGAL_CUM = tuple(c[0] for c in _LEGAL_CATEGORIES)
-_GOVERNMENT_ORGANS = (
-    "水利局",
-    "交通运输局",
-    "自然资源局",
-    "人民法院",
-    "公安局",
-    "教育局",
-    "卫生健康委员会",
-    "住房和城乡建设局",
-    "生态环境局",
-    "农业农村局",
-)
-# Monthly usage: (median, log-spread) per scale and utility.
-_USAGE = {
-    ("large", Utility.WATER): (150.0, 1.2),
-    ("large", Utility.POWER): (8000.0, 1.4),
-    ("medium", Utility.WATER): (80.0, 0.9),
-    ("medium", Utility.POWER): (3000.0, 1.0),
-    ("small", Utility.WATER): (25.0, 0.6),
-    ("small", Utility.POWER): (600.0, 0.7),
-}
-_USAGE_CAP = {Utility.WATER: 200_000.0, Utility.POWER: 5_000_000.0}
-# Tariffs in 1/10000 CNY per unit: water 3.5-6 CNY/m³, power 0.6-0.9 CNY/kWh.
-_TARIFF = {Utility.WATER: (35_000, 60_000), Utility.POWER: (6_000, 9_000)}
-
 
 _CENTS = tuple(f"{c:02d}" for c in range(100))
 
@@ -118,97 +61,6 @@ _CENTS = tuple(f"{c:02d}" for c in range(100))
 def money(fen: int) -> str:
     """Integer fen as a decimal text with two places (never a float artefact)."""
     return f"{fen // 100}.{_CENTS[fen % 100]}"
-
-
-@dataclass(frozen=True, slots=True)
-class Month:
-    tag: str  # 202610, part of the bill number
-    period: str  # "period_start,period_end" as it appears in a bills line
-    due: str
-    end_ord: int
-    due_ord: int
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    """Everything derived from the spec once per process, shared by all blocks."""
-
-    seed: int
-    region: Region
-    as_of_ord: int
-    months: tuple[Month, ...]  # the history window, oldest first
-    first_month_ord: int  # first day of the window
-    month_starts: tuple[int, ...]  # ordinal of each month's first day, for bisect
-    day_base: int
-    day_str: tuple[str, ...]  # ISO text of every day from day_base to as_of
-    # Per utility and window month: (tag, period, due text, end ordinal, due ordinal,
-    # seasonal factor); flat tuples because the bill loop unpacks one per bill.
-    month_rows: dict[Utility, tuple[tuple[str, str, str, int, int, float], ...]]
-    notes: dict[Utility, dict[str, tuple[str, ...]]]
-    county_cum: tuple[float, ...]
-
-    def day(self, ordinal: int) -> str:
-        return self.day_str[ordinal - self.day_base]
-
-
-def _add_months(year: int, month: int, delta: int) -> tuple[int, int]:
-    index = year * 12 + month - 1 + delta
-    return index // 12, index % 12 + 1
-
-
-def build_context(spec: DemoSpec) -> Context:
-    region = get_region(spec.region)
-    as_of = spec.as_of
-    # A month is billed once it is over: the last bill is for the last month ending before
-    # as_of.
-    last_year, last_month = _add_months(as_of.year, as_of.month, -1)
-    months: list[Month] = []
-    starts: list[int] = []
-    for back in range(spec.years * 12 - 1, -1, -1):
-        year, month = _add_months(last_year, last_month, -back)
-        start = dt.date(year, month, 1)
-        ny, nm = _add_months(year, month, 1)
-        end = dt.date(ny, nm, 1) - dt.timedelta(days=1)
-        due = dt.date(ny, nm, spec.due_day)
-        months.append(
-            Month(
-                f"{year}{month:02d}",
-                f"{start.isoformat()},{end.isoformat()}",
-                due.isoformat(),
-                end.toordinal(),
-                due.toordinal(),
-            )
-        )
-        starts.append(start.toordinal())
-    first = starts[0]
-    as_of_ord = as_of.toordinal()
-    day_str = tuple(dt.date.fromordinal(o).isoformat() for o in range(first, as_of_ord + 1))
-    month_rows = {
-        u: tuple(
-            (m.tag, m.period, m.due, m.end_ord, m.due_ord, _SEASON[u][int(m.tag[4:]) - 1])
-            for m in months
-        )
-        for u in (Utility.WATER, Utility.POWER)
-    }
-    total = sum(region.county_weights)
-    county_cum: list[float] = []
-    acc = 0
-    for w in region.county_weights:
-        acc += w
-        county_cum.append(acc / total)
-    return Context(
-        seed=spec.seed,
-        region=region,
-        as_of_ord=as_of_ord,
-        months=tuple(months),
-        first_month_ord=first,
-        month_starts=tuple(starts),
-        day_base=first,
-        day_str=day_str,
-        month_rows=month_rows,
-        notes={u: incident_notes(u) for u in (Utility.WATER, Utility.POWER)},
-        county_cum=tuple(county_cum),
-    )
 
 
 @dataclass(slots=True)
@@ -288,12 +140,12 @@ class _BlockSimulator:
             )
             scale = "small"
         else:
-            category = _LEGAL_CATEGORIES[bisect(_LEGAL_CUM, rng.random())]
+            category = LEGAL_CATEGORIES[bisect(LEGAL_CUM, rng.random())]
             _, authority, entity_type, scale = category
             # Post-2015 registrations of companies carry "MA…" organisation codes.
             modern = authority == "9" and rng.random() < 0.45
             code = make_uscc(authority, entity_type, county.division, index, modern)
-            name = self._legal_name(authority + entity_type, county, town)
+            name = names.legal_name(rng, authority + entity_type, self.ctx.region, county, town)
             row = (
                 code,
                 SubjectKind.LEGAL.value,
@@ -305,7 +157,7 @@ class _BlockSimulator:
                 town,
             )
         first_account = len(self.rows.accounts)
-        behaviour = bisect(_BEHAVIOUR_CUM, rng.random())
+        behaviour = bisect(BEHAVIOUR_CUM, rng.random())
         subject = _Subject(
             index,
             code,
@@ -334,34 +186,6 @@ class _BlockSimulator:
     def _address(self, county: County, town: str) -> str:
         region = self.ctx.region
         return f"{region.province}{region.city}{county.name}{town}{names.street_address(self.rng)}"
-
-    def _legal_name(self, category: str, county: County, town: str) -> str:
-        rng = self.rng
-        region = self.ctx.region
-        brand = names.brand(rng)
-        if category == "91":
-            place = pick(
-                rng,
-                (county.name, county.name, region.city, region.city_short, region.province_short),
-            )
-            return place + brand + pick(rng, names.INDUSTRIES) + pick(rng, names.COMPANY_SUFFIXES)
-        if category == "92":
-            return county.name + town + brand + pick(rng, names.SHOP_KINDS)
-        if category == "93":
-            return county.name + brand + pick(rng, names.COOPERATIVE_KINDS)
-        if category == "51":
-            return county.name + pick(rng, names.INDUSTRIES) + "协会"
-        if category == "52":
-            return county.name + brand + pick(rng, names.SOCIAL_ORG_KINDS)
-        if category == "53":
-            return region.city + brand + "慈善基金会"
-        if category == "11":
-            return county.name + pick(rng, _GOVERNMENT_ORGANS)
-        if category == "12":
-            return county.name + town + pick(rng, names.PUBLIC_BODY_KINDS)
-        if category == "N2":
-            return county.name + town + names.village_name(rng) + pick(rng, names.VILLAGE_SUFFIXES)
-        return county.name + brand + "联合会"
 
     def _credit_reports(self, s: _Subject) -> None:
         rng = self.rng
@@ -430,7 +254,7 @@ class _BlockSimulator:
         arrears_done = False
         for j, utility in enumerate(utilities):
             seq = s.index * 3 + j + 1  # unique without coordination between blocks
-            account_no = f"{_ACCOUNT_PREFIX[utility]}{s.county.division}{seq:07d}"
+            account_no = f"{ACCOUNT_PREFIX[utility]}{s.county.division}{seq:07d}"
             if j == 0:
                 town, address = s.town, s.address
             else:
@@ -452,7 +276,7 @@ class _BlockSimulator:
             )
             # Arrears sit on postpaid accounts: the first one always, further ones sometimes.
             arrears = (
-                s.behaviour == _ARREARS and not prepaid and (not arrears_done or rng.random() < 0.3)
+                s.behaviour == ARREARS and not prepaid and (not arrears_done or rng.random() < 0.3)
             )
             arrears_done = arrears_done or arrears
             bill_months = self._bills(s, account_no, utility, opened, prepaid, arrears)
@@ -465,8 +289,8 @@ class _BlockSimulator:
         if rng.random() < (0.45 if later else 0.25):
             span = ctx.as_of_ord - 20 - ctx.first_month_ord
             return ctx.first_month_ord + int(rng.random() * max(span, 1))
-        span = ctx.first_month_ord - 1 - _OLDEST_OPENING
-        return _OLDEST_OPENING + int(rng.random() * span)
+        span = ctx.first_month_ord - 1 - OLDEST_OPENING
+        return OLDEST_OPENING + int(rng.random() * span)
 
     # -- bills and payments (hot path) -------------------------------------------------
 
@@ -489,22 +313,22 @@ class _BlockSimulator:
         first = bisect(ctx.month_starts, opened)
         if first >= n_months:
             return 0
-        median, spread = _USAGE[(s.scale, utility)]
-        base = min(rng.lognormvariate(math.log(median), spread), _USAGE_CAP[utility])
-        low, high = _TARIFF[utility]
+        median, spread = USAGE[(s.scale, utility)]
+        base = min(rng.lognormvariate(math.log(median), spread), USAGE_CAP[utility])
+        low, high = TARIFF[utility]
         tariff = low + int(rand() * (high - low))
-        unit = _UNIT[utility]
+        unit = UNIT[utility]
         as_of = ctx.as_of_ord
         day_str = ctx.day_str
         day_base = ctx.day_base
         if prepaid:
             p_late, p_partial = 0.0, 0.0
         else:
-            p_late, p_partial = _BEHAVIOUR_RATES[s.behaviour]
+            p_late, p_partial = BEHAVIOUR_RATES[s.behaviour]
         p_odd = p_late + p_partial
         unpaid_from = n_months
         if arrears:
-            k = _UNPAID_COUNTS[bisect(_UNPAID_CUM, rand() * 100.0)]
+            k = UNPAID_COUNTS[bisect(UNPAID_CUM, rand() * 100.0)]
             unpaid_from = max(first, n_months - k)
         bills_append = self.rows.bills.append
         pay_append = self.rows.payments.append

@@ -33,7 +33,7 @@ from functools import cache
 from typing import Any, Protocol
 
 from utilcredit.importing.formats import KINDS, MAX_CODE_CHARS, MAX_INTEGER_DIGITS
-from utilcredit.importing.repository import WritePlan
+from utilcredit.importing.repository.upserts import WritePlan
 
 
 class Fallback(Exception):  # noqa: N818 - a signal, not an error

@@ -19,8 +19,9 @@ from typing import Any
 
 from utilcredit.importing.formats import KindSpec
 from utilcredit.importing.fused import Convert
-from utilcredit.importing.readers import CsvRows, csv_error_reason, send_error
+from utilcredit.importing.readers.text import CsvRows, csv_error_reason
 from utilcredit.importing.validation import Problem
+from utilcredit.importing.workers import send_error
 
 Reference = Callable[[Sequence[Any]], tuple[list[Any] | None, list[Problem]]]
 RejectMaker = Callable[[int, str | None, str | None, str], Any]

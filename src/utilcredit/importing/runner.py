@@ -20,14 +20,16 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine
 
-from utilcredit.audit import repository as audit
+from utilcredit.access import audit_trail as audit
 from utilcredit.config import IMPORT_BATCH_ROWS
 from utilcredit.customers.model import Utility
 from utilcredit.errors import ImportFileError
-from utilcredit.importing import repository, serial
+from utilcredit.importing import serial
 from utilcredit.importing.formats import IMPORT_ORDER, brief, printable
 from utilcredit.importing.limits import DEFAULT_LIMITS, ImportLimits, TooManyRejectsError
-from utilcredit.importing.readers import FORMATS, Progress, SourceFile, inspect, kind_of
+from utilcredit.importing.readers.rows import Progress
+from utilcredit.importing.readers.source import FORMATS, SourceFile, inspect, kind_of
+from utilcredit.importing.repository import lookups, runs
 from utilcredit.importing.service import LoadResult, Reject, load_file
 
 ProgressFactory = Callable[[SourceFile], Progress | None]
@@ -182,7 +184,7 @@ def _load(
     limits: ImportLimits,
 ) -> None:
     with engine.begin() as connection:
-        file_report.run_id = repository.start_run(
+        file_report.run_id = runs.start_run(
             connection,
             file_name=printable(str(source.path))[-500:],
             kind=source.kind,
@@ -190,7 +192,7 @@ def _load(
             encoding=source.encoding,
             sha256=source.sha256,
             actor=actor,
-            scope=repository.scope_of(scope),
+            scope=lookups.scope_of(scope),
         )
     with engine.begin() as connection:
         result = load_file(
@@ -219,8 +221,8 @@ def _failure_message(error: BaseException) -> str:
 def _finish(
     connection: Connection, run_id: int, source: SourceFile, result: LoadResult, actor: str
 ) -> None:
-    repository.add_rejects(connection, run_id, _reject_rows(result.rejects))
-    repository.finish_run(
+    runs.add_rejects(connection, run_id, _reject_rows(result.rejects))
+    runs.finish_run(
         connection,
         run_id,
         status="done",
@@ -270,10 +272,8 @@ def _record_failure(
     try:
         with engine.begin() as connection:
             if file_report.run_id is not None:
-                repository.add_rejects(
-                    connection, file_report.run_id, _reject_rows(file_report.rejects)
-                )
-                repository.finish_run(
+                runs.add_rejects(connection, file_report.run_id, _reject_rows(file_report.rejects))
+                runs.finish_run(
                     connection, file_report.run_id, status="failed", error=message[:4000]
                 )
             audit.record(

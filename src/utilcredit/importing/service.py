@@ -31,20 +31,17 @@ from utilcredit.access.visibility import import_runs_scope
 from utilcredit.config import IMPORT_BATCH_ROWS
 from utilcredit.customers.model import Utility
 from utilcredit.errors import NotFoundError
-from utilcredit.importing import fused, pipeline, repository
+from utilcredit.importing import fused, pipeline
 from utilcredit.importing.formats import KINDS, KindSpec
 from utilcredit.importing.limits import DEFAULT_LIMITS, ImportLimits
-from utilcredit.importing.readers import (
-    BrokenRow,
-    CsvRows,
-    Progress,
-    RawRow,
-    SourceFile,
-    estimate_rows,
-    open_csv,
-    read_rows,
-)
-from utilcredit.importing.repository import ImportRunLine, Scope, WritePlan
+from utilcredit.importing.readers import read_rows
+from utilcredit.importing.readers.rows import BrokenRow, Progress, RawRow
+from utilcredit.importing.readers.source import SourceFile, estimate_rows
+from utilcredit.importing.readers.text import CsvRows, open_csv
+from utilcredit.importing.repository import lookups, runs, upserts
+from utilcredit.importing.repository.lookups import Scope
+from utilcredit.importing.repository.runs import ImportRunLine
+from utilcredit.importing.repository.upserts import WritePlan
 from utilcredit.importing.validation import RowConverter, fused_fast_ok
 from utilcredit.paging import Page
 
@@ -118,7 +115,7 @@ def load_file(
 ) -> LoadResult:
     """Load one file; ``scope``: the utilities the importer may write (``None``: all)."""
     spec = KINDS[source.kind]
-    plan = repository.write_plan(connection.dialect.name, source.kind)
+    plan = upserts.write_plan(connection.dialect.name, source.kind)
     counter: pipeline.ByteCounter | None = None
     if source.file_format == "csv":
         if source.size >= pipeline.WORKER_MIN_BYTES and pipeline.can_fork():
@@ -134,15 +131,15 @@ def load_file(
         tuple(plan.sources.index(name) for name in spec.key),
     )
     result = LoadResult(ignored_columns=header.ignored)
-    floor = repository.max_id(connection, spec.kind)
+    floor = upserts.max_id(connection, spec.kind)
     # On SQLite a table empty at the start of the file's transaction stays this importer's
     # alone until commit (one writer), and keys are unique within the file: plain inserts.
     state.fresh = floor == 0 and connection.dialect.name == "sqlite"
-    state.scope = repository.scope_of(scope)
+    state.scope = lookups.scope_of(scope)
     state.guard = _guard(connection, state, floor)
     if spec.parent:
         _preload_parents(connection, state, source)
-    with repository.tuned_for_import(connection):
+    with upserts.tuned_for_import(connection):
         if source.file_format == "csv":
             with opened.handle:
                 stored, touched = _load_csv(
@@ -151,7 +148,7 @@ def load_file(
         else:
             stored, touched = _load_rows(connection, state, rows, batch_rows, result, limits)
     # Counted once per file, not per row: a key lookup per row cost as much as the insert.
-    result.inserted = repository.count_ids_above(connection, spec.kind, floor)
+    result.inserted = upserts.count_ids_above(connection, spec.kind, floor)
     result.updated = touched - result.inserted
     result.unchanged = stored - touched
     result.rejects.sort(key=_row_of)  # stable: a row's problems keep their order
@@ -170,9 +167,7 @@ def _guard(connection: Connection, state: _FileState, floor: int) -> _Guard | No
         return None
     utility_position = state.plan.sources.index("utility") if kind == "accounts" else None
     hidden = (
-        kind in repository.GUARDED_KINDS
-        and floor > 0
-        and repository.any_hidden(connection, kind, scope)
+        kind in lookups.GUARDED_KINDS and floor > 0 and lookups.any_hidden(connection, kind, scope)
     )
     if utility_position is None and not hidden:
         return None
@@ -200,7 +195,7 @@ def _screen(
         rows = kept
     if guard.hidden_keys and rows:
         key = state.key_positions[0]  # guarded kinds have a one-column natural key
-        hidden = repository.hidden_keys(
+        hidden = lookups.hidden_keys(
             connection, state.spec.kind, guard.scope, {params[key] for _, params in rows}
         )
         if hidden:
@@ -275,7 +270,7 @@ def _load_csv(
                 )
             opened.limits.check_rejects(result.rejects)
             stored += len(accepted)
-            touched += repository.upsert(connection, plan, accepted, fresh=state.fresh)
+            touched += upserts.upsert(connection, plan, accepted, fresh=state.fresh)
     return stored, touched
 
 
@@ -299,7 +294,7 @@ def _load_rows(
             screened = _screen(connection, state, state.guard, screened, result.rejects)
         limits.check_rejects(result.rejects)
         stored += len(screened)
-        touched += repository.upsert(
+        touched += upserts.upsert(
             connection, state.plan, [params for _, params in screened], fresh=state.fresh
         )
     return stored, touched
@@ -311,8 +306,8 @@ def _preload_parents(connection: Connection, state: _FileState, source: SourceFi
     ref = state.spec.parent
     assert ref is not None
     expected = estimate_rows(source)
-    if expected and repository.max_id(connection, ref.kind) <= _PRELOAD_RATIO * expected:
-        state.parents.update(repository.all_parent_ids(connection, ref.kind, scope=state.scope))
+    if expected and upserts.max_id(connection, ref.kind) <= _PRELOAD_RATIO * expected:
+        state.parents.update(lookups.all_parent_ids(connection, ref.kind, scope=state.scope))
 
 
 # Preload the parents when there are at most this many per row of the file.
@@ -365,7 +360,7 @@ def _attach_parents(
     ids = state.parents
     wanted = {params[slot] for _, params in accepted if params[slot] not in ids}
     if wanted:
-        found = repository.parent_ids(connection, ref.kind, wanted, scope=state.scope)
+        found = lookups.parent_ids(connection, ref.kind, wanted, scope=state.scope)
         ids.update(found)
         ids.update((key, -1) for key in wanted if key not in found)
     kept = []
@@ -392,7 +387,7 @@ def import_runs(
     connection: Connection, principal: Principal, *, offset: int, limit: int
 ) -> Page[ImportRunLine]:
     """The import runs the principal reads (those of its utilities), newest first."""
-    return repository.import_runs(
+    return runs.import_runs(
         connection, utilities=import_runs_scope(principal), offset=offset, limit=limit
     )
 
@@ -400,11 +395,11 @@ def import_runs(
 def import_run(connection: Connection, principal: Principal, run_id: int) -> ImportRunLine:
     """The run if the principal reads one of its utilities; another utility's run is answered
     like an unknown one (404), and audited as a refused access."""
-    run = repository.import_run(connection, run_id, utilities=import_runs_scope(principal))
+    run = runs.import_run(connection, run_id, utilities=import_runs_scope(principal))
     if run is not None:
         return run
     message = f"没有该导入记录：{run_id} / no import run {run_id}"
-    if repository.import_run_exists(connection, run_id):
+    if runs.import_run_exists(connection, run_id):
         raise NotVisibleError(message, entity="import_run", entity_key=str(run_id))
     raise NotFoundError(message)
 
@@ -413,4 +408,4 @@ def rejects_of(
     connection: Connection, run: ImportRunLine
 ) -> list[tuple[int, str | None, str | None, str]]:
     """The rejected rows of a run already found readable (row, field, value, reason)."""
-    return repository.rejects_of(connection, run.id)
+    return runs.rejects_of(connection, run.id)

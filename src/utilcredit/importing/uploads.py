@@ -31,7 +31,7 @@ from utilcredit.access.visibility import import_scope, may_read_upload_of
 from utilcredit.config import Settings
 from utilcredit.errors import FieldInvalidError
 from utilcredit.importing.limits import ImportLimits
-from utilcredit.importing.readers import FORMATS, SourceFile
+from utilcredit.importing.readers.source import FORMATS, SourceFile
 from utilcredit.importing.runner import ImportReport, import_paths, write_reject_report
 
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")

@@ -17,7 +17,7 @@ from typing import Any
 from utilcredit.config import IMPORT_MAX_FIELD_CHARS
 from utilcredit.identifiers import IdentifierError, validate_ric, validate_uscc
 from utilcredit.importing.formats import FieldError, KindSpec, brief, printable, text_problem
-from utilcredit.importing.repository import WritePlan
+from utilcredit.importing.repository.upserts import WritePlan
 
 RESIDENT_ID_TYPES = frozenset({"", "身份证", "居民身份证", "resident_id", "ric"})
 MISSING = "必填字段为空 / required field is missing"

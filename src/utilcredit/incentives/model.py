@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from utilcredit.policies.model import Level, MeasureKind, Policy
+from utilcredit.policies.model.levels import Level
+from utilcredit.policies.model.measures import MeasureKind
+from utilcredit.policies.model.policy import Policy
 
 KIND_ZH = {MeasureKind.INCENTIVE: "守信激励", MeasureKind.CONSTRAINT: "失信约束"}
 

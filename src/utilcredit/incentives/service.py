@@ -24,7 +24,7 @@ from utilcredit.incentives.model import Entitlement, measures_applying
 from utilcredit.incentives.repository import GrantLine
 from utilcredit.overrides import service as overrides
 from utilcredit.overrides.model import effective_level
-from utilcredit.policies.model import Level
+from utilcredit.policies.model.levels import Level
 from utilcredit.policies.service import policy_at
 from utilcredit.rating import service as rating
 from utilcredit.rating.results import ClauseStatus

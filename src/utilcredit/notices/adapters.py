@@ -38,12 +38,12 @@ from urllib.parse import quote
 import httpx
 from pydantic import SecretStr
 
+from utilcredit.config import NoticeSettings
 from utilcredit.notices.model import NoticeChannel, Outcome, OutcomeStatus, Outgoing
 
 __all__ = [
     "DEFAULT_TITLE",
     "Adapter",
-    "ChannelSettings",
     "SmsGatewayAdapter",
     "SmtpAdapter",
     "WechatAdapter",
@@ -413,43 +413,11 @@ class WechatAdapter(_GatewayAdapter):
 # --------------------------------------------------------------------------------------------
 
 
-class ChannelSettings(Protocol):
-    """The fields of ``NoticeSettings`` (``get_settings().notices``) the adapters are built
-    from; a protocol so that this module does not depend on the settings class."""
-
-    @property
-    def smtp_host(self) -> str | None: ...
-    @property
-    def smtp_port(self) -> int: ...
-    @property
-    def smtp_user(self) -> str | None: ...
-    @property
-    def smtp_password(self) -> SecretStr | None: ...
-    @property
-    def smtp_starttls(self) -> bool: ...
-    @property
-    def smtp_sender(self) -> str: ...
-    @property
-    def sms_url(self) -> str | None: ...
-    @property
-    def sms_token(self) -> SecretStr | None: ...
-    @property
-    def sms_sign_name(self) -> str: ...
-    @property
-    def wechat_url(self) -> str | None: ...
-    @property
-    def wechat_token(self) -> SecretStr | None: ...
-    @property
-    def wechat_template_id(self) -> str: ...
-    @property
-    def http_timeout_seconds(self) -> float: ...
-
-
 def _secret(value: SecretStr | None) -> str:
     return "" if value is None else value.get_secret_value()
 
 
-def adapters_from(settings: ChannelSettings) -> dict[NoticeChannel, Adapter]:
+def adapters_from(settings: NoticeSettings) -> dict[NoticeChannel, Adapter]:
     """An adapter per configured channel (a channel without host or URL gets none)."""
     adapters: dict[NoticeChannel, Adapter] = {}
     if settings.smtp_host:

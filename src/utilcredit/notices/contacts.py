@@ -8,13 +8,20 @@ from dataclasses import replace
 
 from sqlalchemy import Connection
 
-from utilcredit.access.model import NotVisibleError, Permission, Principal, require
+from utilcredit.access.model import (
+    NotVisibleError,
+    Permission,
+    Principal,
+    actor_name,
+    readable,
+    require,
+)
 from utilcredit.audit import repository as audit
 from utilcredit.customers.model import Utility
 from utilcredit.errors import FieldInvalidError, NotFoundError
 from utilcredit.notices import repository
 from utilcredit.notices.model import NoticeChannel, address_problem, mask_recipient
-from utilcredit.notices.permissions import actor_name, channel_of, readable
+from utilcredit.notices.permissions import channel_of
 from utilcredit.notices.planning import utcnow
 
 

@@ -30,7 +30,7 @@ from sqlalchemy import Engine
 
 from utilcredit.config import NoticeSettings
 from utilcredit.localtime import SHANGHAI
-from utilcredit.notices import repository
+from utilcredit.notices import queue, repository
 from utilcredit.notices.adapters import Adapter
 from utilcredit.notices.model import (
     NoticeChannel,
@@ -42,8 +42,8 @@ from utilcredit.notices.model import (
     backoff,
 )
 from utilcredit.notices.planning import Sending, local_day, utcnow
-from utilcredit.notices.repository import Claimed
-from utilcredit.notices.service import Step, move, move_claimed, write_reminders
+from utilcredit.notices.queue import Claimed
+from utilcredit.notices.steps import Step, move, move_claimed, write_reminders
 
 WORKER = "dispatcher"
 UNKNOWN_OUTCOME = "发送中断，结果不明，请核实后重发 / interrupted mid-send; outcome unknown, verify before resending"
@@ -74,7 +74,7 @@ def recover(
     report = DispatchReport()
     sending = NoticeStatus.SENDING.value
     with store.begin() as connection:
-        for notice_id, channel, claim in repository.stale_claims(connection, now):
+        for notice_id, channel, claim in queue.stale_claims(connection, now):
             adapter = adapters.get(NoticeChannel(channel))
             if adapter is not None and adapter.idempotent:
                 report.recovered += len(
@@ -116,11 +116,11 @@ def _claim(
 ) -> list[Claimed]:
     """Claim the next due notices; those over a subject's daily cap wait for tomorrow."""
     with store.begin() as connection:
-        due = repository.due(connection, now, [c.value for c in adapters], settings.batch_size)
+        due = queue.due(connection, now, [c.value for c in adapters], settings.batch_size)
         if not due:
             return []
         local_midnight = dt.datetime.combine(local_day(now), dt.time(), SHANGHAI)
-        counts = repository.sent_since(
+        counts = queue.sent_since(
             connection, {subject for _, subject in due}, local_midnight.astimezone(dt.UTC)
         )
         take: list[int] = []
@@ -135,17 +135,17 @@ def _claim(
             tomorrow = sending.quiet.next_allowed(local_midnight + dt.timedelta(days=1)).astimezone(
                 dt.UTC
             )
-            repository.set_status(
+            queue.set_status(
                 connection,
                 later,
                 expected="queued",
                 values={"due_at": tomorrow, "updated_at": now},
             )
             report.deferred += len(later)
-        claimed = repository.claim(
+        claimed = queue.claim(
             connection, take, token, now + dt.timedelta(seconds=settings.claim_seconds), now
         )
-        repository.insert_attempts(
+        queue.insert_attempts(
             connection,
             [
                 {

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection
 
 from utilcredit.documents.model import (
+    NOT_STATED,
     FiredClause,
     NoticeLetter,
     PlainLetter,
@@ -23,6 +24,7 @@ from utilcredit.documents.model import (
     notice_batch_context,
     notice_letter_context,
     plain_letter_context,
+    zh_date,
 )
 from utilcredit.documents.render import render_html, render_pdf
 from utilcredit.identifiers import MaskingRule, display_code
@@ -61,7 +63,7 @@ def notice_letter(
     )
     next_on = change.on
     variables = dict(notice.variables) | {
-        "next_change_on": f"{next_on.year}年{next_on.month}月{next_on.day}日" if next_on else "—"
+        "next_change_on": zh_date(next_on) if next_on else NOT_STATED
     }
     return NoticeLetter(
         letter_no=notice.variables.get("notice_no", f"N{notice.id}"),

@@ -25,13 +25,8 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from utilcredit.identifiers.model import mask_phone
-from utilcredit.policies.model import (
-    Level,
-    NoticeChannel,
-    NoticeKind,
-    NoticeRules,
-    NoticeTemplate,
-)
+from utilcredit.policies.model.levels import Level
+from utilcredit.policies.model.notices import NoticeChannel, NoticeKind, NoticeRules, NoticeTemplate
 from utilcredit.workflow import Machine, Transition
 
 __all__ = ["NoticeChannel", "NoticeKind"]

@@ -1,6 +1,7 @@
 """Who may act on notices: everybody who reads a utility sees its notices; operators
 (``file_case``) act on those of the utilities they may write. ``principal`` None is the system
-itself (the command line without ``--actor``, the worker)."""
+itself (the command line without ``--actor``, the worker): ``access.model.actor_name`` and
+``readable`` name it and give it every utility."""
 
 from __future__ import annotations
 
@@ -8,17 +9,6 @@ from utilcredit.access.model import NotVisibleError, Permission, Principal, requ
 from utilcredit.customers.model import Utility
 from utilcredit.errors import FieldInvalidError
 from utilcredit.notices.model import NoticeChannel
-
-SYSTEM = "system"
-
-
-def actor_name(principal: Principal | None) -> str:
-    """Who the audit trail names: the user, or the system itself (``principal`` None)."""
-    return SYSTEM if principal is None else principal.username
-
-
-def readable(principal: Principal | None) -> frozenset[Utility]:
-    return frozenset(Utility) if principal is None else principal.readable_utilities
 
 
 def utility_of(value: str) -> Utility:

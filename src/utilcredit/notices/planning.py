@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from utilcredit.access.model import NotVisibleError, Principal
+from utilcredit.access.model import NotVisibleError, Principal, readable
 from utilcredit.config import NoticeSettings, get_settings
-from utilcredit.customers.model import Utility
+from utilcredit.customers.model import UTILITY_ZH, Utility
+from utilcredit.documents.model import zh_date
 from utilcredit.localtime import SHANGHAI
-from utilcredit.notices import repository
+from utilcredit.notices import queue, repository, sources
 from utilcredit.notices.model import (
     QUIET_CHANNELS,
     Draft,
@@ -32,15 +33,15 @@ from utilcredit.notices.model import (
     messages_for,
     yuan,
 )
-from utilcredit.notices.permissions import readable
 from utilcredit.policies.loader import LoadedPolicy
-from utilcredit.policies.model import Level, NoticeRules, Policy
+from utilcredit.policies.model.levels import Level
+from utilcredit.policies.model.notices import NoticeRules
+from utilcredit.policies.model.policy import Policy
 from utilcredit.policies.service import policy_at, policy_version
-from utilcredit.rating.runs import service as runs
+from utilcredit.rating.runs import reads as runs
 from utilcredit.rating.runs.model import RunHeader
 from utilcredit.workdays import service as workdays
 
-UTILITY_ZH = {"water": "供水", "power": "供电"}
 USAGE_ZH = {"water": "用水", "power": "用电"}
 
 
@@ -143,10 +144,6 @@ def _level_dates(
     }
 
 
-def zh_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 def _planned(
     rules: NoticeRules,
     drafts: Iterable[Draft],
@@ -177,38 +174,48 @@ def _planned(
     return planned
 
 
-def _write(connection: Connection, planned: Sequence[Planned], now: dt.datetime) -> PlanReport:
-    """The new ones of ``planned`` into the outbox (a key planned before is skipped)."""
-    taken = repository.existing_keys(connection, [p.draft.key for p in planned])
-    fresh = [p for p in planned if p.draft.key not in taken]
-    repository.insert_notices(
-        connection,
-        [
-            {
-                "key": p.draft.key,
-                "kind": p.draft.kind.value,
-                "channel": p.draft.channel.value,
-                "status": NoticeStatus.QUEUED.value,
-                "utility": p.utility,
-                "policy_key": p.policy_key,
-                "subject_id": p.draft.subject_id,
-                "account_id": p.draft.account_id,
-                "recipient": p.draft.recipient,
-                "source": p.source,
-                "source_id": p.source_id,
-                "run_id": p.run_id,
-                "variables": dict(p.draft.variables),
-                "title": p.title,
-                "body": p.body,
-                "due_at": p.due_at,
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for p in fresh
-        ],
-    )
-    return PlanReport(fresh, already=len(planned) - len(fresh))
+def _row(p: Planned, now: dt.datetime) -> dict[str, object]:
+    """A planned notice as the outbox stores it: queued, never tried."""
+    return {
+        "key": p.draft.key,
+        "kind": p.draft.kind.value,
+        "channel": p.draft.channel.value,
+        "status": NoticeStatus.QUEUED.value,
+        "utility": p.utility,
+        "policy_key": p.policy_key,
+        "subject_id": p.draft.subject_id,
+        "account_id": p.draft.account_id,
+        "recipient": p.draft.recipient,
+        "source": p.source,
+        "source_id": p.source_id,
+        "run_id": p.run_id,
+        "variables": dict(p.draft.variables),
+        "title": p.title,
+        "body": p.body,
+        "due_at": p.due_at,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _report(planned: Sequence[Planned], new_keys: Collection[str], unreachable: int) -> PlanReport:
+    fresh = [p for p in planned if p.draft.key in new_keys]
+    return PlanReport(fresh, len(planned) - len(fresh), unreachable)
+
+
+def _write(
+    connection: Connection, planned: Sequence[Planned], now: dt.datetime, unreachable: int = 0
+) -> PlanReport:
+    """The new ones of ``planned`` into the outbox (a key planned before is left alone)."""
+    written = queue.insert_notices(connection, [_row(p, now) for p in planned])
+    return _report(planned, written, unreachable)
+
+
+def _preview(connection: Connection, planned: Sequence[Planned], unreachable: int) -> PlanReport:
+    """What :func:`_write` would report, nothing stored."""
+    keys = {p.draft.key for p in planned}
+    return _report(planned, keys - queue.existing_keys(connection, keys), unreachable)
 
 
 def _run_policy(connection: Connection, run_id: int) -> tuple[RunHeader, LoadedPolicy]:
@@ -239,7 +246,7 @@ def plan_run(
     if rules is None or header.status.value != "complete":
         return PlanReport()
     wanted = {r.level.value for r in rules.levels}
-    changes = [c for c in repository.level_changes(connection, run_id) if c.to_level in wanted]
+    changes = [c for c in sources.level_changes(connection, run_id) if c.to_level in wanted]
     if not changes:
         return PlanReport()
     today = local_day(now)
@@ -276,10 +283,8 @@ def plan_run(
         sending=sending,
     )
     if not write:
-        taken = repository.existing_keys(connection, [p.draft.key for p in planned])
-        fresh = [p for p in planned if p.draft.key not in taken]
-        return PlanReport(fresh, len(planned) - len(fresh), unreachable)
-    return replace(_write(connection, planned, now), unreachable=unreachable)
+        return _preview(connection, planned, unreachable)
+    return _write(connection, planned, now, unreachable)
 
 
 def plan_override(
@@ -351,7 +356,7 @@ def plan_demands(
     utility = loaded.policy.utility.value
     accounts = [
         a
-        for a in repository.overdue_accounts(
+        for a in sources.overdue_accounts(
             connection, utility, today, today - dt.timedelta(days=rule.days_after_due)
         )
         if demand_due(rules, a, today)
@@ -407,7 +412,7 @@ def plan_demands(
     )
     if not write:
         return PlanReport(planned, 0, unreachable)
-    return replace(_write(connection, planned, now), unreachable=unreachable)
+    return _write(connection, planned, now, unreachable)
 
 
 def plan_commitment_due(

@@ -1,6 +1,6 @@
-"""What happens to notices after they are planned: every step through one function
-(:func:`move`), what operators do (resend, cancel, call outcomes, print batches), delivery
-receipts, and reading the outbox masked. Nothing here commits.
+"""What operators do with notices once they are planned (resend, cancel, record a call's
+outcome, collect and mark print batches), the gateways' delivery receipts, and reading the
+outbox masked. Every step goes through :mod:`utilcredit.notices.steps`. Nothing here commits.
 
 Who may do what (:mod:`utilcredit.notices.permissions`): everybody who reads a utility sees its
 notices, masked; operators (``file_case``) act on those of the utilities they may write.
@@ -15,151 +15,26 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from utilcredit.access.model import NotVisibleError, Permission, Principal, require
+from utilcredit.access.model import (
+    NotVisibleError,
+    Permission,
+    Principal,
+    actor_name,
+    readable,
+    require,
+)
 from utilcredit.audit import repository as audit
-from utilcredit.customers.model import Utility
+from utilcredit.customers.model import UTILITY_ZH, Utility
 from utilcredit.errors import ConflictError, FieldInvalidError, NotFoundError
 from utilcredit.identifiers import MaskingRule, display_code, mask_name
 from utilcredit.notices import repository
-from utilcredit.notices.model import (
-    NOTICE_MACHINE,
-    NoticeChannel,
-    NoticeKind,
-    NoticeStatus,
-    address_problem,
-    mask_recipient,
-)
-from utilcredit.notices.permissions import actor_name, readable, require_write, utility_of
-from utilcredit.notices.planning import UTILITY_ZH, Sending, due_at_for, local_day, utcnow
+from utilcredit.notices.model import NoticeChannel, NoticeStatus, address_problem, mask_recipient
+from utilcredit.notices.permissions import require_write, utility_of
+from utilcredit.notices.planning import Sending, due_at_for, utcnow
 from utilcredit.notices.repository import AttemptLine, BatchLine, NoticeFilter, NoticeLine
+from utilcredit.notices.steps import move, write_reminders
 from utilcredit.paging import Page
 from utilcredit.workflow import TransitionRefusedError
-
-# --------------------------------------------------------------------------------------------
-# Moving notices: the one function every step goes through
-# --------------------------------------------------------------------------------------------
-
-
-def move(
-    connection: Connection,
-    notices: Sequence[NoticeLine] | Sequence[tuple[int, str]],
-    action: str,
-    *,
-    actor: str,
-    now: dt.datetime,
-    values: Mapping[str, Any] | None = None,
-    detail: str | None = None,
-    claim_token: str | None = None,
-    audited: bool = False,
-) -> list[int]:
-    """Take ``action`` on notices: the machine allows it from their status or refuses it
-    (nothing changes then), the new status is written with a compare-and-set, and each step
-    is kept as an attempt row (and an audit entry when an operator took it). Returns the ids
-    that moved; one that moved meanwhile is left out (a conflict for a single notice)."""
-    by_status: dict[str, list[int]] = {}
-    utilities: dict[int, str] = {}
-    for notice in notices:
-        notice_id, status = (notice.id, notice.status) if isinstance(notice, NoticeLine) else notice
-        by_status.setdefault(status, []).append(notice_id)
-        if isinstance(notice, NoticeLine):
-            utilities[notice.id] = notice.utility
-    moved: list[int] = []
-    attempts: list[dict[str, Any]] = []
-    for status, ids in by_status.items():
-        target = NOTICE_MACHINE.target(NOTICE_MACHINE.state(status), action)
-        done = repository.set_status(
-            connection,
-            ids,
-            expected=status,
-            values={"status": target.value, "updated_at": now, **(values or {})},
-            claim_token=claim_token,
-        )
-        moved += done
-        attempts += [
-            {
-                "notice_id": notice_id,
-                "action": action,
-                "from_status": status,
-                "to_status": target.value,
-                "at": now,
-                "actor": actor,
-                "detail": detail,
-                "provider_ref": None,
-            }
-            for notice_id in done
-        ]
-    repository.insert_attempts(connection, attempts)
-    if audited and moved:
-        audit.record_many(
-            connection,
-            [
-                {
-                    "actor": actor,
-                    "action": f"notice_{action}",
-                    "entity": "notice",
-                    "entity_key": str(notice_id),
-                    "reason": detail,
-                    "detail": {"action": action},
-                    "utilities": [utilities.get(notice_id, "")] if notice_id in utilities else [],
-                }
-                for notice_id in moved
-            ],
-        )
-    return moved
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One claimed notice's step, with its own values (a provider's reference, an error)."""
-
-    notice_id: int
-    values: Mapping[str, Any]
-    detail: str | None = None
-    provider_ref: str | None = None
-
-
-def move_claimed(
-    connection: Connection,
-    steps: Sequence[Step],
-    action: str,
-    *,
-    actor: str,
-    now: dt.datetime,
-    claim_token: str,
-) -> list[int]:
-    """:func:`move` for a worker's claimed notices, each with values of its own, in a few
-    statements whatever their number: the machine allows ``action`` from ``sending`` or
-    refuses it, only the notices still under ``claim_token`` move, each step is kept."""
-    source = NoticeStatus.SENDING
-    target = NOTICE_MACHINE.target(source, action)
-    held = repository.still_claimed(connection, [s.notice_id for s in steps], claim_token)
-    mine = [s for s in steps if s.notice_id in held]
-    repository.move_claimed(
-        connection,
-        [
-            {"b_id": s.notice_id, "status": target.value, "updated_at": now, **s.values}
-            for s in mine
-        ],
-        claim_token,
-    )
-    repository.insert_attempts(
-        connection,
-        [
-            {
-                "notice_id": s.notice_id,
-                "action": action,
-                "from_status": source.value,
-                "to_status": target.value,
-                "at": now,
-                "actor": actor,
-                "detail": s.detail,
-                "provider_ref": s.provider_ref,
-            }
-            for s in mine
-        ],
-    )
-    return [s.notice_id for s in mine]
-
 
 # --------------------------------------------------------------------------------------------
 # What operators do
@@ -263,40 +138,6 @@ def record_call(
     if reached:
         write_reminders(connection, [done], now)
     return done
-
-
-def write_reminders(
-    connection: Connection, notices: Sequence[NoticeLine], now: dt.datetime
-) -> None:
-    """Demands that reached the customer, as reminders (催告) of the credit file: the records'
-    derivation counts "still unpaid N months after a demand" from them."""
-    demands = [
-        n
-        for n in notices
-        if n.kind == NoticeKind.DEMAND.value and n.account_id and n.reminder_id is None
-    ]
-    if not demands:
-        return
-    numbers = [n.variables.get("notice_no") or f"N{n.id}" for n in demands]
-    rows = [
-        {
-            "reminder_no": number,
-            "account_id": n.account_id,
-            "sent_on": local_day(now),
-            "channel": n.channel,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for n, number in zip(demands, numbers, strict=True)
-    ]
-    ids = repository.insert_reminders(connection, rows)
-    repository.set_each(
-        connection,
-        [
-            {"b_id": n.id, "reminder_id": ids[number]}
-            for n, number in zip(demands, numbers, strict=True)
-        ],
-    )
 
 
 @dataclass(frozen=True, slots=True)

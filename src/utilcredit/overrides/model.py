@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from utilcredit.policies.model import Level
+from utilcredit.policies.model.levels import Level
 
 MAX_OVERRIDE_DAYS = 366
 MIN_REASON_LENGTH = 4

@@ -12,7 +12,7 @@ from utilcredit.customers.model import Utility
 from utilcredit.customers.tables import SubjectRow
 from utilcredit.overrides.model import Override, OverrideState
 from utilcredit.overrides.tables import OverrideRow
-from utilcredit.policies.model import Level
+from utilcredit.policies.model.levels import Level
 
 _COLUMNS = (
     OverrideRow.id,

@@ -26,7 +26,8 @@ from utilcredit.localtime import today
 from utilcredit.notices import planning
 from utilcredit.overrides import model, repository
 from utilcredit.overrides.model import Override, OverrideRuleError, OverrideState
-from utilcredit.policies.model import Level, Policy
+from utilcredit.policies.model.levels import Level
+from utilcredit.policies.model.policy import Policy
 from utilcredit.rating import service as rating
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from utilcredit.customers.model import IncidentKind, Severity
-from utilcredit.policies.model import (
+from utilcredit.policies.model.conditions import (
     AllOfTest,
     AmountBounds,
     AnyOfTest,

@@ -41,15 +41,9 @@ from utilcredit.policies.analysis import (
     measure_within,
     subtract,
 )
-from utilcredit.policies.model import (
-    REPORT_TEST_TYPES,
-    Clause,
-    ClauseTest,
-    IncidentCountTest,
-    Level,
-    Policy,
-    iter_tests,
-)
+from utilcredit.policies.model.conditions import REPORT_TEST_TYPES, ClauseTest, IncidentCountTest
+from utilcredit.policies.model.levels import Level
+from utilcredit.policies.model.policy import Clause, Policy, iter_tests
 
 
 class Severity(StrEnum):

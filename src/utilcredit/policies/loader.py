@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from utilcredit.policies.model import Policy
+from utilcredit.policies.model.policy import Policy
 
 _SHIPPED_PACKAGE = "utilcredit.policies"
 _SHIPPED_FOLDER = "files"

@@ -9,7 +9,9 @@ from enum import StrEnum
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from utilcredit.customers.model import Utility
-from utilcredit.policies.model import Clause, Level, NoOverdueInWindowTest, Policy, iter_tests
+from utilcredit.policies.model.conditions import NoOverdueInWindowTest
+from utilcredit.policies.model.levels import Level
+from utilcredit.policies.model.policy import Clause, Policy, iter_tests
 
 
 class RenderFormat(StrEnum):

@@ -20,7 +20,8 @@ from typing import Protocol, runtime_checkable
 
 from sqlalchemy import Connection
 
-from utilcredit.policies.model import Level, Policy
+from utilcredit.policies.model.levels import Level
+from utilcredit.policies.model.policy import Policy
 from utilcredit.rating.results import ClauseStatus, Evaluation
 
 

@@ -25,19 +25,19 @@ Semantics (SPEC 3), implemented once here:
   dated in the window;
 * the level is the worst of black, red, yellow with a fired clause; else green if every green
   clause holds; else blue if every blue clause holds; else the policy's fallback level.
+
+What existed at D (the second to fourth rules, and the bills unpaid at D) is collected once per
+evaluation by :func:`~utilcredit.rating.facts.collect_facts`. This module holds the rest: one
+function per clause test on those facts, the clause statuses, the level and the designations.
+They stay one module on purpose: it is the reference that the SQL compiler and the differential
+tests are held to, read side by side with SPEC 3.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
-from decimal import Decimal
 
 from utilcredit.customers.model import (
-    Account,
-    Bill,
-    Commitment,
     CreditFile,
     CreditReport,
     Incident,
@@ -45,35 +45,35 @@ from utilcredit.customers.model import (
     PaymentMode,
     SubjectKind,
 )
-from utilcredit.policies.model import (
-    AddressType,
-    AddressTypeTest,
+from utilcredit.policies.model.conditions import (
     AllAccountsPrepaidTest,
     AllOfTest,
     AnyOfTest,
-    ApplicantCategoryTest,
     ArrearsMonthsTest,
-    Clause,
     CommitmentGivenTest,
     CountBounds,
-    Designation,
-    EligibilityTest,
-    FoundingDateKnownTest,
     IncidentCountTest,
     LatePaymentCountTest,
-    Level,
     NoArrearsTest,
     NoOverdueInWindowTest,
     NotOnSeriousListTest,
-    PilotZoneTest,
-    Policy,
     ReportNoDishonestyTest,
     ReportRatingTest,
-    ReportRecentTest,
     Window,
     parse_asset_class,
 )
+from utilcredit.policies.model.credit_application import (
+    AddressTypeTest,
+    ApplicantCategoryTest,
+    EligibilityTest,
+    FoundingDateKnownTest,
+    PilotZoneTest,
+    ReportRecentTest,
+)
+from utilcredit.policies.model.levels import Level
+from utilcredit.policies.model.policy import Clause, Designation, Policy
 from utilcredit.rating.dates import in_years_window, subtract_years, whole_months_elapsed
+from utilcredit.rating.facts import Facts, LatePayment, UnpaidBill, collect_facts, paid_by
 from utilcredit.rating.results import (
     ClauseResult,
     ClauseStatus,
@@ -101,135 +101,6 @@ INCIDENT_KIND_ZH: dict[IncidentKind, str] = {
     IncidentKind.SERIOUS_DISHONESTY: "较重失信行为",
     IncidentKind.COMMITMENT_BREACH: "违反信用承诺",
 }
-
-
-# --------------------------------------------------------------------------------------------
-# Facts: the credit file reduced to what existed at D, computed once per evaluation
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LatePayment:
-    account_no: str
-    on: dt.date  # the due date (bill-derived) or the incident date (reported directly)
-    bill_no: str | None = None
-    incident_no: str | None = None
-
-    def evidence(self) -> Evidence:
-        if self.bill_no is not None:
-            return Evidence(EvidenceKind.BILL, self.bill_no, self.on, "到期未付清")
-        return Evidence(EvidenceKind.INCIDENT, self.incident_no or "", self.on, "营收系统报送")
-
-
-@dataclass(frozen=True, slots=True)
-class UnpaidBill:
-    bill: Bill
-    outstanding: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class Facts:
-    as_of: dt.date
-    accounts: tuple[Account, ...]
-    incidents: tuple[Incident, ...]
-    late_payments: tuple[LatePayment, ...]
-    unpaid_overdue: tuple[UnpaidBill, ...]  # oldest due date first
-    reports: tuple[CreditReport, ...]
-    bills: tuple[Bill, ...] = ()  # that existed at D (due ≤ D), none set aside
-    commitments: tuple[Commitment, ...] = ()
-    application: ApplicationFacts | None = None  # only when checking a credit-based application
-
-
-@dataclass(frozen=True, slots=True)
-class ApplicationFacts:
-    """What an eligibility check reads of the application beside the credit file (D = applied on)."""
-
-    subject_code: str
-    subject_kind: SubjectKind
-    founded_on: dt.date | None
-    address: str
-    address_type: AddressType | None
-    zone: str | None  # the matched pilot zone ("湛江经济技术开发区 石化产业园区"), None outside
-
-
-def _opened_on_by_account(credit_file: CreditFile) -> dict[str, dt.date]:
-    return {account.account_no: account.opened_on for account in credit_file.accounts}
-
-
-def _existed(account_no: str, on: dt.date, opened: dict[str, dt.date], as_of: dt.date) -> bool:
-    """Did a bill of this account due ``on`` exist at D? Unknown accounts are trusted."""
-    if on > as_of:
-        return False
-    opened_on = opened.get(account_no)
-    return opened_on is None or (opened_on <= as_of and on >= opened_on)
-
-
-def _paid_by(bill: Bill, day: dt.date) -> Decimal:
-    return sum((p.amount for p in bill.payments if p.paid_on <= day), Decimal(0))
-
-
-def _bill_late_payments(bills: Iterable[Bill], as_of: dt.date) -> list[LatePayment]:
-    return [
-        LatePayment(bill.account_no, bill.due_on, bill_no=bill.bill_no)
-        for bill in bills
-        if bill.due_on < as_of and _paid_by(bill, bill.due_on) < bill.amount
-    ]
-
-
-def _reported_late_payments(
-    incidents: Iterable[Incident], already: set[tuple[str, dt.date]]
-) -> list[LatePayment]:
-    # Same account and date as a bill-derived late payment: the billing system reporting the same
-    # event the bills already show, so it is not counted twice.
-    return [
-        LatePayment(incident.account_no, incident.occurred_on, incident_no=incident.incident_no)
-        for incident in incidents
-        if incident.kind == IncidentKind.LATE_PAYMENT
-        and (incident.account_no, incident.occurred_on) not in already
-    ]
-
-
-def collect_facts(credit_file: CreditFile, policy: Policy, as_of: dt.date) -> Facts:
-    opened = _opened_on_by_account(credit_file)
-    accounts = tuple(a for a in credit_file.accounts if a.opened_on <= as_of)
-    # Set-aside rows are left out first, as if absent (a set-aside bill no longer makes a
-    # reported late payment on its due date a duplicate). Incidents are the subject's whatever
-    # the account's opening date.
-    incidents = tuple(
-        i for i in credit_file.incidents if i.set_aside_by is None and i.occurred_on <= as_of
-    )
-    bills = [
-        b
-        for b in credit_file.bills
-        if b.set_aside_by is None and _existed(b.account_no, b.due_on, opened, as_of)
-    ]
-    from_bills = _bill_late_payments(bills, as_of)
-    from_incidents = _reported_late_payments(
-        incidents, {(lp.account_no, lp.on) for lp in from_bills}
-    )
-    late_payments = tuple(
-        sorted(from_bills + from_incidents, key=lambda lp: (lp.on, lp.account_no))
-    )
-    unpaid = tuple(
-        sorted(
-            (
-                UnpaidBill(bill, bill.amount - _paid_by(bill, as_of))
-                for bill in bills
-                if bill.due_on < as_of and _paid_by(bill, as_of) < bill.amount
-            ),
-            key=lambda u: (u.bill.due_on, u.bill.bill_no),
-        )
-    )
-    trusted = {source.casefold() for source in policy.report_sources}
-    reports = tuple(
-        r
-        for r in credit_file.credit_reports
-        if r.source.casefold() in trusted and r.issued_on <= as_of
-    )
-    commitments = tuple(c for c in credit_file.commitments if c.made_on <= as_of)
-    return Facts(
-        as_of, accounts, incidents, late_payments, unpaid, reports, tuple(bills), commitments
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -316,9 +187,9 @@ def _no_overdue_in_window(test: NoOverdueInWindowTest, facts: Facts) -> TestOutc
         if bill.due_on >= facts.as_of:
             continue
         cutoff = bill.due_on if start is None else max(bill.due_on, start)
-        if _paid_by(bill, cutoff) < bill.amount:
+        if paid_by(bill, cutoff) < bill.amount:
             overdue.append(LatePayment(bill.account_no, bill.due_on, bill_no=bill.bill_no))
-            outstanding = bill.amount - _paid_by(bill, facts.as_of)
+            outstanding = bill.amount - paid_by(bill, facts.as_of)
             details[bill.bill_no] = f"欠{outstanding}元" if outstanding > 0 else "逾期后付清"
     reported = [
         lp

@@ -7,7 +7,8 @@ published clause texts), so they always agree with what the engine decided.
 
 from __future__ import annotations
 
-from utilcredit.policies.model import Clause, Level, Policy
+from utilcredit.policies.model.levels import Level
+from utilcredit.policies.model.policy import Clause, Policy
 from utilcredit.rating.next_change import NextChange
 from utilcredit.rating.results import (
     ClauseResult,

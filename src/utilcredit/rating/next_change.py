@@ -30,19 +30,19 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from utilcredit.customers.model import COMMITMENT_ENDED, CommitmentStatus, CreditFile
-from utilcredit.policies.model import (
+from utilcredit.policies.model.conditions import (
     ArrearsMonthsTest,
     ClauseTest,
     CommitmentGivenTest,
     IncidentCountTest,
     LatePaymentCountTest,
-    Level,
     NoOverdueInWindowTest,
-    Policy,
-    iter_tests,
 )
+from utilcredit.policies.model.levels import Level
+from utilcredit.policies.model.policy import Policy, iter_tests
 from utilcredit.rating.dates import add_months
-from utilcredit.rating.evaluator import collect_facts, evaluate
+from utilcredit.rating.evaluator import evaluate
+from utilcredit.rating.facts import collect_facts
 from utilcredit.rating.results import ClauseStatus, Evaluation
 
 # Arrears clauses are rarely written beyond a few years; ageing is simulated this far at most.

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from utilcredit.policies.model import Level
+from utilcredit.policies.model.levels import Level
 
 
 class ClauseStatus(StrEnum):

@@ -18,12 +18,12 @@ from utilcredit.customers import repository as credit_files
 from utilcredit.customers.model import CreditFile
 from utilcredit.errors import NotFoundError
 from utilcredit.policies.loader import LoadedPolicy
-from utilcredit.policies.model import Policy
+from utilcredit.policies.model.policy import Policy
 from utilcredit.policies.service import policy_at
 from utilcredit.rating.evaluator import evaluate
 from utilcredit.rating.next_change import NextChange, next_change
 from utilcredit.rating.results import Evaluation
-from utilcredit.rating.runs import service as runs
+from utilcredit.rating.runs import reads as runs
 
 
 def rate_population(connection: Connection, policy: Policy, as_of: dt.date) -> Iterator[Evaluation]:

@@ -13,9 +13,11 @@ from sqlalchemy import Connection
 from utilcredit.access.model import Principal
 from utilcredit.config import Settings
 from utilcredit.errors import InvalidInputError, NotFoundError
-from utilcredit.records import repository
 from utilcredit.records.cases import CaseType, visible_record
-from utilcredit.records.repository import AttachmentLine
+from utilcredit.records.repository import casework
+from utilcredit.records.repository import objections as objection_queries
+from utilcredit.records.repository import repairs as repair_queries
+from utilcredit.records.repository.casework import AttachmentLine
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,7 @@ def store_uploads(
             temporary = path.with_suffix(".tmp")
             temporary.write_bytes(upload.data)
             temporary.replace(path)
-        repository.insert_attachment(
+        casework.insert_attachment(
             connection,
             case_type=case_type.value,
             case_id=case_id,
@@ -86,13 +88,13 @@ def attachment_path(folder: Path, digest: str) -> Path:
 def attachment(
     connection: Connection, principal: Principal | None, attachment_id: int, folder: Path
 ) -> tuple[AttachmentLine, Path]:
-    found = repository.get_attachment(connection, attachment_id)
+    found = casework.get_attachment(connection, attachment_id)
     record_id = None
     if found is not None:
         case = (
-            repository.get_objection(connection, found.case_id)
+            objection_queries.get_objection(connection, found.case_id)
             if found.case_type == "objection"
-            else repository.get_repair(connection, found.case_id)
+            else repair_queries.get_repair(connection, found.case_id)
         )
         record_id = case.record_id if case is not None else None
     if found is None or record_id is None:

@@ -24,26 +24,24 @@ from typing import Any, Protocol
 from sqlalchemy import Connection
 
 from utilcredit.access import repository as users
-from utilcredit.access.model import NotVisibleError, Permission, Principal, require
+from utilcredit.access.model import NotVisibleError, Permission, Principal, readable, require
 from utilcredit.audit import repository as audit
-from utilcredit.customers import repository as credit_files
 from utilcredit.customers.model import Utility
+from utilcredit.customers.writes import set_aside_evidence
 from utilcredit.errors import ConflictError, InvalidInputError, NotFoundError
 from utilcredit.identifiers import MaskingRule, display_code, subject_ref
 from utilcredit.notices import planning
 from utilcredit.policies.service import policy_at
 from utilcredit.rating.runs import service as runs
 from utilcredit.rating.sql.engines import DatabaseEngine
-from utilcredit.records import repository
 from utilcredit.records.model import (
     OBJECTION_MACHINE,
     RECORD_MACHINE,
     REPAIR_MACHINE,
 )
-from utilcredit.records.repository import RecordLine
+from utilcredit.records.repository import casework, facts, register
+from utilcredit.records.repository.register import RecordLine
 from utilcredit.workflow import Machine
-
-SYSTEM = "system"
 
 
 class CaseType(StrEnum):
@@ -70,14 +68,6 @@ def principal_named(connection: Connection, username: str) -> Principal:
     if account is None or not account.active:
         raise NotFoundError(f"没有该用户或已停用：{username} / no active user {username}")
     return account.principal
-
-
-def actor_name(principal: Principal | None) -> str:
-    return SYSTEM if principal is None else principal.username
-
-
-def readable(principal: Principal | None) -> frozenset[Utility]:
-    return frozenset(Utility) if principal is None else principal.readable_utilities
 
 
 def require_case_permission(
@@ -176,7 +166,7 @@ def apply_transition(
         new: str,
         values: Mapping[str, Any] | None = None,
     ) -> bool:
-        return repository.set_status(
+        return casework.set_status(
             connection, case_type.value, case_id, expected=expected, new=new, values=values
         )
 
@@ -232,7 +222,7 @@ def keep_history(
 
 def keep_histories(connection: Connection, steps: Sequence[Step]) -> None:
     """The steps' history rows and audit entries, each kind in one statement."""
-    repository.insert_events(
+    casework.insert_events(
         connection,
         [
             {
@@ -269,7 +259,7 @@ def keep_histories(connection: Connection, steps: Sequence[Step]) -> None:
 def visible_record(
     connection: Connection, principal: Principal | None, record_id: int
 ) -> RecordLine:
-    record = repository.get_record(connection, record_id)
+    record = register.get_record(connection, record_id)
     if record is None or Utility(record.utility) not in readable(principal):
         raise NotVisibleError(
             f"没有该失信记录：{record_id} / no dishonesty record {record_id}", entity="record"
@@ -281,14 +271,14 @@ def set_aside(connection: Connection, record: RecordLine, kept: set[tuple[str, i
     """The record's incidents and bills stop counting in ratings (unless a correction kept them)."""
     evidence = [
         e
-        for e in repository.evidence_of(connection, record.id)
+        for e in register.evidence_of(connection, record.id)
         if (e.evidence_type, e.evidence_id) not in kept
     ]
     bills = [e.evidence_id for e in evidence if e.evidence_type == "bill"]
     # A late payment the billing system also reported for a bill's due date is the same event
     # (the engines count it once); it goes with the bill, or it would count again on its own.
-    twins = repository.late_payment_twins(connection, bills)
-    credit_files.set_aside_evidence(
+    twins = facts.late_payment_twins(connection, bills)
+    set_aside_evidence(
         connection,
         record_id=record.id,
         incident_ids=[e.evidence_id for e in evidence if e.evidence_type == "incident"] + twins,

@@ -10,30 +10,28 @@ from decimal import Decimal
 
 from sqlalchemy import Connection
 
-from utilcredit.access.model import NotVisibleError, Permission, Principal, require
+from utilcredit.access.model import (
+    SYSTEM,
+    NotVisibleError,
+    Permission,
+    Principal,
+    actor_name,
+    require,
+)
 from utilcredit.config import RecordsSettings
 from utilcredit.errors import InvalidInputError
 from utilcredit.policies.loader import LoadedPolicy
-from utilcredit.policies.model import (
+from utilcredit.policies.model.dishonesty import (
     ArrearsAfterDemandTest,
     DishonestyRule,
     IncidentRecordTest,
 )
 from utilcredit.rating.dates import add_months, subtract_years
-from utilcredit.records import model, repository
-from utilcredit.records.cases import (
-    SYSTEM,
-    CaseType,
-    Step,
-    actor_name,
-    apply_transition,
-    keep_histories,
-)
+from utilcredit.records import model
+from utilcredit.records.cases import CaseType, Step, apply_transition, keep_histories
 from utilcredit.records.model import RecordStatus
-from utilcredit.records.repository import (
-    Evidence,
-    RecordLine,
-)
+from utilcredit.records.repository import facts, register
+from utilcredit.records.repository.register import Evidence, RecordLine
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +63,7 @@ def last_demand_day(months_after: int, as_of: dt.date) -> dt.date:
     return day
 
 
-def _incident_rule_matches(test: IncidentRecordTest, fact: repository.IncidentFact) -> bool:
+def _incident_rule_matches(test: IncidentRecordTest, fact: facts.IncidentFact) -> bool:
     if fact.kind not in test.kinds:
         return False
     if test.severity is not None and fact.severity != test.severity.value:
@@ -87,7 +85,7 @@ def _incident_proposals(
     if not kinds:
         return []
     proposals = []
-    for fact in repository.incident_facts(
+    for fact in facts.incident_facts(
         connection, policy.utility, kinds, since=since, as_of=as_of, incident_ids=incident_ids
     ):
         # An incident makes at most one record: the first rule that matches, in file order.
@@ -125,7 +123,7 @@ def _arrears_proposals(
         if not isinstance(rule.test, ArrearsAfterDemandTest):
             continue
         months = rule.test.months_after
-        accounts = repository.account_demands(
+        accounts = facts.account_demands(
             connection,
             policy.utility,
             sent_from=since,
@@ -139,7 +137,7 @@ def _arrears_proposals(
             if cause is None:
                 continue
             bills = cause.bills
-            payments = repository.payments_of_bills(connection, [b.bill_id for b in bills])
+            payments = facts.payments_of_bills(connection, [b.bill_id for b in bills])
             demand = cause.demand
             evidence = (
                 Evidence("reminder", demand.reminder_id, demand.reminder_no, demand.sent_on),
@@ -191,11 +189,11 @@ def derive(
     proposals = _incident_proposals(connection, loaded, since, as_of) + _arrears_proposals(
         connection, loaded, since, as_of, settings.large_arrears_yuan
     )
-    existing = repository.keys_with_prefix(connection, f"{policy.key}:")
+    existing = register.keys_with_prefix(connection, f"{policy.key}:")
     new = list({p.key: p for p in proposals if p.key not in existing}.values())
     summary = DeriveSummary(policy.key, as_of, _propose(connection, loaded, new, actor, as_of))
     live = {p.key for p in proposals}
-    for record_id, key, status, cause_on in repository.candidates_of(connection, policy.key):
+    for record_id, key, status, cause_on in register.candidates_of(connection, policy.key):
         if key in live or cause_on > as_of:  # a derivation for an earlier day cannot see it
             continue
         apply_transition(
@@ -231,7 +229,7 @@ def propose_for_incidents(
         return []
     since = subtract_years(as_of, policy.dishonesty.lookback_years)
     proposals = _incident_proposals(connection, loaded, since, as_of, incident_ids)
-    existing = repository.existing_keys(connection, [p.key for p in proposals])
+    existing = register.existing_keys(connection, [p.key for p in proposals])
     new = [p for p in proposals if p.key not in existing]
     return _propose(connection, loaded, new, SYSTEM, as_of)
 
@@ -245,7 +243,7 @@ def _propose(
 ) -> list[int]:
     """The proposals as candidates, a few statements for all of them."""
     policy = loaded.policy
-    ids = repository.insert_records(
+    ids = register.insert_records(
         connection,
         [
             {
@@ -290,7 +288,7 @@ def _propose(
 def advance(connection: Connection, day: dt.date) -> int:
     """Publish and expire what the calendar says on ``day``; the number of records moved."""
     moved = 0
-    for record_id, _status in repository.records_due_on_clock(connection, day):
+    for record_id, _status in register.records_due_on_clock(connection, day):
         moved += advance_record(connection, record_id, day)
     return moved
 
@@ -298,7 +296,7 @@ def advance(connection: Connection, day: dt.date) -> int:
 def advance_record(connection: Connection, record_id: int, day: dt.date) -> int:
     moved = 0
     while True:
-        record = repository.get_record(connection, record_id)
+        record = register.get_record(connection, record_id)
         assert record is not None
         action = model.clock_action(RecordStatus(record.status), _publication_of(record), day)
         if action is None:

@@ -36,7 +36,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from utilcredit.errors import InvalidInputError
-from utilcredit.policies.model import DishonestyClass, DishonestyKind
+from utilcredit.policies.model.dishonesty import DishonestyClass, DishonestyKind
 from utilcredit.rating.dates import add_months
 from utilcredit.workflow import Machine, Transition
 

@@ -11,21 +11,19 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from utilcredit.access.model import NotVisibleError, Permission, Principal
+from utilcredit.access.model import NotVisibleError, Permission, Principal, actor_name, readable
 from utilcredit.config import RecordsSettings
 from utilcredit.customers.model import Utility
 from utilcredit.errors import InvalidInputError
 from utilcredit.paging import Page
-from utilcredit.policies.model import DishonestyClass
-from utilcredit.records import model, repository
+from utilcredit.policies.model.dishonesty import DishonestyClass
+from utilcredit.records import model
 from utilcredit.records.attachments import Upload, checked_type, store_uploads
 from utilcredit.records.cases import (
     CaseType,
-    actor_name,
     apply_transition,
     keep_history,
     not_same_person,
-    readable,
     require_case_permission,
     require_known,
     rerate,
@@ -38,11 +36,11 @@ from utilcredit.records.model import (
     ObjectionStatus,
     RecordStatus,
 )
-from utilcredit.records.repository import (
-    CaseQuery,
-    ObjectionLine,
-    RecordLine,
-)
+from utilcredit.records.repository import objections as objection_queries
+from utilcredit.records.repository import register
+from utilcredit.records.repository.casework import CaseQuery
+from utilcredit.records.repository.objections import ObjectionLine
+from utilcredit.records.repository.register import RecordLine
 from utilcredit.workdays import service as workdays
 
 
@@ -63,7 +61,7 @@ def file_objection(
     types = [checked_type(u, settings.attachment_max_bytes) for u in uploads]
     if record.status == RecordStatus.UNDER_OBJECTION:
         open_one = next(
-            o for o in repository.objections_of(connection, record_id) if o.status == "filed"
+            o for o in objection_queries.objections_of(connection, record_id) if o.status == "filed"
         )
         raise InvalidInputError(
             f"该记录已有处理中的异议 {open_one.id} / record {record_id} is already under "
@@ -77,7 +75,7 @@ def file_objection(
     RECORD_MACHINE.target(RecordStatus(record.status), "object")  # refuses before writing
     actor = actor_name(principal)
     due = workdays.deadline(connection, today, settings.objection_decide_days)
-    objection_id = repository.insert_objection(
+    objection_id = objection_queries.insert_objection(
         connection,
         record_id=record_id,
         utility=record.utility,
@@ -113,7 +111,7 @@ def file_objection(
     store_uploads(
         connection, CaseType.OBJECTION, objection_id, uploads, types, actor=actor, folder=folder
     )
-    found = repository.get_objection(connection, objection_id)
+    found = objection_queries.get_objection(connection, objection_id)
     assert found is not None
     return found
 
@@ -137,7 +135,7 @@ class Correction:
 def visible_objection(
     connection: Connection, principal: Principal | None, objection_id: int
 ) -> tuple[ObjectionLine, RecordLine]:
-    objection = repository.get_objection(connection, objection_id)
+    objection = objection_queries.get_objection(connection, objection_id)
     if objection is None or Utility(objection.utility) not in readable(principal):
         raise NotVisibleError(
             f"没有该异议：{objection_id} / no objection {objection_id}", entity="objection"
@@ -183,7 +181,7 @@ def decide_objection(
     if decision == ObjectionDecision.CORRECT:
         assert correction is not None
         corrected_id = _corrected_copy(connection, record, correction, objection_id, actor, today)
-        repository.set_corrected_record(connection, objection_id, corrected_id)
+        objection_queries.set_corrected_record(connection, objection_id, corrected_id)
     apply_transition(
         connection,
         CaseType.RECORD,
@@ -202,7 +200,7 @@ def decide_objection(
         kept = (
             {
                 (e.evidence_type, e.evidence_id)
-                for e in repository.evidence_of(connection, corrected_id)
+                for e in register.evidence_of(connection, corrected_id)
             }
             if corrected_id is not None
             else set()
@@ -210,7 +208,7 @@ def decide_objection(
         set_aside(connection, record, kept)
         verb = "更正" if decision == ObjectionDecision.CORRECT else "删除"
         rerate(connection, record, actor, f"异议 {objection_id} 决定{verb}失信记录 {record.id}")
-    found = repository.get_objection(connection, objection_id)
+    found = objection_queries.get_objection(connection, objection_id)
     assert found is not None
     return found
 
@@ -224,7 +222,7 @@ def _corrected_copy(
     today: dt.date,
 ) -> int:
     """The record as corrected: a new confirmed record that replaces the old one."""
-    evidence = repository.evidence_of(connection, record.id)
+    evidence = register.evidence_of(connection, record.id)
     labels = {f"{e.evidence_type}:{e.label}" for e in evidence}
     unknown = [d for d in correction.drop_evidence if d not in labels]
     if unknown:
@@ -239,7 +237,7 @@ def _corrected_copy(
     record_class = correction.record_class or DishonestyClass(record.record_class)
     determined_on = record.determined_on or today
     pub = model.publication(record_class, determined_on)
-    new_id = repository.insert_record(
+    new_id = register.insert_record(
         connection,
         {
             "derivation_key": f"{record.derivation_key}#objection-{objection_id}"[:200],
@@ -311,7 +309,7 @@ def withdraw_objection(
         reason=f"异议 {objection_id} 撤回",
     )
     advance_record(connection, record.id, today)
-    found = repository.get_objection(connection, objection_id)
+    found = objection_queries.get_objection(connection, objection_id)
     assert found is not None
     return found
 
@@ -327,4 +325,4 @@ def list_objections(
 ) -> Page[ObjectionLine]:
     require_known(statuses, ObjectionStatus, "status")
     query = CaseQuery(readable(principal), statuses, overdue_on, offset, limit)
-    return repository.list_objections(connection, query)
+    return objection_queries.list_objections(connection, query)

@@ -9,21 +9,19 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from utilcredit.access.model import NotVisibleError, Permission, Principal
+from utilcredit.access.model import NotVisibleError, Permission, Principal, actor_name, readable
 from utilcredit.config import RecordsSettings
 from utilcredit.customers.model import Utility
 from utilcredit.errors import InvalidInputError
 from utilcredit.paging import Page
-from utilcredit.policies.model import DishonestyKind
-from utilcredit.records import model, repository
+from utilcredit.policies.model.dishonesty import DishonestyKind
+from utilcredit.records import model
 from utilcredit.records.attachments import Upload, checked_type, store_uploads
 from utilcredit.records.cases import (
     CaseType,
-    actor_name,
     apply_transition,
     keep_history,
     not_same_person,
-    readable,
     require_case_permission,
     require_known,
     rerate,
@@ -36,11 +34,11 @@ from utilcredit.records.model import (
     RepairDecision,
     RepairStatus,
 )
-from utilcredit.records.repository import (
-    CaseQuery,
-    RecordLine,
-    RepairLine,
-)
+from utilcredit.records.repository import casework, facts, register
+from utilcredit.records.repository import repairs as repair_queries
+from utilcredit.records.repository.casework import CaseQuery
+from utilcredit.records.repository.register import RecordLine
+from utilcredit.records.repository.repairs import RepairLine
 from utilcredit.workdays import service as workdays
 
 
@@ -57,12 +55,10 @@ def repair_check(
     if record.kind == DishonestyKind.ARREARS:
         bills = [
             e.label
-            for e in repository.evidence_of(connection, record.id)
+            for e in register.evidence_of(connection, record.id)
             if e.evidence_type == "bill"
         ]
-        unpaid = repository.unpaid_bills(
-            connection, repository.accounts_of_bills(connection, bills), today
-        )
+        unpaid = facts.unpaid_bills(connection, facts.accounts_of_bills(connection, bills), today)
     return model.repair_conditions(
         kind=DishonestyKind(record.kind),
         repairable_from=record.repairable_from or today,
@@ -92,7 +88,7 @@ def apply_repair(
     open_one = next(
         (
             r
-            for r in repository.repairs_of(connection, record_id)
+            for r in repair_queries.repairs_of(connection, record_id)
             if r.status in model.OPEN_REPAIR_STATUSES
         ),
         None,
@@ -123,7 +119,7 @@ def apply_repair(
             + ", ".join(_in_english(c, record) for c in failed)
         )
     actor = actor_name(principal)
-    repair_id = repository.insert_repair(
+    repair_id = repair_queries.insert_repair(
         connection,
         record_id=record_id,
         utility=record.utility,
@@ -169,7 +165,7 @@ def _condition_json(condition: Condition) -> dict[str, Any]:
 
 
 def _repair(connection: Connection, repair_id: int) -> RepairLine:
-    found = repository.get_repair(connection, repair_id)
+    found = repair_queries.get_repair(connection, repair_id)
     assert found is not None
     return found
 
@@ -177,7 +173,7 @@ def _repair(connection: Connection, repair_id: int) -> RepairLine:
 def visible_repair(
     connection: Connection, principal: Principal | None, repair_id: int
 ) -> tuple[RepairLine, RecordLine]:
-    repair = repository.get_repair(connection, repair_id)
+    repair = repair_queries.get_repair(connection, repair_id)
     if repair is None or Utility(repair.utility) not in readable(principal):
         raise NotVisibleError(
             f"没有该修复申请：{repair_id} / no repair application {repair_id}", entity="repair"
@@ -234,7 +230,7 @@ def decide_repair(
         text = model.require_reason(text, "不予修复的理由", "reason for the rejection")
     elif repair.status == RepairStatus.ACCEPTED:
         # Payments may have been reversed since the application: check again what can change.
-        proof = bool(repository.attachments_of(connection, "repair", repair_id))
+        proof = bool(casework.attachments_of(connection, "repair", repair_id))
         again = repair_check(
             connection,
             record,
@@ -336,4 +332,4 @@ def list_repairs(
 ) -> Page[RepairLine]:
     require_known(statuses, RepairStatus, "status")
     query = CaseQuery(readable(principal), statuses, overdue_on, offset, limit)
-    return repository.list_repairs(connection, query)
+    return repair_queries.list_repairs(connection, query)

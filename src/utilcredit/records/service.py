@@ -10,25 +10,21 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from utilcredit.access.model import Permission, Principal
+from utilcredit.access.model import Permission, Principal, actor_name, readable
 from utilcredit.config import RecordsSettings
-from utilcredit.customers import repository as credit_files
+from utilcredit.customers import subjects
+from utilcredit.customers.model import UTILITY_ZH
 from utilcredit.documents.model import NOT_STATED, RepairCommitment, repair_commitment_context
 from utilcredit.documents.render import render_html
 from utilcredit.errors import InvalidInputError
 from utilcredit.identifiers import MaskingRule
 from utilcredit.paging import Page
-from utilcredit.policies.model import (
-    DishonestyClass,
-    DishonestyKind,
-)
+from utilcredit.policies.model.dishonesty import DishonestyClass, DishonestyKind
 from utilcredit.policies.service import policy_version
-from utilcredit.records import model, repository
+from utilcredit.records import model
 from utilcredit.records.cases import (
     CaseType,
-    actor_name,
     apply_transition,
-    readable,
     require_case_permission,
     require_known,
     shown,
@@ -39,15 +35,13 @@ from utilcredit.records.model import (
     RECORD_MACHINE,
     RecordStatus,
 )
-from utilcredit.records.repository import (
-    AttachmentLine,
-    CaseEvent,
-    Evidence,
-    ObjectionLine,
-    RecordFilter,
-    RecordLine,
-    RepairLine,
-)
+from utilcredit.records.repository import casework, register
+from utilcredit.records.repository import objections as objection_queries
+from utilcredit.records.repository import repairs as repair_queries
+from utilcredit.records.repository.casework import AttachmentLine, CaseEvent
+from utilcredit.records.repository.objections import ObjectionLine
+from utilcredit.records.repository.register import Evidence, RecordFilter, RecordLine
+from utilcredit.records.repository.repairs import RepairLine
 from utilcredit.workdays import service as workdays
 
 # --------------------------------------------------------------------------------------------
@@ -68,20 +62,20 @@ class RecordView:
 
 def record_view(connection: Connection, principal: Principal | None, record_id: int) -> RecordView:
     record = visible_record(connection, principal, record_id)
-    objections = repository.objections_of(connection, record_id)
-    repairs = repository.repairs_of(connection, record_id)
+    objections = objection_queries.objections_of(connection, record_id)
+    repairs = repair_queries.repairs_of(connection, record_id)
     cases = [("record", record_id)]
     cases += [("objection", o.id) for o in objections] + [("repair", r.id) for r in repairs]
     attachments = {
-        (kind, case_id): repository.attachments_of(connection, kind, case_id)
+        (kind, case_id): casework.attachments_of(connection, kind, case_id)
         for kind, case_id in cases[1:]
     }
     return RecordView(
         record,
-        repository.evidence_of(connection, record_id),
+        register.evidence_of(connection, record_id),
         objections,
         repairs,
-        repository.events_of(connection, cases),
+        casework.events_of(connection, cases),
         attachments,
         tuple(
             action
@@ -109,7 +103,7 @@ def record_filter(
     require_known(classes, DishonestyClass, "class")
     require_known(kinds, DishonestyKind, "kind")
     if subject_code is not None:
-        found = credit_files.subject_by_code(connection, subject_code)
+        found = subjects.subject_by_code(connection, subject_code)
         subject_id = found.id if found is not None else 0
     return RecordFilter(
         readable(principal), statuses, classes, kinds, policy_key, subject_id, overdue_on
@@ -126,18 +120,18 @@ def list_records(
 ) -> Page[RecordLine]:
     """A page of the records :func:`record_filter` selects, newest first."""
     f = record_filter(connection, principal, **filters)
-    return repository.list_records(connection, f, offset=offset, limit=limit)
+    return register.list_records(connection, f, offset=offset, limit=limit)
 
 
 def iter_records(
     connection: Connection, principal: Principal | None, **filters: Any
 ) -> Iterable[RecordLine]:
     """Every record :func:`record_filter` selects, oldest first, streamed (exports)."""
-    return repository.iter_records(connection, record_filter(connection, principal, **filters))
+    return register.iter_records(connection, record_filter(connection, principal, **filters))
 
 
 def open_cases(connection: Connection, principal: Principal | None, day: dt.date) -> dict[str, int]:
-    return repository.count_open_cases(connection, readable(principal), day)
+    return register.count_open_cases(connection, readable(principal), day)
 
 
 # --------------------------------------------------------------------------------------------
@@ -261,9 +255,6 @@ def open_deadlines(connection: Connection, view: RecordView, today: dt.date) -> 
     ]
 
 
-_UTILITY_ZH = {"water": "供水", "power": "供电"}
-
-
 def repair_commitment(
     connection: Connection,
     principal: Principal | None,
@@ -275,7 +266,7 @@ def repair_commitment(
     """The repair commitment (信用修复承诺书) of a record as HTML, filled with the subject's
     data, for printing and signing; ``documents.render.render_pdf`` turns it into the PDF."""
     record = visible_record(connection, principal, record_id)
-    subject = credit_files.subject_detail(connection, record.subject_id)
+    subject = subjects.subject_detail(connection, record.subject_id)
     masked = shown(record, principal, rule)
     commitment = RepairCommitment(
         subject_name=subject.name,
@@ -287,7 +278,7 @@ def repair_commitment(
         determined_on=record.determined_on,
         determining_unit=record.determining_unit or NOT_STATED,
         determining_unit_code=record.determining_unit_code or NOT_STATED,
-        utility_label=_UTILITY_ZH.get(record.utility, record.utility),
+        utility_label=UTILITY_ZH.get(record.utility, record.utility),
         made_on=made_on,
     )
     return render_html("repair_commitment.html", repair_commitment_context(commitment))

@@ -15,10 +15,15 @@ from utilcredit.web import (
     application_new,
     applications,
     commitments,
+    creditfile,
+    imports,
     measures,
     notices,
+    overrides,
+    print_batches,
     records,
     routes,
+    subject_notices,
     zones,
 )
 from utilcredit.web.casework import FormRetry
@@ -70,4 +75,9 @@ def install_console(app: FastAPI) -> None:
     app.include_router(zones.router)
     app.include_router(measures.router)
     app.include_router(notices.router)
+    app.include_router(print_batches.router)
+    app.include_router(subject_notices.router)
     app.include_router(routes.router)
+    app.include_router(creditfile.router)
+    app.include_router(overrides.router)
+    app.include_router(imports.router)

@@ -35,19 +35,18 @@ from utilcredit.identifiers import subject_ref
 from utilcredit.importing import uploads
 from utilcredit.localtime import today
 from utilcredit.policies.loader import LoadedPolicy
-from utilcredit.policies.model import AddressType, Business
+from utilcredit.policies.model.credit_application import AddressType, Business
 from utilcredit.web.counter import (
     PAGE,
-    Refusal,
     Short,
     application_policies,
-    attempt,
     parse_date,
     parse_enum,
     render_page,
     zones_of,
 )
 from utilcredit.web.records import FileCase
+from utilcredit.web.steps import Refusal, attempt
 
 router = APIRouter(include_in_schema=False)
 

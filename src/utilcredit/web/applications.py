@@ -7,12 +7,12 @@ rejection or withdrawal), and its commitment letter. The new-application form is
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 
 from utilcredit.access.model import Permission, Principal
@@ -35,17 +35,16 @@ from utilcredit.errors import InvalidInputError, NotFoundError
 from utilcredit.http.deps import AppSettings, Db, Reader
 from utilcredit.http.params import NO_NUL
 from utilcredit.localtime import today
-from utilcredit.policies.model import AddressType, Business
+from utilcredit.policies.model.credit_application import AddressType, Business
 from utilcredit.policies.service import policy_at
 from utilcredit.rating.dates import add_months
 from utilcredit.web.counter import (
     DONE,
     PAGE,
+    Day,
     Offset,
     Party,
-    Refusal,
     application_policies,
-    attempt,
     document_response,
     letter_response,
     parse_date,
@@ -54,7 +53,18 @@ from utilcredit.web.counter import (
     render_page,
     writes,
 )
-from utilcredit.web.records import FileCase, Filter, Id, Text
+from utilcredit.web.records import Filter, Id, Text
+from utilcredit.web.rendering import evidence_of
+from utilcredit.web.steps import (
+    Posted,
+    Refusal,
+    Step,
+    StepPage,
+    add_steps,
+    form_field,
+    form_state,
+    status_of,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -119,31 +129,11 @@ def _application_party(a: ApplicationLine, principal: Principal, settings: Setti
 # ---- applications: one ---------------------------------------------------------------------------
 
 
-def _evidence(outcome: Any) -> list[dict[str, Any]]:
-    """Every evidence record of a requirement's outcome, its parts included, once each."""
-    found: list[dict[str, Any]] = []
-    seen: set[tuple[Any, ...]] = set()
-    stack = [outcome]
-    while stack:
-        item = stack.pop()
-        if not isinstance(item, dict):
-            continue
-        for evidence in item.get("evidence") or []:
-            if not isinstance(evidence, dict):
-                continue
-            key = (evidence.get("kind"), evidence.get("ref"), evidence.get("date"))
-            if key not in seen:
-                seen.add(key)
-                found.append(evidence)
-        stack.extend(reversed(item.get("parts") or []))
-    return found
-
-
 def _requirements(eligibility: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     if not eligibility or not isinstance(eligibility.get("requirements"), list):
         return []
     return [
-        {**r, "evidence_all": _evidence(r.get("outcome"))}
+        {**r, "evidence_all": evidence_of(r.get("outcome"))}
         for r in eligibility["requirements"]
         if isinstance(r, dict)
     ]
@@ -200,11 +190,9 @@ def _application_response(
             "requirements": _requirements(line.eligibility),
             "address_types": tuple(AddressType),
             "today": today(),
-            "done": done if done in DONE else "",
-            "refusal": refusal,
-            "v": refusal.values if refusal else {},
+            **form_state(done, DONE, refusal),
         },
-        status_code=refusal.status if refusal else 200,
+        status_code=status_of(refusal),
     )
 
 
@@ -257,195 +245,120 @@ def application_letter(
     return letter_response(html, f"commitment-application-{application_id}", format)
 
 
-def _back(application_id: int, done: str) -> RedirectResponse:
-    return RedirectResponse(f"/applications/{application_id}?done={done}", status_code=303)
+# ---- applications: the steps, from survey to connection -------------------------------------
 
 
-def _application_step(
-    request: Request,
-    connection: Connection,
-    principal: Principal,
-    settings: Settings,
-    application_id: int,
-    form: str,
-    values: dict[str, Any],
-    step: Callable[[], Any],
-) -> Response:
-    outcome = attempt(connection, form, values, step)
-    if isinstance(outcome, Refusal):
-        return _application_response(
-            request, connection, principal, settings, application_id, refusal=outcome
-        )
-    return _back(application_id, form)
-
-
-@router.post("/applications/{application_id}/survey")
-def survey(
-    request: Request,
-    application_id: Id,
-    connection: Db,
-    principal: FileCase,
-    settings: AppSettings,
-    address_type: Annotated[str, Form(max_length=64, pattern=NO_NUL)] = "",
-    note: Text = "",
-) -> Response:
-    values = {"address_type": address_type, "note": note}
-    return _application_step(
-        request,
-        connection,
-        principal,
-        settings,
-        application_id,
-        "survey",
-        values,
-        lambda: applications.survey(
-            connection,
-            principal,
-            application_id,
-            today=today(),
-            address_type=parse_enum(AddressType, address_type, "address_type", optional=True),
-            note=note.strip() or None,
-        ),
+def _survey(posted: Posted) -> object:
+    address_type = posted.fields["address_type"]
+    return applications.survey(
+        posted.connection,
+        posted.principal,
+        posted.id,
+        today=today(),
+        address_type=parse_enum(AddressType, address_type, "address_type", optional=True),
+        note=posted.fields["note"].strip() or None,
     )
 
 
-@router.post("/applications/{application_id}/check")
-def check(
-    request: Request, application_id: Id, connection: Db, principal: FileCase, settings: AppSettings
-) -> Response:
-    return _application_step(
-        request,
-        connection,
-        principal,
-        settings,
-        application_id,
-        "check",
-        {},
-        lambda: applications.check(connection, principal, application_id, today=today()),
-    )
+def _check(posted: Posted) -> object:
+    return applications.check(posted.connection, posted.principal, posted.id, today=today())
 
 
-@router.post("/applications/{application_id}/sign")
-def sign_commitment(
-    request: Request,
-    application_id: Id,
-    connection: Db,
-    principal: FileCase,
-    settings: AppSettings,
-    made_on: Annotated[str, Form(max_length=10, pattern=NO_NUL)] = "",
-    field_names: Annotated[list[str] | None, Form(alias="field_name")] = None,
-    field_values: Annotated[list[str] | None, Form(alias="field_value")] = None,
-) -> Response:
-    names = list(field_names or [])
-    given = list(field_values or [])
+def _letter_fields(posted: Posted) -> dict[str, str]:
+    """The commitment letter's fields as typed: the names and values posted side by side."""
+    names = list(posted.fields["field_names"] or [])
+    given = list(posted.fields["field_values"] or [])
     if len(names) != len(given) or len(names) > 50 or any(len(v) > 300 for v in given):
         raise InvalidInputError("承诺书字段无效 / invalid commitment fields")
-    fields = dict(zip(names, given, strict=True))
-    values: dict[str, Any] = {"made_on": made_on, "fields": fields}
-    return _application_step(
-        request,
-        connection,
-        principal,
-        settings,
-        application_id,
+    return dict(zip(names, given, strict=True))
+
+
+def _sign_values(posted: Posted) -> dict[str, Any]:
+    return {"made_on": posted.fields["made_on"], "fields": _letter_fields(posted)}
+
+
+def _sign(posted: Posted) -> object:
+    return applications.sign(
+        posted.connection,
+        posted.principal,
+        posted.id,
+        values={k: v for k, v in _letter_fields(posted).items() if v.strip()},
+        made_on=parse_date(posted.fields["made_on"], "made_on", default=today()),
+        today=today(),
+        settings=posted.settings.records,
+    )
+
+
+def _accept(posted: Posted) -> object:
+    return applications.accept(posted.connection, posted.principal, posted.id, today=today())
+
+
+def _connect(posted: Posted) -> object:
+    return applications.connect(
+        posted.connection,
+        posted.principal,
+        posted.id,
+        connected_on=parse_date(posted.fields["connected_on"], "connected_on"),
+        today=today(),
+    )
+
+
+def _reject(posted: Posted) -> object:
+    reason = posted.fields["reason"]
+    return applications.reject(
+        posted.connection, posted.principal, posted.id, today=today(), reason=reason
+    )
+
+
+def _withdraw(posted: Posted) -> object:
+    reason = posted.fields["reason"]
+    return applications.withdraw(
+        posted.connection, posted.principal, posted.id, today=today(), reason=reason or None
+    )
+
+
+def _show(posted: Posted, refusal: Refusal) -> HTMLResponse:
+    return _application_response(
+        posted.request,
+        posted.connection,
+        posted.principal,
+        posted.settings,
+        posted.id,
+        refusal=refusal,
+    )
+
+
+LetterFields = Annotated[list[str] | None, Form(alias="field_name")]
+LetterValues = Annotated[list[str] | None, Form(alias="field_value")]
+
+STEP_PAGE = StepPage(
+    "/applications/{application_id}",
+    show=_show,
+    back=lambda posted, done: f"/applications/{posted.id}?done={done}",
+)
+STEPS = (
+    Step(
+        "survey",
+        _survey,
+        (
+            form_field("address_type", Annotated[str, Form(max_length=64, pattern=NO_NUL)]),
+            form_field("note", Text),
+        ),
+    ),
+    Step("check", _check),
+    Step(
         "sign",
-        values,
-        lambda: applications.sign(
-            connection,
-            principal,
-            application_id,
-            values={k: v for k, v in fields.items() if v.strip()},
-            made_on=parse_date(made_on, "made_on", default=today()),
-            today=today(),
-            settings=settings.records,
+        _sign,
+        (
+            form_field("made_on", Day),
+            form_field("field_names", LetterFields, None),
+            form_field("field_values", LetterValues, None),
         ),
-    )
-
-
-@router.post("/applications/{application_id}/accept")
-def accept(
-    request: Request, application_id: Id, connection: Db, principal: FileCase, settings: AppSettings
-) -> Response:
-    return _application_step(
-        request,
-        connection,
-        principal,
-        settings,
-        application_id,
-        "accept",
-        {},
-        lambda: applications.accept(connection, principal, application_id, today=today()),
-    )
-
-
-@router.post("/applications/{application_id}/connect")
-def connect(
-    request: Request,
-    application_id: Id,
-    connection: Db,
-    principal: FileCase,
-    settings: AppSettings,
-    connected_on: Annotated[str, Form(max_length=10, pattern=NO_NUL)] = "",
-) -> Response:
-    return _application_step(
-        request,
-        connection,
-        principal,
-        settings,
-        application_id,
-        "connect",
-        {"connected_on": connected_on},
-        lambda: applications.connect(
-            connection,
-            principal,
-            application_id,
-            connected_on=parse_date(connected_on, "connected_on"),
-            today=today(),
-        ),
-    )
-
-
-@router.post("/applications/{application_id}/reject")
-def reject(
-    request: Request,
-    application_id: Id,
-    connection: Db,
-    principal: FileCase,
-    settings: AppSettings,
-    reason: Text = "",
-) -> Response:
-    return _application_step(
-        request,
-        connection,
-        principal,
-        settings,
-        application_id,
-        "reject",
-        {"reason": reason},
-        lambda: applications.reject(
-            connection, principal, application_id, today=today(), reason=reason
-        ),
-    )
-
-
-@router.post("/applications/{application_id}/withdraw")
-def withdraw(
-    request: Request,
-    application_id: Id,
-    connection: Db,
-    principal: FileCase,
-    settings: AppSettings,
-    reason: Text = "",
-) -> Response:
-    return _application_step(
-        request,
-        connection,
-        principal,
-        settings,
-        application_id,
-        "withdraw",
-        {"reason": reason},
-        lambda: applications.withdraw(
-            connection, principal, application_id, today=today(), reason=reason or None
-        ),
-    )
+        values=_sign_values,
+    ),
+    Step("accept", _accept),
+    Step("connect", _connect, (form_field("connected_on", Day),)),
+    Step("reject", _reject, (form_field("reason", Text),)),
+    Step("withdraw", _withdraw, (form_field("reason", Text),)),
+)
+add_steps(router, STEP_PAGE, STEPS)

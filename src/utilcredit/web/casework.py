@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from utilcredit.access.model import Permission, Principal
+from utilcredit.access.model import SYSTEM, Permission, Principal
 from utilcredit.customers.model import Utility
 from utilcredit.identifiers import MaskingRule, mask_name
-from utilcredit.policies.model import DishonestyClass, DishonestyKind, Exemption
+from utilcredit.policies.model.dishonesty import DishonestyClass, DishonestyKind, Exemption
 from utilcredit.policies.service import policy_version
 from utilcredit.records import cases, objections, repairs, service
 from utilcredit.records.model import (
@@ -37,7 +37,10 @@ from utilcredit.records.model import (
     RepairDecision,
     RepairStatus,
 )
-from utilcredit.records.repository import CaseEvent, ObjectionLine, RecordLine, RepairLine
+from utilcredit.records.repository.casework import CaseEvent
+from utilcredit.records.repository.objections import ObjectionLine
+from utilcredit.records.repository.register import RecordLine
+from utilcredit.records.repository.repairs import RepairLine
 from utilcredit.records.service import RecordView
 from utilcredit.web.i18n import Translator
 from utilcredit.workdays import service as workdays
@@ -202,7 +205,7 @@ class RecordLabels:
         return self.t.pick(what, DEADLINE_EN.get(what, what))
 
     def actor(self, actor: str) -> str:
-        return self.t.pick("系统", "system") if actor == cases.SYSTEM else actor
+        return self.t.pick("系统", "system") if actor == SYSTEM else actor
 
 
 # Values the filters and forms offer, in the machines' order.

@@ -5,12 +5,11 @@ obligation met), and its document. What the counter pages share is ``web/counter
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 
 from utilcredit.access.model import Permission, Principal
@@ -22,22 +21,31 @@ from utilcredit.commitments.templates import template
 from utilcredit.config import Settings
 from utilcredit.customers.model import CommitmentStatus
 from utilcredit.http.deps import AppSettings, Db, Reader
-from utilcredit.http.params import NO_NUL
 from utilcredit.localtime import today
 from utilcredit.web.counter import (
     DONE,
     PAGE,
+    Day,
     Offset,
     Party,
-    Refusal,
-    attempt,
     document_response,
     parse_date,
     party,
     render_page,
     writes,
 )
-from utilcredit.web.records import DecideCase, FileCase, Filter, Id, Text
+from utilcredit.web.records import DecideCase, Filter, Id, Text
+from utilcredit.web.steps import (
+    REQUIRED,
+    Posted,
+    Refusal,
+    Step,
+    StepPage,
+    add_steps,
+    form_field,
+    form_state,
+    status_of,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -116,11 +124,9 @@ def _commitment_response(
             "template": chosen,
             "field_rows": [(labels.get(k, k), v) for k, v in c.fields.items()],
             "today": today(),
-            "done": done if done in DONE else "",
-            "refusal": refusal,
-            "v": refusal.values if refusal else {},
+            **form_state(done, DONE, refusal),
         },
-        status_code=refusal.status if refusal else 200,
+        status_code=status_of(refusal),
     )
 
 
@@ -147,143 +153,88 @@ def commitment_document(
     return document_response(connection, principal, commitment_id, format, settings)
 
 
-def _commitment_step(
-    request: Request,
-    connection: Connection,
-    principal: Principal,
-    settings: Settings,
-    commitment_id: int,
-    form: str,
-    values: dict[str, Any],
-    step: Callable[[], Any],
-) -> Response:
-    outcome = attempt(connection, form, values, step)
-    if isinstance(outcome, Refusal):
-        return _commitment_response(
-            request, connection, principal, settings, commitment_id, refusal=outcome
-        )
-    done = form.partition("-")[0]  # meet-<obligation id> → meet
-    return RedirectResponse(f"/commitments/{commitment_id}?done={done}", status_code=303)
+# ---- the steps: accept into force, fulfil, breach, withdraw, an obligation met ------------------
 
 
-@router.post("/commitments/{commitment_id}/accept")
-def accept_commitment(
-    request: Request, commitment_id: Id, connection: Db, principal: FileCase, settings: AppSettings
-) -> Response:
-    return _commitment_step(
-        request,
-        connection,
-        principal,
-        settings,
-        commitment_id,
-        "accept",
-        {},
-        lambda: commitments.accept(connection, principal, commitment_id, today=today()),
+def _accept(posted: Posted) -> object:
+    return commitments.accept(posted.connection, posted.principal, posted.id, today=today())
+
+
+def _fulfil(posted: Posted) -> object:
+    note = posted.fields["note"]
+    return commitments.fulfil(
+        posted.connection, posted.principal, posted.id, today=today(), note=note.strip() or None
     )
 
 
-@router.post("/commitments/{commitment_id}/fulfil")
-def fulfil_commitment(
-    request: Request,
-    commitment_id: Id,
-    connection: Db,
-    principal: FileCase,
-    settings: AppSettings,
-    note: Text = "",
-) -> Response:
-    return _commitment_step(
-        request,
-        connection,
-        principal,
-        settings,
-        commitment_id,
-        "fulfil",
-        {"note": note},
-        lambda: commitments.fulfil(
-            connection, principal, commitment_id, today=today(), note=note.strip() or None
-        ),
+def _breach(posted: Posted) -> object:
+    return commitments.breach(
+        posted.connection,
+        posted.principal,
+        posted.id,
+        today=today(),
+        unfulfilled=posted.fields["unfulfilled"],
+        liability_pursued=posted.fields["liability_pursued"].strip() or None,
+        on=parse_date(posted.fields["on"], "on", default=today()),
     )
 
 
-@router.post("/commitments/{commitment_id}/breach")
-def breach_commitment(
-    request: Request,
-    commitment_id: Id,
-    connection: Db,
-    principal: DecideCase,
-    settings: AppSettings,
-    unfulfilled: Text = "",
-    liability_pursued: Text = "",
-    on: Annotated[str, Form(max_length=10, pattern=NO_NUL)] = "",
-) -> Response:
-    values = {"unfulfilled": unfulfilled, "liability_pursued": liability_pursued, "on": on}
-    return _commitment_step(
-        request,
-        connection,
-        principal,
-        settings,
-        commitment_id,
+def _withdraw(posted: Posted) -> object:
+    reason = posted.fields["reason"]
+    return commitments.withdraw(
+        posted.connection, posted.principal, posted.id, today=today(), reason=reason
+    )
+
+
+def _meet(posted: Posted) -> object:
+    return commitment_obligations.meet_obligation(
+        posted.connection,
+        posted.principal,
+        posted.id,
+        posted.fields["obligation_id"],
+        on=parse_date(posted.fields["on"], "on", default=today()),
+        today=today(),
+    )
+
+
+def _show(posted: Posted, refusal: Refusal) -> HTMLResponse:
+    return _commitment_response(
+        posted.request,
+        posted.connection,
+        posted.principal,
+        posted.settings,
+        posted.id,
+        refusal=refusal,
+    )
+
+
+STEP_PAGE = StepPage(
+    "/commitments/{commitment_id}",
+    show=_show,
+    back=lambda posted, done: f"/commitments/{posted.id}?done={done}",
+)
+STEPS = (
+    Step("accept", _accept),
+    Step("fulfil", _fulfil, (form_field("note", Text),)),
+    Step(
         "breach",
-        values,
-        lambda: commitments.breach(
-            connection,
-            principal,
-            commitment_id,
-            today=today(),
-            unfulfilled=unfulfilled,
-            liability_pursued=liability_pursued.strip() or None,
-            on=parse_date(on, "on", default=today()),
+        _breach,
+        (
+            form_field("unfulfilled", Text),
+            form_field("liability_pursued", Text),
+            form_field("on", Day),
         ),
-    )
-
-
-@router.post("/commitments/{commitment_id}/withdraw")
-def withdraw_commitment(
-    request: Request,
-    commitment_id: Id,
-    connection: Db,
-    principal: FileCase,
-    settings: AppSettings,
-    reason: Text = "",
-) -> Response:
-    return _commitment_step(
-        request,
-        connection,
-        principal,
-        settings,
-        commitment_id,
-        "withdraw",
-        {"reason": reason},
-        lambda: commitments.withdraw(
-            connection, principal, commitment_id, today=today(), reason=reason
-        ),
-    )
-
-
-@router.post("/commitments/{commitment_id}/obligations/{obligation_id}/meet")
-def meet_obligation(
-    request: Request,
-    commitment_id: Id,
-    obligation_id: Id,
-    connection: Db,
-    principal: FileCase,
-    settings: AppSettings,
-    on: Annotated[str, Form(max_length=10, pattern=NO_NUL)] = "",
-) -> Response:
-    return _commitment_step(
-        request,
-        connection,
-        principal,
-        settings,
-        commitment_id,
-        f"meet-{obligation_id}",
-        {"on": on},
-        lambda: commitment_obligations.meet_obligation(
-            connection,
-            principal,
-            commitment_id,
-            obligation_id,
-            on=parse_date(on, "on", default=today()),
-            today=today(),
-        ),
-    )
+        principal=DecideCase,
+    ),
+    Step("withdraw", _withdraw, (form_field("reason", Text),)),
+    Step(
+        "obligations/{obligation_id}/meet",
+        _meet,
+        (form_field("obligation_id", Id, REQUIRED), form_field("on", Day)),
+        name="meet",
+        # One form per obligation on the page: the refusal shows next to its own.
+        form=lambda posted: f"meet-{posted.fields['obligation_id']}",
+        values=lambda posted: {"on": posted.fields["on"]},
+    ),
+)
+add_steps(router, STEP_PAGE, STEPS)

@@ -1,8 +1,8 @@
 """What the counter workflow's console pages share (信用办理 · 信用承诺): their words in both
-languages, the page renderer, a refused form and the parsing of form fields, the subject as the
-reader may see it, the policies with credit-based applications, the commitment letter as a
-response, and the commitments and measures shown on the credit file page (:func:`subject_section`,
-read by ``web/routes.py``).
+languages, the page renderer, the parsing of form fields, the subject as the reader may see
+it, the policies with credit-based applications, the commitment letter as a response, and the
+commitments and measures shown on the credit file page (:func:`subject_section`, read by
+``web/creditfile.py``).
 
 The pages themselves, each with its own router (registered in ``web/app.py``):
 ``web/applications.py`` (the list, one application and its steps), ``web/application_new.py``
@@ -13,14 +13,15 @@ measure granted from the credit file page).
 Thin like the records console (``web/records.py``): parse, call the shared use cases, render.
 A form the services refuse (422, 409) is shown again on its page with the error next to the
 field the service names (:attr:`FieldInvalidError.field`) and what was typed: the use case runs
-in a savepoint (:func:`attempt`), so nothing it wrote stays, and the page is read in the
-request's transaction.
+in a savepoint (``web/steps.py``: :func:`~utilcredit.web.steps.attempt`, and the pages' steps
+served from a table), so nothing it wrote stays, and the page is read in the request's
+transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -55,7 +56,8 @@ from utilcredit.commitments.model import (
 )
 from utilcredit.config import ConsoleSettings, Settings
 from utilcredit.customers.model import CommitmentStatus, Utility
-from utilcredit.errors import ConflictError, FieldInvalidError, InvalidInputError, NotFoundError
+from utilcredit.errors import FieldInvalidError, InvalidInputError, NotFoundError
+from utilcredit.http.files import pdf_response
 from utilcredit.http.params import NO_NUL, masking
 from utilcredit.identifiers import subject_ref
 from utilcredit.identifiers.model import display_code, mask_name
@@ -63,12 +65,17 @@ from utilcredit.incentives import service as incentives
 from utilcredit.incentives.model import KIND_ZH
 from utilcredit.localtime import today
 from utilcredit.policies.loader import LoadedPolicy
-from utilcredit.policies.model import ADDRESS_TYPE_ZH, BUSINESS_ZH, AddressType, Business
+from utilcredit.policies.model.credit_application import (
+    ADDRESS_TYPE_ZH,
+    BUSINESS_ZH,
+    AddressType,
+    Business,
+)
 from utilcredit.policies.service import shipped
-from utilcredit.web.i18n import LANG_COOKIE, Translator, language
-from utilcredit.web.rendering import render
+from utilcredit.web.rendering import ValueLabels, render, value_labels
 
 Short = Annotated[str, Form(max_length=300, pattern=NO_NUL)]
+Day = Annotated[str, Form(max_length=10, pattern=NO_NUL)]  # a date as typed: YYYY-MM-DD
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 PAGE = 20
 SUBJECT_COMMITMENTS = 10  # the newest of a subject's commitments on its page
@@ -186,24 +193,9 @@ _LABELS: dict[str, tuple[Mapping[Any, str], Mapping[Any, str]]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class CounterLabels:
-    """The counter's stored values in the page's language; an unknown value shows as a dash."""
-
-    t: Translator
-
-    def __call__(self, kind: str, value: Any) -> str:
-        if value is None or value == "":
-            return "—"
-        zh, en = _LABELS[kind]
-        key = next((k for k in zh if str(k) == str(value)), None)
-        if key is None:
-            return "—"
-        return self.t.pick(zh[key], en.get(key, zh[key]))
-
-
-def labels_for(request: Request) -> CounterLabels:
-    return CounterLabels(Translator(language(request.cookies.get(LANG_COOKIE))))
+def labels_for(request: Request) -> ValueLabels:
+    """The counter's stored values in the page's language (``cl`` in its templates)."""
+    return value_labels(request, _LABELS)
 
 
 def render_page(
@@ -213,34 +205,7 @@ def render_page(
     return render(request, name, {**context, "cl": labels}, status_code=status_code)
 
 
-# ---- a refused form ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """A form the services refused: which form, the field they named, what they said."""
-
-    form: str
-    message: str
-    field: str | None
-    values: dict[str, Any]
-    status: int = 422
-
-
-def attempt(
-    connection: Connection, form: str, values: dict[str, Any], step: Callable[[], T]
-) -> T | Refusal:
-    """Run a use case in a savepoint: its refusal (422, 409) comes back as a :class:`Refusal`
-    and nothing it wrote stays; other errors (403, 404) go on to the error page."""
-    try:
-        with connection.begin_nested():
-            return step()
-    except ConflictError as error:
-        return Refusal(form, str(error), None, values, 409)
-    except FieldInvalidError as error:
-        return Refusal(form, str(error), error.field, values)
-    except InvalidInputError as error:
-        return Refusal(form, str(error), None, values)
+# ---- form fields --------------------------------------------------------------------------------
 
 
 def parse_date(text: str, name: str, *, default: dt.date | None = None) -> dt.date:
@@ -331,11 +296,7 @@ def letter_response(html: str, name: str, format: str) -> Response:
         return HTMLResponse(html)
     from utilcredit.documents.render import render_pdf
 
-    return Response(
-        render_pdf(html),
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{name}.pdf"'},
-    )
+    return pdf_response(render_pdf(html), f"{name}.pdf", inline=True)
 
 
 def document_response(

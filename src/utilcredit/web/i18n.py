@@ -1,4 +1,12 @@
-"""Console texts, Chinese first with an English switch (cookie ``lang``)."""
+"""Console texts, Chinese first with an English switch (cookie ``lang``).
+
+:data:`CATALOG` is the console's one message catalogue: every key with its Chinese and English
+text, grouped by page through the key's prefix (``nav.``, ``dashboard.``, ``notices.`` …), and
+:class:`Translator` reads it. It stays one module although it is long, because it is data, not
+logic: one table is where a translator reviews both languages side by side and where a missing
+or duplicate key shows at a glance; spreading it over one file per page would only make a key
+harder to find. The code is the few lines at the end.
+"""
 
 from __future__ import annotations
 

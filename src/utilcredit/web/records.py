@@ -25,7 +25,7 @@ from utilcredit.errors import InvalidInputError, UtilcreditError
 from utilcredit.http.deps import AppSettings, Db, Reader, Requires, engine_of
 from utilcredit.http.params import MAX_ID, NO_NUL, masking
 from utilcredit.localtime import today
-from utilcredit.policies.model import DishonestyClass
+from utilcredit.policies.model.dishonesty import DishonestyClass
 from utilcredit.policies.service import shipped
 from utilcredit.records import objections, repairs, service
 from utilcredit.records.attachments import Upload, attachments_folder

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -81,6 +83,53 @@ def to_json(value: Any) -> Markup:
 TEMPLATES.env.filters["tojson_island"] = to_json
 TEMPLATES.env.globals["LEVEL_COLOURS"] = LEVEL_COLOURS
 TEMPLATES.env.globals["Permission"] = Permission
+
+
+@dataclass(frozen=True, slots=True)
+class ValueLabels:
+    """Stored values in the page's language (``labels('status', 'dead')``), from a table that
+    gives each kind of value its Chinese and English words; an unknown value shows as a dash,
+    never as its stored name."""
+
+    t: Translator
+    words: Mapping[str, tuple[Mapping[Any, str], Mapping[Any, str]]]
+
+    def __call__(self, kind: str, value: Any) -> str:
+        if value is None or value == "":
+            return "—"
+        zh, en = self.words[kind]
+        key = next((k for k in zh if str(k) == str(value)), None)
+        if key is None:
+            return "—"
+        return self.t.pick(zh[key], en.get(key, zh[key]))
+
+
+def value_labels(
+    request: Request, words: Mapping[str, tuple[Mapping[Any, str], Mapping[Any, str]]]
+) -> ValueLabels:
+    """The labels in the language the request asks for."""
+    return ValueLabels(Translator(language(request.cookies.get(LANG_COOKIE))), words)
+
+
+def evidence_of(outcome: Any) -> list[dict[str, Any]]:
+    """Every evidence record of an explanation's outcome (a rating clause's, an application
+    requirement's), its parts included, once each: what the page lists beside it."""
+    found: list[dict[str, Any]] = []
+    seen: set[tuple[Any, ...]] = set()
+    stack = [outcome]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, dict):
+            continue
+        for evidence in item.get("evidence") or []:
+            if not isinstance(evidence, dict):
+                continue
+            key = (evidence.get("kind"), evidence.get("ref"), evidence.get("date"))
+            if key not in seen:
+                seen.add(key)
+                found.append(evidence)
+        stack.extend(reversed(item.get("parts") or []))
+    return found
 
 
 def render(

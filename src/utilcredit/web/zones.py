@@ -17,15 +17,8 @@ from utilcredit.applications import zones as application_zones
 from utilcredit.http.deps import Admin, Db
 from utilcredit.http.params import MAX_ID, NO_NUL
 from utilcredit.policies.service import policy_at, shipped
-from utilcredit.web.counter import (
-    DONE,
-    Refusal,
-    Short,
-    application_policies,
-    attempt,
-    render_page,
-    zones_of,
-)
+from utilcredit.web.counter import DONE, Short, application_policies, render_page, zones_of
+from utilcredit.web.steps import Refusal, attempt, form_state, status_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,11 +42,9 @@ def _zones_response(
             "policies": policies,
             "zones": zones,
             "editing": editing,
-            "done": done if done in DONE else "",
-            "refusal": refusal,
-            "v": refusal.values if refusal else {},
+            **form_state(done, DONE, refusal),
         },
-        status_code=refusal.status if refusal else 200,
+        status_code=status_of(refusal),
     )
 
 

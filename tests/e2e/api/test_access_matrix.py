@@ -64,12 +64,17 @@ from utilcredit.notices import contacts as notice_contacts
 from utilcredit.notices import planning
 from utilcredit.notices import repository as notice_store
 from utilcredit.notices import service as notices
+from utilcredit.notices import steps as notice_steps
 from utilcredit.overrides import service as overrides
-from utilcredit.policies.model import Business, Level
+from utilcredit.policies.model.credit_application import Business
+from utilcredit.policies.model.levels import Level
 from utilcredit.policies.service import policy_at
 from utilcredit.rating import service as rating
 from utilcredit.rating.runs import service as runs
-from utilcredit.records import repository as record_store
+from utilcredit.records.repository import objections as objection_queries
+from utilcredit.records.repository import register
+from utilcredit.records.repository import repairs as repair_queries
+from utilcredit.web import imports as console_imports
 from utilcredit.web import routes as console_routes
 
 pytestmark = pytest.mark.sqlite_only
@@ -516,7 +521,7 @@ class Ctx:
 def wait_for_job(upload_id: str, username: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        progress = console_routes._jobs.get(upload_id, username)
+        progress = console_imports._jobs.get(upload_id, username)
         if progress is not None and progress.finished:
             return
         time.sleep(0.05)
@@ -751,13 +756,13 @@ def case_status(case_type: str, status: str) -> Callable[[Ctx, Utility, bool], N
         case_id = ctx._cache[("last_case", target)]
         with ctx.engine.connect() as connection:
             if case_type == "repair_of":
-                found = [r.status for r in record_store.repairs_of(connection, case_id)]
+                found = [r.status for r in repair_queries.repairs_of(connection, case_id)]
                 assert found == [status], (case_id, found)
                 return
             getter = {
-                "record": record_store.get_record,
-                "objection": record_store.get_objection,
-                "repair": record_store.get_repair,
+                "record": register.get_record,
+                "objection": objection_queries.get_objection,
+                "repair": repair_queries.get_repair,
             }[case_type]
             case = getter(connection, case_id)
         assert case is not None and case.status == status, (case_type, case_id, case)
@@ -933,7 +938,9 @@ def planned_notice(ctx: Ctx, utility: Utility, kind: str) -> int:
             for action in ("claim", "reject"):
                 line = notice_store.get_notice(connection, found.id)
                 assert line is not None
-                notices.move(connection, [line], action, actor="dispatcher", now=planning.utcnow())
+                notice_steps.move(
+                    connection, [line], action, actor="dispatcher", now=planning.utcnow()
+                )
     ctx._cache[("last_notice", utility)] = found.id
     return found.id
 

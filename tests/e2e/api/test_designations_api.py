@@ -13,7 +13,7 @@ from tests.e2e.api.world import BOTH, POWER_ONLY, World
 from tests.integration.rating_runs.helpers import save
 from tests.integration.rating_sql.store_builders import RCommitment, commitment_row
 from utilcredit.customers.model import CommitmentStatus, Utility
-from utilcredit.customers.repository import subject_by_code
+from utilcredit.customers.subjects import subject_by_code
 from utilcredit.customers.tables import CommitmentRow, CreditReportRow
 from utilcredit.policies.service import policy_at
 from utilcredit.rating.sql.engines import DatabaseEngine

@@ -16,8 +16,8 @@ from utilcredit.config import ConsoleSettings
 from utilcredit.creditfile import service
 from utilcredit.localtime import today
 from utilcredit.policies.service import policy_at
-from utilcredit.rating.runs import repository as runs
-from utilcredit.rating.runs import service as runs_service
+from utilcredit.rating.runs import reads
+from utilcredit.rating.runs.repository import levels
 
 PATH = f"/api/subjects/{WATER_ONLY}/rating?policy=lianshui-water&as_of={AS_OF}"
 
@@ -95,7 +95,7 @@ def test_body_is_the_documented_model_with_override_and_history(
     assert body["computed_level"] == "black" and body["effective_level"] == "red"
     assert body["override"]["reason"] == "已签订分期还款协议并按期履行"
     with engine.connect() as connection:
-        changes = runs.level_history(connection, WATER_ONLY, "lianshui-water")
+        changes = levels.level_history(connection, WATER_ONLY, "lianshui-water")
     expected = [(c.run_id, c.to_level.value) for c in reversed(changes) if c.to_level]
     assert [(h["run_id"], h["level"]) for h in body["history"]] == expected
     assert body["history"][0]["level"] == "black" and len(expected) == 2
@@ -106,9 +106,9 @@ def test_history_is_limited_to_the_newest_changes(world: World, engine: Engine) 
     for day in (dt.date(2026, 2, 1), dt.date.fromisoformat(AS_OF)):
         save(engine, loaded, day)
     with engine.connect() as connection:
-        everything = runs_service.recent_levels(connection, WATER_ONLY, "lianshui-water", 50)
-        newest = runs_service.recent_levels(connection, WATER_ONLY, "lianshui-water", 1)
-        other_policy = runs_service.recent_levels(connection, WATER_ONLY, "huaiyin-power", 50)
+        everything = reads.recent_levels(connection, WATER_ONLY, "lianshui-water", 50)
+        newest = reads.recent_levels(connection, WATER_ONLY, "lianshui-water", 1)
+        other_policy = reads.recent_levels(connection, WATER_ONLY, "huaiyin-power", 50)
     assert newest == everything[:1] and len(everything) == 2
     assert everything[0].run_id > everything[1].run_id
     assert other_policy == []

@@ -40,6 +40,7 @@ from utilcredit.customers.model import Utility
 from utilcredit.customers.tables import IncidentRow
 from utilcredit.policies.service import policy_at
 from utilcredit.rating.dates import add_months
+from utilcredit.rating.runs import reads as run_reads
 from utilcredit.rating.runs import service as runs
 from utilcredit.rating.sql.engines import ReferenceEngine
 from utilcredit.records import derivation, service
@@ -326,7 +327,7 @@ def test_derive_list_confirm_object_and_remove_rerates(
     level_now = live_level(client, world, BOTH)
     assert level_now != level_with_theft
     with engine.connect() as connection:
-        change = runs.history(connection, BOTH, WATER_POLICY)[-1]
+        change = run_reads.history(connection, BOTH, WATER_POLICY)[-1]
     assert change.to_level is not None and change.to_level.value == level_now
     assert change.cause.case == f"异议 {filed['id']} 决定删除失信记录 {theft}"
     rating = ok(
@@ -436,7 +437,7 @@ def test_repair_waits_for_the_minimum_period_then_runs_to_its_end(
     assert (record["status"], record["publication_stopped_on"]) == ("repaired", TODAY.isoformat())
     assert live_level(client, world, BOTH) != level_before
     with engine.connect() as connection:
-        change = runs.history(connection, BOTH, WATER_POLICY)[-1]
+        change = run_reads.history(connection, BOTH, WATER_POLICY)[-1]
     assert change.cause.case == f"修复申请 {repair_id} 准予修复失信记录 {record_id}"
 
     closed = ok(client.post(f"/api/repairs/{repair_id}/close", headers=reviewer))

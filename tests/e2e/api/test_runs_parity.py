@@ -8,8 +8,6 @@ import csv
 import datetime as dt
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -17,6 +15,7 @@ from sqlalchemy import Engine
 
 from tests.e2e.api.world import AS_OF, WATER_ONLY, World
 from tests.integration.rating_runs.helpers import save
+from tests.support.shell import run_cli
 from utilcredit.access import service as access
 from utilcredit.importing.runner import import_paths
 from utilcredit.policies.service import policy_at
@@ -25,13 +24,7 @@ POLICY = "lianshui-water"
 
 
 def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "utilcredit", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_cli(env, *args)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -25,9 +25,10 @@ from utilcredit.identifiers.model import ric_check_char, uscc_check_char
 from utilcredit.importing.runner import import_paths
 from utilcredit.localtime import today
 from utilcredit.policies.service import policy_at
-from utilcredit.records import derivation, objections, repairs, repository, service
+from utilcredit.records import derivation, objections, repairs, service
 from utilcredit.records.attachments import Upload
 from utilcredit.records.model import RepairDecision
+from utilcredit.records.repository import casework
 
 AS_OF = "2026-11-22"
 PASSWORD = "correct-horse-9"
@@ -328,5 +329,5 @@ class Casework:
 
     def attachment_of_objection(self, objection_id: int) -> int:
         with self.engine.connect() as connection:
-            [found] = repository.attachments_of(connection, "objection", objection_id)
+            [found] = casework.attachments_of(connection, "objection", objection_id)
         return found.id

@@ -1,23 +1,17 @@
-"""``utilcredit calendar`` as an administrator runs it: a real process against a real store."""
+"""``utilcredit calendar`` as an administrator runs it: in-process, against a real store."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.support.shell import run_cli
 from tests.unit.workdays.files import SCHEDULE_2027, SCHEDULE_2027_ROWS, calendar_csv
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "utilcredit", "calendar", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_cli(env, "calendar", *args)
 
 
 def said(stream: str) -> str:

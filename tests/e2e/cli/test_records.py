@@ -1,32 +1,21 @@
-"""``utilcredit records | objections | repairs`` as a utility runs them: real processes, a
-real store, the roles of the named ``--actor`` users."""
+"""``utilcredit records | objections | repairs`` as a utility runs them: the command line in-
+process, a real store, the roles of the named ``--actor`` users."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
 from tests.integration.records.builders import Store, pay, staff
+from tests.support.shell import run_cli as run
 
 pytestmark = pytest.mark.sqlite_only
 
 D = dt.date
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "utilcredit", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def jsonl(env: dict[str, str], *args: str) -> list[dict[str, object]]:

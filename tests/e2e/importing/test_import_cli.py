@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tests.e2e.cli.test_cli import run
 from tests.integration.importing.test_import import HUAWEI, SUBJECTS, count, write_csv
+from tests.support.shell import run_cli as run
 from utilcredit.customers.tables import CreditReportRow, SubjectRow
 
 

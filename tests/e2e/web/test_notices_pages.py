@@ -35,7 +35,7 @@ from tests.e2e.api.world import PASSWORD, WATER_ONLY, World, build_world
 from utilcredit.access import passwords
 from utilcredit.config import Settings
 from utilcredit.localtime import SHANGHAI
-from utilcredit.notices import service as notices
+from utilcredit.notices import steps
 from utilcredit.notices.repository import attempts_of, get_notice, preferences
 from utilcredit.server import create_app
 
@@ -124,7 +124,7 @@ def fail(engine: Engine, notice_id: int, error: str = "invalid number") -> None:
         for action, values in (("claim", {}), ("reject", {"last_error": error})):
             line = get_notice(connection, notice_id)
             assert line is not None
-            notices.move(
+            steps.move(
                 connection, [line], action, actor="dispatcher", now=NOW, values=values, detail=error
             )
 

@@ -31,7 +31,7 @@ from tests.e2e.web.records_world import (
 from tests.integration.records.builders import PASSWORD, Store
 from utilcredit.access import passwords
 from utilcredit.config import Settings
-from utilcredit.policies.model import DishonestyClass, DishonestyKind
+from utilcredit.policies.model.dishonesty import DishonestyClass, DishonestyKind
 from utilcredit.records import derivation, repairs, service
 from utilcredit.records.model import ObjectionStatus, RecordStatus, RepairDecision, RepairStatus
 from utilcredit.server import create_app

@@ -30,7 +30,7 @@ from utilcredit.customers.tables import CommitmentRow, CreditReportRow, Incident
 from utilcredit.db import make_engine
 from utilcredit.errors import FieldInvalidError, InvalidInputError
 from utilcredit.policies.loader import load_policy
-from utilcredit.policies.model import AddressType, Business
+from utilcredit.policies.model.credit_application import AddressType, Business
 from utilcredit.rating.evaluator import evaluate
 from utilcredit.rating.results import ClauseStatus
 from utilcredit.records.tables import CaseEventRow, DishonestyRecordRow

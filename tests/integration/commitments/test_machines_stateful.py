@@ -36,7 +36,7 @@ from utilcredit.customers.model import CommitmentStatus, Utility
 from utilcredit.customers.tables import CommitmentRow, CreditReportRow, IncidentRow, SubjectRow
 from utilcredit.db import import_all_tables, make_engine
 from utilcredit.errors import UtilcreditError
-from utilcredit.policies.model import AddressType, Business
+from utilcredit.policies.model.credit_application import AddressType, Business
 from utilcredit.records.tables import CaseEventRow
 from utilcredit.workflow import Machine
 

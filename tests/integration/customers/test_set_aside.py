@@ -1,6 +1,6 @@
 """Evidence set aside by the dishonesty-record register: the marks, what they move, who sees them.
 
-``set_aside_evidence`` / ``restore_evidence`` (customers.repository) are what the records service
+``set_aside_evidence`` / ``restore_evidence`` (customers.writes) are what the records service
 calls; every rating engine leaves the marked rows out (the clause corpus and the differential
 tests hold the engines to that). Here, on SQLite and PostgreSQL: the marks themselves, that both
 credit-file loaders carry them, that the credit file's pages show them, and that a mark always
@@ -23,10 +23,10 @@ from tests.integration.rating_sql.store_builders import (
     RSubject,
     write_population,
 )
-from utilcredit.customers import repository
+from utilcredit.customers import pages, repository, writes
 from utilcredit.customers.model import IncidentKind, PaymentMode, Utility
 from utilcredit.customers.tables import BillRow, IncidentRow, SubjectRow
-from utilcredit.rating.runs import repository as runs
+from utilcredit.rating.runs.repository import changes
 from utilcredit.rating.sql import snapshot
 
 CODE = "91320826MA1SETASDX"
@@ -63,10 +63,10 @@ def _marks(engine: Engine) -> dict[str, int | None]:
 def test_marks_are_set_and_restored_per_record(engine: Engine) -> None:
     _, incidents, bills = _store(engine)
     with engine.begin() as connection:
-        repository.set_aside_evidence(
+        writes.set_aside_evidence(
             connection, record_id=11, incident_ids=[incidents["I1"]], bill_ids=[bills["B1"]]
         )
-        repository.set_aside_evidence(
+        writes.set_aside_evidence(
             connection,
             record_id=12,
             incident_ids=[incidents["I1"], incidents["I2"]],  # I1 keeps record 11's mark
@@ -74,27 +74,27 @@ def test_marks_are_set_and_restored_per_record(engine: Engine) -> None:
         )
     assert _marks(engine) == {"I1": 11, "I2": 12, "I3": None, "B1": 11, "B2": None}
     with engine.begin() as connection:
-        repository.restore_evidence(connection, record_id=11)
+        writes.restore_evidence(connection, record_id=11)
     assert _marks(engine) == {"I1": None, "I2": 12, "I3": None, "B1": None, "B2": None}
     with engine.begin() as connection:
-        repository.restore_evidence(connection, record_id=12)
-        repository.restore_evidence(connection, record_id=99)  # nothing of it: nothing changes
+        writes.restore_evidence(connection, record_id=12)
+        writes.restore_evidence(connection, record_id=99)  # nothing of it: nothing changes
     assert set(_marks(engine).values()) == {None}
 
 
 def test_both_loaders_and_the_credit_file_pages_carry_the_marks(engine: Engine) -> None:
     subject_id, incidents, bills = _store(engine)
     with engine.begin() as connection:
-        repository.set_aside_evidence(
+        writes.set_aside_evidence(
             connection, record_id=7, incident_ids=[incidents["I2"]], bill_ids=[bills["B2"]]
         )
     with engine.connect() as connection:
         one = repository.get_credit_file(connection, CODE, Utility.WATER)
         (batch,) = repository.iter_credit_files(connection, Utility.WATER)
-        incident_page = repository.incidents_of(
+        incident_page = pages.incidents_of(
             connection, subject_id, [Utility.WATER], offset=0, limit=10
         )
-        bill_page = repository.bills_of(connection, subject_id, [Utility.WATER], offset=0, limit=10)
+        bill_page = pages.bills_of(connection, subject_id, [Utility.WATER], offset=0, limit=10)
     assert one == batch
     assert one is not None
     assert {i.incident_no: i.set_aside_by for i in one.incidents} == {
@@ -115,16 +115,16 @@ def test_a_mark_moves_the_fingerprint_and_is_a_change_since_the_watermark(engine
     subject_id, incidents, bills = _store(engine)  # written just now: same second, most likely
     with engine.connect() as connection:
         before = snapshot.fingerprint(connection)
-        watermark, _ = runs.data_watermark(connection)
+        watermark, _ = changes.data_watermark(connection)
     assert watermark is not None
     steps: list[Callable[[Connection], None]] = [
-        lambda c: repository.set_aside_evidence(
+        lambda c: writes.set_aside_evidence(
             c, record_id=5, incident_ids=[incidents["I3"]], bill_ids=[]
         ),
-        lambda c: repository.set_aside_evidence(
+        lambda c: writes.set_aside_evidence(
             c, record_id=5, incident_ids=[], bill_ids=[bills["B1"]]
         ),
-        lambda c: repository.restore_evidence(c, record_id=5),
+        lambda c: writes.restore_evidence(c, record_id=5),
     ]
     seen = [before]
     for step in steps:
@@ -132,8 +132,8 @@ def test_a_mark_moves_the_fingerprint_and_is_a_change_since_the_watermark(engine
             step(connection)
         with engine.connect() as connection:
             seen.append(snapshot.fingerprint(connection))
-            newer, _ = runs.data_watermark(connection)
+            newer, _ = changes.data_watermark(connection)
             # incremental re-rating: the subject changed since the first watermark
-            assert subject_id in runs.changed_subject_ids(connection, watermark)
+            assert subject_id in changes.changed_subject_ids(connection, watermark)
         assert newer is not None and newer > watermark
     assert len({str(f) for f in seen}) == len(seen), "every mark change moves the fingerprint"

@@ -16,8 +16,9 @@ from sqlalchemy import Engine, select
 from tests.integration.importing.test_import import HUAWEI, SUBJECTS, XIAOMI, count, write_csv
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.customers.tables import AccountRow, BillRow, SubjectRow
-from utilcredit.importing import repository, runner, service
+from utilcredit.importing import runner, service
 from utilcredit.importing.limits import ImportLimits
+from utilcredit.importing.repository import runs
 from utilcredit.importing.runner import FileReport, import_paths
 from utilcredit.importing.tables import ImportRunRow
 
@@ -54,7 +55,7 @@ def audit_actions(engine: Engine) -> list[tuple[str, str | None, dict[str, Any] 
 
 def stored_rejects(engine: Engine, run_id: int) -> list[tuple[int, str | None, str | None, str]]:
     with engine.connect() as connection:
-        return repository.rejects_of(connection, run_id)
+        return runs.rejects_of(connection, run_id)
 
 
 @pytest.mark.parametrize(

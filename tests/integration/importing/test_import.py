@@ -11,7 +11,6 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import Engine, func, select, text
 
-from utilcredit.customers import repository as credit_files
 from utilcredit.customers.tables import (
     AccountRow,
     BillRow,
@@ -20,7 +19,8 @@ from utilcredit.customers.tables import (
     PaymentRow,
     SubjectRow,
 )
-from utilcredit.importing import repository
+from utilcredit.customers.writes import set_aside_evidence
+from utilcredit.importing.repository import runs, upserts
 from utilcredit.importing.runner import FileReport, import_paths
 from utilcredit.importing.tables import ImportRunRow
 
@@ -143,9 +143,7 @@ def test_reimporting_set_aside_records_keeps_them_set_aside(
     with engine.begin() as connection:
         ids = dict(connection.execute(select(IncidentRow.incident_no, IncidentRow.id)).all())
         bill = connection.execute(select(BillRow.id).where(BillRow.bill_no == "B001")).scalar_one()
-        credit_files.set_aside_evidence(
-            connection, record_id=42, incident_ids=[ids["I001"]], bill_ids=[bill]
-        )
+        set_aside_evidence(connection, record_id=42, incident_ids=[ids["I001"]], bill_ids=[bill])
 
     def marks() -> dict[str, int | None]:
         with engine.connect() as connection:
@@ -321,7 +319,7 @@ def test_every_kind_of_bad_row_is_reported_and_good_rows_still_load(
     assert "negative" in reasons[6] and "row 2" in reasons[7]
     assert count(engine, BillRow) == 3
     with engine.connect() as connection:
-        stored = repository.rejects_of(connection, report.run_id or 0)
+        stored = runs.rejects_of(connection, report.run_id or 0)
     assert [row for row, *_ in stored] == [3, 4, 5, 6, 7]
 
 
@@ -356,7 +354,7 @@ def test_a_failure_mid_file_leaves_the_store_as_it_was(
         for i in range(50)
     ]
     path = write_csv(tmp_path / "bills.csv", rows)
-    real_upsert = repository.upsert
+    real_upsert = upserts.upsert
     calls = {"n": 0}
 
     def failing_upsert(*args: object, **kwargs: object) -> int:
@@ -365,7 +363,7 @@ def test_a_failure_mid_file_leaves_the_store_as_it_was(
             raise RuntimeError("disk full")
         return real_upsert(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(repository, "upsert", failing_upsert)
+    monkeypatch.setattr(upserts, "upsert", failing_upsert)
     report = import_paths(engine, [path], actor="test", batch_rows=10).files[0]
     assert report.result is None and "disk full" in (report.error or "")
     assert (

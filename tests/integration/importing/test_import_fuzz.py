@@ -24,8 +24,8 @@ from sqlalchemy import Engine, func, select
 from tests.integration.importing.test_import import ACCOUNTS, HUAWEI, SUBJECTS, XIAOMI, write_csv
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.customers.tables import BillRow, SubjectRow
-from utilcredit.importing import repository
 from utilcredit.importing.limits import ImportLimits
+from utilcredit.importing.repository import runs
 from utilcredit.importing.runner import import_paths
 from utilcredit.importing.tables import ImportRunRow
 
@@ -204,7 +204,7 @@ def test_any_file_is_imported_whole_or_not_at_all_with_every_reject_explained(
             .scalars()
             .all()
         )
-        stored_rejects = repository.rejects_of(connection, report.run_id or 0)
+        stored_rejects = runs.rejects_of(connection, report.run_id or 0)
     assert all(reject.reason for reject in report.rejects)
     assert all(reason for *_, reason in stored_rejects)
     if report.result is None:

@@ -15,8 +15,9 @@ from sqlalchemy import Engine, func, select, text
 
 from tests.integration.importing.test_import import SUBJECTS, count, write_csv
 from utilcredit.customers.tables import SubjectRow
-from utilcredit.importing import repository, runner
+from utilcredit.importing import runner
 from utilcredit.importing.limits import ImportLimits
+from utilcredit.importing.repository import upserts
 from utilcredit.importing.runner import ImportReport, import_paths
 from utilcredit.importing.tables import ImportRunRow
 
@@ -42,14 +43,14 @@ def test_two_imports_at_once_take_turns(
     # Each import stops before it writes until the other one is there too (or 2 s passed):
     # without a lock both would have read the store before either wrote.
     meet = threading.Barrier(2, timeout=2)
-    real_upsert = repository.upsert
+    real_upsert = upserts.upsert
 
     def upsert(*args: Any, **kwargs: Any) -> int:
         with suppress(threading.BrokenBarrierError):
             meet.wait()
         return real_upsert(*args, **kwargs)
 
-    monkeypatch.setattr(repository, "upsert", upsert)
+    monkeypatch.setattr(upserts, "upsert", upsert)
     started = [
         run_in_thread(f"import-{i}", lambda i=i: import_paths(engine, [path], actor=f"op{i}"))
         for i in range(2)
@@ -76,7 +77,7 @@ def test_an_import_waits_then_is_refused_naming_the_running_one(
     second_folder.mkdir()
     second = write_csv(second_folder / "subjects.csv", SUBJECTS)
     writing, release = threading.Event(), threading.Event()
-    real_upsert = repository.upsert
+    real_upsert = upserts.upsert
 
     def upsert(*args: Any, **kwargs: Any) -> int:
         if threading.current_thread().name == "holder":
@@ -84,7 +85,7 @@ def test_an_import_waits_then_is_refused_naming_the_running_one(
             release.wait(timeout=60)
         return real_upsert(*args, **kwargs)
 
-    monkeypatch.setattr(repository, "upsert", upsert)
+    monkeypatch.setattr(upserts, "upsert", upsert)
     holder, outcome = run_in_thread("holder", lambda: import_paths(engine, [first], actor="first"))
     try:
         assert writing.wait(timeout=60)

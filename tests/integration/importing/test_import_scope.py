@@ -28,8 +28,9 @@ from utilcredit.customers.tables import (
     ReminderRow,
     SubjectRow,
 )
-from utilcredit.importing import pipeline, repository
-from utilcredit.importing.readers import inspect
+from utilcredit.importing import pipeline
+from utilcredit.importing.readers.source import inspect
+from utilcredit.importing.repository import lookups
 from utilcredit.importing.runner import FileReport, import_paths
 from utilcredit.importing.service import load_file
 from utilcredit.importing.tables import ImportRunRow
@@ -330,13 +331,13 @@ def test_the_checks_are_one_query_per_batch_and_none_without_other_utilities(
     engine: Engine, store: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
-    real = repository.hidden_keys
+    real = lookups.hidden_keys
 
     def counted(*args: Any, **kwargs: Any) -> set[Any]:
         calls.append(len(args[3]))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(repository, "hidden_keys", counted)
+    monkeypatch.setattr(lookups, "hidden_keys", counted)
     head = SETUP["bills"][0]
     rows = [
         [f"N{i:02d}", "W001", "2026-02-01", "2026-02-28", "1.00", "2026-03-15"] for i in range(9)

@@ -10,8 +10,9 @@ from sqlalchemy import Engine
 
 from tests.integration.importing.test_import import BILLS, count, load, write_csv
 from utilcredit.customers.tables import BillRow
-from utilcredit.importing import pipeline, repository
+from utilcredit.importing import pipeline
 from utilcredit.importing.limits import ImportLimits
+from utilcredit.importing.repository import upserts
 from utilcredit.importing.runner import import_paths
 
 
@@ -72,7 +73,7 @@ def test_a_failure_mid_file_rolls_back_and_stops_the_worker(
         for i in range(50)
     ]
     path = write_csv(tmp_path / "bills.csv", rows)
-    real_upsert = repository.upsert
+    real_upsert = upserts.upsert
     calls = {"n": 0}
 
     def failing_upsert(*args: object, **kwargs: object) -> int:
@@ -81,7 +82,7 @@ def test_a_failure_mid_file_rolls_back_and_stops_the_worker(
             raise RuntimeError("disk full")
         return real_upsert(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(repository, "upsert", failing_upsert)
+    monkeypatch.setattr(upserts, "upsert", failing_upsert)
     report = import_paths(engine, [path], actor="test", batch_rows=10).files[0]
     assert report.result is None and "disk full" in (report.error or "")
     assert count(engine, BillRow) == 2

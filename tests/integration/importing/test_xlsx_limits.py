@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 from tests.integration.importing.test_hostile_files import audit_actions, last_run, load
 from tests.integration.importing.test_import import HUAWEI, XIAOMI, count
 from utilcredit.customers.tables import SubjectRow
-from utilcredit.importing import readers
 from utilcredit.importing.limits import ImportLimits
+from utilcredit.importing.readers import xlsx
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 CONTENT_TYPES = (
@@ -170,7 +170,7 @@ def test_blank_rows_are_skipped_and_a_sheet_past_excels_rows_is_refused(
     assert report.result is not None and report.result.inserted == 2
     assert report.rejects == [] and report.result.rows_read == 2
 
-    monkeypatch.setattr(readers, "XLSX_MAX_SHEET_ROWS", 30)  # Excel's 1,048,576, scaled down
+    monkeypatch.setattr(xlsx, "XLSX_MAX_SHEET_ROWS", 30)  # Excel's 1,048,576, scaled down
     (again,) = load(engine, path)
     assert again.error is not None and "more than 30 rows" in again.error
     # rows far below the last one: openpyxl fills the gap with empty rows, which count
@@ -201,7 +201,7 @@ def test_not_a_zip_is_a_reject(engine: Engine, tmp_path: Path) -> None:
 def test_large_packages_are_read_in_a_worker_with_the_same_outcome(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_worker: bool
 ) -> None:
-    monkeypatch.setattr(readers, "XLSX_WORKER_MIN_BYTES", 0 if in_worker else 1 << 40)
+    monkeypatch.setattr(xlsx, "XLSX_WORKER_MIN_BYTES", 0 if in_worker else 1 << 40)
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
@@ -216,6 +216,6 @@ def test_large_packages_are_read_in_a_worker_with_the_same_outcome(
     assert report.result.rows_read == 3002 and len(report.rejects) == 3000
     assert report.rejects[0].row == 3 and report.rejects[-1].row == 3002
 
-    monkeypatch.setattr(readers, "XLSX_MAX_SHEET_ROWS", 100)
+    monkeypatch.setattr(xlsx, "XLSX_MAX_SHEET_ROWS", 100)
     (refused,) = load(engine, tmp_path / "subjects.xlsx")
     assert refused.error is not None and "more than 100 rows" in refused.error

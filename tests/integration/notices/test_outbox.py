@@ -29,7 +29,7 @@ from utilcredit.errors import FieldInvalidError, NotFoundError
 from utilcredit.identifiers import MaskingRule
 from utilcredit.localtime import SHANGHAI
 from utilcredit.notices import contacts as notice_contacts
-from utilcredit.notices import letters, planning
+from utilcredit.notices import letters, planning, steps
 from utilcredit.notices import repository as outbox
 from utilcredit.notices import service as notices
 from utilcredit.notices.dispatch import (
@@ -422,5 +422,5 @@ def test_a_changed_status_meanwhile_is_a_conflict(engine: Engine, world: World) 
             update(NoticeRow).where(NoticeRow.id == notice.id).values(status="cancelled")
         )
     with engine.begin() as connection:
-        moved = notices.move(connection, [notice], "cancel", actor="x", now=NOW)
+        moved = steps.move(connection, [notice], "cancel", actor="x", now=NOW)
     assert moved == []

@@ -10,9 +10,9 @@ from utilcredit.customers.repository import iter_credit_files
 from utilcredit.policies.loader import LoadedPolicy
 from utilcredit.rating.batch import BatchEngine, SubjectRating, summarize
 from utilcredit.rating.evaluator import evaluate
-from utilcredit.rating.runs import service
+from utilcredit.rating.runs import reads, service
 from utilcredit.rating.runs.model import RunHeader
-from utilcredit.rating.runs.repository import CREDIT_FILE_TABLES
+from utilcredit.rating.runs.repository.changes import CREDIT_FILE_TABLES
 from utilcredit.rating.sql.engines import ReferenceEngine
 
 
@@ -45,8 +45,8 @@ def expected(engine: Engine, loaded: LoadedPolicy, as_of: dt.date) -> dict[str, 
 
 def stored(engine: Engine, run_id: int) -> dict[str, SubjectRating]:
     with engine.connect() as connection:
-        header = service.get_run(connection, run_id)
-        return {r.subject_code: r for r in service.iter_ratings(connection, header)}
+        header = reads.get_run(connection, run_id)
+        return {r.subject_code: r for r in reads.iter_ratings(connection, header)}
 
 
 def age_store(engine: Engine) -> int:

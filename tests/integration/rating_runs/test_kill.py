@@ -15,7 +15,7 @@ from tests.integration.rating_runs.helpers import save, stored
 from utilcredit.customers.tables import AccountRow, SubjectRow
 from utilcredit.identifiers.model import uscc_check_char
 from utilcredit.policies.loader import load_policy
-from utilcredit.rating.runs import service
+from utilcredit.rating.runs import reads
 from utilcredit.rating.runs.model import RunStatus
 from utilcredit.rating.runs.tables import LevelChangeRow, RatingResultRow, RatingRunRow
 
@@ -94,7 +94,7 @@ def test_killing_a_rating_run_mid_write_leaves_the_previous_run_current(
     assert process.returncode == -signal.SIGKILL
 
     with engine.connect() as connection:
-        current = service.current_run(connection, "lianshui-water")
+        current = reads.current_run(connection, "lianshui-water")
         runs = connection.execute(select(RatingRunRow.id, RatingRunRow.status)).all()
         killed = [run_id for run_id, status in runs if run_id != previous.id]
         assert len(killed) == 1

@@ -20,7 +20,7 @@ from utilcredit.importing.runner import import_paths
 from utilcredit.policies.loader import LoadedPolicy, load_policy
 from utilcredit.rating.batch import BatchEngine
 from utilcredit.rating.results import ClauseStatus
-from utilcredit.rating.runs import service
+from utilcredit.rating.runs import reads
 from utilcredit.rating.runs.model import RunKind
 from utilcredit.rating.runs.tables import RatingResultRow
 from utilcredit.rating.sql.engines import DatabaseEngine, DuckDBEngine, ReferenceEngine
@@ -149,8 +149,8 @@ def test_readers_get_the_current_designations_of_subjects(store: Engine) -> None
     power = expected(store, ZHANJIANG, AS_OF)
     with store.connect() as connection:
         ids: dict[str, int] = dict(connection.execute(select(SubjectRow.code, SubjectRow.id)).all())
-        found = service.current_designations(connection, list(ids.values()), {"water", "power"})
-        water_only = service.current_designations(connection, list(ids.values()), {"water"})
+        found = reads.current_designations(connection, list(ids.values()), {"water", "power"})
+        water_only = reads.current_designations(connection, list(ids.values()), {"water"})
     assert old.id < current.id
     for code, subject_id in ids.items():
         want = [

@@ -19,10 +19,12 @@ from utilcredit.identifiers.model import uscc_check_char
 from utilcredit.importing.runner import import_paths
 from utilcredit.importing.tables import ImportRunRow
 from utilcredit.policies.loader import LoadedPolicy, load_policy, load_policy_file
-from utilcredit.policies.model import Level, Policy
+from utilcredit.policies.model.levels import Level
+from utilcredit.policies.model.policy import Policy
 from utilcredit.rating.batch import SubjectRating
-from utilcredit.rating.runs import repository, service
+from utilcredit.rating.runs import reads, service, whatif
 from utilcredit.rating.runs.model import RunKind, RunStatus
+from utilcredit.rating.runs.repository import results
 from utilcredit.rating.runs.tables import LevelChangeRow, RatingResultRow, RatingRunRow
 from utilcredit.rating.sql.engines import ReferenceEngine
 
@@ -102,7 +104,7 @@ def test_a_saved_run_stores_every_subject_exactly_as_the_evaluator_rates_it(stor
     with store.connect() as connection:
         newest = connection.execute(select(func.max(IncidentRow.updated_at))).scalar()
         last_import = connection.execute(select(func.max(ImportRunRow.id))).scalar()
-        assert service.current_run(connection, "lianshui-water") == header
+        assert reads.current_run(connection, "lianshui-water") == header
     assert header.watermark is not None and newest is not None
     assert header.watermark >= newest.replace(tzinfo=header.watermark.tzinfo)
     assert header.import_run_id == last_import
@@ -121,8 +123,8 @@ def test_a_change_in_the_data_shows_in_history_and_transitions(
 
     assert second.base_run_id == first.id and second.changed == 1
     with store.connect() as connection:
-        history = service.history(connection, code, "lianshui-water")
-        matrix = service.transitions(connection, first.id, second.id, samples=3)
+        history = reads.history(connection, code, "lianshui-water")
+        matrix = reads.transitions(connection, first.id, second.id, samples=3)
     assert [(c.run_id, c.from_level, c.to_level) for c in history] == [
         (first.id, None, Level.BLUE),
         (second.id, Level.BLUE, Level.BLACK),
@@ -173,8 +175,8 @@ def test_a_run_that_fails_midway_leaves_the_previous_run_current(
     with store.begin() as connection:
         service.fail_run(connection, run_id, "RuntimeError: disk on fire")
     with store.connect() as connection:
-        assert service.current_run(connection, "lianshui-water") == first
-        failed = service.get_run(connection, run_id)
+        assert reads.current_run(connection, "lianshui-water") == first
+        failed = reads.get_run(connection, run_id)
         left = connection.execute(
             select(func.count()).where(RatingResultRow.run_id == run_id)
         ).scalar_one()
@@ -194,7 +196,7 @@ def test_rerate_since_import_rates_only_the_changed_subjects(store: Engine, tmp_
 
     with store.connect() as connection:
         scope = service.plan_rerate(connection, LIANSHUI, AS_OF)
-        changed = repository.ids_of_codes(connection, [code])[code]
+        changed = results.ids_of_codes(connection, [code])[code]
     # Rows stamped in the watermark's own second count as changed (timestamps are to the second
     # on SQLite): a superset by design, so the last subject the first run saw is re-rated too.
     assert scope.subject_ids == frozenset({changed, last_seen})
@@ -268,7 +270,7 @@ def test_simulate_compares_a_draft_without_touching_production(
     before = [rows(store, t) for t in (RatingRunRow, RatingResultRow, LevelChangeRow)]
     draft = draft_policy(tmp_path)
     with store.connect() as connection:
-        result = service.simulate(
+        result = whatif.simulate(
             connection, draft, LIANSHUI, AS_OF, ReferenceEngine(), samples=2, chunk=40
         )
     old = expected(store, LIANSHUI, AS_OF)
@@ -292,7 +294,7 @@ def test_simulate_compares_a_draft_without_touching_production(
     after = [rows(store, t) for t in (RatingRunRow, RatingResultRow, LevelChangeRow)]
     assert after == before
     with store.connect() as connection:
-        assert service.current_run(connection, "lianshui-water") == current
+        assert reads.current_run(connection, "lianshui-water") == current
 
 
 def write_csv(path: Path, rows: list[list[str]]) -> Path:
@@ -336,7 +338,7 @@ def test_arrears_ageing_alone_is_picked_up_by_the_daily_run(engine: Engine, tmp_
     first = save(engine, LIANSHUI, dt.date(2026, 6, 29))
     assert stored(engine, first.id)[uscc(1)].level == Level.YELLOW
     with engine.connect() as connection:
-        ids = repository.ids_of_codes(connection, [uscc(1), uscc(2)])
+        ids = results.ids_of_codes(connection, [uscc(1), uscc(2)])
         moved = service.subjects_moved_by_time(
             connection, LIANSHUI.policy, dt.date(2026, 6, 29), dt.date(2026, 6, 30)
         )

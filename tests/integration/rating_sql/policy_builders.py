@@ -25,30 +25,27 @@ from hypothesis import strategies as st
 
 from utilcredit.customers.model import IncidentKind, Severity
 from utilcredit.policies.loader import list_policies
-from utilcredit.policies.model import (
+from utilcredit.policies.model.conditions import (
     AllAccountsPrepaidTest,
     AllOfTest,
     AmountBounds,
     AnyOfTest,
     ArrearsMonthsTest,
     AssetClassRange,
-    Clause,
     ClauseTest,
     CommitmentGivenTest,
     CountBounds,
-    Designation,
     IncidentCountTest,
     LatePaymentCountTest,
-    Level,
     NoArrearsTest,
     NoOverdueInWindowTest,
     NotOnSeriousListTest,
-    Policy,
     ReportNoDishonestyTest,
     ReportRatingTest,
-    Requirement,
     Window,
 )
+from utilcredit.policies.model.levels import Level
+from utilcredit.policies.model.policy import Clause, Designation, Policy, Requirement
 
 SHIPPED: tuple[Policy, ...] = tuple(loaded.policy for loaded in list_policies())
 LEVEL_ORDER = (Level.GREEN, Level.BLUE, Level.YELLOW, Level.RED, Level.BLACK)

@@ -23,14 +23,8 @@ from tests.integration.rating_sql.store_builders import (
 )
 from utilcredit.customers.model import CommitmentStatus, PaymentMode, Utility
 from utilcredit.policies.loader import load_policy
-from utilcredit.policies.model import (
-    Clause,
-    CommitmentGivenTest,
-    Designation,
-    Policy,
-    ReportRatingTest,
-    Requirement,
-)
+from utilcredit.policies.model.conditions import CommitmentGivenTest, ReportRatingTest
+from utilcredit.policies.model.policy import Clause, Designation, Policy, Requirement
 from utilcredit.rating.batch import SubjectRating
 from utilcredit.rating.results import ClauseStatus
 from utilcredit.rating.sql.engines import ENGINE_NAMES, ReferenceEngine, get_engine

@@ -30,7 +30,7 @@ from tests.integration.rating_sql.store_builders import (
     write_population,
 )
 from utilcredit.policies.loader import list_policies
-from utilcredit.policies.model import Policy
+from utilcredit.policies.model.policy import Policy
 from utilcredit.rating.batch import StoredRow, SubjectRating
 from utilcredit.rating.runs.model import encode
 from utilcredit.rating.sql.engines import DatabaseEngine, DuckDBEngine, ReferenceEngine

@@ -43,10 +43,12 @@ from tests.integration.rating_sql.store_builders import (
 from utilcredit.customers.model import CommitmentStatus, IncidentKind, PaymentMode, Utility
 from utilcredit.customers.tables import SubjectRow
 from utilcredit.policies.loader import load_policy
-from utilcredit.policies.model import NoOverdueInWindowTest, Policy, Window
+from utilcredit.policies.model.conditions import NoOverdueInWindowTest, Window
+from utilcredit.policies.model.policy import Policy
 from utilcredit.rating.batch import SubjectRating
 from utilcredit.rating.dates import add_months, subtract_years
-from utilcredit.rating.runs import repository, service
+from utilcredit.rating.runs import service
+from utilcredit.rating.runs.repository import results
 from utilcredit.rating.sql.engines import ReferenceEngine
 
 EXAMPLES = int(os.environ.get("UTILCREDIT_INCREMENTAL_EXAMPLES", "150"))
@@ -102,7 +104,7 @@ def test_every_subject_time_moves_is_re_rated(
         write_population(connection, subjects)
     with engine.connect() as connection:
         moved = service.subjects_moved_by_time(connection, policy, one, other)
-        rated = repository.population(connection, policy.utility.value)
+        rated = results.population(connection, policy.utility.value)
         rows = connection.execute(select(SubjectRow.code, SubjectRow.id)).all()
     ids: dict[str, int] = {row.code: row.id for row in rows}
     before, after = _ratings(engine, policy, one), _ratings(engine, policy, other)

@@ -21,7 +21,7 @@ from tests.integration.rating_sql.store_builders import (
 )
 from utilcredit.customers.model import PaymentMode, Utility
 from utilcredit.policies.loader import load_policy
-from utilcredit.policies.model import Level
+from utilcredit.policies.model.levels import Level
 from utilcredit.rating.batch import SubjectRating
 from utilcredit.rating.results import ClauseStatus
 from utilcredit.rating.sql.engines import ENGINE_NAMES, get_engine

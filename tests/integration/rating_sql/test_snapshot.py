@@ -31,13 +31,13 @@ from tests.integration.rating_sql.store_builders import (
     write_population,
 )
 from utilcredit import schema
-from utilcredit.customers import repository as credit_files
+from utilcredit.customers import writes
 from utilcredit.customers.model import CommitmentStatus, PaymentMode, Utility
 from utilcredit.customers.tables import AccountRow, CommitmentRow, IncidentRow
 from utilcredit.db import make_engine
 from utilcredit.importing.runner import import_paths
 from utilcredit.policies.loader import list_policies, load_policy
-from utilcredit.policies.model import Level
+from utilcredit.policies.model.levels import Level
 from utilcredit.rating.batch import SubjectRating
 from utilcredit.rating.sql import engines, snapshot
 from utilcredit.rating.sql.engines import DuckDBEngine, ReferenceEngine, refresh_snapshot
@@ -174,7 +174,7 @@ def test_a_set_aside_mark_makes_the_snapshot_stale(store: Engine) -> None:
     assert _rate(store, DuckDBEngine(snapshot="use"))[0].level == Level.BLACK
     with store.begin() as connection:
         theft = connection.execute(select(IncidentRow.id)).scalar_one()
-        credit_files.set_aside_evidence(connection, record_id=3, incident_ids=[theft], bill_ids=[])
+        writes.set_aside_evidence(connection, record_id=3, incident_ids=[theft], bill_ids=[])
     with store.connect() as connection:
         current = snapshot.fingerprint(connection)
     assert DuckDBEngine(snapshot="use").open_snapshot(_snapshot_file(store), current) is None
@@ -184,7 +184,7 @@ def test_a_set_aside_mark_makes_the_snapshot_stale(store: Engine) -> None:
     assert refresh_snapshot(store.url)
     assert _rate(store, DuckDBEngine(snapshot="use")) == aside  # the copy carries the mark
     with store.begin() as connection:
-        credit_files.restore_evidence(connection, record_id=3)
+        writes.restore_evidence(connection, record_id=3)
     assert _rate(store, DuckDBEngine(snapshot="use"))[0].level == Level.BLACK
 
 

@@ -20,7 +20,7 @@ from utilcredit.config import RecordsSettings
 from utilcredit.customers.tables import BillRow, IncidentRow
 from utilcredit.errors import InvalidInputError
 from utilcredit.policies.loader import load_policy
-from utilcredit.rating.runs import service as runs
+from utilcredit.rating.runs import reads as runs
 from utilcredit.records import derivation, objections, repairs, service
 from utilcredit.records.attachments import Upload
 from utilcredit.records.model import RepairDecision

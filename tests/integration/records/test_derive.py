@@ -16,8 +16,9 @@ from tests.integration.records.builders import Store
 from utilcredit.config import RecordsSettings
 from utilcredit.customers.model import Utility
 from utilcredit.policies.loader import load_policy
-from utilcredit.records import derivation, repository, service
-from utilcredit.records.repository import RecordFilter
+from utilcredit.records import derivation, service
+from utilcredit.records.repository import register
+from utilcredit.records.repository.register import RecordFilter
 
 D = dt.date
 SETTINGS = RecordsSettings()
@@ -25,9 +26,9 @@ SHAOGUAN = load_policy("shaoguan-water")
 ZHANJIANG = load_policy("zhanjiang-power")
 
 
-def _records(engine: Engine) -> list[repository.RecordLine]:
+def _records(engine: Engine) -> list[register.RecordLine]:
     with engine.connect() as connection:
-        return list(repository.iter_records(connection, RecordFilter(frozenset(Utility))))
+        return list(register.iter_records(connection, RecordFilter(frozenset(Utility))))
 
 
 def _derive(engine: Engine, policy: object, as_of: dt.date) -> derivation.DeriveSummary:
@@ -70,7 +71,7 @@ def test_shaoguan_arrears_record_after_more_than_one_month(
     assert record.amount == Decimal("10000.00")  # what is still unpaid
     assert "经催告后超过一个月仍未缴纳" in record.rule_text
     with engine.connect() as connection:
-        kinds = sorted(e.evidence_type for e in repository.evidence_of(connection, record.id))
+        kinds = sorted(e.evidence_type for e in register.evidence_of(connection, record.id))
     assert kinds == ["bill", "reminder"]
 
 
@@ -128,10 +129,10 @@ def test_derivation_is_idempotent_and_withdraws_a_candidate_whose_cause_went(
     assert (again.created, again.withdrawn, again.unchanged) == ([], [], 2)
 
     with engine.begin() as connection:
-        bill_id = repository.evidence_of(connection, first.created[-1])
+        bill_id = register.evidence_of(connection, first.created[-1])
         arrears = next(r for r in _records(engine) if r.kind == "arrears")
         (bill,) = [
-            e for e in repository.evidence_of(connection, arrears.id) if e.evidence_type == "bill"
+            e for e in register.evidence_of(connection, arrears.id) if e.evidence_type == "bill"
         ]
         store.connection = connection
         store.pay(bill.evidence_id, D(2026, 3, 2), "10000.00")

@@ -22,8 +22,8 @@ from utilcredit.customers.model import (
     Utility,
 )
 from utilcredit.policies.loader import load_policy
-from utilcredit.policies.model import AddressType
-from utilcredit.rating.evaluator import ApplicationFacts
+from utilcredit.policies.model.credit_application import AddressType
+from utilcredit.rating.facts import ApplicationFacts
 from utilcredit.rating.results import ClauseStatus
 
 D = dt.date

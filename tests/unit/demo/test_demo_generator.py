@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from utilcredit.customers.model import IncidentKind
 from utilcredit.demo import HEADERS, KINDS, DemoSpec, generate
 from utilcredit.demo import generator as generator_module
+from utilcredit.demo.context import build_context
 from utilcredit.demo.regions import REGIONS
-from utilcredit.demo.simulate import build_context, simulate_block
+from utilcredit.demo.simulate import simulate_block
 from utilcredit.identifiers import validate_ric, validate_uscc
 
 AS_OF = dt.date(2026, 11, 22)

@@ -14,12 +14,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from utilcredit.importing import fused, repository
+from utilcredit.importing import fused
 from utilcredit.importing.formats import KINDS
+from utilcredit.importing.repository import upserts
 from utilcredit.importing.validation import RowConverter, fused_fast_ok
 
 FAST_KINDS = [
-    kind for kind in KINDS if fused_fast_ok(KINDS[kind], repository.write_plan("sqlite", kind))
+    kind for kind in KINDS if fused_fast_ok(KINDS[kind], upserts.write_plan("sqlite", kind))
 ]
 
 # Spellings near the edges of each parser, mixed with arbitrary text.
@@ -111,7 +112,7 @@ class OneRow:
 
 def fast_only(kind: str, row: list[str]) -> list[Any] | None:
     """The generated loop's own answer for one row, or None where it hands the row on."""
-    plan = repository.write_plan("sqlite", kind)
+    plan = upserts.write_plan("sqlite", kind)
     positions = tuple(range(len(plan.sources)))
     convert = fused.build(kind, plan, positions, len(row), True)
     out: list[tuple[Any, ...]] = []
@@ -145,7 +146,7 @@ def fast_only(kind: str, row: list[str]) -> list[Any] | None:
 
 
 def reference(kind: str, row: list[str]) -> list[Any] | None:
-    plan = repository.write_plan("sqlite", kind)
+    plan = upserts.write_plan("sqlite", kind)
     index_of = {source: i for i, source in enumerate(plan.sources)}
     params, _problems = RowConverter(KINDS[kind], plan, index_of).convert(row)
     return params
@@ -154,7 +155,7 @@ def reference(kind: str, row: list[str]) -> list[Any] | None:
 @st.composite
 def kind_and_row(draw: st.DrawFn) -> tuple[str, list[str]]:
     kind = draw(st.sampled_from(FAST_KINDS))
-    width = len(repository.write_plan("sqlite", kind).sources)
+    width = len(upserts.write_plan("sqlite", kind).sources)
     return kind, draw(st.lists(cells, min_size=width, max_size=width))
 
 
@@ -178,7 +179,7 @@ def test_plain_rows_take_the_fast_path(case: tuple[str, list[str]]) -> None:
     params = reference(kind, row)
     if params is None:
         return
-    plan = repository.write_plan("sqlite", kind)
+    plan = upserts.write_plan("sqlite", kind)
     spec = {f.name: f for f in KINDS[kind].fields}
     canonical = [
         "" if value is None else _spelled(spec[source].parse.form, value)

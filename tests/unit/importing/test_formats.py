@@ -8,7 +8,7 @@ import pytest
 
 from utilcredit.errors import ImportFileError
 from utilcredit.importing.formats import KINDS, MONEY, FieldError, parse_bool, parse_date
-from utilcredit.importing.readers import inspect, kind_of
+from utilcredit.importing.readers.source import inspect, kind_of
 from utilcredit.importing.validation import normalize_asset_class, parse_row
 
 

@@ -8,11 +8,12 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from utilcredit.importing import fused, repository
+from utilcredit.importing import fused
+from utilcredit.importing.repository import upserts
 
 
 def test_a_row_the_reader_cannot_parse_is_broken_and_the_loop_goes_on() -> None:
-    plan = repository.write_plan("sqlite", "subjects")
+    plan = upserts.write_plan("sqlite", "subjects")
     lines = ["code,kind,name,id_type,legal_rep,phone,address,area"]
     lines += [
         "A1,legal,x,,,,,",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from utilcredit.incentives.model import measures_applying
 from utilcredit.policies.loader import load_policy
-from utilcredit.policies.model import Level, MeasureKind
+from utilcredit.policies.model.levels import Level
+from utilcredit.policies.model.measures import MeasureKind
 
 LIANSHUI = load_policy("lianshui-water").policy
 ZHANJIANG = load_policy("zhanjiang-power").policy

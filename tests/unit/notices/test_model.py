@@ -26,7 +26,7 @@ from utilcredit.notices.model import (
     level_change_notices,
     yuan,
 )
-from utilcredit.policies.model import NoticeRules, NoticeTemplate, template_variables
+from utilcredit.policies.model.notices import NoticeRules, NoticeTemplate, template_variables
 from utilcredit.policies.service import policy_at
 from utilcredit.workflow import TransitionRefusedError
 
@@ -249,7 +249,7 @@ def test_a_channel_without_its_template_is_a_policy_error() -> None:
 
 
 def test_every_shipped_template_renders_with_every_variable_of_its_kind() -> None:
-    from utilcredit.policies.model import NOTICE_VARIABLES
+    from utilcredit.policies.model.notices import NOTICE_VARIABLES
     from utilcredit.policies.service import shipped
 
     for loaded in shipped():

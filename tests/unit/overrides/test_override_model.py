@@ -17,7 +17,7 @@ from utilcredit.overrides.model import (
     request,
     withdraw,
 )
-from utilcredit.policies.model import Level
+from utilcredit.policies.model.levels import Level
 
 TODAY = dt.date(2026, 11, 22)
 

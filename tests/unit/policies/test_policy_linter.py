@@ -9,7 +9,7 @@ import pytest
 from utilcredit.policies.analysis import implies
 from utilcredit.policies.linter import Finding, Severity, check, check_bytes
 from utilcredit.policies.loader import shipped_policy_root
-from utilcredit.policies.model import (
+from utilcredit.policies.model.conditions import (
     CountBounds,
     LatePaymentCountTest,
     NoOverdueInWindowTest,

@@ -17,7 +17,7 @@ from utilcredit.policies.loader import (
     load_policy_file,
     load_policy_ref,
 )
-from utilcredit.policies.model import Level
+from utilcredit.policies.model.levels import Level
 
 SHIPPED = {"lianshui-water", "shaoguan-water", "suizhou-water", "huaiyin-power", "zhanjiang-power"}
 

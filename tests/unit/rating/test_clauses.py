@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests.corpus.clauses import CorpusCase, load_corpus, shipped_policies, unmet
-from utilcredit.policies.model import CommitmentGivenTest, NoOverdueInWindowTest
+from utilcredit.policies.model.conditions import CommitmentGivenTest, NoOverdueInWindowTest
 from utilcredit.rating.batch import summarize
 from utilcredit.rating.evaluator import evaluate
 from utilcredit.rating.results import ClauseStatus

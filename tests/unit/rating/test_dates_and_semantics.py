@@ -10,7 +10,7 @@ import pytest
 from tests.unit.rating.rating_histories import AS_OF, History
 from utilcredit.customers.model import IncidentKind, PaymentMode, Utility
 from utilcredit.policies.loader import load_policy
-from utilcredit.policies.model import Level
+from utilcredit.policies.model.levels import Level
 from utilcredit.rating.dates import (
     add_months,
     in_years_window,

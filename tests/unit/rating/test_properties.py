@@ -26,7 +26,7 @@ from utilcredit.customers.model import (
     Utility,
 )
 from utilcredit.policies.loader import list_policies
-from utilcredit.policies.model import Policy
+from utilcredit.policies.model.policy import Policy
 from utilcredit.rating.evaluator import evaluate
 
 POLICIES = [lp.policy for lp in list_policies()]

@@ -9,7 +9,7 @@ import pytest
 from tests.unit.rating.rating_histories import AS_OF, History
 from utilcredit.customers.model import IncidentKind, Utility
 from utilcredit.policies.loader import load_policy
-from utilcredit.policies.model import Level
+from utilcredit.policies.model.levels import Level
 from utilcredit.rating.batch import SubjectRating, summarize
 from utilcredit.rating.evaluator import evaluate
 from utilcredit.rating.runs.format import format_matrix

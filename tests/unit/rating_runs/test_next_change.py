@@ -13,13 +13,9 @@ from dataclasses import replace
 from tests.unit.rating.rating_histories import AS_OF, History
 from utilcredit.customers.model import CommitmentStatus, Utility
 from utilcredit.policies.loader import load_policy
-from utilcredit.policies.model import (
-    Clause,
-    CommitmentGivenTest,
-    Level,
-    NoOverdueInWindowTest,
-    Window,
-)
+from utilcredit.policies.model.conditions import CommitmentGivenTest, NoOverdueInWindowTest, Window
+from utilcredit.policies.model.levels import Level
+from utilcredit.policies.model.policy import Clause
 from utilcredit.rating.evaluator import evaluate
 from utilcredit.rating.explain import explain_dict, explain_text
 from utilcredit.rating.next_change import candidate_dates, known_at, next_change

@@ -2,7 +2,7 @@
 
 The whole-months expression and the amount conditions are evaluated by in-memory SQLite and
 DuckDB (no store) and compared with :mod:`utilcredit.rating.dates` and
-:class:`~utilcredit.policies.model.AmountBounds` on random inputs.
+:class:`~utilcredit.policies.model.conditions.AmountBounds` on random inputs.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 from sqlalchemy import BigInteger, Date, Select, create_engine, literal, select
 
 from utilcredit.policies.loader import list_policies
-from utilcredit.policies.model import AmountBounds
+from utilcredit.policies.model.conditions import AmountBounds
 from utilcredit.rating.dates import whole_months_elapsed
-from utilcredit.rating.sql.compiler import _fen_condition, _whole_months, compile_policy
+from utilcredit.rating.sql.aggregates import _fen_condition
+from utilcredit.rating.sql.compiler import _whole_months, compile_policy
 from utilcredit.rating.sql.engines import duckdb_sql, get_engine
 from utilcredit.rating.sql.vocabulary import Vocabulary
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from utilcredit.errors import InvalidInputError
-from utilcredit.policies.model import DishonestyClass, DishonestyKind
+from utilcredit.policies.model.dishonesty import DishonestyClass, DishonestyKind
 from utilcredit.rating.dates import add_months
 from utilcredit.records import model
 from utilcredit.records.derivation import last_demand_day

@@ -15,10 +15,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
+from utilcredit.access import audit_trail
 from utilcredit.access import service as access
 from utilcredit.access.model import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, WeakPasswordError
 from utilcredit.api.schemas import ERROR_RESPONSES, AuditPage, UserIn, UserOut
-from utilcredit.audit import service as audit_service
 from utilcredit.errors import FieldInvalidError
 from utilcredit.http.deps import Admin, AppSettings, Auditor, Db
 from utilcredit.http.params import NO_NUL, PagingDep, masking
@@ -157,7 +157,7 @@ def audit_log(
         ),
     ] = None,
 ) -> AuditPage:
-    page = audit_service.audit_log(
+    page = audit_trail.audit_log(
         connection,
         principal,
         actor=actor,

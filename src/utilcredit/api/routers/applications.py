@@ -50,7 +50,7 @@ from utilcredit.http.params import MAX_ID, NO_NUL, PagingDep, SubjectCode, maski
 from utilcredit.identifiers import display_code, subject_ref
 from utilcredit.incentives import service as incentives
 from utilcredit.localtime import today
-from utilcredit.policies.model import AddressType
+from utilcredit.policies.model.credit_application import AddressType
 from utilcredit.policies.service import policy_at, shipped
 
 FileCase = Annotated[Principal, Depends(Requires(Permission.FILE_CASE))]

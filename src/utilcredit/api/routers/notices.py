@@ -1,12 +1,12 @@
 """Notices (提醒 · 书面告知函 · 催告): the outbox, its history, phone-call tasks, letters and
-their print batches, a run's preview, subjects' contacts and opt-outs, delivery receipts.
+their print batches, a run's preview, a subject's notices, delivery receipts. A subject's
+contacts and opt-outs are in :mod:`utilcredit.api.routers.notice_contacts`.
 
 Everybody who reads a utility sees its notices; contacts and natural persons' ID numbers are
 masked for readers without ``view_unmasked``. The letters themselves (one letter, a batch's PDF
 and print list) carry names and postal addresses in clear: only readers with
-``view_unmasked`` get them. Operators (``file_case``) resend, cancel, record calls, make and
-mark print batches, and record contacts and opt-outs. Another utility's notice, batch, run or
-subject answers 404 (audited).
+``view_unmasked`` get them. Operators (``file_case``) resend, cancel, record calls, and make and
+mark print batches. Another utility's notice, batch, run or subject answers 404 (audited).
 
 ``POST /api/notices/receipts`` is the SMS and WeChat gateways' own: it takes no user's
 credentials but the gateways' bearer token (``UTILCREDIT_NOTICES_RECEIPT_TOKEN``), which the
@@ -32,15 +32,11 @@ from utilcredit.api.schemas_notices import (
     BatchRequest,
     CallRequest,
     CancelRequest,
-    ContactRequest,
     MarkRequest,
     NoticeDetailOut,
     NoticeOut,
     NoticePage,
-    OptOutRequest,
     PlannedOut,
-    PreferenceOut,
-    PreferencesOut,
     PreviewOut,
     QueueCountOut,
     QueueSummaryOut,
@@ -49,14 +45,15 @@ from utilcredit.api.schemas_notices import (
     ResendRequest,
 )
 from utilcredit.config import Settings
-from utilcredit.creditfile.service import resolve_subject, subject_ref_of
+from utilcredit.creditfile.service import resolve_subject
+from utilcredit.customers.model import UTILITY_ZH
 from utilcredit.errors import NotFoundError
 from utilcredit.http.deps import AppSettings, Db, Reader, Requires
+from utilcredit.http.files import pdf_response
 from utilcredit.http.guard import gateway_authorized
 from utilcredit.http.params import MAX_ID, NO_NUL, PagingDep, SubjectCode, masking
 from utilcredit.identifiers import subject_ref
 from utilcredit.localtime import today
-from utilcredit.notices import contacts as notice_contacts
 from utilcredit.notices import letters, planning
 from utilcredit.notices import service as notices
 from utilcredit.notices.model import (
@@ -70,7 +67,7 @@ from utilcredit.notices.model import (
     NoticeStatus,
     mask_recipient,
 )
-from utilcredit.notices.repository import NoticeFilter, NoticeLine, Preference
+from utilcredit.notices.repository import NoticeFilter, NoticeLine
 from utilcredit.paging import Page
 
 FileCase = Annotated[Principal, Depends(Requires(Permission.FILE_CASE))]
@@ -146,21 +143,6 @@ def _subject_id(connection: Connection, principal: Principal, ref: str) -> tuple
     code = resolve_subject(connection, principal, ref)
     subject_id, _ = visible_subject(connection, principal, code)
     return code, subject_id
-
-
-def _preference_out(found: Preference) -> PreferenceOut:
-    return PreferenceOut(
-        channel=found.channel, address=found.address, opted_out=found.opted_out, reason=found.reason
-    )
-
-
-def _preferences(connection: Connection, principal: Principal, code: str) -> PreferencesOut:
-    return PreferencesOut(
-        subject_ref=subject_ref_of(connection, code),
-        preferences=[
-            _preference_out(p) for p in notice_contacts.preferences(connection, principal, code)
-        ],
-    )
 
 
 # ---- the outbox -----------------------------------------------------------------------------
@@ -305,11 +287,7 @@ def letter_pdf(
     if notice.channel != NoticeChannel.LETTER.value:
         raise NotFoundError(f"通知 {notice_id} 不是函件 / notice {notice_id} is not a letter")
     pdf = letters.letter_pdf(connection, notice, today(), masking(settings))
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="notice-{notice_id}.pdf"'},
-    )
+    return pdf_response(pdf, f"notice-{notice_id}.pdf", inline=True)
 
 
 # ---- a run's notices, before they are sent --------------------------------------------------
@@ -413,7 +391,7 @@ def mark_batch(
 
 
 def _batch_title(batch_id: int, utility: str) -> str:
-    return f"打印批次 {batch_id}（{planning.UTILITY_ZH.get(utility, utility)}）"
+    return f"打印批次 {batch_id}（{UTILITY_ZH.get(utility, utility)}）"
 
 
 @router.get(
@@ -428,11 +406,7 @@ def batch_pdf(batch_id: Id, connection: Db, principal: Unmasked, settings: AppSe
     pdf = letters.batch_pdf(
         connection, _batch_title(batch_id, batch.utility), found, today(), masking(settings)
     )
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="print-batch-{batch_id}.pdf"'},
-    )
+    return pdf_response(pdf, f"print-batch-{batch_id}.pdf", inline=False)
 
 
 @router.get(
@@ -450,7 +424,7 @@ def print_list(batch_id: Id, connection: Db, principal: Unmasked) -> Response:
     )
 
 
-# ---- a subject's notices, contacts and opt-outs ---------------------------------------------
+# ---- a subject's notices --------------------------------------------------------------------
 
 
 @router.get(
@@ -472,51 +446,3 @@ def subject_notices(
         limit=paging.limit,
     )
     return page_out(page, principal, settings)
-
-
-@router.get(
-    "/subjects/{code}/notice-preferences",
-    response_model=PreferencesOut,
-    tags=["subjects"],
-    summary="通知联系方式与退订 / where the subject wants notices, and its opt-outs",
-)
-def get_preferences(code: SubjectCode, connection: Db, principal: Reader) -> PreferencesOut:
-    return _preferences(connection, principal, resolve_subject(connection, principal, code))
-
-
-@router.put(
-    "/subjects/{code}/notice-preferences/contacts/{channel}",
-    response_model=PreferencesOut,
-    tags=["subjects"],
-    summary="登记或删除某渠道的联系方式 / record (or forget, null) the address for a channel",
-)
-def put_contact(
-    code: SubjectCode,
-    channel: NoticeChannel,
-    body: ContactRequest,
-    connection: Db,
-    principal: FileCase,
-) -> PreferencesOut:
-    found = resolve_subject(connection, principal, code)
-    notice_contacts.set_contact(connection, principal, found, channel.value, body.address)
-    return _preferences(connection, principal, found)
-
-
-@router.put(
-    "/subjects/{code}/notice-preferences/opt-outs/{channel}",
-    response_model=PreferencesOut,
-    tags=["subjects"],
-    summary="退订或恢复某渠道（书面告知函不能退订） / opt out of a channel, or back in",
-)
-def put_opt_out(
-    code: SubjectCode,
-    channel: NoticeChannel,
-    body: OptOutRequest,
-    connection: Db,
-    principal: FileCase,
-) -> PreferencesOut:
-    found = resolve_subject(connection, principal, code)
-    notice_contacts.set_opt_out(
-        connection, principal, found, channel.value, opted_out=body.opted_out, reason=body.reason
-    )
-    return _preferences(connection, principal, found)

@@ -38,11 +38,12 @@ from utilcredit.http.deps import AppSettings, Db, Reader, Requires
 from utilcredit.http.params import MAX_ID, NO_NUL, PagingDep, masking
 from utilcredit.localtime import today
 from utilcredit.policies.service import policy_at
-from utilcredit.records import cases, derivation, objections, repairs, repository, service
+from utilcredit.records import cases, derivation, objections, repairs, service
 from utilcredit.records.attachments import Upload, attachment, attachments_folder
 from utilcredit.records.model import RepairDecision
 from utilcredit.records.objections import Correction, ObjectionDecision
-from utilcredit.records.repository import RecordLine
+from utilcredit.records.repository import casework
+from utilcredit.records.repository.register import RecordLine
 
 FileCase = Annotated[Principal, Depends(Requires(Permission.FILE_CASE))]
 DecideCase = Annotated[Principal, Depends(Requires(Permission.DECIDE_CASE))]
@@ -245,7 +246,7 @@ def get_attachment(
 
 def _objection_out(connection: Any, line: Any) -> ObjectionOut:
     return ObjectionOut.model_validate(
-        with_attachments(line, repository.attachments_of(connection, "objection", line.id))
+        with_attachments(line, casework.attachments_of(connection, "objection", line.id))
     )
 
 
@@ -341,7 +342,7 @@ def withdraw_objection(objection_id: Id, connection: Db, principal: FileCase) ->
 
 def _repair_out(connection: Any, line: Any) -> RepairOut:
     return RepairOut.model_validate(
-        with_attachments(line, repository.attachments_of(connection, "repair", line.id))
+        with_attachments(line, casework.attachments_of(connection, "repair", line.id))
     )
 
 

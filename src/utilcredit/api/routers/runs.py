@@ -22,7 +22,7 @@ from utilcredit.http.deps import Console, Db, Reader
 from utilcredit.http.params import MAX_ID, AsOf, PagingDep
 from utilcredit.localtime import today
 from utilcredit.rating import service as rating
-from utilcredit.rating.runs import service as runs
+from utilcredit.rating.runs import reads as runs
 
 router = APIRouter(tags=["rating runs"], responses=ERROR_RESPONSES)
 

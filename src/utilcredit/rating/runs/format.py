@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from utilcredit.policies.model import Level
+from utilcredit.policies.model.levels import Level
 from utilcredit.rating.runs.model import LevelChange, RunHeader, Transitions, WhatIf
 
 _NONE = "(none)"

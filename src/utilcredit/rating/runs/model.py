@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from utilcredit.policies.model import Level, level_of_clause_id
+from utilcredit.policies.model.levels import Level, level_of_clause_id
 from utilcredit.rating.batch import (
     STATUS_LETTER,
     ClauseSummary,

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Select
 
-from utilcredit.policies.model import (
+from utilcredit.policies.model.conditions import (
     AllAccountsPrepaidTest,
     AllOfTest,
     AnyOfTest,
@@ -29,14 +29,14 @@ from utilcredit.policies.model import (
     IncidentCountTest,
     LatePaymentCountTest,
     LeafTest,
-    Level,
     NoArrearsTest,
     NoOverdueInWindowTest,
     NotOnSeriousListTest,
-    Policy,
     ReportNoDishonestyTest,
     ReportRatingTest,
 )
+from utilcredit.policies.model.levels import Level
+from utilcredit.policies.model.policy import Policy
 from utilcredit.rating.batch import (
     ClauseSummary,
     DesignationSummary,

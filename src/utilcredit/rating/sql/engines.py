@@ -33,7 +33,7 @@ from sqlalchemy.engine import URL
 
 from utilcredit.customers import repository as credit_files
 from utilcredit.db import make_engine
-from utilcredit.policies.model import Policy
+from utilcredit.policies.model.policy import Policy
 from utilcredit.rating.batch import BatchEngine, StoredRow, SubjectRating, summarize
 from utilcredit.rating.evaluator import evaluate
 from utilcredit.rating.sql import copier

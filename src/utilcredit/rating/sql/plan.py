@@ -10,13 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from utilcredit.policies.model import (
-    AllOfTest,
-    AnyOfTest,
-    ClauseTest,
-    LeafTest,
-    iter_tests,
-)
+from utilcredit.policies.model.conditions import AllOfTest, AnyOfTest, ClauseTest, LeafTest
+from utilcredit.policies.model.policy import iter_tests
 
 
 @dataclass

@@ -13,7 +13,7 @@ a copy made while the store changed is discarded. A rating uses the snapshot onl
 fingerprint equals the store's at that moment, else it refreshes it or reads the store directly.
 Every write to the credit file is an import run or moves a table's highest id or newest
 ``updated_at`` (a set-aside mark moves it past the table's newest stamp:
-``customers.repository.set_aside_evidence``), so a change always shows; the product never
+``customers.writes.set_aside_evidence``), so a change always shows; the product never
 deletes credit-file rows (imports upsert), and code that does must :func:`drop_snapshot`. A
 credit commitment's status moves in place (``commitments``), perhaps within the second of the
 table's newest stamp (SQLite stores seconds), so the fingerprint also counts the commitments

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import and_, case, null, or_
 from sqlalchemy.sql.elements import ColumnElement
 
-from utilcredit.policies.model import CountBounds
+from utilcredit.policies.model.conditions import CountBounds
 
 Tri = ColumnElement[Any]  # an integer 1 / 0 / NULL (unknown) expression
 

@@ -3,8 +3,8 @@
 :class:`Vocabulary` holds the distinct values of the store that the policy's filters are decided
 on in Python, so that the query needs no regular expressions or Unicode case folding, which SQLite
 lacks: the distinct asset classes of incidents (classified with
-:func:`~utilcredit.policies.model.parse_asset_class`) and the distinct credit report sources
-(matched against the policy's trusted sources with ``casefold``). :func:`vocabulary_queries` are
+:func:`~utilcredit.policies.model.conditions.parse_asset_class`) and the distinct credit report
+sources (matched against the policy's trusted sources with ``casefold``). :func:`vocabulary_queries` are
 the cheap queries that answer it, :func:`read_vocabulary` runs them through any engine.
 """
 
@@ -17,13 +17,8 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from utilcredit.customers.tables import CreditReportRow, IncidentRow
-from utilcredit.policies.model import (
-    REPORT_TEST_TYPES,
-    ClauseTest,
-    IncidentCountTest,
-    Policy,
-    iter_tests,
-)
+from utilcredit.policies.model.conditions import REPORT_TEST_TYPES, ClauseTest, IncidentCountTest
+from utilcredit.policies.model.policy import Policy, iter_tests
 
 _I = IncidentRow.__table__
 _R = CreditReportRow.__table__

@@ -1,18 +1,28 @@
-"""The audit trail as a reader may see it: scoped to the reader's utilities, and without a
-natural person's ID number for readers without ``view_unmasked`` (nothing here commits)."""
+"""The audit trail where it meets users (use cases; nothing here commits).
+
+* :func:`record` appends an entry that concerns the utilities it is given or, by default, its
+  actor's memberships (plus the target user's for an entry about a user, so a failed login of a
+  water user concerns water): the entries of logins, user administration, imports and searches.
+* :func:`audit_log` is the trail as a reader may see it: scoped to the reader's utilities, and
+  without a natural person's ID number for readers without ``view_unmasked``.
+
+The trail itself (``audit/``) knows nothing of users, so these sit in ``access``, above it.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection
 
+from utilcredit.access import repository as users
 from utilcredit.access.model import Permission, Principal, require
 from utilcredit.audit import repository
 from utilcredit.audit.repository import AuditLine
-from utilcredit.customers import repository as credit_files
+from utilcredit.customers import subjects
 from utilcredit.customers.model import Utility
 from utilcredit.identifiers import (
     IdentifierError,
@@ -25,6 +35,37 @@ from utilcredit.paging import Page
 
 # Runs of letters and digits that may be an ID number (every kind of ID number has a digit).
 _ID_LIKE = re.compile(r"[0-9A-Za-z]{5,32}")
+
+
+def record(
+    connection: Connection,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_key: str | None = None,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+    utilities: Iterable[Utility | str] | None = None,
+) -> None:
+    """Append an audit entry in the caller's transaction (it lands or vanishes with the change).
+
+    ``utilities``: what the entry concerns; ``None`` derives it from the actor (and, for an
+    entry about a user, that user), an empty collection means none.
+    """
+    if utilities is None:
+        names = [actor, entity_key or ""] if entity == "user" else [actor]
+        utilities = users.users_utilities(connection, names)
+    repository.record(
+        connection,
+        actor=actor,
+        action=action,
+        entity=entity,
+        entity_key=entity_key,
+        reason=reason,
+        detail=detail,
+        utilities=utilities,
+    )
 
 
 def audit_log(
@@ -52,7 +93,7 @@ def audit_log(
     scope = None if readable >= frozenset(Utility) else readable
     key = entity_key
     if key is not None and (subject_id := parse_subject_ref(key)) is not None:
-        found = credit_files.subject_by_id(connection, subject_id)
+        found = subjects.subject_by_id(connection, subject_id)
         key = found.code if found is not None else key
     page = repository.audit_entries(
         connection,
@@ -96,7 +137,7 @@ def _scrubbed(connection: Connection, lines: list[AuditLine], rule: MaskingRule)
                 )
     if not tokens:
         return lines
-    known = credit_files.subjects_by_codes(connection, tokens)
+    known = subjects.subjects_by_codes(connection, tokens)
     refs: dict[str, str] = {}  # a natural person's number → its reference
     masked: dict[str, str] = {}  # a personal number → its masked form
     for token in tokens:

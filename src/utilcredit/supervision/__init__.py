@@ -1,0 +1,1 @@
+"""Supervision (分级分类监管): the credit office's monthly figures per utility."""
