@@ -109,6 +109,20 @@ class ConsoleSettings(BaseSettings):
         "X-Forwarded-For are believed (comma-separated or JSON list; none by default)",
     )
 
+    public_requests_per_minute: int = Field(
+        default=120,
+        ge=1,
+        le=1_000_000,
+        description="Public disclosure pages (/public/) a client address may ask for per minute "
+        "(a token bucket; beyond it 429 with Retry-After)",
+    )
+    public_burst: int = Field(
+        default=30, ge=1, le=100_000, description="Public pages a client may ask for at once"
+    )
+    public_max_age_seconds: int = Field(
+        default=300, ge=0, le=86_400, description="Cache-Control max-age of the public pages"
+    )
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: Any) -> Any:
@@ -204,6 +218,31 @@ class NoticeSettings(BaseSettings):
     )
 
 
+class ExchangeSettings(BaseSettings):
+    """The public credit platform, ``UTILCREDIT_EXCHANGE_*``: :attr:`Settings.exchange`.
+
+    Without ``platform_url`` nothing is sent and no report is fetched: batches wait as
+    ``created`` and credit checks take a report loaded by hand (docs/exchange.md).
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="UTILCREDIT_EXCHANGE_", env_file=".env", extra="ignore"
+    )
+
+    platform_url: str | None = Field(
+        default=None, description="Base URL of the platform's exchange API, e.g. https://…/api/v1"
+    )
+    platform_token: SecretStr | None = Field(default=None, description="Bearer token")
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    retries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="Further tries after a timeout, a lost connection or a 5xx; an upload "
+        "carries its batch's idempotency key, so a retry never submits twice",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="UTILCREDIT_", env_file=".env", extra="ignore")
 
@@ -266,6 +305,7 @@ class Settings(BaseSettings):
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     records: RecordsSettings = Field(default_factory=RecordsSettings)
     notices: NoticeSettings = Field(default_factory=NoticeSettings)
+    exchange: ExchangeSettings = Field(default_factory=ExchangeSettings)
 
     @property
     def resolved_database_url(self) -> str:

@@ -30,6 +30,15 @@ class FieldInvalidError(InvalidInputError):
         self.field = field
 
 
+class UpstreamError(UtilcreditError):
+    """An outside system (the credit platform, a gateway) failed: HTTP 502 (503 when it is not
+    configured here); nothing was recorded, so the request may simply be made again."""
+
+    code = "upstream_error"
+    exit_code = 6
+    http_status = 502
+
+
 class ConflictError(UtilcreditError):
     """The record changed under the request (e.g. another reviewer decided first): HTTP 409."""
 

@@ -14,12 +14,14 @@ from utilcredit.api.routers import (
     applications,
     auth,
     commitments,
+    exchange,
     imports,
     notice_contacts,
     notices,
     overrides,
     policies,
     records,
+    reports,
     runs,
     subjects,
 )
@@ -42,8 +44,9 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     for module in (auth, subjects, accounts, runs, imports, policies, overrides, records, admin):
         router.include_router(module.router)
-    for module in (commitments, applications, notices, notice_contacts):
+    for module in (commitments, applications, notices, notice_contacts, exchange):
         router.include_router(module.router)
+    router.include_router(reports.router)
     return router
 
 

@@ -8,7 +8,7 @@ import json
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -19,16 +19,29 @@ from utilcredit.cli.common import AsOfOption, console, fail, out, parse_as_of
 from utilcredit.config import get_settings
 from utilcredit.customers.model import Utility
 from utilcredit.errors import InvalidInputError, UtilcreditError
-from utilcredit.exchange import service
+from utilcredit.exchange import service, submission
 from utilcredit.exchange.catalog import ZHANJIANG_2022
-from utilcredit.exchange.model import Batch, Encoding, ExportFormat, Problem
+from utilcredit.exchange.model import (
+    Batch,
+    Encoding,
+    ErrorRate,
+    ExportFormat,
+    Problem,
+    ReturnedRow,
+)
 from utilcredit.localtime import today
+
+if TYPE_CHECKING:
+    from utilcredit.exchange.platform import PlatformClient
 
 export_app = typer.Typer(
     help="报送文件 / export catalog files for the public credit platform; validate a file",
     invoke_without_command=True,
 )
-batches_app = typer.Typer(help="报送批次 / submission batches: list, show", no_args_is_help=True)
+batches_app = typer.Typer(
+    help="报送批次 / submission batches: list, show, send, load-returns, correct, errors",
+    no_args_is_help=True,
+)
 
 
 class OutputFormat(StrEnum):
@@ -75,6 +88,13 @@ def export_command(
     ] = None,
     as_of: AsOfOption = None,
     actor: Annotated[str, typer.Option("--actor", help="操作人 / who exports (audit)")] = "cli",
+    corrections: Annotated[
+        bool,
+        typer.Option(
+            "--corrections",
+            help="仅重新报送已更正的退回数据 / only the corrected returned rows, as they are now",
+        ),
+    ] = False,
 ) -> None:
     """导出报送文件 / export one catalog kind as a new submission batch.
 
@@ -95,6 +115,7 @@ def export_command(
             encoding=encoding,
             since_last=since_last,
             actor=actor,
+            corrections=corrections,
         )
         settings = get_settings()
         with open_store().begin() as connection:
@@ -103,6 +124,7 @@ def export_command(
                 request,
                 units=settings.records.determining_units,
                 root=settings.data_dir / "exchange",
+                allow_list=settings.uscc_allow_list,
             )
     except UtilcreditError as error:
         raise fail(error) from error
@@ -146,7 +168,11 @@ def validate_command(
     """
     try:
         checked = service.validate_file(
-            file, catalog_key=catalog, kind_key=kind, today=parse_as_of(as_of, today())
+            file,
+            catalog_key=catalog,
+            kind_key=kind,
+            today=parse_as_of(as_of, today()),
+            allow_list=get_settings().uscc_allow_list,
         )
     except UtilcreditError as error:
         raise fail(error) from error
@@ -219,10 +245,12 @@ def batches_show(
     try:
         with open_store().begin() as connection:
             batch = service.batch(connection, batch_id)
+            returned = submission.returned_rows(connection, batch_id=batch_id)
     except UtilcreditError as error:
         raise fail(error) from error
     shown = _batch_json(batch)
     if output is OutputFormat.JSONL:
+        shown["returned"] = [_returned_json(row) for row in returned]
         typer.echo(json.dumps(shown, ensure_ascii=False))
         return
     for key, value in shown.items():
@@ -234,6 +262,8 @@ def batches_show(
             markup=False,
             highlight=False,
         )
+    if returned:
+        _print_returned(returned)
 
 
 def _batch_json(batch: Batch) -> dict[str, object]:
@@ -255,4 +285,189 @@ def _batch_json(batch: Batch) -> dict[str, object]:
         "folder": batch.folder,
         "files": batch.files,
         "created_by": batch.created_by,
+        "platform_ref": batch.platform_ref,
+        "sent_at": batch.sent_at.isoformat() if batch.sent_at else None,
+        "answered_at": batch.answered_at.isoformat() if batch.answered_at else None,
+        "returned_rows": batch.returned_rows,
+        "error_rate": submission.batch_rate(batch).rate_text,
     }
+
+
+# ---- sending, the platform's answer, corrections, error rates -------------------------------
+
+ActorOption = Annotated[str, typer.Option("--actor", help="操作人 / who acts (audit)")]
+
+
+def platform_client() -> PlatformClient:
+    from utilcredit.exchange.platform import client_from  # httpx only for the commands using it
+
+    return client_from(get_settings().exchange)
+
+
+@batches_app.command("send")
+def batches_send(
+    batch_id: Annotated[int, typer.Argument(help="批次号 / batch id")],
+    actor: ActorOption = "cli",
+) -> None:
+    """报送批次 / send a created batch to the platform (safe to repeat after a failure).
+
+    A timeout or a platform error leaves the batch created; sending again never makes a
+    second submission (the batch's idempotency key).
+    """
+    try:
+        with platform_client() as client, open_store().begin() as connection:
+            sent = submission.send(connection, batch_id, client, actor=actor)
+    except UtilcreditError as error:
+        raise fail(error) from error
+    out.print(
+        f"批次 / batch {sent.id} 已报送 / sent：平台回执 / receipt {sent.platform_ref}，"
+        f"{sent.rows} 行 rows",
+        markup=False,
+        highlight=False,
+    )
+
+
+@batches_app.command("load-returns")
+def batches_load_returns(
+    batch_id: Annotated[int, typer.Argument(help="批次号 / batch id")],
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="退回错误文件（省略则向平台获取） / returned-error file (default: fetch it)",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    actor: ActorOption = "cli",
+) -> None:
+    """导入平台退回 / load the platform's answer to a sent batch: its returned-error file.
+
+    The rows it names are flagged (open) with their source records; the batch becomes
+    accepted, partly rejected or rejected. A bad file is refused whole: nothing is written.
+    """
+    try:
+        data = file.read_bytes() if file is not None else None
+        if data is None:
+            with platform_client() as client, open_store().begin() as connection:
+                loaded = submission.load_returns(connection, batch_id, client=client, actor=actor)
+        else:
+            with open_store().begin() as connection:
+                loaded = submission.load_returns(connection, batch_id, data=data, actor=actor)
+    except UtilcreditError as error:
+        raise fail(error) from error
+    batch = loaded.batch
+    out.print(
+        f"批次 / batch {batch.id}：{batch.status_zh} / {batch.status}，退回 / returned"
+        f" {loaded.rows}/{batch.rows} 行 rows（{submission.batch_rate(batch).rate_text}）",
+        markup=False,
+        highlight=False,
+    )
+
+
+@batches_app.command("correct")
+def batches_correct(
+    row_id: Annotated[int, typer.Argument(help="退回数据编号 / returned row id")],
+    note: Annotated[str, typer.Option("--note", help="更正说明 / what was corrected (audit)")],
+    actor: ActorOption = "cli",
+) -> None:
+    """更正退回数据 / mark a returned row corrected by an audited edit.
+
+    The next incremental export, or ``export --corrections``, sends its current data again.
+    """
+    try:
+        with open_store().begin() as connection:
+            row = submission.correct(connection, row_id, note=note, actor=actor)
+    except UtilcreditError as error:
+        raise fail(error) from error
+    out.print(
+        f"退回数据 / returned row {row.id}（{row.source_key}）：{row.status_zh} / {row.status}",
+        markup=False,
+        highlight=False,
+    )
+
+
+@batches_app.command("errors")
+def batches_errors(
+    month: Annotated[str, typer.Option("--month", help="月份 / month YYYY-MM (报送月)")],
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """错误率 / error rates of the batches sent in a month: rows returned / rows sent."""
+    try:
+        with open_store().begin() as connection:
+            found = submission.error_rates(connection, month)
+    except UtilcreditError as error:
+        raise fail(error) from error
+    if output is OutputFormat.JSONL:
+        for rate in [found.total, *found.by_kind]:
+            typer.echo(json.dumps(_rate_json(rate), ensure_ascii=False))
+        for code, rows in found.codes:
+            typer.echo(json.dumps({"error_code": code, "rows": rows}, ensure_ascii=False))
+        return
+    table = Table(
+        "信息类 kind",
+        "批次 batches",
+        "报送行 sent",
+        "退回行 returned",
+        "待答复 pending",
+        "错误率 rate",
+    )
+    for rate in [*found.by_kind, found.total]:
+        label = "合计 total" if rate is found.total else rate.label
+        table.add_row(
+            label,
+            str(rate.batches),
+            f"{rate.rows_sent:,}",
+            f"{rate.rows_returned:,}",
+            f"{rate.pending:,}",
+            rate.rate_text,
+        )
+    out.print(f"{found.month} 报送错误率 / error rates", markup=False, highlight=False)
+    out.print(table)
+    if found.codes:
+        codes = Table("错误代码 error code", "退回行 rows")
+        for code, rows in found.codes:
+            codes.add_row(escape(code), f"{rows:,}")
+        out.print(codes)
+
+
+def _rate_json(rate: ErrorRate) -> dict[str, object]:
+    return {
+        "label": rate.label,
+        "batches": rate.batches,
+        "rows_sent": rate.rows_sent,
+        "rows_returned": rate.rows_returned,
+        "pending": rate.pending,
+        "rate_permille": rate.rate_permille,
+        "rate": rate.rate_text,
+    }
+
+
+def _returned_json(row: ReturnedRow) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "batch_id": row.batch_id,
+        "row_no": row.row_no,
+        "source_key": row.source_key,
+        "error_code": row.error_code,
+        "message": row.message,
+        "status": row.status,
+        "corrected_by": row.corrected_by,
+        "correction": row.correction,
+        "resubmitted_in": row.resubmitted_in,
+    }
+
+
+def _print_returned(rows: list[ReturnedRow]) -> None:
+    table = Table(
+        "编号 id", "行号 row", "来源 source", "错误 error", "状态 status", "重报批次 resubmitted in"
+    )
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            str(row.row_no),
+            escape(row.source_key),
+            escape(f"{row.error_code} {row.message}"),
+            row.status_zh,
+            str(row.resubmitted_in or ""),
+        )
+    out.print(table)

@@ -10,6 +10,7 @@ import typer
 
 from utilcredit.cli.applications import applications_app
 from utilcredit.cli.calendar import calendar_app
+from utilcredit.cli.checks import check_app, checks_app
 from utilcredit.cli.commitments import commitments_app
 from utilcredit.cli.db import db_app
 from utilcredit.cli.demo import demo_command
@@ -18,8 +19,10 @@ from utilcredit.cli.exchange import batches_app, export_app
 from utilcredit.cli.imports import import_command, purge_uploads_command
 from utilcredit.cli.notices import notices_app
 from utilcredit.cli.policies import policy_app
+from utilcredit.cli.publish import publish_command
 from utilcredit.cli.rating import explain_command, rate_command
 from utilcredit.cli.records import objections_app, records_app, repairs_app
+from utilcredit.cli.report import report_app
 from utilcredit.cli.runs import runs_app, simulate_command
 from utilcredit.cli.serve import serve_command
 from utilcredit.cli.users import user_app
@@ -74,6 +77,10 @@ app.add_typer(
 )
 app.add_typer(export_app, name="export")
 app.add_typer(batches_app, name="batches")
+app.add_typer(check_app, name="check")
+app.add_typer(checks_app, name="checks")
+app.add_typer(report_app, name="report")
+app.command("publish")(publish_command)
 app.command("worker")(worker_command)
 app.command("entitlements")(entitlements_command)
 app.command("import")(import_command)

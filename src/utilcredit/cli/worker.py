@@ -80,6 +80,7 @@ def worker_command(
             today = planning.local_day(planning.utcnow())
             if planned_on != today:
                 _plan_demands(store, today)
+                _publish(store, today)
                 planned_on = today
             report = dispatch_once(store, adapters, settings, stop=stopping.is_set)
             if report.claimed or report.recovered:
@@ -97,3 +98,11 @@ def _plan_demands(store: Any, today: dt.date) -> None:
     for key in get_settings().console.default_policies.values():
         with store.begin() as connection:
             planning.plan_demands(connection, key, sending=planning.Sending.of(), today=today)
+
+
+def _publish(store: Any, today: dt.date) -> None:
+    """The public site's view, rebuilt once a day (docs/disclosure.md)."""
+    from utilcredit.disclosure import service as disclosure
+
+    with store.begin() as connection:
+        disclosure.publish(connection, today, rule=disclosure.masking_of(get_settings()))

@@ -10,7 +10,7 @@ own layout (marked so in its title), built from the national rules' terms (SPEC 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from utilcredit.errors import FieldInvalidError
@@ -61,9 +61,11 @@ class Kind:
     #: The date item that must not lie after the export's day.
     dated_by: str | None = None
 
-    @property
-    def headers(self) -> tuple[str, ...]:
-        return tuple(item.name for item in self.items)
+    #: The items' names, the file's header row (derived from ``items``).
+    headers: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "headers", tuple(item.name for item in self.items))
 
 
 @dataclass(frozen=True, slots=True)

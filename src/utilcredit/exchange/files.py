@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Protocol
@@ -96,7 +97,8 @@ def read_rows(path: Path) -> Iterator[list[str]]:
             yield from _json_rows(path)
         else:
             yield from _xlsx_rows(path)
-    except (UnicodeDecodeError, json.JSONDecodeError, csv.Error, OSError, KeyError) as error:
+    # ValueError: undecodable text, broken JSON; BadZipFile: a truncated or false XLSX.
+    except (ValueError, csv.Error, OSError, KeyError, zipfile.BadZipFile) as error:
         raise UnreadableFileError(
             f"无法读取 {path.name}：{error} / cannot read {path.name}"
         ) from error

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from utilcredit.exchange.catalog import ID_TYPES, Check, Item, Kind
 from utilcredit.identifiers.model import IdentifierError, validate_ric, validate_uscc
@@ -115,6 +116,16 @@ def _item_problem(
 
 
 def _uscc(value: str, _row: dict[str, str], allow_list: Collection[str]) -> str | None:
+    return _uscc_reason(value, frozenset(allow_list) if allow_list else _NONE_ALLOWED)
+
+
+_NONE_ALLOWED: frozenset[str] = frozenset()
+
+
+# A batch repeats the same codes and dates on many rows (a subject's every payment, the
+# utility's own USCC on all of them): each distinct value is checked once.
+@lru_cache(maxsize=1 << 16)
+def _uscc_reason(value: str, allow_list: frozenset[str]) -> str | None:
     try:
         validate_uscc(value, allow_list=allow_list)
     except IdentifierError as error:
@@ -122,6 +133,7 @@ def _uscc(value: str, _row: dict[str, str], allow_list: Collection[str]) -> str 
     return None
 
 
+@lru_cache(maxsize=1 << 16)
 def _ric(value: str) -> str | None:
     try:
         validate_ric(value)
@@ -151,6 +163,11 @@ def _pattern(pattern: re.Pattern[str], reason: str) -> FormCheck:
 
 
 def _date(value: str, _row: dict[str, str], _allow: Collection[str]) -> str | None:
+    return _date_reason(value)
+
+
+@lru_cache(maxsize=1 << 14)
+def _date_reason(value: str) -> str | None:
     if _DATE.match(value):
         try:
             dt.date.fromisoformat(value)
@@ -269,6 +286,7 @@ class Batch:
     sent_at: dt.datetime | None
     answered_at: dt.datetime | None
     returned_rows: int | None
+    platform_ref: str | None  # the platform's receipt, once sent
 
     @property
     def status_zh(self) -> str:
@@ -281,3 +299,158 @@ class Batch:
                     role, str(entry["name"]), int(str(entry["bytes"])), str(entry["sha256"])
                 )
         return None
+
+
+# ---- the platform's answers: returned rows, corrections, error rates ------------------------
+
+
+class ReturnedStatus(StrEnum):
+    OPEN = "open"  # flagged: the platform returned it and it has not been corrected yet
+    CORRECTED = "corrected"  # its source data changed (re-import) or an audited edit said so
+    RESUBMITTED = "resubmitted"  # its current data went out again in a later batch
+
+
+RETURNED_MACHINE: Machine[ReturnedStatus] = Machine(
+    "退回数据",
+    (
+        Transition("correct", ReturnedStatus.OPEN, ReturnedStatus.CORRECTED),
+        Transition("resubmit", ReturnedStatus.CORRECTED, ReturnedStatus.RESUBMITTED),
+    ),
+    {
+        ReturnedStatus.OPEN: "待更正",
+        ReturnedStatus.CORRECTED: "已更正",
+        ReturnedStatus.RESUBMITTED: "已重新报送",
+    },
+    {"correct": "更正", "resubmit": "重新报送"},
+)
+
+#: A batch made only of corrected rows: its window is not the kind's window of changes.
+CORRECTIONS_MODE = "corrections"
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnedRow:
+    id: int
+    batch_id: int
+    row_no: int
+    source_key: str
+    error_code: str
+    message: str
+    status: str
+    corrected_by: str | None
+    corrected_at: dt.datetime | None
+    correction: dict[str, object] | None
+    resubmitted_in: int | None
+    created_at: dt.datetime
+
+    @property
+    def status_zh(self) -> str:
+        return RETURNED_MACHINE.labels[RETURNED_MACHINE.state(self.status)]
+
+
+def answer_action(rows: int, returned: int) -> str:
+    """The batch's transition for the platform's answer: rows returned out of rows sent."""
+    if returned == 0:
+        return "accept"
+    return "reject" if returned >= rows else "reject_part"
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRate:
+    """Rows returned over rows sent (seed 002 三(一): 减少错误数据返还修改次数). ``pending``
+    rows were sent and not yet answered; they are not in the rate."""
+
+    label: str  # a batch id, a month "2026-11", or a kind within a month
+    batches: int
+    rows_sent: int
+    rows_returned: int
+    pending: int = 0
+
+    @property
+    def answered(self) -> int:
+        return self.rows_sent - self.pending
+
+    @property
+    def rate_permille(self) -> int | None:
+        """Returned per thousand answered rows, rounded half up (integers, never floats)."""
+        if self.answered <= 0:
+            return None
+        return (self.rows_returned * 2000 + self.answered) // (2 * self.answered)
+
+    @property
+    def rate_text(self) -> str:
+        """Percent with two decimals (``2.50%``), from integers."""
+        if self.answered <= 0:
+            return "—"
+        basis = (self.rows_returned * 20000 + self.answered) // (2 * self.answered)
+        return f"{basis // 100}.{basis % 100:02d}%"
+
+
+# ---- credit checks (信用核查) and how their results were used (seed 002 附件2 item 5) ---------
+
+
+class CheckPurpose(StrEnum):
+    APPLICATION = "application"  # 信用办理：以信用报告代替权属证明（零证办水、信易电）
+    TRUSTWORTHY = "trustworthy"  # 守信主体认定、守信激励（VIP、容缺受理）
+    COMMITMENT = "commitment"  # 信用承诺受理
+    RATING = "rating"  # 信用等级评定
+    REPAIR = "repair"  # 信用修复
+    OTHER = "other"  # 其他（须说明）
+
+
+PURPOSE_ZH = {
+    CheckPurpose.APPLICATION: "信用办理（信用报告代替权属证明）",
+    CheckPurpose.TRUSTWORTHY: "守信主体认定与激励",
+    CheckPurpose.COMMITMENT: "信用承诺受理",
+    CheckPurpose.RATING: "信用等级评定",
+    CheckPurpose.REPAIR: "信用修复",
+    CheckPurpose.OTHER: "其他",
+}
+
+
+class CheckUse(StrEnum):
+    GRANTED = "granted"  # 予以办理、给予便利
+    REFUSED = "refused"  # 不予办理（核查发现失信记录等）
+    INCENTIVE = "incentive"  # 实施守信激励
+    MEASURE = "measure"  # 实施失信约束措施
+    REFERENCE = "reference"  # 仅作参考
+    UNUSED = "unused"  # 未使用（须说明）
+
+
+USE_ZH = {
+    CheckUse.GRANTED: "予以办理",
+    CheckUse.REFUSED: "不予办理",
+    CheckUse.INCENTIVE: "守信激励",
+    CheckUse.MEASURE: "失信约束",
+    CheckUse.REFERENCE: "仅作参考",
+    CheckUse.UNUSED: "未使用",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CreditCheck:
+    id: int
+    subject_id: int
+    subject_code: str
+    utility: str
+    purpose: str
+    purpose_note: str | None
+    source: str  # platform | manual
+    status: str  # done | failed
+    error: str | None
+    report_id: int | None
+    result: dict[str, object] | None
+    requested_by: str
+    requested_at: dt.datetime
+    used_for: str | None
+    use_note: str | None
+    used_by: str | None
+    used_at: dt.datetime | None
+
+    @property
+    def purpose_zh(self) -> str:
+        return PURPOSE_ZH[CheckPurpose(self.purpose)]
+
+    @property
+    def used_for_zh(self) -> str | None:
+        return USE_ZH[CheckUse(self.used_for)] if self.used_for else None

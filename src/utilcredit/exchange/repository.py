@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from utilcredit.exchange.model import TAKEN, Batch, BatchStatus
+from utilcredit.exchange.model import CORRECTIONS_MODE, TAKEN, Batch, BatchStatus
 from utilcredit.exchange.tables import ExchangeBatchRow
 
 _B = ExchangeBatchRow
@@ -38,10 +39,23 @@ def batch(connection: Connection, batch_id: int) -> Batch | None:
     return Batch(*row) if row else None
 
 
-def batches(connection: Connection, *, kind: str | None = None, limit: int = 100) -> list[Batch]:
-    query = select(*_BATCH_COLUMNS).order_by(_B.id.desc()).limit(limit)
+def batches(
+    connection: Connection,
+    *,
+    kind: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    status: str | None = None,
+    hidden: Collection[str] = (),
+) -> list[Batch]:
+    """Newest first; ``hidden``: utilities whose batches are left out (a batch holding any)."""
+    query = select(*_BATCH_COLUMNS).order_by(_B.id.desc()).limit(limit).offset(offset)
     if kind is not None:
         query = query.where(_B.kind == kind)
+    if status is not None:
+        query = query.where(_B.status == status)
+    for utility in sorted(hidden):
+        query = query.where(_B.utilities.not_like(f"%,{utility},%"))
     return [Batch(*row) for row in connection.execute(query)]
 
 
@@ -56,6 +70,7 @@ def last_taken_until(
             _B.kind == kind,
             _B.utilities == utilities,
             _B.status.in_(sorted(TAKEN)),
+            _B.mode != CORRECTIONS_MODE,  # its window is not the kind's window of changes
         )
         .order_by(_B.until.desc())
         .limit(1)

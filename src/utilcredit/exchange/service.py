@@ -12,7 +12,7 @@ import hashlib
 import shutil
 import time
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import Connection
@@ -21,11 +21,12 @@ from utilcredit.audit import repository as audit
 from utilcredit.audit.repository import decode_utilities, encode_utilities
 from utilcredit.customers.model import Utility
 from utilcredit.errors import ConflictError, FieldInvalidError, NotFoundError
-from utilcredit.exchange import repository
+from utilcredit.exchange import corrections, repository, tracking
 from utilcredit.exchange.catalog import Kind, catalog
 from utilcredit.exchange.files import open_writer, read_rows, suffix
 from utilcredit.exchange.model import (
     BATCH_MACHINE,
+    CORRECTIONS_MODE,
     Batch,
     BatchStatus,
     Encoding,
@@ -50,6 +51,8 @@ class ExportRequest:
     encoding: Encoding = Encoding.UTF8_BOM
     since_last: bool = False
     actor: str = "cli"
+    #: Only the corrected returned rows of the kind, as they are now (their own mode).
+    corrections: bool = False
 
 
 @dataclass
@@ -73,10 +76,19 @@ def export(
     utilities = encode_utilities(request.utilities or list(Utility))
     since = (
         repository.last_taken_until(connection, request.catalog, kind.key, utilities)
-        if request.since_last
+        if request.since_last and not request.corrections
         else None
     )
     asked_at = now or dt.datetime.now(dt.UTC)
+    corrections.pick_up_reimports(
+        connection,
+        request.catalog,
+        kind.key,
+        actor=request.actor,
+        utilities=decode_utilities(utilities),
+        now=asked_at,
+    )
+    corrected = repository_corrected(connection, request.catalog, kind.key)
     scope = Scope(
         as_of=request.as_of,
         utilities=decode_utilities(utilities),
@@ -90,7 +102,9 @@ def export(
         catalog=request.catalog,
         kind=kind.key,
         utilities=utilities,
-        mode="incremental" if since is not None else "full",
+        mode=CORRECTIONS_MODE
+        if request.corrections
+        else ("incremental" if since is not None else "full"),
         status=BatchStatus.CREATED,
         as_of=request.as_of,
         since=since,
@@ -108,7 +122,9 @@ def export(
         # Dates may not lie after the day the platform receives the file (not the as-of day:
         # a record's state may have changed since).
         checks = _Checks(kind, asked_at.astimezone(SHANGHAI).date(), allow_list)
-        written = _write_batch(connection, checks, request, scope, units, partial, batch_id)
+        written = _write_batch(
+            connection, checks, request, scope, units, partial, batch_id, corrected
+        )
         partial.rename(folder)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -121,13 +137,19 @@ def export(
         invalid_rows=written.invalid,
         files=[_describe(folder / name, role) for role, name in written.files],
     )
+    resubmitted = corrections.mark_resubmitted(connection, corrected, written.resubmitted, batch_id)
     audit.record(
         connection,
         actor=request.actor,
         action="exchange.export",
         entity="exchange_batch",
         entity_key=str(batch_id),
-        detail={"kind": kind.key, "rows": written.rows, "invalid_rows": written.invalid},
+        detail={
+            "kind": kind.key,
+            "rows": written.rows,
+            "invalid_rows": written.invalid,
+            "resubmitted": resubmitted,
+        },
         utilities=decode_utilities(utilities),
     )
     return ExportOutcome(batch=_found(connection, batch_id), problems=written.problems)
@@ -153,6 +175,7 @@ class _Written:
     invalid: int = 0
     problems: list[Problem] = field(default_factory=list)
     files: list[tuple[str, str]] = field(default_factory=list)
+    resubmitted: list[str] = field(default_factory=list)  # source keys of corrected rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +196,7 @@ def _write_batch(
     units: Units,
     folder: Path,
     batch_id: int,
+    corrected: Collection[str] = frozenset(),
 ) -> _Written:
     kind = checks.kind
     stem = f"{kind.key}-{request.as_of:%Y%m%d}-{batch_id:06d}"
@@ -187,7 +211,8 @@ def _write_batch(
     ):
         report = csv.writer(report_file)
         report.writerow(["来源记录", "数据项", "值", "原因"])
-        for key, values in SOURCES[kind.key](connection, scope, units):
+        rows = _source_rows(connection, kind.key, scope, units, corrected, request.corrections)
+        for key, values in rows:
             problems = checks.of(values, written.rows + 1)
             if problems:
                 written.invalid += 1
@@ -198,12 +223,41 @@ def _write_batch(
             writer.write(values)
             keys.write(key + "\n")
             written.rows += 1
+            if key in corrected:
+                written.resubmitted.append(key)
         writer.close()
     if written.invalid:
         written.files.append(("invalid", report_name))
     else:
         (folder / report_name).unlink()
     return written
+
+
+def repository_corrected(
+    connection: Connection, catalog_key: str, kind: str
+) -> dict[str, list[int]]:
+    """Source key → the corrected returned rows of the kind waiting to go out again."""
+    return tracking.corrected_of_kind(connection, catalog_key, kind)
+
+
+def _source_rows(
+    connection: Connection,
+    kind: str,
+    scope: Scope,
+    units: Units,
+    corrected: Collection[str],
+    only_corrections: bool,
+) -> Iterator[tuple[str, list[str]]]:
+    """The kind's rows in scope; an incremental export adds the corrected returned rows
+    whatever their window (a row corrected by an edit did not change), each row once; a
+    corrections batch holds only those. The corrected keys are few: a set of them is kept."""
+    source = SOURCES[kind]
+    if not only_corrections:
+        for key, values in source(connection, scope, units):
+            if scope.since is None or key not in corrected:
+                yield key, values
+    if corrected and (only_corrections or scope.since is not None):
+        yield from source(connection, replace(scope, since=None, keys=frozenset(corrected)), units)
 
 
 def _describe(path: Path, role: str) -> dict[str, object]:
@@ -280,8 +334,21 @@ def _kind_of(catalog_key: str, kind_key: str | None, header: list[str]) -> Kind:
     )
 
 
-def batches(connection: Connection, *, kind: str | None = None, limit: int = 100) -> list[Batch]:
-    return repository.batches(connection, kind=kind, limit=limit)
+def batches(
+    connection: Connection,
+    *,
+    kind: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    status: str | None = None,
+    readable: Collection[Utility] | None = None,
+) -> list[Batch]:
+    """Newest first. ``readable``: only the batches whose every utility the reader reads (a
+    batch's files hold the rows of all its utilities); ``None``: every batch (the CLI)."""
+    hidden = () if readable is None else [u.value for u in Utility if u not in readable]
+    return repository.batches(
+        connection, kind=kind, limit=limit, offset=offset, status=status, hidden=hidden
+    )
 
 
 def batch(connection: Connection, batch_id: int) -> Batch:

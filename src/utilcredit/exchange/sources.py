@@ -70,6 +70,19 @@ class Scope:
     utilities: Collection[str]
     until: dt.datetime
     since: dt.datetime | None = None
+    #: Only these source keys (a resubmission of corrected rows); None: every row in scope.
+    keys: frozenset[str] | None = None
+
+    def only(self, prefix: str, column: Any) -> list[ColumnElement[bool]]:
+        """The filter to ``keys`` of one prefix (``payment``, ``arrears``, …) on ``column``."""
+        if self.keys is None:
+            return []
+        idents = [k.partition(":")[2] for k in self.keys if k.startswith(prefix + ":")]
+        if prefix == "arrears":  # arrears:<account>:<day>: the account, on the export's day
+            idents = [ident.rsplit(":", 1)[0] for ident in idents]
+        if prefix == "record":
+            return [column.in_(sorted(int(i) for i in idents if i.isdigit()))]
+        return [column.in_(sorted(idents))]
 
     def changed(self, stamp: InstrumentedAttribute[dt.datetime]) -> list[ColumnElement[bool]]:
         window = [stamp < self.until]
@@ -113,6 +126,7 @@ def payments(connection: Connection, scope: Scope, units: Units, *, natural: boo
             BillRow.set_aside_by.is_(None),
             PaymentRow.paid_on <= scope.as_of,
             *scope.changed(PaymentRow.updated_at),
+            *scope.only("payment", PaymentRow.payment_no),
         )
         .order_by(PaymentRow.id)
     )
@@ -188,7 +202,7 @@ def arrears(connection: Connection, scope: Scope, units: Units, *, natural: bool
         )
         .join(AccountRow, AccountRow.id == per_account.c.account_id)
         .join(SubjectRow, SubjectRow.id == AccountRow.subject_id)
-        .where(SubjectRow.kind == kind)
+        .where(SubjectRow.kind == kind, *scope.only("arrears", AccountRow.account_no))
         .order_by(AccountRow.id)
     )
     if scope.since is not None:
@@ -241,6 +255,7 @@ def violations(connection: Connection, scope: Scope, _units: Units) -> Iterator[
             IncidentRow.set_aside_by.is_(None),
             IncidentRow.occurred_on <= scope.as_of,
             *scope.changed(IncidentRow.updated_at),
+            *scope.only("incident", IncidentRow.incident_no),
         )
         .order_by(IncidentRow.id)
     )
@@ -281,6 +296,7 @@ def commitments(connection: Connection, scope: Scope, _units: Units) -> Iterator
             c.utility.in_(scope.utilities),
             c.status != CommitmentStatus.MADE,
             *scope.changed(c.updated_at),
+            *scope.only("commitment", c.code),
         )
         .order_by(c.id)
     )
@@ -342,6 +358,7 @@ def records(connection: Connection, scope: Scope, units: Units) -> Iterator[Row]
             r.determined_on.is_not(None),
             r.determined_on <= scope.as_of,
             *scope.changed(r.updated_at),
+            *scope.only("record", r.id),
         )
         .order_by(r.id)
     )

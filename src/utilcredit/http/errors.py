@@ -30,6 +30,7 @@ from utilcredit.errors import (
     FieldInvalidError,
     InvalidInputError,
     NotFoundError,
+    UpstreamError,
     UtilcreditError,
 )
 from utilcredit.http import paths
@@ -84,6 +85,8 @@ def status_of(error: UtilcreditError) -> int:
         return 409
     if isinstance(error, InvalidInputError):
         return 422
+    if isinstance(error, UpstreamError):
+        return error.http_status
     return 400
 
 

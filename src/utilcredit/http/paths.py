@@ -11,7 +11,9 @@ STATIC_PREFIX = "/static"
 
 # Reachable without logging in: they share a small pool of their own (``anonymous_slots``).
 PUBLIC_PATHS = frozenset({"/login", DOCS_URL, OPENAPI_URL, f"{API_PREFIX}/auth/token"})
-PUBLIC_PREFIXES = ("/lang/",)
+# The public disclosure site (公示, docs/disclosure.md): no login, read-only, rate-limited.
+PUBLIC_SITE = "/public"
+PUBLIC_PREFIXES = ("/lang/", f"{PUBLIC_SITE}/")
 
 
 def is_public(path: str) -> bool:

@@ -40,6 +40,7 @@ from pydantic import SecretStr
 
 from utilcredit.config import NoticeSettings
 from utilcredit.notices.model import NoticeChannel, Outcome, OutcomeStatus, Outgoing
+from utilcredit.outbound import BearerClient
 
 __all__ = [
     "DEFAULT_TITLE",
@@ -270,7 +271,7 @@ class SmtpAdapter:
 # --------------------------------------------------------------------------------------------
 
 
-class _GatewayAdapter:
+class _GatewayAdapter(BearerClient):
     """One JSON ``POST`` per batch to a gateway that answers per key (module docstring)."""
 
     channel: NoticeChannel
@@ -278,30 +279,7 @@ class _GatewayAdapter:
     max_batch: int = 200
 
     def __init__(self, url: str, token: str, timeout: float) -> None:
-        self.url = url
-        # keep-alive: a batch every few hundred milliseconds should not pay a TCP handshake
-        self._client = httpx.Client(
-            timeout=timeout,
-            headers={"Authorization": f"Bearer {token}"},
-            follow_redirects=False,
-        )
-
-    def __repr__(self) -> str:  # the token stays out of logs
-        return f"{type(self).__name__}({self.url!r})"
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._client.close()
+        super().__init__(url, token, timeout=timeout)
 
     def _payload(self, messages: Sequence[Outgoing]) -> dict[str, Any]:
         raise NotImplementedError

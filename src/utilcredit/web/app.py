@@ -16,12 +16,15 @@ from utilcredit.web import (
     applications,
     commitments,
     creditfile,
+    exchange,
     imports,
     measures,
     notices,
     overrides,
     print_batches,
+    public,
     records,
+    reports,
     routes,
     subject_notices,
     zones,
@@ -66,6 +69,7 @@ def _error_page(request: Request, status: int, code: str, message: str) -> Respo
 def install_console(app: FastAPI) -> None:
     app.state.html_error = html_error
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    public.install_public(app)
     app.include_router(records.router)
     # The counter workflow: the new-application form goes first, its /applications/new before
     # /applications/{application_id}.
@@ -77,7 +81,9 @@ def install_console(app: FastAPI) -> None:
     app.include_router(notices.router)
     app.include_router(print_batches.router)
     app.include_router(subject_notices.router)
+    app.include_router(reports.router)
     app.include_router(routes.router)
     app.include_router(creditfile.router)
     app.include_router(overrides.router)
     app.include_router(imports.router)
+    app.include_router(exchange.router)

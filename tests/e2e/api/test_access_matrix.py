@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from tests.e2e.api.world import (
     uscc,
 )
 from tests.integration.applications.test_counter_flow import _report
+from tests.support.platform import PlatformTestServer, returned_file
 from utilcredit.access import service as access
 from utilcredit.access.model import PERMISSIONS, Permission, Principal, Role
 from utilcredit.applications import repository as application_store
@@ -58,6 +60,12 @@ from utilcredit.commitments.service import NewCommitment
 from utilcredit.config import Settings
 from utilcredit.customers.model import Utility
 from utilcredit.customers.tables import AccountRow, SubjectRow
+from utilcredit.exchange import checks, submission
+from utilcredit.exchange import service as exchange
+from utilcredit.exchange.catalog import ZHANJIANG_2022
+from utilcredit.exchange.model import CheckPurpose
+from utilcredit.exchange.platform import client_from
+from utilcredit.exchange.tables import ExchangeBatchRow
 from utilcredit.incentives import service as incentives
 from utilcredit.localtime import today
 from utilcredit.notices import contacts as notice_contacts
@@ -1078,8 +1086,149 @@ def preview_build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
     return Call("GET", f"/api/runs/{ctx.rating_run(target)}/notices/preview")
 
 
+# the exchange: submission batches exported by the system for one utility (standing ones for
+# reads); an export asked for the target utility (a member's succeeds)
+
+
+def standing_export(ctx: Ctx, utility: Utility) -> int:
+    def make() -> int:
+        request = exchange.ExportRequest(
+            catalog="zhanjiang-2022", kind="payments", as_of=today(), utilities=[utility]
+        )
+        with ctx.engine.begin() as connection:
+            outcome = exchange.export(
+                connection,
+                request,
+                units=ctx.settings.records.determining_units,
+                root=ctx.settings.data_dir / "exchange",
+            )
+        return outcome.batch.id
+
+    found: int = ctx.cached(("export", utility), make)
+    return found
+
+
+def export_build(form: bool) -> Builder:
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        if form:
+            fields = {"kind": "payments", "mode": "full", "format": "csv", "utility": target.value}
+            return Call("POST", "/exports", {"data": fields})
+        body = {"kind": "payments", "utility": [target.value]}
+        return Call("POST", "/api/exports", {"json": body})
+
+    return build
+
+
+def exported_for(ctx: Ctx, target: Utility, member: bool) -> None:
+    with ctx.engine.connect() as connection:
+        newest = connection.execute(
+            select(ExchangeBatchRow.utilities).order_by(ExchangeBatchRow.id.desc()).limit(1)
+        ).scalar_one()
+    assert newest == f",{target.value},", newest
+
+
+def matrix_platform(ctx: Ctx) -> PlatformTestServer:
+    """A local platform for the whole test (a daemon thread), configured in the settings."""
+
+    def make() -> PlatformTestServer:
+        platform = PlatformTestServer(token="matrix-platform")
+        platform.start()
+        ctx.settings.exchange.platform_url = platform.url
+        ctx.settings.exchange.platform_token = SecretStr("matrix-platform")
+        return platform
+
+    found: PlatformTestServer = ctx.cached(("platform", None), make)
+    return found
+
+
+def fresh_export(ctx: Ctx, utility: Utility, *, sent: bool = False) -> int:
+    ctx._cache.pop(("export", utility), None)
+    batch_id = standing_export(ctx, utility)
+    ctx._cache.pop(("export", utility), None)
+    if sent:
+        with ctx.engine.begin() as connection:
+            submission.send(connection, batch_id, client_from(ctx.settings.exchange), actor="setup")
+    ctx._cache[("last_export", utility)] = batch_id
+    return batch_id
+
+
+def send_build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    matrix_platform(ctx)
+    return Call("POST", f"/api/batches/{fresh_export(ctx, target)}/send")
+
+
+def returns_build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    matrix_platform(ctx)
+    batch_id = fresh_export(ctx, target, sent=True)
+    files = [("file", ("errors.csv", returned_file([]), "text/csv"))]
+    return Call("POST", f"/api/batches/{batch_id}/returns", {"files": files})
+
+
+def export_status(status: str) -> Callable[[Ctx, Utility, bool], None]:
+    def check(ctx: Ctx, target: Utility, member: bool) -> None:
+        with ctx.engine.connect() as connection:
+            found = exchange.batch(connection, ctx._cache[("last_export", target)])
+        assert found.status == status, found
+
+    return check
+
+
+def report_json(utility: Utility) -> bytes:
+    body = {
+        "subject_code": SUBJECT[utility],
+        "issued_on": today().isoformat(),
+        "has_dishonesty": False,
+        "on_serious_list": False,
+    }
+    return json.dumps(body).encode()
+
+
+def new_check(ctx: Ctx, utility: Utility) -> int:
+    request = checks.CheckRequest(SUBJECT[utility], CheckPurpose.APPLICATION, actor="setup")
+    with ctx.engine.begin() as connection:
+        found = checks.check(connection, request, report_file=(report_json(utility), "report.json"))
+    ctx._cache[("last_check", utility)] = found.id
+    return found.id
+
+
+def standing_check(ctx: Ctx, utility: Utility) -> int:
+    found: int = ctx.cached(("check", utility), lambda: new_check(ctx, utility))
+    return found
+
+
+def check_build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    form = {"subject": SUBJECT[target], "purpose": "application"}
+    files = [("file", ("report.json", report_json(target), "application/json"))]
+    return Call("POST", "/api/checks", {"data": form, "files": files})
+
+
+def use_build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    body = {"used_for": "granted", "note": "予以办理"}
+    return Call("POST", f"/api/checks/{new_check(ctx, target)}/use", {"json": body})
+
+
+def check_used(ctx: Ctx, target: Utility, member: bool) -> None:
+    with ctx.engine.connect() as connection:
+        found = checks.checked(connection, ctx._cache[("last_check", target)])
+    assert found.used_for == "granted", found
+
+
+def validate_build(form: bool) -> Builder:
+    header = ",".join(ZHANJIANG_2022.kind("payments").headers).encode("utf-8-sig")
+    url = "/exports/validate" if form else "/api/exports/validate"
+    return lambda ctx, actor, target: Call(
+        "POST", url, {"files": [("file", ("payments.csv", header, "text/csv"))]}
+    )
+
+
 P = Permission
 R, W = Scope.READ, Scope.WRITE
+C_ = Scope.CREATE
 C, A = Ctx.fresh_commitment, Ctx.fresh_application
 
 API_ROWS: dict[tuple[str, str], Row] = {
@@ -1158,6 +1307,12 @@ API_ROWS: dict[tuple[str, str], Row] = {
         Access.PERMISSION, 200, user_action("unlock"), P.MANAGE_USERS, W
     ),
     ("GET", "/api/audit"): Row(Access.PERMISSION, 200, fixed("GET", "/api/audit"), P.READ_AUDIT),
+    ("GET", "/api/reports/monthly"): Row(
+        Access.PERMISSION, 200, fixed("GET", "/api/reports/monthly?month=2026-11"), P.READ
+    ),
+    ("GET", "/api/reports/monthly.xlsx"): Row(
+        Access.PERMISSION, 200, fixed("GET", "/api/reports/monthly.xlsx?month=2026-11"), P.READ
+    ),
     # the dishonesty-record register
     ("GET", "/api/records"): Row(Access.PERMISSION, 200, fixed("GET", "/api/records"), P.READ),
     ("POST", "/api/records/derive"): Row(Access.PERMISSION, 200, derive_build, P.FILE_CASE, W),
@@ -1527,6 +1682,42 @@ API_ROWS: dict[tuple[str, str], Row] = {
         W,
         effect=preference_saved("opt-out"),
     ),
+    # the exchange: an export creates in the target utility (a member's only, else 403)
+    ("POST", "/api/exports"): Row(
+        Access.PERMISSION, 201, export_build(form=False), P.EXCHANGE, C_, effect=exported_for
+    ),
+    ("POST", "/api/exports/validate"): Row(
+        Access.PERMISSION, 200, validate_build(form=False), P.EXCHANGE
+    ),
+    ("GET", "/api/batches"): Row(Access.PERMISSION, 200, fixed("GET", "/api/batches"), P.READ),
+    ("GET", "/api/batches/{batch_id}"): Row(
+        Access.PERMISSION, 200, case_url("/api/batches/{id}", standing_export), P.READ, R
+    ),
+    ("POST", "/api/batches/{batch_id}/send"): Row(
+        Access.PERMISSION, 200, send_build, P.EXCHANGE, W, effect=export_status("sent")
+    ),
+    ("POST", "/api/batches/{batch_id}/returns"): Row(
+        Access.PERMISSION, 200, returns_build, P.EXCHANGE, W, effect=export_status("accepted")
+    ),
+    ("GET", "/api/batches/{batch_id}/returns"): Row(
+        Access.PERMISSION, 200, case_url("/api/batches/{id}/returns", standing_export), P.READ, R
+    ),
+    ("GET", "/api/checks"): Row(Access.PERMISSION, 200, fixed("GET", "/api/checks"), P.READ),
+    # WRITE: another utility's subject is not found (404) before the check is refused
+    ("POST", "/api/checks"): Row(Access.PERMISSION, 201, check_build, P.EXCHANGE, W),
+    ("GET", "/api/checks/{check_id}"): Row(
+        Access.PERMISSION, 200, case_url("/api/checks/{id}", standing_check), P.READ, R
+    ),
+    ("POST", "/api/checks/{check_id}/use"): Row(
+        Access.PERMISSION, 200, use_build, P.EXCHANGE, W, effect=check_used
+    ),
+    ("GET", "/api/batches/{batch_id}/files/{role}"): Row(
+        Access.PERMISSION,
+        200,
+        case_url("/api/batches/{id}/files/data", standing_export),
+        P.EXCHANGE,
+        R,
+    ),
 }
 
 
@@ -1551,6 +1742,16 @@ CONSOLE_ROWS: dict[tuple[str, str], Row] = {
     ("MOUNT", "/static"): page(Access.PUBLIC, 200, fixed("GET", "/static/favicon.svg")),
     ("GET", "/lang/{lang}"): page(Access.PUBLIC, 303, fixed("GET", "/lang/en?next=/")),
     ("GET", "/login"): page(Access.PUBLIC, 200, fixed("GET", "/login")),
+    # The public disclosure site (docs/disclosure.md): no login, the published view only.
+    ("GET", "/public/"): page(Access.PUBLIC, 200, fixed("GET", "/public/")),
+    ("GET", "/public/policies/{key}"): page(
+        Access.PUBLIC, 200, fixed("GET", "/public/policies/lianshui-water")
+    ),
+    ("GET", "/public/commitments"): page(Access.PUBLIC, 200, fixed("GET", "/public/commitments")),
+    ("GET", "/public/records"): page(Access.PUBLIC, 200, fixed("GET", "/public/records")),
+    ("GET", "/public/lookup"): page(
+        Access.PUBLIC, 200, fixed("GET", "/public/lookup?q=91320826MA1XXXXX0X")
+    ),
     ("POST", "/login"): page(Access.LOGIN, 303, console_login),
     ("POST", "/logout"): page(Access.SIGNED_IN, 303, fixed("POST", "/logout")),
     ("GET", "/"): page(Access.PERMISSION, 200, fixed("GET", "/"), P.READ),
@@ -1582,6 +1783,11 @@ CONSOLE_ROWS: dict[tuple[str, str], Row] = {
         Access.PERMISSION, 200, console_job, P.IMPORT, R, audited_404=False
     ),
     ("GET", "/runs"): page(Access.PERMISSION, 200, fixed("GET", "/runs"), P.READ),
+    # Supervision reports: each reader gets the utilities it reads (another one: 403, in
+    # tests/e2e/api/test_reports_api.py).
+    ("GET", "/reports/monthly"): page(
+        Access.PERMISSION, 200, fixed("GET", "/reports/monthly?month=2026-11"), P.READ
+    ),
     ("GET", "/policies"): page(Access.PERMISSION, 200, fixed("GET", "/policies"), P.READ),
     # the dishonesty-record register's pages and forms (each form answers with a redirect)
     ("GET", "/records"): page(Access.PERMISSION, 200, fixed("GET", "/records"), P.READ),
@@ -1870,6 +2076,17 @@ CONSOLE_ROWS: dict[tuple[str, str], Row] = {
         P.FILE_CASE,
         W,
         effect=preference_saved("opt-out"),
+    ),
+    ("GET", "/exports"): page(Access.PERMISSION, 200, fixed("GET", "/exports"), P.EXCHANGE),
+    ("POST", "/exports"): page(
+        Access.PERMISSION, 303, export_build(form=True), P.EXCHANGE, C_, effect=exported_for
+    ),
+    ("POST", "/exports/validate"): page(
+        Access.PERMISSION, 200, validate_build(form=True), P.EXCHANGE
+    ),
+    ("GET", "/batches"): page(Access.PERMISSION, 200, fixed("GET", "/batches"), P.READ),
+    ("GET", "/batches/{batch_id}"): page(
+        Access.PERMISSION, 200, case_url("/batches/{id}", standing_export), P.READ, R
     ),
 }
 

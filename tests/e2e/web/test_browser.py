@@ -9,13 +9,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.api.world import AS_OF, PASSWORD, WATER_ONLY, uscc
 from tests.e2e.web.conftest import LiveConsole
+from tests.support.live import log_in, log_out
 
 
 def new_page(browser: Browser, console: LiveConsole) -> Page:
@@ -25,19 +25,6 @@ def new_page(browser: Browser, console: LiveConsole) -> Page:
     return context.new_page()
 
 
-def log_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("header .who")).to_contain_text(username)
-
-
-def log_out(page: Page) -> None:
-    page.click("header form button")
-    expect(page).to_have_url(re.compile(r"/login$"))
-
-
 def test_operator_and_reviewer_work_through_the_console(
     browser: Browser, live_console: LiveConsole, screenshots: Path
 ) -> None:
@@ -45,7 +32,7 @@ def test_operator_and_reviewer_work_through_the_console(
     page.goto("/login")
     expect(page.locator("h1")).to_have_text("登录")
     page.screenshot(path=screenshots / "login.png")
-    log_in(page, "op-water")
+    log_in(page, "op-water", PASSWORD)
 
     # Dashboard with live distributions (charts drawn by ECharts from local assets).
     page.goto("/")
@@ -84,7 +71,7 @@ def test_operator_and_reviewer_work_through_the_console(
     log_out(page)
 
     # The reviewer approves it; the level in force changes, the computed one stays beside it.
-    log_in(page, "rev-water")
+    log_in(page, "rev-water", PASSWORD)
     page.goto("/overrides")
     row = page.locator("tr.override-row[data-state=requested]", has_text=WATER_ONLY)
     row.locator("input[name=note]").fill("协议属实")
@@ -114,7 +101,7 @@ def test_import_with_a_bad_row_and_the_reject_report(
         encoding="utf-8",
     )
     page = new_page(browser, live_console)
-    log_in(page, "op-water")
+    log_in(page, "op-water", PASSWORD)
     page.goto("/imports")
     page.set_input_files("#import-files", str(upload))
     page.click("#import-form button[type=submit]")
@@ -134,7 +121,7 @@ def test_policy_criteria_and_runs_pages(
     browser: Browser, live_console: LiveConsole, screenshots: Path
 ) -> None:
     page = new_page(browser, live_console)
-    log_in(page, "office")
+    log_in(page, "office", PASSWORD)
     page.goto("/policies/lianshui-water")
     expect(page.frame_locator("iframe.criteria").locator("body")).to_contain_text("黑色")
     page.screenshot(path=screenshots / "policy.png")

@@ -9,22 +9,18 @@ next to the field the service names.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from sqlalchemy import Engine
 
 from tests.e2e.api.world import uscc
-from tests.e2e.web.conftest import _free_port
 from tests.e2e.web.counter_world import (
     PASSWORD,
     POLICY,
@@ -34,6 +30,7 @@ from tests.e2e.web.counter_world import (
     CounterWorld,
     build_counter_world,
 )
+from tests.support.live import live_server, log_in
 from utilcredit import schema
 from utilcredit.access import passwords
 from utilcredit.config import Settings
@@ -61,33 +58,9 @@ def counter_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Counte
     engine = make_engine(settings.resolved_database_url)
     schema.upgrade(engine)
     world = build_counter_world(engine)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, engine=engine),
-            host="127.0.0.1",
-            port=(port := _free_port()),
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the console did not start")
-        time.sleep(0.05)
-    yield CounterConsole(f"http://127.0.0.1:{port}", world, engine)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_server(create_app(settings, engine=engine)) as url:
+        yield CounterConsole(url, world, engine)
     engine.dispose()
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("header .who")).to_contain_text(username)
 
 
 def test_counter_workflow_from_the_applicant_to_connection(
@@ -103,7 +76,7 @@ def test_counter_workflow_from_the_applicant_to_connection(
     flash = page.locator("#flash")
 
     # The operator finds the company from the counter's list.
-    log_in(page, "pop")
+    log_in(page, "pop", PASSWORD)
     page.click("header nav a:has-text('信用办理')")
     expect(page).to_have_url(re.compile(r"/applications$"))
     page.click("#new-application")

@@ -7,22 +7,18 @@ and the credit file shows the new level with the repair named as the cause.
 
 from __future__ import annotations
 
-import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from argon2 import PasswordHasher
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from sqlalchemy import Engine
 
-from tests.e2e.web.conftest import _free_port
 from tests.e2e.web.records_world import PDF, SUBJECT, RecordsWorld, build_records_world
 from tests.integration.records.builders import PASSWORD
+from tests.support.live import live_server, log_in, log_out
 from utilcredit import schema
 from utilcredit.access import passwords
 from utilcredit.config import Settings
@@ -45,38 +41,9 @@ def records_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Record
     engine = make_engine(settings.resolved_database_url)
     schema.upgrade(engine)
     world = build_records_world(engine, settings.data_dir)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, engine=engine),
-            host="127.0.0.1",
-            port=(port := _free_port()),
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the console did not start")
-        time.sleep(0.05)
-    yield RecordsConsole(f"http://127.0.0.1:{port}", world, engine)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_server(create_app(settings, engine=engine)) as url:
+        yield RecordsConsole(url, world, engine)
     engine.dispose()
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("header .who")).to_contain_text(username)
-
-
-def log_out(page: Page) -> None:
-    page.click("header form button")
-    expect(page).to_have_url(re.compile(r"/login$"))
 
 
 def test_objection_and_repair_from_filing_to_the_rerated_level(
@@ -92,7 +59,7 @@ def test_objection_and_repair_from_filing_to_the_rerated_level(
     flash = page.locator("#flash")
 
     # The reviewer finds the theft candidate in the queue and confirms it.
-    log_in(page, "rev")
+    log_in(page, "rev", PASSWORD)
     page.click("header nav a:has-text('失信记录')")
     expect(page.locator(f"tr.record-row[data-id='{world.theft}']")).to_contain_text("待确认")
     page.goto("/records/queue")
@@ -110,7 +77,7 @@ def test_objection_and_repair_from_filing_to_the_rerated_level(
     # The operator objects, with the meter test report as a PDF.
     report = tmp_path / "表计检定报告.pdf"
     report.write_bytes(PDF)
-    log_in(page, "op")
+    log_in(page, "op", PASSWORD)
     page.goto(f"/records/{world.theft}")
     page.fill("#objection-form textarea[name=reason]", "窃水认定有误，系表计故障所致")
     page.set_input_files("#objection-form input[name=files]", str(report))
@@ -125,7 +92,7 @@ def test_objection_and_repair_from_filing_to_the_rerated_level(
     log_out(page)
 
     # The reviewer removes the record: its deadline shows in working days.
-    log_in(page, "rev")
+    log_in(page, "rev", PASSWORD)
     page.goto(f"/records/{world.theft}")
     expect(page.locator("#deadlines")).to_contain_text("异议处理决定")
     page.screenshot(path=screenshots / "record-objection.png", full_page=True)
@@ -138,7 +105,7 @@ def test_objection_and_repair_from_filing_to_the_rerated_level(
 
     # The operator applies for repair of the arrears record before the bill is paid: refused,
     # with the failing condition on the form and what was typed kept.
-    log_in(page, "op")
+    log_in(page, "op", PASSWORD)
     page.goto(f"/records/{world.arrears}")
     commitment = page.locator("#print-commitment")
     href = commitment.get_attribute("href")
@@ -170,7 +137,7 @@ def test_objection_and_repair_from_filing_to_the_rerated_level(
     log_out(page)
 
     # The reviewer accepts, approves and closes.
-    log_in(page, "rev")
+    log_in(page, "rev", PASSWORD)
     page.goto(f"/records/{world.arrears}")
     page.click("#repair-accept-form button[type=submit]")
     expect(flash).to_have_text("修复申请已受理")

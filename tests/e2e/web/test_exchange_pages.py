@@ -1,0 +1,206 @@
+"""The exchange console over HTTP: the exports page (a batch made from its form, a refused
+form shown again with its error, another utility refused and audited, a file checked with
+and without htmx), the batches list (status, counts, error rate, only the reader's
+utilities), one batch (files to download, the validation report) and the navigation entry.
+
+Entry-point checks (the use cases behind them run on both stores in the API tests): SQLite
+only, like the access matrix.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from sqlalchemy import Engine, func, select
+
+from tests.e2e.api.world import World, build_world
+from tests.e2e.web.test_notices_pages import Session, ids, log_in, section
+from utilcredit.access import passwords
+from utilcredit.audit.tables import AuditEntryRow
+from utilcredit.config import Settings
+from utilcredit.exchange.catalog import ZHANJIANG_2022
+from utilcredit.exchange.tables import ExchangeBatchRow
+from utilcredit.server import create_app
+
+pytestmark = pytest.mark.sqlite_only
+
+PAYMENTS = ZHANJIANG_2022.kind("payments")
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    saved = passwords._hasher
+    passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    yield
+    passwords.use_hasher(saved)
+
+
+@pytest.fixture
+def world(engine: Engine, tmp_path: Path) -> World:
+    return build_world(engine, tmp_path / "export")
+
+
+@pytest.fixture
+def settings(engine: Engine, tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data", database_url=engine.url.render_as_string(hide_password=False)
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, world: World) -> FastAPI:
+    return create_app(settings, engine=engine)
+
+
+def batch_ids(engine: Engine) -> list[int]:
+    with engine.connect() as connection:
+        return list(
+            connection.execute(select(ExchangeBatchRow.id).order_by(ExchangeBatchRow.id)).scalars()
+        )
+
+
+def export_form(**fields: str | list[str]) -> dict[str, str | list[str]]:
+    return {"kind": "payments", "mode": "full", "format": "csv", "as_of": "2026-11-22", **fields}
+
+
+def make_batch(session: Session, **fields: str | list[str]) -> int:
+    done = session.post("/exports", export_form(**fields))
+    assert done.status_code == 303, done.text
+    found = re.fullmatch(r"/batches/(\d+)\?done=export", done.headers["location"])
+    assert found is not None, done.headers["location"]
+    return int(found.group(1))
+
+
+def test_an_export_from_the_form_becomes_a_batch_shown_with_its_files(
+    app: FastAPI, engine: Engine, settings: Settings
+) -> None:
+    operator = log_in(app, "op-water")
+    page = operator.get("/exports")
+    assert page.status_code == 200, page.text
+    form = section(page.text, "export-form")
+    assert all(f'value="{k.key}"' in form for k in ZHANJIANG_2022.kinds)
+    assert 'name="utility" value="water"' in form and 'value="power"' not in form
+    assert "导出报送文件" in page.text  # Chinese first
+
+    batch_id = make_batch(operator)
+    assert batch_ids(engine) == [batch_id]
+    shown = operator.get(f"/batches/{batch_id}?done=export")
+    assert shown.status_code == 200
+    assert 'id="flash"' in shown.text and "报送批次已生成" in shown.text
+    assert re.search(r'id="batch-rows">25<', shown.text)
+    assert "公用事业缴费信息" in section(shown.text, "batch-kind")
+    files = section(shown.text, "files")
+    link = re.search(rf'href="(/api/batches/{batch_id}/files/data)"', files)
+    assert link is not None
+    data = operator.get(link.group(1))  # the API's route, with the console's session
+    assert data.status_code == 200
+    header = next(csv.reader(io.StringIO(data.content.decode("utf-8-sig"))))
+    assert tuple(header) == PAYMENTS.headers
+    assert 'id="report-clean"' in shown.text
+
+    listed = operator.get("/batches")
+    assert ids(listed.text, "batch-row") == [batch_id]
+    assert "已生成" in listed.text and 'href="/batches"' in listed.text  # the nav entry
+
+
+def test_a_refused_export_is_shown_again_and_writes_nothing(
+    app: FastAPI, engine: Engine, settings: Settings
+) -> None:
+    operator = log_in(app, "op-water")
+    refused = operator.post("/exports", export_form(kind="nonsense"))
+    assert refused.status_code == 422
+    assert 'data-field="kind"' in refused.text and "nonsense" in refused.text
+    bad_day = operator.post("/exports", export_form(as_of="2026-02-30"))
+    assert bad_day.status_code == 422 and 'data-field="as_of"' in bad_day.text
+    assert 'value="2026-02-30"' in bad_day.text  # what was typed stays
+    assert batch_ids(engine) == []
+    assert not (settings.data_dir / "exchange").exists() or not any(
+        (settings.data_dir / "exchange").rglob("*.csv")
+    )
+
+    other = operator.post("/exports", export_form(utility=["power"]))
+    assert other.status_code == 403
+    with engine.connect() as connection:
+        denials = connection.execute(
+            select(func.count())
+            .select_from(AuditEntryRow)
+            .where(AuditEntryRow.action == "access_denied", AuditEntryRow.actor == "op-water")
+        ).scalar_one()
+    assert denials == 1 and batch_ids(engine) == []
+
+    reviewer = log_in(app, "rev-water")
+    assert reviewer.get("/exports").status_code == 403
+    assert reviewer.get("/batches").status_code == 200
+
+
+def test_batches_show_only_the_readers_utilities_with_error_rate_and_report(
+    app: FastAPI, engine: Engine, settings: Settings
+) -> None:
+    water = make_batch(log_in(app, "op-water"))
+    power = make_batch(log_in(app, "op-power"), kind="arrears")
+    # Every row fails: the water unit's code has a wrong check character.
+    settings.records.determining_units = {
+        **settings.records.determining_units,
+        "water": ("示范供水有限公司", "91440200617512345A"),
+    }
+    both = make_batch(log_in(app, "op-both"))
+
+    assert ids(log_in(app, "op-water").get("/batches").text, "batch-row") == [water]
+    assert ids(log_in(app, "op-power").get("/batches").text, "batch-row") == [power]
+    office = log_in(app, "office")
+    assert ids(office.get("/batches").text, "batch-row") == [both, power, water]
+    assert ids(office.get("/batches?kind=arrears").text, "batch-row") == [power]
+    assert ids(office.get("/batches?status=accepted").text, "batch-row") == []
+    assert "—" in section(office.get("/batches").text, "batches")  # no answer: no error rate
+
+    page = office.get(f"/batches/{both}")
+    assert page.status_code == 200
+    report = section(page.text, "report")
+    assert report.count('class="problem"') == 25 and "91440200617512345A" in report
+    assert "/api/batches/" not in section(page.text, "files")  # no exchange: no download
+
+    hidden = log_in(app, "op-water").get(f"/batches/{both}")
+    assert hidden.status_code == 404
+
+
+def test_a_file_is_checked_with_and_without_htmx(app: FastAPI) -> None:
+    operator = log_in(app, "op-water")
+    batch_id = make_batch(operator)
+    content = operator.get(f"/api/batches/{batch_id}/files/data").content
+    header, *rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    rows[0][PAYMENTS.headers.index("缴费金额")] = "-3.00"
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([header, *rows])
+    upload = {"file": ("edited.csv", buffer.getvalue().encode("utf-8-sig"), "text/csv")}
+
+    whole = operator.client.post(
+        "/exports/validate", data={"csrf_token": operator.csrf}, files=upload
+    )
+    assert whole.status_code == 200 and "<html" in whole.text
+    summary = section(whole.text, "check-summary")
+    assert 'data-rows="25"' in summary and 'data-invalid="1"' in summary
+    assert "缴费金额" in section(whole.text, "validation") and "-3.00" in whole.text
+
+    partial = operator.client.post(
+        "/exports/validate",
+        files=upload,
+        headers={"HX-Request": "true", "X-CSRF-Token": operator.csrf},
+    )
+    assert partial.status_code == 200 and "<html" not in partial.text
+    assert partial.text.lstrip().startswith('<div id="validation">')
+    assert 'data-invalid="1"' in partial.text
+
+    refused = operator.client.post(
+        "/exports/validate",
+        data={"csrf_token": operator.csrf},
+        files={"file": ("notes.txt", b"hello", "text/plain")},
+    )
+    assert refused.status_code == 422 and 'id="check-error"' in refused.text
+    assert "notes.txt" in refused.text
