@@ -25,6 +25,7 @@ from utilcredit.exchange.model import (
     CheckUse,
     CreditCheck,
     Encoding,
+    ErrorRate,
     ExportFormat,
     Problem,
     ReturnedRow,
@@ -177,3 +178,52 @@ class CheckUseIn(BaseModel):
 
 
 PURPOSES = ", ".join(p.value for p in CheckPurpose)
+
+
+class CorrectionIn(BaseModel):
+    note: str = Field(
+        max_length=500, pattern=NO_NUL, description="更正说明（必填） / what was corrected"
+    )
+
+
+class ErrorRateOut(Out):
+    label: str = Field(description="月份或信息类 / the month, or a kind within it")
+    batches: int
+    rows_sent: int
+    rows_returned: int
+    pending: int = Field(description="已报送未答复的行 / rows sent, not answered yet")
+    rate_permille: int | None = Field(description="每千行退回行数 / returned per thousand")
+    rate: str = Field(description="错误率，如 2.50%（无答复为 —） / as a percentage")
+
+
+class ErrorCodeOut(Out):
+    code: str
+    rows: int
+
+
+class MonthErrorsOut(Out):
+    month: str
+    total: ErrorRateOut
+    by_kind: list[ErrorRateOut]
+    codes: list[ErrorCodeOut] = Field(description="退回最多的错误代码 / error codes, most first")
+
+
+def _rate_out(rate: ErrorRate) -> ErrorRateOut:
+    return ErrorRateOut(
+        label=rate.label,
+        batches=rate.batches,
+        rows_sent=rate.rows_sent,
+        rows_returned=rate.rows_returned,
+        pending=rate.pending,
+        rate_permille=rate.rate_permille,
+        rate=rate.rate_text,
+    )
+
+
+def month_errors_out(found: submission.MonthErrors) -> MonthErrorsOut:
+    return MonthErrorsOut(
+        month=found.month,
+        total=_rate_out(found.total),
+        by_kind=[_rate_out(k) for k in found.by_kind],
+        codes=[ErrorCodeOut(code=code, rows=rows) for code, rows in found.codes],
+    )

@@ -37,6 +37,7 @@ from utilcredit.applications.model import (
 from utilcredit.applications.repository import ApplicationFilter, ApplicationLine
 from utilcredit.applications.zones import match_zone
 from utilcredit.commitments import letters, obligations
+from utilcredit.commitments import reads as commitment_reads
 from utilcredit.commitments import service as commitments
 from utilcredit.config import RecordsSettings
 from utilcredit.customers import subjects
@@ -485,6 +486,6 @@ def _withdraw_commitment(
 ) -> None:
     if found.commitment_id is None:
         return
-    commitment = commitments.visible_commitment(connection, principal, found.commitment_id)
+    commitment = commitment_reads.visible_commitment(connection, principal, found.commitment_id)
     if commitment.status in (CommitmentStatus.MADE, CommitmentStatus.IN_FORCE):
         commitments.withdraw(connection, principal, commitment.id, today=today, reason=reason)

@@ -10,7 +10,7 @@ import typer
 
 from utilcredit.cli.casework import FieldOption, failed, field_values, step
 from utilcredit.commitments import letters as commitment_letters
-from utilcredit.commitments import service
+from utilcredit.commitments import reads as commitment_reads
 from utilcredit.commitments.templates import blank_form, fill, letter_of, template
 from utilcredit.documents.model import commitment_letter_context
 from utilcredit.documents.render import render_html, render_pdf
@@ -59,8 +59,8 @@ def render_command(
     values = field_values(fields)
     with step() as connection:
         if ref is not None:
-            found = service.visible_commitment(
-                connection, None, service.commitment_by_ref(connection, None, ref)
+            found = commitment_reads.visible_commitment(
+                connection, None, commitment_reads.commitment_by_ref(connection, None, ref)
             )
             filled = fill(template(found.template_key, found.template_version), found.fields)
             letter = letter_of(

@@ -33,6 +33,7 @@ from utilcredit.cli.commitment_letters import render_command
 from utilcredit.cli.output import Format, FormatOption, emit, emit_each, iso
 from utilcredit.commitments import letters as commitment_letters
 from utilcredit.commitments import obligations as commitment_obligations
+from utilcredit.commitments import reads as commitment_reads
 from utilcredit.commitments import service
 from utilcredit.commitments.model import (
     COMMITMENT_STATUS_LABELS,
@@ -132,7 +133,9 @@ def _on_commitment(
     """``act`` on the commitment ``ref`` names, as ``actor``, in one transaction."""
     with step() as connection:
         principal = acting(connection, actor)
-        return act(connection, principal, service.commitment_by_ref(connection, principal, ref))
+        return act(
+            connection, principal, commitment_reads.commitment_by_ref(connection, principal, ref)
+        )
 
 
 def _moved(output: Format, found: CommitmentLine, done_zh: str, done_en: str) -> None:
@@ -219,7 +222,7 @@ def list_command(
     """列出信用承诺（先登记的在前） / list commitments, oldest first."""
     with step() as connection:
         found = list(
-            service.iter_commitments(
+            commitment_reads.iter_commitments(
                 connection,
                 None,
                 statuses=status or (),
@@ -235,8 +238,8 @@ def list_command(
 def show_command(ref: RefArgument, output: FormatOption = Format.TEXT) -> None:
     """显示一项信用承诺及其义务与可办理的下一步 / one commitment with its obligations."""
     with step() as connection:
-        view = service.commitment_view(
-            connection, None, service.commitment_by_ref(connection, None, ref)
+        view = commitment_reads.commitment_view(
+            connection, None, commitment_reads.commitment_by_ref(connection, None, ref)
         )
         chosen = template(view.commitment.template_key, view.commitment.template_version)
     found = view.commitment

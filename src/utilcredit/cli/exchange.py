@@ -136,6 +136,7 @@ def export_command(
         f"：{batch.rows} 行 rows → {folder / data.name if data else folder}",
         markup=False,
         highlight=False,
+        soft_wrap=True,  # a path is never wrapped
     )
     if batch.invalid_rows:
         report = batch.file("invalid")
@@ -145,6 +146,7 @@ def export_command(
             f"见 / see {folder / report.name if report else folder}",
             markup=False,
             highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(1)
 

@@ -74,7 +74,7 @@ def _write_xlsx(reports: list[MonthlyReport], path: Path) -> None:
     from utilcredit.supervision.xlsx import write_xlsx
 
     write_xlsx(reports, str(path))
-    out.print(f"已写入 / written: {path}", markup=False, highlight=False)
+    typer.echo(f"已写入 / written: {path}")  # a path is never wrapped
 
 
 def _print_tables(reports: list[MonthlyReport]) -> None:

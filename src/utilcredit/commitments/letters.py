@@ -9,8 +9,8 @@ from dataclasses import replace
 from sqlalchemy import Connection
 
 from utilcredit.access.model import Permission, Principal
+from utilcredit.commitments.reads import visible_commitment
 from utilcredit.commitments.repository import CommitmentLine
-from utilcredit.commitments.service import visible_commitment
 from utilcredit.commitments.templates import fill, letter_of, template
 from utilcredit.customers import subjects
 from utilcredit.documents.model import commitment_letter_context

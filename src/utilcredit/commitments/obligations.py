@@ -18,14 +18,13 @@ from utilcredit.commitments.model import (
     commitment_expired,
     obligation_missed,
 )
+from utilcredit.commitments.reads import CASE_TYPE, visible_commitment
 from utilcredit.commitments.repository import ObligationLine
 from utilcredit.commitments.service import (
-    CASE_TYPE,
     cancel_obligations,
     determine_breach,
     move,
     started_values,
-    visible_commitment,
 )
 from utilcredit.commitments.templates import template
 from utilcredit.config import get_settings

@@ -63,9 +63,19 @@ class Kind:
 
     #: The items' names, the file's header row (derived from ``items``).
     headers: tuple[str, ...] = field(init=False)
+    #: ``ordered`` and ``dated_by`` by column: (earlier, later, their names), the dated column.
+    order_plan: tuple[tuple[tuple[int, int, str, str], ...], int | None] = field(
+        init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "headers", tuple(item.name for item in self.items))
+        headers = tuple(item.name for item in self.items)
+        at = headers.index
+        pairs = tuple((at(earlier), at(later), earlier, later) for earlier, later in self.ordered)
+        object.__setattr__(self, "headers", headers)
+        object.__setattr__(
+            self, "order_plan", (pairs, at(self.dated_by) if self.dated_by else None)
+        )
 
 
 @dataclass(frozen=True, slots=True)

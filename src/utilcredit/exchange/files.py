@@ -8,7 +8,7 @@ import codecs
 import csv
 import json
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -18,6 +18,8 @@ from utilcredit.exchange.model import Encoding, ExportFormat
 
 class RowWriter(Protocol):
     def write(self, values: Sequence[str]) -> None: ...
+
+    def write_many(self, rows: Iterable[Sequence[str]]) -> None: ...
 
     def close(self) -> None: ...
 
@@ -30,6 +32,9 @@ class _CsvWriter:
 
     def write(self, values: Sequence[str]) -> None:
         self._writer.writerow(values)
+
+    def write_many(self, rows: Iterable[Sequence[str]]) -> None:
+        self._writer.writerows(rows)
 
     def close(self) -> None:
         self._handle.close()
@@ -48,6 +53,10 @@ class _JsonWriter:
         item = dict(zip(self._headers, values, strict=True))
         self._handle.write(json.dumps(item, ensure_ascii=False))
 
+    def write_many(self, rows: Iterable[Sequence[str]]) -> None:
+        for values in rows:
+            self.write(values)
+
     def close(self) -> None:
         self._handle.write("\n]\n")
         self._handle.close()
@@ -64,6 +73,10 @@ class _XlsxWriter:
 
     def write(self, values: Sequence[str]) -> None:
         self._sheet.append(list(values))  # text cells: codes and dates keep their form
+
+    def write_many(self, rows: Iterable[Sequence[str]]) -> None:
+        for values in rows:
+            self.write(values)
 
     def close(self) -> None:
         self._book.save(self._path)

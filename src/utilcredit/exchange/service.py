@@ -13,7 +13,9 @@ import shutil
 import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Connection
 
@@ -33,10 +35,15 @@ from utilcredit.exchange.model import (
     ExportFormat,
     Problem,
     check_row,
+    check_rows,
 )
 from utilcredit.exchange.sources import SOURCES, Scope, Units
 from utilcredit.localtime import SHANGHAI
 
+T = TypeVar("T")
+
+#: Rows checked together (column by column: each distinct value once, model.check_rows).
+CHECK_BLOCK = 5_000
 #: Problems kept in memory for the caller to show; the report file has them all.
 SHOWN_PROBLEMS = 200
 
@@ -184,8 +191,9 @@ class _Checks:
     today: dt.date
     allow_list: Collection[str]
 
-    def of(self, values: list[str], row: int) -> list[Problem]:
-        return check_row(self.kind, values, row, self.today, allow_list=self.allow_list)
+    def of(self, block: list[list[str]]) -> dict[int, list[Problem]]:
+        """The problems of a block of rows, by index (rows numbered later, as written)."""
+        return check_rows(self.kind, block, 0, self.today, allow_list=self.allow_list)
 
 
 def _write_batch(
@@ -212,25 +220,34 @@ def _write_batch(
         report = csv.writer(report_file)
         report.writerow(["来源记录", "数据项", "值", "原因"])
         rows = _source_rows(connection, kind.key, scope, units, corrected, request.corrections)
-        for key, values in rows:
-            problems = checks.of(values, written.rows + 1)
-            if problems:
+        for block in _blocks(rows, CHECK_BLOCK):
+            problems = checks.of([values for _, values in block])
+            taken = block if not problems else []
+            for index, (key, values) in enumerate(block if problems else ()):
+                if index not in problems:
+                    taken.append((key, values))
+                    continue
+                # numbered as the row it would have been in the file
+                found = [replace(p, row=written.rows + len(taken) + 1) for p in problems[index]]
                 written.invalid += 1
-                report.writerows([key, p.item, p.value, p.reason] for p in problems)
+                report.writerows([key, p.item, p.value, p.reason] for p in found)
                 room = SHOWN_PROBLEMS - len(written.problems)
-                written.problems.extend(problems[: max(room, 0)])
-                continue
-            writer.write(values)
-            keys.write(key + "\n")
-            written.rows += 1
-            if key in corrected:
-                written.resubmitted.append(key)
+                written.problems.extend(found[: max(room, 0)])
+            writer.write_many(values for _, values in taken)
+            keys.writelines(key + "\n" for key, _ in taken)
+            written.rows += len(taken)
+            written.resubmitted.extend(key for key, _ in taken if key in corrected)
         writer.close()
     if written.invalid:
         written.files.append(("invalid", report_name))
     else:
         (folder / report_name).unlink()
     return written
+
+
+def _blocks(rows: Iterator[T], size: int) -> Iterator[list[T]]:
+    while block := list(islice(rows, size)):
+        yield block
 
 
 def repository_corrected(

@@ -15,12 +15,15 @@ from sqlalchemy import (
     Executable,
     Integer,
     Select,
+    String,
     func,
     literal_column,
     select,
     type_coerce,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.functions import FunctionElement
 
 from utilcredit.commitments.model import (
     COMMITMENT_STATUS_LABELS,
@@ -96,6 +99,30 @@ def _fen(column: InstrumentedAttribute[Any]) -> ColumnElement[int]:
     return type_coerce(column, Integer)
 
 
+class _IsoDay(FunctionElement[str]):
+    """A date column read as its ISO text, ``YYYY-MM-DD``: the file's form, without a ``date``
+    object made and formatted again for every row. SQLite keeps dates as that text already;
+    PostgreSQL formats them explicitly (a cast would follow the server's DateStyle)."""
+
+    type = String()
+    inherit_cache = True
+    name = "iso_day"
+
+
+@compiles(_IsoDay)
+def _iso_day_as_stored(element: _IsoDay, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS VARCHAR)"
+
+
+@compiles(_IsoDay, "postgresql")
+def _iso_day_postgresql(element: _IsoDay, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
+
+
+def _day(column: InstrumentedAttribute[dt.date]) -> ColumnElement[str]:
+    return _IsoDay(column)
+
+
 def _stream(connection: Connection, query: Executable) -> Iterator[Any]:
     yield from connection.execute(query.execution_options(yield_per=YIELD_PER))
 
@@ -110,12 +137,12 @@ def payments(connection: Connection, scope: Scope, units: Units, *, natural: boo
             SubjectRow.id_type,
             AccountRow.utility,
             AccountRow.payment_mode,
-            BillRow.period_start,
-            BillRow.period_end,
+            _day(BillRow.period_start),
+            _day(BillRow.period_end),
             _fen(BillRow.usage),
             BillRow.unit,
             _fen(PaymentRow.amount),
-            PaymentRow.paid_on,
+            _day(PaymentRow.paid_on),
         )
         .join(BillRow, BillRow.id == PaymentRow.bill_id)
         .join(AccountRow, AccountRow.id == BillRow.account_id)
@@ -141,14 +168,14 @@ def payments(connection: Connection, scope: Scope, units: Units, *, natural: boo
                 *who,
                 FEE_NAMES[utility],
                 yes_no(mode == PaymentMode.PREPAID),
-                iso(start),
-                iso(end),
+                start,
+                end,
                 quantity(usage),
                 unit or "",
                 yuan(fen),
                 unit_name,
                 unit_code,
-                iso(paid_on),
+                paid_on,
             ],
         )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from utilcredit.audit import repository as audit
 from utilcredit.audit.repository import decode_utilities
+from utilcredit.customers.model import Utility
 from utilcredit.errors import ConflictError, FieldInvalidError, InvalidInputError, NotFoundError
 from utilcredit.exchange import service, tracking
 from utilcredit.exchange.model import (
@@ -247,17 +248,21 @@ class MonthErrors:
     codes: list[tuple[str, int]] = field(default_factory=list)  # error code, returned rows
 
 
-def error_rates(connection: Connection, month: str) -> MonthErrors:
+def error_rates(
+    connection: Connection, month: str, *, readable: Collection[Utility] | None = None
+) -> MonthErrors:
     """The month's batches (by the day they were sent, Asia/Shanghai): rows returned over
-    rows sent, in total and per kind, and the error codes most returned."""
+    rows sent, in total and per kind, and the error codes most returned. ``readable``: only
+    the batches whose every utility the reader reads (as ``service.batches``)."""
     start, end = month_window(month)
-    sent = tracking.sent_between(connection, start, end)
+    hidden = () if readable is None else [u.value for u in Utility if u not in readable]
+    sent = tracking.sent_between(connection, start, end, hidden)
     kinds = sorted({kind for kind, *_ in sent})
     return MonthErrors(
         month=month,
         total=_summed(month, sent),
         by_kind=[_summed(k, [s for s in sent if s[0] == k]) for k in kinds],
-        codes=tracking.error_codes_between(connection, start, end),
+        codes=tracking.error_codes_between(connection, start, end, hidden),
     )
 
 

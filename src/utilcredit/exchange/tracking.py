@@ -242,28 +242,34 @@ _CHANGED = {
 
 
 def sent_between(
-    connection: Connection, start: dt.datetime, end: dt.datetime
+    connection: Connection, start: dt.datetime, end: dt.datetime, hidden: Collection[str] = ()
 ) -> list[tuple[str, str, int, int | None]]:
-    """(kind, status, rows, returned rows) of every batch sent in ``[start, end)``."""
+    """(kind, status, rows, returned rows) of every batch sent in ``[start, end)``;
+    ``hidden``: utilities whose batches are left out (a batch holding any)."""
     query = select(_B.kind, _B.status, _B.rows, _B.returned_rows).where(
-        _B.sent_at >= start, _B.sent_at < end
+        _B.sent_at >= start, _B.sent_at < end, *_shown(hidden)
     )
     return [(r.kind, r.status, r.rows, r.returned_rows) for r in connection.execute(query)]
 
 
 def error_codes_between(
-    connection: Connection, start: dt.datetime, end: dt.datetime
+    connection: Connection, start: dt.datetime, end: dt.datetime, hidden: Collection[str] = ()
 ) -> list[tuple[str, int]]:
     """Returned rows per error code, most frequent first, of the batches sent in the window."""
     count = func.count(_R.id)
     query = (
         select(_R.error_code, count)
         .join(_B, _B.id == _R.batch_id)
-        .where(_B.sent_at >= start, _B.sent_at < end)
+        .where(_B.sent_at >= start, _B.sent_at < end, *_shown(hidden))
         .group_by(_R.error_code)
         .order_by(count.desc(), _R.error_code)
     )
     return [(code, int(n)) for code, n in connection.execute(query)]
+
+
+def _shown(hidden: Collection[str]) -> list[ColumnElement[bool]]:
+    """Batches holding none of the ``hidden`` utilities (as ``repository.batches``)."""
+    return [_B.utilities.not_like(f"%,{utility},%") for utility in sorted(hidden)]
 
 
 # ---- credit checks and the reports they store ---------------------------------------------

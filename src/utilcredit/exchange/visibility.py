@@ -1,6 +1,7 @@
-"""Batches as a signed-in user reaches them (the API and the console). A batch's files hold
-the rows of every utility it was exported for: a reader sees the batch only when they read each
-of them, and another utility's batch answers 404 (audited)."""
+"""Batches, their returned rows and credit checks as a signed-in user reaches them (the API
+and the console). A batch's files hold the rows of every utility it was exported for: a reader
+sees the batch only when they read each of them, and another utility's batch answers 404
+(audited); acting on it (send, returns, corrections) needs membership of each (403)."""
 
 from __future__ import annotations
 
@@ -15,18 +16,22 @@ from typing import BinaryIO
 from sqlalchemy import Connection
 
 from utilcredit.access.model import NotVisibleError, Principal
-from utilcredit.access.visibility import require_utility_write
+from utilcredit.access.visibility import require_utility_write, visible_subject
 from utilcredit.audit import repository as audit
 from utilcredit.audit.repository import decode_utilities
 from utilcredit.customers.model import Utility
 from utilcredit.errors import FieldInvalidError, NotFoundError
+from utilcredit.exchange.checks import checked
 from utilcredit.exchange.files import suffix
 from utilcredit.exchange.model import (
     Batch,
     BatchFile,
+    CreditCheck,
     ExportFormat,
+    ReturnedRow,
 )
 from utilcredit.exchange.service import FileCheck, batch, validate_file
+from utilcredit.exchange.submission import returned_row
 
 
 def export_utilities(principal: Principal, asked: Collection[Utility]) -> tuple[Utility, ...]:
@@ -62,6 +67,59 @@ def writable_batch(connection: Connection, principal: Principal, batch_id: int) 
             principal, Utility(utility), entity="exchange_batch", key=str(batch_id)
         )
     return found
+
+
+def writable_returned(
+    connection: Connection, principal: Principal, returned_row_id: int
+) -> tuple[Batch, ReturnedRow]:
+    """A returned row the principal may correct, with its batch: one of another utility's
+    batch is not found (404, audited; its batch is not named), one of a batch whose
+    utilities the principal reads but does not all belong to is 403 (audited)."""
+    found = returned_row(connection, returned_row_id)
+    owner = batch(connection, found.batch_id)
+    if not may_read(principal, owner):
+        raise NotVisibleError(
+            f"没有退回数据 {returned_row_id} / no returned row {returned_row_id}",
+            entity="exchange_returned_row",
+            entity_key=str(returned_row_id),
+        )
+    return writable_batch(connection, principal, owner.id), found
+
+
+def readable_check(connection: Connection, principal: Principal, check_id: int) -> CreditCheck:
+    """A credit check of a utility the principal reads (another's: 404, audited)."""
+    found = checked(connection, check_id)
+    if not principal.may_read_utility(Utility(found.utility)):
+        raise NotVisibleError(
+            f"没有信用核查 {check_id} / no credit check {check_id}",
+            entity="credit_check",
+            entity_key=str(check_id),
+        )
+    return found
+
+
+def writable_check(connection: Connection, principal: Principal, check_id: int) -> CreditCheck:
+    """A check whose use the principal may record: read, and of their own utility (403)."""
+    found = readable_check(connection, principal, check_id)
+    require_utility_write(
+        principal, Utility(found.utility), entity="credit_check", key=str(check_id)
+    )
+    return found
+
+
+def check_utility(
+    connection: Connection, principal: Principal, subject_code: str, asked: Utility | None
+) -> Utility | None:
+    """The utility a credit check of ``subject_code`` by ``principal`` is made for: the one
+    asked (a member's only: 403, audited), else the principal's only own utility the subject
+    is seen through (``None``: the check's use case decides from the subject's accounts). A
+    subject the principal does not see is not found (404, audited)."""
+    _, shared = visible_subject(connection, principal, subject_code)
+    own = sorted(u for u in shared if principal.may_write_utility(u))
+    chosen = asked or (own[0] if len(own) == 1 else None)
+    if chosen is not None:
+        require_utility_write(principal, chosen, entity="credit_check", key=subject_code)
+    return chosen
 
 
 def batch_file(

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from utilcredit.web import (
     application_new,
     applications,
+    checks,
     commitments,
     creditfile,
     exchange,
@@ -87,3 +88,4 @@ def install_console(app: FastAPI) -> None:
     app.include_router(overrides.router)
     app.include_router(imports.router)
     app.include_router(exchange.router)
+    app.include_router(checks.router)

@@ -21,7 +21,7 @@ from utilcredit.applications import zones as application_zones
 from utilcredit.applications.model import ApplicationStatus
 from utilcredit.applications.repository import ApplicationLine
 from utilcredit.commitments import letters as commitment_letters
-from utilcredit.commitments import service as commitments
+from utilcredit.commitments import reads as commitment_reads
 from utilcredit.commitments.templates import (
     CommitmentTemplate,
     blank_form,
@@ -95,7 +95,7 @@ def applications_page(
     )
     start = day.replace(day=1)
     end = add_months(start, 1) - dt.timedelta(days=1)
-    due = commitments.obligations_due(connection, principal, start, end)
+    due = commitment_reads.obligations_due(connection, principal, start, end)
     filters = {"status": status, "business": business, "policy": policy}
     return render_page(
         request,
@@ -170,7 +170,7 @@ def _application_response(
             connection, chosen.key, line.subject_code, address=line.address
         )
     commitment = (
-        commitments.visible_commitment(connection, principal, line.commitment_id)
+        commitment_reads.visible_commitment(connection, principal, line.commitment_id)
         if line.commitment_id
         else None
     )

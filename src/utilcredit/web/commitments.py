@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 
 from utilcredit.access.model import Permission, Principal
 from utilcredit.commitments import obligations as commitment_obligations
+from utilcredit.commitments import reads as commitment_reads
 from utilcredit.commitments import service as commitments
 from utilcredit.commitments.model import CommitmentType, Disclosure
 from utilcredit.commitments.repository import CommitmentLine
@@ -65,7 +66,7 @@ def commitments_page(
     disclosure: Filter = "",
     offset: Offset = 0,
 ) -> Response:
-    page = commitments.list_commitments(
+    page = commitment_reads.list_commitments(
         connection,
         principal,
         statuses=[status] if status else (),
@@ -100,7 +101,7 @@ def _commitment_response(
     done: str = "",
     refusal: Refusal | None = None,
 ) -> HTMLResponse:
-    view = commitments.commitment_view(connection, principal, commitment_id)
+    view = commitment_reads.commitment_view(connection, principal, commitment_id)
     c = view.commitment
     file_case = writes(principal, Permission.FILE_CASE, c.utility)
     decide = writes(principal, Permission.DECIDE_CASE, c.utility)

@@ -42,7 +42,7 @@ from utilcredit.applications.model import (
 )
 from utilcredit.applications.repository import ZoneLine
 from utilcredit.commitments import letters as commitment_letters
-from utilcredit.commitments import service as commitments
+from utilcredit.commitments import reads as commitment_reads
 from utilcredit.commitments.model import (
     COMMITMENT_MACHINE,
     COMMITMENT_STATUS_LABELS,
@@ -325,7 +325,7 @@ def subject_section(
 ) -> dict[str, Any]:
     """What the credit file page shows of the subject's commitments and of the measures that
     apply to it today (with their basis); ``counter_*`` keys of the page's context."""
-    found = commitments.list_commitments(
+    found = commitment_reads.list_commitments(
         connection, principal, subject_code=code, limit=SUBJECT_COMMITMENTS
     )
     try:

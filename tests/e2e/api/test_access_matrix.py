@@ -60,11 +60,12 @@ from utilcredit.commitments.service import NewCommitment
 from utilcredit.config import Settings
 from utilcredit.customers.model import Utility
 from utilcredit.customers.tables import AccountRow, SubjectRow
-from utilcredit.exchange import checks, submission
+from utilcredit.exchange import checks, submission, tracking
 from utilcredit.exchange import service as exchange
 from utilcredit.exchange.catalog import ZHANJIANG_2022
 from utilcredit.exchange.model import CheckPurpose
 from utilcredit.exchange.platform import client_from
+from utilcredit.exchange.returns import ReturnedError
 from utilcredit.exchange.tables import ExchangeBatchRow
 from utilcredit.incentives import service as incentives
 from utilcredit.localtime import today
@@ -1218,6 +1219,59 @@ def check_used(ctx: Ctx, target: Utility, member: bool) -> None:
     assert found.used_for == "granted", found
 
 
+def console_send(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    matrix_platform(ctx)
+    return Call("POST", f"/batches/{fresh_export(ctx, target)}/send")
+
+
+def console_returns(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    call = returns_build(ctx, actor, target)
+    return Call("POST", call.url.removeprefix("/api"), call.kwargs)
+
+
+def fresh_returned(ctx: Ctx, utility: Utility) -> tuple[int, int]:
+    """A sent and answered batch of the utility with one returned row: (batch, row). The
+    matrix's batches hold no rows, so the returned row is stored directly."""
+    matrix_platform(ctx)
+    batch_id = fresh_export(ctx, utility, sent=True)
+    with ctx.engine.begin() as connection:
+        submission.load_returns(connection, batch_id, data=returned_file([]), actor="setup")
+        returned = [ReturnedError(1, "E101", "统一社会信用代码未登记")]
+        tracking.insert_returned(connection, batch_id, returned, ["payment:matrix"])
+        [row] = submission.returned_rows(connection, batch_id=batch_id)
+    ctx._cache[("last_returned", utility)] = row.id
+    return batch_id, row.id
+
+
+def correct_build(form: bool) -> Builder:
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        batch_id, row_id = fresh_returned(ctx, target)
+        if form:
+            url = f"/batches/{batch_id}/returned/{row_id}/correct"
+            return Call("POST", url, {"data": {"note": "已核对更正"}})
+        return Call("POST", f"/api/returned-rows/{row_id}/correct", {"json": {"note": "已核对"}})
+
+    return build
+
+
+def returned_corrected(ctx: Ctx, target: Utility, member: bool) -> None:
+    with ctx.engine.connect() as connection:
+        found = submission.returned_row(connection, ctx._cache[("last_returned", target)])
+    assert found.status == "corrected", found
+
+
+def console_check(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    call = check_build(ctx, actor, target)
+    return Call("POST", "/checks", call.kwargs)
+
+
+def console_use(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    call = use_build(ctx, actor, target)
+    return Call("POST", call.url.removeprefix("/api"), {"data": call.kwargs["json"]})
+
+
 def validate_build(form: bool) -> Builder:
     header = ",".join(ZHANJIANG_2022.kind("payments").headers).encode("utf-8-sig")
     url = "/exports/validate" if form else "/api/exports/validate"
@@ -1693,6 +1747,12 @@ API_ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/api/batches/{batch_id}"): Row(
         Access.PERMISSION, 200, case_url("/api/batches/{id}", standing_export), P.READ, R
     ),
+    ("GET", "/api/batches/errors"): Row(
+        Access.PERMISSION, 200, fixed("GET", "/api/batches/errors?month=2026-11"), P.READ
+    ),
+    ("POST", "/api/returned-rows/{returned_row_id}/correct"): Row(
+        Access.PERMISSION, 200, correct_build(form=False), P.EXCHANGE, W, effect=returned_corrected
+    ),
     ("POST", "/api/batches/{batch_id}/send"): Row(
         Access.PERMISSION, 200, send_build, P.EXCHANGE, W, effect=export_status("sent")
     ),
@@ -2087,6 +2147,23 @@ CONSOLE_ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/batches"): page(Access.PERMISSION, 200, fixed("GET", "/batches"), P.READ),
     ("GET", "/batches/{batch_id}"): page(
         Access.PERMISSION, 200, case_url("/batches/{id}", standing_export), P.READ, R
+    ),
+    ("POST", "/batches/{batch_id}/send"): page(
+        Access.PERMISSION, 303, console_send, P.EXCHANGE, W, effect=export_status("sent")
+    ),
+    ("POST", "/batches/{batch_id}/returns"): page(
+        Access.PERMISSION, 303, console_returns, P.EXCHANGE, W, effect=export_status("accepted")
+    ),
+    ("POST", "/batches/{batch_id}/returned/{row_id}/correct"): page(
+        Access.PERMISSION, 303, correct_build(form=True), P.EXCHANGE, W, effect=returned_corrected
+    ),
+    ("GET", "/checks"): page(Access.PERMISSION, 200, fixed("GET", "/checks"), P.READ),
+    ("POST", "/checks"): page(Access.PERMISSION, 303, console_check, P.EXCHANGE, W),
+    ("GET", "/checks/{check_id}"): page(
+        Access.PERMISSION, 200, case_url("/checks/{id}", standing_check), P.READ, R
+    ),
+    ("POST", "/checks/{check_id}/use"): page(
+        Access.PERMISSION, 303, console_use, P.EXCHANGE, W, effect=check_used
     ),
 }
 

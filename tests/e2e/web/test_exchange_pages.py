@@ -1,7 +1,10 @@
 """The exchange console over HTTP: the exports page (a batch made from its form, a refused
 form shown again with its error, another utility refused and audited, a file checked with
 and without htmx), the batches list (status, counts, error rate, only the reader's
-utilities), one batch (files to download, the validation report) and the navigation entry.
+utilities; a month's error rates above it), one batch (files to download, the validation
+report) with its actions against the local platform (send, a failed send shown and the batch
+left created, the answer fetched or a returned-error file uploaded, a returned row marked
+corrected) and the navigation entry.
 
 Entry-point checks (the use cases behind them run on both stores in the API tests): SQLite
 only, like the access matrix.
@@ -18,15 +21,20 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
+from httpx import Response
+from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 
 from tests.e2e.api.world import World, build_world
 from tests.e2e.web.test_notices_pages import Session, ids, log_in, section
+from tests.support.platform import PlatformTestServer, returned_file
 from utilcredit.access import passwords
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.config import Settings
+from utilcredit.exchange import service as exchange
 from utilcredit.exchange.catalog import ZHANJIANG_2022
-from utilcredit.exchange.tables import ExchangeBatchRow
+from utilcredit.exchange.tables import ExchangeBatchRow, ReturnedRowRow
+from utilcredit.localtime import today
 from utilcredit.server import create_app
 
 pytestmark = pytest.mark.sqlite_only
@@ -57,6 +65,31 @@ def settings(engine: Engine, tmp_path: Path) -> Settings:
 @pytest.fixture
 def app(settings: Settings, engine: Engine, world: World) -> FastAPI:
     return create_app(settings, engine=engine)
+
+
+@pytest.fixture
+def platform(settings: Settings) -> Iterator[PlatformTestServer]:
+    """The local platform, configured in the app's settings (no retries: failures show at once)."""
+    with PlatformTestServer(token="web-platform") as server:
+        settings.exchange.platform_url = server.url
+        settings.exchange.platform_token = SecretStr("web-platform")
+        settings.exchange.retries = 0
+        yield server
+
+
+def status_of(engine: Engine, batch_id: int) -> str:
+    with engine.connect() as connection:
+        return exchange.batch(connection, batch_id).status
+
+
+def returned_statuses(engine: Engine, batch_id: int) -> list[tuple[int, str]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(ReturnedRowRow.id, ReturnedRowRow.status)
+            .where(ReturnedRowRow.batch_id == batch_id)
+            .order_by(ReturnedRowRow.id)
+        ).all()
+    return [(r.id, r.status) for r in rows]
 
 
 def batch_ids(engine: Engine) -> list[int]:
@@ -204,3 +237,139 @@ def test_a_file_is_checked_with_and_without_htmx(app: FastAPI) -> None:
     )
     assert refused.status_code == 422 and 'id="check-error"' in refused.text
     assert "notes.txt" in refused.text
+
+
+def test_a_batch_is_sent_answered_and_corrected_from_its_page(
+    app: FastAPI, engine: Engine, platform: PlatformTestServer
+) -> None:
+    operator = log_in(app, "op-water")
+    batch_id = make_batch(operator)
+    url = f"/batches/{batch_id}"
+    page = operator.get(url)
+    assert 'id="send-form"' in page.text and 'id="no-platform"' not in page.text
+    assert 'id="send-form"' not in log_in(app, "rev-water").get(url).text  # no exchange
+
+    # another utility's operator: not found (audited), a reviewer: forbidden; nothing pushed
+    assert log_in(app, "op-power").post(f"{url}/send").status_code == 404
+    assert log_in(app, "rev-water").post(f"{url}/send").status_code == 403
+    assert platform.uploads == 0
+
+    # the platform answers 500: said next to the send form, the batch stays created
+    platform.fail_next = 1
+    failed = operator.post(f"{url}/send")
+    assert failed.status_code == 502, failed.text
+    assert "平台暂不可用" in section(failed.text, "send-form")  # HTTP 500, in Chinese
+    assert status_of(engine, batch_id) == "created" and platform.submissions == []
+
+    platform.reject_rows = {2: ("E101", "统一社会信用代码未登记")}
+    sent = operator.post(f"{url}/send")
+    assert sent.status_code == 303 and sent.headers["location"].startswith(f"{url}?done=send")
+    shown = operator.get(f"{url}?done=send")
+    assert "已报送至平台" in section(shown.text, "flash")
+    assert status_of(engine, batch_id) == "sent" and len(platform.submissions) == 1
+    assert 'id="fetch-form"' in shown.text and 'id="send-form"' not in shown.text
+    again = operator.post(f"{url}/send")  # a second send is refused: the platform gets one
+    assert again.status_code in (409, 422) and 'id="form-error-summary"' in again.text
+    assert platform.uploads == 1
+
+    fetched = operator.post(f"{url}/returns")  # no file: the platform's answer
+    assert fetched.status_code == 303, fetched.text
+    answered = operator.get(f"{url}?done=fetch")
+    assert "已载入平台答复" in answered.text
+    assert status_of(engine, batch_id) == "partly_rejected"
+    assert section(answered.text, "batch-error-rate").endswith(">4.00%")  # 1 of 25 rows
+    [(row_id, status)] = returned_statuses(engine, batch_id)
+    assert status == "open"
+    returned = section(answered.text, "returned")
+    assert "E101" in returned and f'id="correct-form-{row_id}"' in returned
+
+    # a correction needs a note: refused next to its own form, nothing changed
+    blank = operator.post(f"{url}/returned/{row_id}/correct", {"note": "  "})
+    assert blank.status_code == 422
+    assert 'data-field="note"' in section(blank.text, f"correct-form-{row_id}")
+    assert returned_statuses(engine, batch_id) == [(row_id, "open")]
+    assert (
+        log_in(app, "op-power").post(f"{url}/returned/{row_id}/correct", {"note": "x"}).status_code
+        == 404
+    )
+    done = operator.post(f"{url}/returned/{row_id}/correct", {"note": "已核对统一社会信用代码"})
+    assert done.status_code == 303 and "done=correct" in done.headers["location"]
+    assert returned_statuses(engine, batch_id) == [(row_id, "corrected")]
+    corrected = operator.get(f"{url}?done=correct")
+    assert "已核对统一社会信用代码" in section(corrected.text, "returned")
+    assert f'id="correct-form-{row_id}"' not in corrected.text
+    with engine.connect() as connection:
+        audited = connection.execute(
+            select(AuditEntryRow.actor, AuditEntryRow.entity_key).where(
+                AuditEntryRow.action == "exchange.correct"
+            )
+        ).all()
+    assert [tuple(a) for a in audited] == [("op-water", str(row_id))]
+
+
+def test_a_returned_error_file_is_uploaded_and_a_bad_one_writes_nothing(
+    app: FastAPI, engine: Engine, platform: PlatformTestServer
+) -> None:
+    operator = log_in(app, "op-water")
+    batch_id = make_batch(operator)
+    url = f"/batches/{batch_id}"
+    assert operator.post(f"{url}/send").status_code == 303
+
+    def upload(content: bytes) -> Response:
+        found: Response = operator.client.post(
+            f"{url}/returns",
+            data={"csrf_token": operator.csrf},
+            files={"file": ("errors.csv", content, "text/csv")},
+            follow_redirects=False,
+        )
+        return found
+
+    unknown = upload(returned_file([(99, "E1", "无此行")]))
+    assert unknown.status_code == 422
+    assert "99" in section(unknown.text, "returns-form")
+    assert status_of(engine, batch_id) == "sent" and returned_statuses(engine, batch_id) == []
+
+    good = upload(returned_file([(1, "E2", "金额有误"), (3, "E2", "金额有误")]))
+    assert good.status_code == 303 and "done=returns" in good.headers["location"]
+    assert status_of(engine, batch_id) == "partly_rejected"
+    assert [s for _, s in returned_statuses(engine, batch_id)] == ["open", "open"]
+    page = operator.get(f"{url}?done=returns")
+    assert "退回文件已载入" in page.text and 'id="returns-form"' not in page.text
+    assert ids(page.text, "returned-row") == [i for i, _ in returned_statuses(engine, batch_id)]
+
+
+def test_without_a_platform_send_is_refused_on_the_page(app: FastAPI, engine: Engine) -> None:
+    operator = log_in(app, "op-water")
+    batch_id = make_batch(operator)
+    assert 'id="no-platform"' in operator.get(f"/batches/{batch_id}").text
+    refused = operator.post(f"/batches/{batch_id}/send")
+    assert refused.status_code == 503
+    assert "UTILCREDIT_EXCHANGE_PLATFORM_URL" in section(refused.text, "send-form")
+    assert status_of(engine, batch_id) == "created"
+
+
+def test_the_batches_list_shows_the_months_error_rates_of_the_readers_batches(
+    app: FastAPI, engine: Engine, platform: PlatformTestServer
+) -> None:
+    operator = log_in(app, "op-water")
+    batch_id = make_batch(operator)
+    month = today().strftime("%Y-%m")
+    empty = operator.get("/batches")
+    assert f'data-month="{month}"' in empty.text and 'id="no-sent"' in empty.text
+
+    platform.reject_rows = {1: ("E101", "统一社会信用代码未登记"), 2: ("E102", "日期有误")}
+    assert operator.post(f"/batches/{batch_id}/send").status_code == 303
+    pending = section(operator.get("/batches").text, "month-errors")
+    assert re.search(r'id="month-rate">—<', pending)  # sent, not answered: no rate yet
+    assert operator.post(f"/batches/{batch_id}/returns").status_code == 303
+
+    listed = operator.get(f"/batches?month={month}")
+    errors = section(listed.text, "month-errors")
+    assert re.search(r'id="month-rate">8\.00%<', errors)  # 2 of 25 rows
+    assert 'data-kind="payments"' in errors and "E101" in errors and "E102" in errors
+    assert ids(listed.text, "batch-row") == [batch_id]
+
+    assert 'id="no-sent"' in log_in(app, "op-power").get(f"/batches?month={month}").text
+    assert 'id="no-sent"' in operator.get("/batches?month=2020-01").text
+    bad = operator.get("/batches?month=2026-13")
+    assert bad.status_code == 422 and 'data-field="month"' in bad.text

@@ -21,6 +21,7 @@ from utilcredit.applications.service import NewApplication
 from utilcredit.applications.tables import ApplicationRow
 from utilcredit.applications.zones import ZoneEdit
 from utilcredit.commitments import obligations as commitment_obligations
+from utilcredit.commitments import reads as commitment_reads
 from utilcredit.commitments import service as commitments
 from utilcredit.commitments.service import NewCommitment
 from utilcredit.config import RecordsSettings
@@ -194,13 +195,13 @@ def test_property_papers_are_due_a_year_after_power_on_and_breach_the_day_after(
 ) -> None:
     with engine.begin() as connection:
         _, commitment_id = _through_connection(connection, connected)
-        view = commitments.commitment_view(connection, None, commitment_id)
+        view = commitment_reads.commitment_view(connection, None, commitment_id)
         assert [o.due_on for o in view.obligations] == [due]
         assert view.commitment.status == CommitmentStatus.IN_FORCE
         on_due_day = commitment_obligations.advance(connection, due)
         day_after = commitment_obligations.advance(connection, due + dt.timedelta(days=1))
         again = commitment_obligations.advance(connection, due + dt.timedelta(days=1))
-        breached = commitments.visible_commitment(connection, None, commitment_id)
+        breached = commitment_reads.visible_commitment(connection, None, commitment_id)
         incidents = connection.execute(
             select(IncidentRow.kind, IncidentRow.occurred_on).where(
                 IncidentRow.incident_no == f"{breached.code}-B"
@@ -222,7 +223,7 @@ def test_property_papers_are_due_a_year_after_power_on_and_breach_the_day_after(
 def test_a_reminder_comes_before_the_deadline(engine: Engine) -> None:
     with engine.begin() as connection:
         _, commitment_id = _through_connection(connection, D(2027, 3, 1))
-        view = commitments.commitment_view(connection, None, commitment_id)
+        view = commitment_reads.commitment_view(connection, None, commitment_id)
         remind_on = view.obligations[0].remind_on
         assert remind_on is not None and remind_on < view.obligations[0].due_on  # type: ignore[operator]
         before = commitment_obligations.advance(connection, remind_on - dt.timedelta(days=1))
@@ -258,7 +259,7 @@ def test_withdrawn_before_connection_records_nothing(engine: Engine) -> None:
         )
         withdrawn = applications.withdraw(connection, None, application_id, today=APPLIED)
         assert signed.commitment_id is not None
-        commitment = commitments.visible_commitment(connection, None, signed.commitment_id)
+        commitment = commitment_reads.visible_commitment(connection, None, signed.commitment_id)
         incidents = connection.execute(select(func.count()).select_from(IncidentRow)).scalar()
         # the address is free again
         again = _apply(connection)

@@ -15,6 +15,7 @@ from utilcredit.exchange.model import (
     BATCH_MACHINE,
     BatchStatus,
     check_row,
+    check_rows,
     id_type_name,
     quantity,
     yuan,
@@ -169,3 +170,48 @@ def test_the_batch_workflow_allows_only_its_transitions() -> None:
             BATCH_MACHINE.target(BatchStatus.CREATED, answer)
     with pytest.raises(TransitionRefusedError):
         BATCH_MACHINE.target(BatchStatus.ACCEPTED, "send")
+
+
+# Values that pass or fail each kind of check, mixed at random into rows of every kind.
+CELLS = [
+    "",
+    " ",
+    "2026-01-01",
+    "2026-11-30",
+    "2026-13-01",
+    "2027-01-01",
+    "12.50",
+    "-1.00",
+    "1.005",
+    "7",
+    "是",
+    "否",
+    USCC,
+    USCC[:-1] + "R",
+    RIC,
+    RIC[:-1] + "1",
+    "居民身份证",
+    "护照",
+    "E12345678",
+    "x" * 600,
+    "甲\n",
+    "\n乙",
+]
+
+
+@given(st.data())
+def test_checking_a_block_column_by_column_finds_what_each_row_check_finds(
+    data: st.DataObject,
+) -> None:
+    kind = data.draw(st.sampled_from(ZHANJIANG_2022.kinds))
+    width = st.just(len(kind.items)) if data.draw(st.booleans()) else st.integers(1, 22)
+    rows = data.draw(
+        st.lists(width.flatmap(lambda n: st.lists(st.sampled_from(CELLS), min_size=n, max_size=n)))
+    )
+    first = data.draw(st.integers(1, 10_000))
+    expected = {
+        i: found
+        for i, values in enumerate(rows)
+        if (found := check_row(kind, values, first + i, TODAY))
+    }
+    assert check_rows(kind, rows, first, TODAY) == expected

@@ -42,7 +42,7 @@ from utilcredit.applications import service
 from utilcredit.applications import zones as application_zones
 from utilcredit.applications.repository import ApplicationLine
 from utilcredit.commitments import letters as commitment_letters
-from utilcredit.commitments import service as commitments
+from utilcredit.commitments import reads as commitment_reads
 from utilcredit.config import Settings
 from utilcredit.creditfile.service import resolve_subject, subject_ref_of
 from utilcredit.http.deps import Admin, AppSettings, Console, Db, Reader, Requires
@@ -107,7 +107,7 @@ def application_detail(
         eligibility = _hidden(eligibility, line.subject_code, shown_code)
     commitment = (
         commitment_out(
-            commitments.visible_commitment(connection, principal, line.commitment_id),
+            commitment_reads.visible_commitment(connection, principal, line.commitment_id),
             principal,
             settings,
         )

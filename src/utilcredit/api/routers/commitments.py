@@ -35,6 +35,7 @@ from utilcredit.api.schemas_commitments import (
 from utilcredit.applications import service as applications
 from utilcredit.commitments import letters as commitment_letters
 from utilcredit.commitments import obligations as commitment_obligations
+from utilcredit.commitments import reads as commitment_reads
 from utilcredit.commitments import service
 from utilcredit.commitments.repository import CommitmentLine, DueObligation
 from utilcredit.commitments.templates import (
@@ -85,7 +86,7 @@ def vars_of(item: object) -> dict[str, object]:
 def commitment_detail(
     connection: Connection, principal: Principal, settings: Settings, commitment_id: int
 ) -> CommitmentDetailOut:
-    view = service.commitment_view(connection, principal, commitment_id)
+    view = commitment_reads.commitment_view(connection, principal, commitment_id)
     return CommitmentDetailOut(
         commitment=commitment_out(view.commitment, principal, settings),
         obligations=[ObligationOut.model_validate(o) for o in view.obligations],
@@ -94,7 +95,7 @@ def commitment_detail(
 
 
 def _id(connection: Connection, principal: Principal, ref: str) -> int:
-    return service.commitment_by_ref(connection, principal, ref)
+    return commitment_reads.commitment_by_ref(connection, principal, ref)
 
 
 def _due_out(
@@ -157,7 +158,7 @@ def list_commitments(
     application: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     disclosure: Annotated[str | None, Query(max_length=16, pattern=NO_NUL)] = None,
 ) -> CommitmentPage:
-    page = service.list_commitments(
+    page = commitment_reads.list_commitments(
         connection,
         principal,
         statuses=status or (),
@@ -228,7 +229,7 @@ def obligations_due(
     last = end or (first + PERIOD if first < dt.date.max - PERIOD else dt.date.max)
     if last < first:
         raise FieldInvalidError("end", f"结束日 {last} 早于开始日 {first} / end before start")
-    due = service.obligations_due(connection, principal, first, last)
+    due = commitment_reads.obligations_due(connection, principal, first, last)
     return [_due_out(connection, d, principal, settings) for d in due]
 
 

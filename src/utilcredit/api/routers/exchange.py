@@ -5,6 +5,8 @@ An export is a batch, made with the same use case as ``utilcredit export``: the 
 Exporting needs ``exchange`` and covers only utilities the user belongs to (by default all of
 them; another is 403, audited). A batch is read by those who read each of its utilities
 (another utility's batch is 404, audited); its files download by role, each download audited.
+A month's error rates (``/batches/errors``) count only the batches the reader reads; a
+returned row is corrected by a member of each of its batch's utilities (another's: 404).
 """
 
 from __future__ import annotations
@@ -14,10 +16,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from fastapi.responses import FileResponse
-from sqlalchemy import Connection
 
-from utilcredit.access.model import AccessDeniedError, NotVisibleError, Permission, Principal
-from utilcredit.access.visibility import visible_subject
+from utilcredit.access.model import Permission, Principal
 from utilcredit.api.schemas import ERROR_RESPONSES
 from utilcredit.api.schemas_exchange import (
     PURPOSES,
@@ -25,22 +25,25 @@ from utilcredit.api.schemas_exchange import (
     BatchPage,
     CheckPage,
     CheckUseIn,
+    CorrectionIn,
     CreditCheckOut,
     ExportOut,
     ExportRequestIn,
+    MonthErrorsOut,
     ProblemOut,
     ReturnedRowOut,
     ReturnsOut,
     ValidationOut,
     batch_out,
     check_out,
+    month_errors_out,
     returned_out,
 )
 from utilcredit.customers.model import Utility
 from utilcredit.errors import FieldInvalidError
 from utilcredit.exchange import checks, service, submission, visibility
 from utilcredit.exchange.catalog import ZHANJIANG_2022
-from utilcredit.exchange.model import BatchStatus, CheckPurpose, CreditCheck
+from utilcredit.exchange.model import BatchStatus, CheckPurpose
 from utilcredit.exchange.platform import client_from
 from utilcredit.http.deps import AppSettings, Console, Db, Reader, Requires
 from utilcredit.http.params import MAX_ID, NO_NUL, PagingDep
@@ -155,6 +158,22 @@ def list_batches(
     )
 
 
+@router.get(
+    "/batches/errors",
+    response_model=MonthErrorsOut,
+    summary="月度错误率 / a month's error rates (batches sent that month)",
+)
+def batch_errors(
+    connection: Db,
+    principal: Reader,
+    month: Annotated[str, Query(max_length=7, pattern=NO_NUL, description="YYYY-MM")],
+) -> MonthErrorsOut:
+    # Declared before /batches/{batch_id}: "errors" is not a batch id. Only the batches the
+    # reader reads are counted (as the list).
+    found = submission.error_rates(connection, month, readable=principal.readable_utilities)
+    return month_errors_out(found)
+
+
 @router.get("/batches/{batch_id}", response_model=BatchOut, summary="报送批次 / one batch")
 def get_batch(batch_id: BatchId, connection: Db, principal: Reader) -> BatchOut:
     return batch_out(visibility.readable_batch(connection, principal, batch_id))
@@ -244,18 +263,22 @@ def returned_rows(batch_id: BatchId, connection: Db, principal: Reader) -> list[
     return [returned_out(r) for r in submission.returned_rows(connection, batch_id=batch_id)]
 
 
+@router.post(
+    "/returned-rows/{returned_row_id}/correct",
+    response_model=ReturnedRowOut,
+    summary="标记退回数据已更正（须说明，留痕） / mark a returned row corrected (a note, audited)",
+)
+def correct_returned_row(
+    returned_row_id: BatchId, body: CorrectionIn, connection: Db, principal: Exchanger
+) -> ReturnedRowOut:
+    visibility.writable_returned(connection, principal, returned_row_id)
+    corrected = submission.correct(
+        connection, returned_row_id, note=body.note, actor=principal.username
+    )
+    return returned_out(corrected)
+
+
 # ---- credit checks (信用核查) ------------------------------------------------------------------
-
-
-def _readable_check(connection: Connection, principal: Principal, check_id: int) -> CreditCheck:
-    found = checks.checked(connection, check_id)
-    if not principal.may_read_utility(Utility(found.utility)):
-        raise NotVisibleError(
-            f"没有信用核查 {check_id} / no credit check {check_id}",
-            entity="credit_check",
-            entity_key=str(check_id),
-        )
-    return found
 
 
 @router.get("/checks", response_model=CheckPage, summary="信用核查 / credit checks")
@@ -301,15 +324,7 @@ def create_check(
     file: Annotated[UploadFile | None, File(description="下载的信用报告 / the report")] = None,
 ) -> CreditCheckOut:
     # The subject must be one the user sees (404, audited), the check one of their utilities.
-    _, shared = visible_subject(connection, principal, subject)
-    own = sorted(u for u in shared if principal.may_write_utility(u))
-    asked = utility or (own[0] if len(own) == 1 else None)
-    if asked is not None and not principal.may_write_utility(asked):
-        raise AccessDeniedError(
-            f"无权为{asked.value}核查 / no write access to {asked.value}",
-            entity="credit_check",
-            entity_key=subject,
-        )
+    asked = visibility.check_utility(connection, principal, subject, utility)
     report = (file.filename or "report", _upload(file, console.upload_max_bytes)) if file else None
     found = checks.check(
         connection,
@@ -328,7 +343,7 @@ def create_check(
 
 @router.get("/checks/{check_id}", response_model=CreditCheckOut, summary="一次信用核查")
 def get_check(check_id: BatchId, connection: Db, principal: Reader) -> CreditCheckOut:
-    return check_out(_readable_check(connection, principal, check_id))
+    return check_out(visibility.readable_check(connection, principal, check_id))
 
 
 @router.post(
@@ -339,13 +354,7 @@ def get_check(check_id: BatchId, connection: Db, principal: Reader) -> CreditChe
 def record_use(
     check_id: BatchId, body: CheckUseIn, connection: Db, principal: Exchanger
 ) -> CreditCheckOut:
-    found = _readable_check(connection, principal, check_id)
-    if not principal.may_write_utility(Utility(found.utility)):
-        raise AccessDeniedError(
-            f"无权登记核查 {check_id} / no write access to check {check_id}",
-            entity="credit_check",
-            entity_key=str(check_id),
-        )
+    visibility.writable_check(connection, principal, check_id)
     used = checks.record_use(
         connection, check_id, used_for=body.used_for, note=body.note, actor=principal.username
     )
