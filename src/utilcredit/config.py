@@ -77,6 +77,13 @@ class ConsoleSettings(BaseSettings):
         "process, in their own pool: a flood of anonymous logins never takes the slots of "
         "logged-in users",
     )
+    max_concurrent_public_site: int = Field(
+        default=4,
+        ge=1,
+        le=100,
+        description="Requests to the public disclosure site (/public/) handled at once per "
+        "process, in a pool of their own: the public's reading never takes the log-in's slots",
+    )
     body_timeout_seconds: float = Field(
         default=300.0,
         gt=0,

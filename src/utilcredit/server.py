@@ -67,6 +67,7 @@ def create_app(
         Guard,
         limit=console_settings.max_concurrent_requests,
         anonymous_limit=console_settings.max_concurrent_anonymous,
+        site_limit=console_settings.max_concurrent_public_site,
         body_timeout=console_settings.body_timeout_seconds,
         # multipart framing on top of the upload limit
         max_body_bytes=console_settings.upload_max_bytes + (1 << 20),

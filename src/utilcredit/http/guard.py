@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from utilcredit.access.model import AuthenticationError
 from utilcredit.config import Settings
 from utilcredit.http import deps, errors
-from utilcredit.http.paths import API_PREFIX, DOCS_URL, STATIC_PREFIX, is_public
+from utilcredit.http.paths import API_PREFIX, DOCS_URL, PUBLIC_SITE, STATIC_PREFIX, is_public
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -141,10 +141,12 @@ class Guard:
       instead, checked here the same way (and again by the route);
     - bodies are read here, before a slot is taken, within ``body_timeout`` seconds (else 408)
       and ``max_body_bytes`` (else 413), so a slow client holds no slot;
-    - at most ``limit`` authenticated requests in the handlers at once, and ``anonymous_limit``
-      public ones (log-in, token, docs) in a separate pool, so anonymous traffic cannot starve
-      logged-in users. The others wait here holding no store connection, so a burst queues
-      instead of exhausting the connection pool.
+    - at most ``limit`` authenticated requests in the handlers at once, ``anonymous_limit``
+      public ones (log-in, token, docs) in a separate pool, and ``site_limit`` requests to the
+      public disclosure site (``/public/``) in a third, so anonymous traffic cannot starve
+      logged-in users and the public's reading cannot starve the log-in page. The others wait
+      here holding no store connection, so a burst queues instead of exhausting the
+      connection pool.
     """
 
     def __init__(
@@ -153,12 +155,14 @@ class Guard:
         limit: int,
         *,
         anonymous_limit: int = 2,
+        site_limit: int = 4,
         body_timeout: float = 300.0,
         max_body_bytes: int = 1 << 30,
     ) -> None:
         self.app = app
         self.slots = asyncio.Semaphore(limit)
         self.anonymous_slots = asyncio.Semaphore(anonymous_limit)
+        self.site_slots = asyncio.Semaphore(site_limit)
         self.body_timeout = body_timeout
         self.max_body_bytes = max_body_bytes
 
@@ -208,11 +212,16 @@ class Guard:
             body = outcome
             receive = self._replay(body, receive)
         try:
-            async with self.anonymous_slots if public else self.slots:
+            async with self._pool(path, public):
                 await self.app(scope, receive, with_headers)
         finally:
             if body is not None:
                 body.close()
+
+    def _pool(self, path: str, public: bool) -> asyncio.Semaphore:
+        if path.startswith(f"{PUBLIC_SITE}/"):
+            return self.site_slots
+        return self.anonymous_slots if public else self.slots
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, message: str) -> None:

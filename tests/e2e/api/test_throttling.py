@@ -187,6 +187,32 @@ async def test_an_anonymous_login_flood_does_not_starve_logged_in_users(
 
 
 @pytest.mark.anyio
+async def test_the_public_site_has_its_own_pool_and_never_starves_the_login_page() -> None:
+    released = asyncio.Event()
+    served: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"].startswith("/public/"):
+            await released.wait()  # a crowd reading the public site, slowly
+        served.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    guard = Guard(app, limit=1, anonymous_limit=1, site_limit=2)
+    async with asgi_client(guard) as client:
+        readers = [asyncio.create_task(client.get(f"/public/lookup?q={n}")) for n in range(6)]
+        try:
+            await asyncio.sleep(0.2)
+            async with asyncio.timeout(3):
+                login = await client.get("/login")
+            assert login.status_code == 200 and served == ["/login"]
+        finally:
+            released.set()
+        answers = await asyncio.gather(*readers)
+    assert {a.status_code for a in answers} == {200} and len(served) == 7
+
+
+@pytest.mark.anyio
 async def test_bodies_are_read_before_the_handler_and_replayed_whole() -> None:
     # 3 MiB in 64 KiB pieces: past the in-memory limit, so it goes through a temporary file.
     payload = bytes(range(256)) * (3 * 4096)
