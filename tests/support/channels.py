@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from tests.support.local_http import LocalHttpServer, QuietHandler
 
 __all__ = ["GatewayTestServer", "RecordedRequest", "SmtpTestServer"]
 
@@ -204,22 +205,9 @@ class RecordedRequest:
     body: Any  # the parsed JSON, None when the body was not JSON
 
 
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    gateway: GatewayTestServer
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the adapters use it
-    # headers and body are two writes: without this, Nagle and delayed ACKs add 40 ms each
-    disable_nagle_algorithm = True
-    timeout = 30  # an idle keep-alive connection does not hold its thread for ever
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # quiet: a bench sends thousands of requests
-
-    def do_POST(self) -> None:
-        gateway = cast(_HttpServer, self.server).gateway
+class _Handler(QuietHandler):
+    def do_POST(self) -> None:  # noqa: N802 - http.server names its handlers so
+        gateway: GatewayTestServer = self.owner()
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
         try:
@@ -237,7 +225,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class GatewayTestServer:
+class GatewayTestServer(LocalHttpServer):
     """An SMS and WeChat gateway on 127.0.0.1: ``POST /sms`` and ``POST /wechat``.
 
     Idempotent by key: ``sent`` holds each message it sent once, a repeated key is answered
@@ -250,8 +238,11 @@ class GatewayTestServer:
     """
 
     PATHS = ("/sms", "/wechat")
+    handler = _Handler
+    thread_name = "gateway-test-server"
 
     def __init__(self, token: str = "test-token") -> None:
+        super().__init__()
         self.token = token
         self.reject: set[str] = set()
         self.omit: set[str] = set()
@@ -263,18 +254,11 @@ class GatewayTestServer:
         self._sent: dict[str, dict[str, Any]] = {}
         self._ids: dict[str, str] = {}
         self._duplicates = 0
-        self._server = _HttpServer((_LOCALHOST, 0), _Handler)
-        self._server.gateway = self
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
 
     @property
     def url(self) -> str:
         """The base URL, e.g. ``http://127.0.0.1:PORT`` (append ``/sms`` or ``/wechat``)."""
-        return f"http://{_LOCALHOST}:{self.port}"
+        return self.base_url
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -297,33 +281,6 @@ class GatewayTestServer:
     def duplicates(self) -> int:
         with self._lock:
             return self._duplicates
-
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"gateway-test-server-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _answer(self, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
         answer = self._process(path, headers, body)

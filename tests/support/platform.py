@@ -25,13 +25,12 @@ import time
 from dataclasses import dataclass, field
 from email import policy
 from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any
+
+from tests.support.local_http import LocalHttpServer, QuietHandler
 
 __all__ = ["PlatformTestServer", "Submission"]
 
-_LOCALHOST = "127.0.0.1"
 PREFIX = "/api/v1"
 
 
@@ -46,21 +45,9 @@ class Submission:
     errors: list[tuple[int, str, str]] = field(default_factory=list)
 
 
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    platform: PlatformTestServer
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    timeout = 30
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
+class _Handler(QuietHandler):
     def _serve(self, method: str) -> None:
-        platform = cast(_HttpServer, self.server).platform
+        platform: PlatformTestServer = self.owner()
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -74,10 +61,10 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up waiting (its timeout)
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - http.server names its handlers so
         self._serve("GET")
 
-    def do_POST(self) -> None:
+    def do_POST(self) -> None:  # noqa: N802 - http.server names its handlers so
         self._serve("POST")
 
 
@@ -85,8 +72,12 @@ def _json(status: int, body: Any) -> tuple[int, str, bytes]:
     return status, "application/json; charset=utf-8", json.dumps(body, ensure_ascii=False).encode()
 
 
-class PlatformTestServer:
+class PlatformTestServer(LocalHttpServer):
+    handler = _Handler
+    thread_name = "platform-test-server"
+
     def __init__(self, token: str = "platform-token") -> None:
+        super().__init__()
         self.token = token
         self.reject_rows: dict[int, tuple[str, str]] = {}
         self.reject_values: dict[str, tuple[str, str]] = {}
@@ -101,13 +92,10 @@ class PlatformTestServer:
         self._by_ref: dict[str, Submission] = {}
         self._uploads = 0
         self._duplicates = 0
-        self._server = _HttpServer((_LOCALHOST, 0), _Handler)
-        self._server.platform = self
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{_LOCALHOST}:{self._server.server_address[1]}{PREFIX}"
+        return f"{self.base_url}{PREFIX}"
 
     @property
     def submissions(self) -> list[Submission]:
@@ -125,33 +113,6 @@ class PlatformTestServer:
     def duplicates(self) -> int:
         with self._lock:
             return self._duplicates
-
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="platform-test-server",
-            daemon=True,
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ---- requests --------------------------------------------------------------------------
 

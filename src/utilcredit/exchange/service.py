@@ -95,7 +95,8 @@ def export(
         utilities=decode_utilities(utilities),
         now=asked_at,
     )
-    corrected = repository_corrected(connection, request.catalog, kind.key)
+    # source key → the corrected returned rows of the kind waiting to go out again
+    corrected = tracking.corrected_of_kind(connection, request.catalog, kind.key)
     scope = Scope(
         as_of=request.as_of,
         utilities=decode_utilities(utilities),
@@ -248,13 +249,6 @@ def _write_batch(
 def _blocks(rows: Iterator[T], size: int) -> Iterator[list[T]]:
     while block := list(islice(rows, size)):
         yield block
-
-
-def repository_corrected(
-    connection: Connection, catalog_key: str, kind: str
-) -> dict[str, list[int]]:
-    """Source key → the corrected returned rows of the kind waiting to go out again."""
-    return tracking.corrected_of_kind(connection, catalog_key, kind)
 
 
 def _source_rows(

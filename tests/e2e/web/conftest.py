@@ -29,6 +29,15 @@ class LiveConsole:
     data_dir: Path
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Real argon2id at minimal cost: the page tests log in dozens of times."""
+    saved = passwords._hasher
+    passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    yield
+    passwords.use_hasher(saved)
+
+
 @pytest.fixture(scope="module")
 def live_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
     passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

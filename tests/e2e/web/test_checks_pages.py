@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from httpx import Response
 from pydantic import SecretStr
@@ -26,7 +24,6 @@ from sqlalchemy import Engine, func, select
 from tests.e2e.api.world import POWER_ONLY, WATER_ONLY, World, build_world
 from tests.e2e.web.test_notices_pages import Session, ids, log_in, section
 from tests.support.platform import PlatformTestServer
-from utilcredit.access import passwords
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.config import Settings
 from utilcredit.exchange.tables import CreditCheckRow
@@ -34,14 +31,6 @@ from utilcredit.localtime import today
 from utilcredit.server import create_app
 
 pytestmark = pytest.mark.sqlite_only
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing() -> Iterator[None]:
-    saved = passwords._hasher
-    passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    yield
-    passwords.use_hasher(saved)
 
 
 @pytest.fixture

@@ -6,11 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner, Result
 
-from utilcredit.access import passwords
 from utilcredit.access import service as access
 from utilcredit.access.model import LoginThrottledError
 from utilcredit.audit.tables import AuditEntryRow
@@ -19,15 +17,6 @@ from utilcredit.config import get_settings
 
 OLD = "river-lantern-42"
 NEW = "harbour-kite-77"
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing() -> Iterator[None]:
-    # Real argon2id at minimal cost: these tests log in dozens of times.
-    saved = passwords._hasher
-    passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    yield
-    passwords.use_hasher(saved)
 
 
 @pytest.fixture

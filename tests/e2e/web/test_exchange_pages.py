@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from httpx import Response
 from pydantic import SecretStr
@@ -28,7 +27,6 @@ from sqlalchemy import Engine, func, select
 from tests.e2e.api.world import World, build_world
 from tests.e2e.web.test_notices_pages import Session, ids, log_in, section
 from tests.support.platform import PlatformTestServer, returned_file
-from utilcredit.access import passwords
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.config import Settings
 from utilcredit.exchange import service as exchange
@@ -40,14 +38,6 @@ from utilcredit.server import create_app
 pytestmark = pytest.mark.sqlite_only
 
 PAYMENTS = ZHANJIANG_2022.kind("payments")
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing() -> Iterator[None]:
-    saved = passwords._hasher
-    passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    yield
-    passwords.use_hasher(saved)
 
 
 @pytest.fixture

@@ -10,13 +10,11 @@ tests): SQLite only, like the access matrix.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -32,7 +30,6 @@ from tests.e2e.api.test_notices_api import (
     subject_id_of,
 )
 from tests.e2e.api.world import PASSWORD, WATER_ONLY, World, build_world
-from utilcredit.access import passwords
 from utilcredit.config import Settings
 from utilcredit.localtime import SHANGHAI
 from utilcredit.notices import steps
@@ -40,14 +37,6 @@ from utilcredit.notices.repository import attempts_of, get_notice, preferences
 from utilcredit.server import create_app
 
 pytestmark = pytest.mark.sqlite_only
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing() -> Iterator[None]:
-    saved = passwords._hasher
-    passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    yield
-    passwords.use_hasher(saved)
 
 
 @pytest.fixture

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -29,7 +27,6 @@ from tests.e2e.web.records_world import (
     build_records_world,
 )
 from tests.integration.records.builders import PASSWORD, Store
-from utilcredit.access import passwords
 from utilcredit.config import Settings
 from utilcredit.policies.model.dishonesty import DishonestyClass, DishonestyKind
 from utilcredit.records import derivation, repairs, service
@@ -56,14 +53,6 @@ RAW_VALUES = sorted(
     }
 )
 RAW = re.compile(r"(?<![\w-])(" + "|".join(RAW_VALUES) + r")(?![\w-])")
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing() -> Iterator[None]:
-    saved = passwords._hasher
-    passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    yield
-    passwords.use_hasher(saved)
 
 
 @pytest.fixture

@@ -15,14 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tests.e2e.api.test_auth import login_console
 from tests.e2e.api.test_reports_api import make_readers
 from tests.integration.supervision.world import build
-from utilcredit.access import passwords
 from utilcredit.config import Settings
 from utilcredit.customers.model import Utility
 from utilcredit.server import create_app
@@ -32,14 +30,6 @@ from utilcredit.supervision.model import Month
 pytestmark = pytest.mark.sqlite_only
 
 ISLAND = re.compile(r'<script type="application/json" id="report-data">(.*?)</script>', re.S)
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing() -> Iterator[None]:
-    saved = passwords._hasher
-    passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    yield
-    passwords.use_hasher(saved)
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ from utilcredit.exchange.platform import client_from
 from utilcredit.http.deps import AppSettings, Console, Db, Reader, Requires
 from utilcredit.http.params import MAX_ID, NO_NUL, PagingDep
 from utilcredit.localtime import today
+from utilcredit.paging import page_of
 
 Exchanger = Annotated[Principal, Depends(Requires(Permission.EXCHANGE))]
 BatchId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -150,11 +151,12 @@ def list_batches(
         limit=paging.limit + 1,  # one more tells whether a next page follows
         readable=principal.readable_utilities,
     )
+    page = page_of(found, paging.offset, paging.limit)
     return BatchPage(
-        items=[batch_out(b) for b in found[: paging.limit]],
-        offset=paging.offset,
-        limit=paging.limit,
-        has_more=len(found) > paging.limit,
+        items=[batch_out(b) for b in page.items],
+        offset=page.offset,
+        limit=page.limit,
+        has_more=page.has_more,
     )
 
 
@@ -297,11 +299,12 @@ def list_checks(
         offset=paging.offset,
         limit=paging.limit + 1,
     )
+    page = page_of(found, paging.offset, paging.limit)
     return CheckPage(
-        items=[check_out(c) for c in found[: paging.limit]],
-        offset=paging.offset,
-        limit=paging.limit,
-        has_more=len(found) > paging.limit,
+        items=[check_out(c) for c in page.items],
+        offset=page.offset,
+        limit=page.limit,
+        has_more=page.has_more,
     )
 
 

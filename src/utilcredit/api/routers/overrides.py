@@ -22,6 +22,7 @@ from utilcredit.http.params import MAX_ID, PagingDep, masking
 from utilcredit.localtime import today
 from utilcredit.overrides import service
 from utilcredit.overrides.model import OverrideState
+from utilcredit.paging import page_of
 
 router = APIRouter(prefix="/overrides", tags=["overrides"], responses=ERROR_RESPONSES)
 
@@ -45,13 +46,12 @@ def list_overrides(
         today=today(),
         rule=masking(settings),
     )
+    page = page_of(items, paging.offset, paging.limit)
     return OverridePage(
-        items=[
-            OverrideViewOut.model_validate(v, from_attributes=True) for v in items[: paging.limit]
-        ],
-        offset=paging.offset,
-        limit=paging.limit,
-        has_more=len(items) > paging.limit,
+        items=[OverrideViewOut.model_validate(v, from_attributes=True) for v in page.items],
+        offset=page.offset,
+        limit=page.limit,
+        has_more=page.has_more,
     )
 
 

@@ -21,6 +21,7 @@ from utilcredit.errors import NotFoundError
 from utilcredit.http.deps import Console, Db, Reader
 from utilcredit.http.params import MAX_ID, AsOf, PagingDep
 from utilcredit.localtime import today
+from utilcredit.paging import page_of
 from utilcredit.rating import service as rating
 from utilcredit.rating.runs import reads as runs
 
@@ -35,11 +36,12 @@ def list_runs(connection: Db, principal: Reader, paging: PagingDep) -> RunPage:
         offset=paging.offset,
         limit=paging.limit + 1,
     )
+    page = page_of(found, paging.offset, paging.limit)
     return RunPage(
-        items=[RunOut.model_validate(r, from_attributes=True) for r in found[: paging.limit]],
-        offset=paging.offset,
-        limit=paging.limit,
-        has_more=len(found) > paging.limit,
+        items=[RunOut.model_validate(r, from_attributes=True) for r in page.items],
+        offset=page.offset,
+        limit=page.limit,
+        has_more=page.has_more,
     )
 
 
