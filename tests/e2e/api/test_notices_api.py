@@ -341,8 +341,13 @@ def test_a_notice_the_dispatcher_failed_is_resent_and_the_gateway_reports_delive
             assert detail["attempts"][-1]["actor"] == "op-water"
             refused(client.post(url, headers=operator), 422)  # queued again: nothing to resend
 
-            # a resent notice is due at once (now, the real clock)
-            later = planning.utcnow() + dt.timedelta(minutes=1)
+            # a resent notice is due at once by the real clock, or, resent during the quiet
+            # hours (21:00-08:00 in Shanghai), when they end: dispatched once it is due
+            due = notice(engine, failed_id).due_at
+            assert due <= planning.utcnow() or SENDING.quiet.holds(
+                due.astimezone(SHANGHAI) - dt.timedelta(minutes=1)
+            )
+            later = max(due, planning.utcnow()) + dt.timedelta(minutes=1)
             dispatch_once(engine, adapters, channel_settings(gateway, None), clock=lambda: later)
         assert notice(engine, failed_id).status == "sent"
         assert gateway.sent[notice(engine, failed_id).key]["to"] == "13900002222"
