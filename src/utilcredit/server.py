@@ -25,6 +25,7 @@ from utilcredit.http.guard import Guard
 from utilcredit.http.paths import OPENAPI_URL
 from utilcredit.policies.service import shipped as shipped_policies
 from utilcredit.web.app import install_console
+from utilcredit.web.warmup import warm_up
 
 
 def create_app(
@@ -45,6 +46,7 @@ def create_app(
         if migrate:
             schema.upgrade(store)
         shipped_policies()  # parse the policy files now, not in the first request
+        await warm_up(app)  # routing state and templates too (web/warmup.py)
         yield
         if migrate:
             store.dispose()

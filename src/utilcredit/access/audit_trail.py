@@ -11,8 +11,9 @@ The trail itself (``audit/``) knows nothing of users, so these sit in ``access``
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlalchemy import Connection
 from utilcredit.access import repository as users
 from utilcredit.access.model import Permission, Principal, require
 from utilcredit.audit import repository
-from utilcredit.audit.repository import AuditLine
+from utilcredit.audit.repository import AuditFilter, AuditLine
 from utilcredit.customers import subjects
 from utilcredit.customers.model import Utility
 from utilcredit.identifiers import (
@@ -78,6 +79,8 @@ def audit_log(
     offset: int,
     limit: int,
     rule: MaskingRule,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
 ) -> Page[AuditLine]:
     """The audit trail as this reader may see it.
 
@@ -88,25 +91,64 @@ def audit_log(
     ``entity_key`` filter also accepts; inside texts it is masked. Numbers that validate as
     resident ID numbers but belong to no known organisation are masked too.
     """
-    require(principal, Permission.READ_AUDIT, entity="audit")
-    readable = principal.readable_utilities
-    scope = None if readable >= frozenset(Utility) else readable
-    key = entity_key
-    if key is not None and (subject_id := parse_subject_ref(key)) is not None:
-        found = subjects.subject_by_id(connection, subject_id)
-        key = found.code if found is not None else key
+    scope = _scope(principal)
     page = repository.audit_entries(
         connection,
         actor=actor,
         action=action,
-        entity_key=key,
+        entity_key=_stored_key(connection, entity_key),
         offset=offset,
         limit=limit,
         utilities=scope,
+        since=since,
+        until=until,
     )
     if principal.can(Permission.VIEW_UNMASKED) or not page.items:
         return page
     return Page(_scrubbed(connection, page.items, rule), page.offset, page.limit, page.has_more)
+
+
+def audit_lines(
+    connection: Connection,
+    principal: Principal,
+    wanted: AuditFilter,
+    *,
+    rule: MaskingRule,
+    batch: int = 1000,
+) -> Iterator[AuditLine]:
+    """Every entry of the trail ``wanted`` selects as this reader may see it (scoped and
+    masked as :func:`audit_log`), newest first, read ``batch`` at a time: for an export of
+    any length. Consume it inside the transaction."""
+    scope = _scope(principal)
+    stored = replace(wanted, entity_key=_stored_key(connection, wanted.entity_key))
+    unmasked = principal.can(Permission.VIEW_UNMASKED)
+    for lines in repository.audit_batches(connection, stored, utilities=scope, batch=batch):
+        yield from lines if unmasked else _scrubbed(connection, lines, rule)
+
+
+def audit_actions(connection: Connection, principal: Principal) -> list[str]:
+    """The actions in the part of the trail this reader may see: the choices of a filter."""
+    return repository.actions(connection, _scope(principal))
+
+
+def last_logins(connection: Connection, usernames: Iterable[str]) -> dict[str, dt.datetime]:
+    """Each user's latest successful login, from the trail (users never logged in: absent)."""
+    return repository.last_logins(connection, usernames)
+
+
+def _scope(principal: Principal) -> frozenset[Utility] | None:
+    """The utilities whose entries the reader sees; ``None``: every entry, those of none too."""
+    require(principal, Permission.READ_AUDIT, entity="audit")
+    readable = principal.readable_utilities
+    return None if readable >= frozenset(Utility) else readable
+
+
+def _stored_key(connection: Connection, entity_key: str | None) -> str | None:
+    """A subject's reference ``id-<n>`` as the code the trail stores; other keys as given."""
+    if entity_key is not None and (subject_id := parse_subject_ref(entity_key)) is not None:
+        found = subjects.subject_by_id(connection, subject_id)
+        return found.code if found is not None else entity_key
+    return entity_key
 
 
 def _texts(value: Any) -> list[str]:

@@ -43,6 +43,20 @@ class Permission(StrEnum):
     EXCHANGE = "exchange"
 
 
+# What a permission lets one do, in words (a refusal names the one missing).
+PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
+    Permission.READ: ("查阅", "read"),
+    Permission.VIEW_UNMASKED: ("查看完整证件号码", "view unmasked"),
+    Permission.IMPORT: ("数据导入", "import"),
+    Permission.REQUEST_OVERRIDE: ("申请等级调整", "request overrides"),
+    Permission.DECIDE_OVERRIDE: ("审核等级调整", "decide overrides"),
+    Permission.FILE_CASE: ("提出失信认定、异议和修复申请", "file cases"),
+    Permission.DECIDE_CASE: ("审核失信认定、异议和修复", "decide cases"),
+    Permission.MANAGE_USERS: ("用户管理", "manage users"),
+    Permission.READ_AUDIT: ("查阅审计日志", "read the audit log"),
+    Permission.EXCHANGE: ("信用信息报送与核查", "exchange"),
+}
+
 ROLE_LABELS: dict[Role, tuple[str, str]] = {
     Role.ADMIN: ("系统管理员", "Administrator"),
     Role.OPERATOR: ("业务操作员", "Operator"),
@@ -175,7 +189,7 @@ class Principal:
 def require(principal: Principal, permission: Permission, *, entity: str = "") -> None:
     if not principal.can(permission):
         raise AccessDeniedError(
-            f"无权执行此操作（需要 {permission.value} 权限） / "
+            f"无权执行此操作（需要“{PERMISSION_LABELS[permission][0]}”权限） / "
             f"not allowed: requires the {permission.value} permission",
             entity=entity,
         )

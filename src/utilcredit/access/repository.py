@@ -166,6 +166,21 @@ def set_active(connection: Connection, user_id: int, active: bool) -> None:
     connection.execute(update(UserRow).where(UserRow.id == user_id).values(is_active=active))
 
 
+def set_grants(
+    connection: Connection, user_id: int, roles: Iterable[Role], utilities: Iterable[Utility]
+) -> None:
+    """Replace the user's roles and utility memberships."""
+    connection.execute(delete(UserRoleRow).where(UserRoleRow.user_id == user_id))
+    connection.execute(delete(UserUtilityRow).where(UserUtilityRow.user_id == user_id))
+    connection.execute(
+        insert(UserRoleRow), [{"user_id": user_id, "role": r.value} for r in sorted(roles)]
+    )
+    connection.execute(
+        insert(UserUtilityRow),
+        [{"user_id": user_id, "utility": u.value} for u in sorted(utilities)],
+    )
+
+
 def end_sessions_and_tokens(connection: Connection, user_id: int) -> tuple[int, int]:
     """Delete the user's console sessions and revoke its API tokens; return both counts."""
     sessions = connection.execute(delete(SessionRow).where(SessionRow.user_id == user_id))

@@ -226,6 +226,43 @@ def set_user_active_as(
     _set_active(connection, account, active, principal.username)
 
 
+def set_grants_as(
+    connection: Connection,
+    principal: Principal,
+    username: str,
+    *,
+    roles: frozenset[Role],
+    utilities: frozenset[Utility],
+) -> None:
+    """An administrator changes a user's roles and utilities: the user must be within its
+    reach before (404 otherwise) and stay within it after (403, as for a new user); never its
+    own, so that no administrator widens or locks out itself. Sessions stay: every request
+    reads the user's grants afresh."""
+    account = _account_within_reach(connection, principal, username, self_allowed=False)
+    if not roles:
+        raise InvalidInputError("至少需要一个角色 / at least one role is required")
+    if not utilities:
+        raise InvalidInputError("至少属于一个供应单位 / a user belongs to at least one utility")
+    require_grant(principal, roles, utilities, username)
+    user = account.principal
+    repository.set_grants(connection, user.user_id, roles, utilities)
+    audit_trail.record(
+        connection,
+        actor=principal.username,
+        action="user_grants",
+        entity="user",
+        entity_key=user.username,
+        detail={
+            "roles": sorted(roles),
+            "utilities": sorted(utilities),
+            "roles_before": sorted(user.roles),
+            "utilities_before": sorted(user.utilities),
+        },
+        # Both the utilities it left and those it joined: each one's auditors see the change.
+        utilities=user.utilities | utilities | principal.utilities,
+    )
+
+
 def _reset_password(
     connection: Connection, account: UserAccount, password: str, actor: str
 ) -> None:

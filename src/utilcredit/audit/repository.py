@@ -14,11 +14,11 @@ and the trail as an auditor may read it is ``access/audit_trail.py``'s ``audit_l
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, false, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, false, func, insert, or_, select
 
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.customers.model import Utility
@@ -99,6 +99,49 @@ class AuditLine:
     utilities: tuple[str, ...] = ()
 
 
+_LINES = select(
+    AuditEntryRow.id,
+    AuditEntryRow.at,
+    AuditEntryRow.actor,
+    AuditEntryRow.action,
+    AuditEntryRow.entity,
+    AuditEntryRow.entity_key,
+    AuditEntryRow.reason,
+    AuditEntryRow.detail,
+    AuditEntryRow.utilities,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """What a reader narrows the trail to; ``None`` (or empty) leaves a part open. ``since``
+    and ``until`` are aware moments (stored times are UTC), ``until`` excluded."""
+
+    actor: str | None = None
+    action: str | None = None
+    entity_key: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+def _filtered(
+    statement: Select[Any], wanted: AuditFilter, utilities: Collection[Utility] | None
+) -> Select[Any]:
+    if utilities is not None:
+        statement = statement.where(concerns_any(utilities))
+    if wanted.actor:
+        statement = statement.where(AuditEntryRow.actor == wanted.actor)
+    if wanted.action:
+        statement = statement.where(AuditEntryRow.action == wanted.action)
+    if wanted.entity_key:
+        statement = statement.where(AuditEntryRow.entity_key == wanted.entity_key)
+    if wanted.since is not None:
+        statement = statement.where(AuditEntryRow.at >= wanted.since.astimezone(dt.UTC))
+    if wanted.until is not None:
+        statement = statement.where(AuditEntryRow.at < wanted.until.astimezone(dt.UTC))
+    return statement
+
+
 def audit_entries(
     connection: Connection,
     *,
@@ -108,34 +151,72 @@ def audit_entries(
     offset: int,
     limit: int,
     utilities: Collection[Utility] | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
 ) -> Page[AuditLine]:
-    """Newest first; with ``utilities``, only the entries that concern one of them."""
-    statement = select(
-        AuditEntryRow.id,
-        AuditEntryRow.at,
-        AuditEntryRow.actor,
-        AuditEntryRow.action,
-        AuditEntryRow.entity,
-        AuditEntryRow.entity_key,
-        AuditEntryRow.reason,
-        AuditEntryRow.detail,
-        AuditEntryRow.utilities,
-    )
-    if utilities is not None:
-        statement = statement.where(concerns_any(utilities))
-    if actor:
-        statement = statement.where(AuditEntryRow.actor == actor)
-    if action:
-        statement = statement.where(AuditEntryRow.action == action)
-    if entity_key:
-        statement = statement.where(AuditEntryRow.entity_key == entity_key)
+    """Newest first; with ``utilities``, only the entries that concern one of them; with
+    ``since`` / ``until`` (aware), only those written from ``since`` and before ``until``."""
+    wanted = AuditFilter(actor, action, entity_key, since, until)
+    statement = _filtered(_LINES, wanted, utilities)
     rows = connection.execute(
         statement.order_by(AuditEntryRow.id.desc()).offset(offset).limit(limit + 1)
     )
     return page_of([_audit_line(row) for row in rows], offset, limit)
 
 
+def audit_batches(
+    connection: Connection,
+    wanted: AuditFilter,
+    *,
+    utilities: Collection[Utility] | None = None,
+    batch: int = 1000,
+) -> Iterator[list[AuditLine]]:
+    """Every entry ``wanted`` selects, newest first, ``batch`` at a time: an export of the
+    whole trail holds one batch in memory. Keyset paging (``id <`` the last one seen), so a
+    late batch costs what the first did, unlike an ever larger offset."""
+    statement = _filtered(_LINES, wanted, utilities).order_by(AuditEntryRow.id.desc())
+    last: int | None = None
+    while True:
+        page = statement if last is None else statement.where(AuditEntryRow.id < last)
+        lines = [_audit_line(row) for row in connection.execute(page.limit(batch))]
+        if not lines:
+            return
+        yield lines
+        if len(lines) < batch:
+            return
+        last = lines[-1].id
+
+
+def last_logins(connection: Connection, actors: Iterable[str]) -> dict[str, dt.datetime]:
+    """The latest successful login of each of these user names (as the trail records it,
+    aware UTC); names that never logged in are missing."""
+    names = sorted({name for name in actors if name})
+    if not names:
+        return {}
+    rows = connection.execute(
+        select(AuditEntryRow.actor, func.max(AuditEntryRow.at))
+        .where(AuditEntryRow.action == "login", AuditEntryRow.actor.in_(names))
+        .group_by(AuditEntryRow.actor)
+    )
+    return {actor: _utc(at) for actor, at in rows if at is not None}
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
 def _audit_line(row: Any) -> AuditLine:
     values = dict(row._mapping)
     values["utilities"] = decode_utilities(values["utilities"])
+    values["at"] = _utc(values["at"])
     return AuditLine(**values)
+
+
+def actions(connection: Connection, utilities: Collection[Utility] | None = None) -> list[str]:
+    """The actions the trail holds (of the entries that concern ``utilities``), sorted: what
+    a reader may filter by."""
+    statement = select(AuditEntryRow.action).distinct()
+    if utilities is not None:
+        statement = statement.where(concerns_any(utilities))
+    return sorted(connection.execute(statement).scalars())

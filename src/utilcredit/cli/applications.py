@@ -34,10 +34,10 @@ from utilcredit.cli.casework import (
     FieldOption,
     acting,
     day_of,
-    failed,
     field_values,
     step,
 )
+from utilcredit.cli.common import fail, looking_up
 from utilcredit.cli.output import Format, FormatOption, emit, emit_each, iso
 from utilcredit.config import get_settings
 from utilcredit.errors import FieldInvalidError
@@ -141,7 +141,7 @@ def _documents(values: list[str] | None, option: str) -> tuple[Document, ...]:
         return tuple(Document(v) for v in values or [])
     except ValueError:
         choices = " | ".join(d.value for d in Document)
-        raise failed(
+        raise fail(
             FieldInvalidError(option, f"未知的材料 / unknown document (choices: {choices})")
         ) from None
 
@@ -196,7 +196,7 @@ def submit_command(
     )
     if missing:  # else the default: the property documents are what is missing
         new = replace(new, documents_missing=_documents(missing, "documents_missing"))
-    with step() as connection:
+    with step() as connection, looking_up(subject, "subject"):
         found = service.submit(connection, acting(connection, actor), new, today=day)
     _done(output, found, "提交", "submitted")
 
@@ -250,8 +250,8 @@ def advance_command(
 ) -> None:
     """办理下一步：勘查、签署承诺、受理、接火送电、不予受理、撤回 / take the next step.
 
-    ``sign`` records the policy's commitment letter: blanks the credit file answers are filled
-    from it, ``--field name=value`` gives the rest (e.g. ``relation=租户``).
+    sign records the policy's commitment letter: blanks the credit file answers are filled
+    from it, --field name=value gives the rest (e.g. relation=租户).
     """
     day = day_of(date, "date")
     signed_on = day_of(made_on, "made_on", day)

@@ -2,6 +2,9 @@
 
 Years the ``chinese_calendar`` library knows come from it; ``load`` adds a year's schedule
 (or replaces it) from a CSV file, ``set`` corrects one day. Both are audited.
+
+The store and the domain's services are imported inside the commands, so that
+``utilcredit calendar --help`` starts without them.
 """
 
 from __future__ import annotations
@@ -9,18 +12,19 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from utilcredit.bootstrap import open_store
 from utilcredit.cli.common import fail, out, parse_as_of
 from utilcredit.errors import InvalidInputError, UtilcreditError
 from utilcredit.localtime import today
-from utilcredit.workdays import service
 from utilcredit.workdays.model import DayKind, ShownDay
+
+if TYPE_CHECKING:
+    from utilcredit.workdays.service import KnownYears
 
 calendar_app = typer.Typer(
     help="工作日日历 / working-day calendar: load, show, set, deadline", no_args_is_help=True
@@ -54,6 +58,9 @@ def calendar_load(
     Every year the file touches is replaced by its rows and becomes known; a bad row rejects
     the whole file (nothing is written). Loading the same file again changes nothing.
     """
+    from utilcredit.bootstrap import open_store
+    from utilcredit.workdays import service
+
     try:
         try:
             data = file.read_bytes()
@@ -73,7 +80,7 @@ def calendar_load(
         )
 
 
-def _source_of_year(year: int, known: service.KnownYears) -> str:
+def _source_of_year(year: int, known: KnownYears) -> str:
     for loaded in known.loaded:
         if loaded.year == year:
             return (
@@ -111,9 +118,12 @@ def calendar_show(
 ) -> None:
     """显示某年的节假日与调休上班日 / show a year's holidays and adjusted working days.
 
-    Each day the calendar names, with its source: ``library`` (chinese_calendar) or ``table``
+    Each day the calendar names, with its source: library (chinese_calendar) or table
     (loaded or corrected here).
     """
+    from utilcredit.bootstrap import open_store
+    from utilcredit.workdays import service
+
     shown_year = year or today().year
     try:
         with open_store().connect() as connection:
@@ -150,8 +160,11 @@ def calendar_set(
 ) -> None:
     """更正某一天 / correct one day; on that date it overrides the library.
 
-    It does not make its year known: a year the library lacks is loaded whole with ``load``.
+    It does not make its year known: a year the library lacks is loaded whole with load.
     """
+    from utilcredit.bootstrap import open_store
+    from utilcredit.workdays import service
+
     try:
         date = parse_as_of(day)
         with open_store().begin() as connection:
@@ -182,6 +195,9 @@ def calendar_deadline(
 
     N = 0: START itself when it is a working day, else the next working day.
     """
+    from utilcredit.bootstrap import open_store
+    from utilcredit.workdays import service
+
     try:
         date = parse_as_of(start)
         with open_store().connect() as connection:

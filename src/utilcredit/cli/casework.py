@@ -48,17 +48,9 @@ def acting(connection: Connection, actor: str | None) -> Principal | None:
     return None if actor is None else principal_named(connection, actor)
 
 
-def failed(error: UtilcreditError) -> typer.Exit:
-    """:func:`~utilcredit.cli.common.fail`, with the field named when the error names one."""
-    if isinstance(error, FieldInvalidError):
-        named = FieldInvalidError(error.field, f"{error}（字段 / field: {error.field}）")
-        return fail(named)
-    return fail(error)
-
-
 def step() -> AbstractContextManager[Connection]:
-    """One transaction; an error naming a field says which (:func:`failed`)."""
-    return transaction(failed)
+    """One transaction; an error naming a field says which (``common.fail`` names it)."""
+    return transaction()
 
 
 def day_of(value: str | None, option: str, default: dt.date | None = None) -> dt.date:
@@ -66,7 +58,7 @@ def day_of(value: str | None, option: str, default: dt.date | None = None) -> dt
     try:
         return parse_as_of(value, default)
     except InvalidInputError as error:
-        raise failed(FieldInvalidError(option, str(error))) from None
+        raise fail(FieldInvalidError(option, str(error))) from None
 
 
 def optional_day(value: str | None, option: str) -> dt.date | None:
@@ -79,7 +71,7 @@ def field_values(pairs: list[str] | None) -> dict[str, str]:
     for pair in pairs or []:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise failed(
+            raise fail(
                 FieldInvalidError(
                     "field", f"--field 应为 name=value：{pair} / --field must be name=value"
                 )

@@ -14,7 +14,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from utilcredit.bootstrap import open_store
-from utilcredit.cli.common import fail, out
+from utilcredit.cli.common import fail, looking_up, out
 from utilcredit.customers.model import Utility
 from utilcredit.errors import UtilcreditError
 from utilcredit.exchange import checks as credit_checks
@@ -78,10 +78,14 @@ def check_subject(
     try:
         if file is not None:
             report = credit_checks.load_report_file(file)
-            with open_store().begin() as connection:
+            with open_store().begin() as connection, looking_up(subject, "subject"):
                 done = credit_checks.check(connection, request, report_file=report)
         else:
-            with platform_client() as client, open_store().begin() as connection:
+            with (
+                platform_client() as client,
+                open_store().begin() as connection,
+                looking_up(subject, "subject"),
+            ):
                 done = credit_checks.check(connection, request, client=client)
     except UtilcreditError as error:
         raise fail(error) from error

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from utilcredit.cli.casework import FieldOption, failed, field_values, step
+from utilcredit.cli.casework import FieldOption, field_values, step
+from utilcredit.cli.common import fail
 from utilcredit.commitments import letters as commitment_letters
 from utilcredit.commitments import reads as commitment_reads
 from utilcredit.commitments.templates import blank_form, fill, letter_of, template
@@ -37,20 +38,20 @@ def render_command(
 ) -> None:
     """打印信用承诺书：已登记的（填入所存字段）或签署前的空白/预填表 / print a letter.
 
-    With ``REF``: the stored commitment's letter, filled with its stored values. With
-    ``--template`` (and optionally ``--subject`` and ``--field``): the form to sign, blanks the
+    With REF: the stored commitment's letter, filled with its stored values. With
+    --template (and optionally --subject and --field): the form to sign, blanks the
     credit file answers filled in, the rest left as lines to fill in by hand.
     """
     suffix = output_file.suffix.lower()
     if suffix not in (".pdf", ".html"):
-        raise failed(
+        raise fail(
             FieldInvalidError(
                 "output",
                 f"输出文件应为 .pdf 或 .html：{output_file} / --output must be .pdf or .html",
             )
         )
     if (ref is None) == (template_key is None):
-        raise failed(
+        raise fail(
             InvalidInputError(
                 "请给出承诺编号，或用 --template 打印空白承诺书（二选一） / "
                 "give a commitment id or code, or --template for a blank form (one of them)"
@@ -79,7 +80,7 @@ def render_command(
     try:
         output_file.write_bytes(data)
     except OSError as error:
-        raise failed(
+        raise fail(
             FieldInvalidError("output", f"无法写入 {output_file} / cannot write: {error}")
         ) from None
     typer.echo(f"已写入 / written {output_file} ({len(data)} bytes)")

@@ -30,6 +30,7 @@ from utilcredit.cli.casework import (
     step,
 )
 from utilcredit.cli.commitment_letters import render_command
+from utilcredit.cli.common import looking_up
 from utilcredit.cli.output import Format, FormatOption, emit, emit_each, iso
 from utilcredit.commitments import letters as commitment_letters
 from utilcredit.commitments import obligations as commitment_obligations
@@ -170,13 +171,13 @@ def make_command(
     """登记已签署的信用承诺（未填字段取自信用档案） / record a signed commitment.
 
     Blanks the credit file answers (name, code, legal representative, address) are filled from
-    it; ``--field`` values take precedence.
+    it; --field values take precedence.
     """
     day = day_of(date, "date")
     made = day_of(made_on, "made_on")
     until = optional_day(valid_until, "valid_until")
     values = field_values(fields)
-    with step() as connection:
+    with step() as connection, looking_up(subject, "subject"):
         template(template_key, version)  # an unknown template is refused first
         found = service.make(
             connection,

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from utilcredit.cli.casework import acting, day_of, step
+from utilcredit.cli.common import looking_up
 from utilcredit.cli.output import Format, FormatOption, emit
 from utilcredit.config import get_settings
 from utilcredit.incentives import service as incentives
@@ -32,7 +33,7 @@ def entitlements_command(
     """今天适用于该主体的激励/约束措施及依据 / which measures apply today and why."""
     day: dt.date = day_of(as_of, "as_of")
     settings = get_settings()
-    with step() as connection:
+    with step() as connection, looking_up(code, "code"):
         principal = acting(connection, actor)
         assert principal is not None
         blocks = incentives.entitlements(

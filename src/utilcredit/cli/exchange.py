@@ -166,7 +166,7 @@ def validate_command(
 ) -> None:
     """校验报送文件 / check a catalog file as the platform would; exits 1 on any problem.
 
-    With ``--format jsonl`` each problem is one line: row, item, value, reason.
+    With --format jsonl each problem is one line: row, item, value, reason.
     """
     try:
         checked = service.validate_file(
@@ -374,7 +374,7 @@ def batches_correct(
 ) -> None:
     """更正退回数据 / mark a returned row corrected by an audited edit.
 
-    The next incremental export, or ``export --corrections``, sends its current data again.
+    The next incremental export, or export --corrections, sends its current data again.
     """
     try:
         with open_store().begin() as connection:

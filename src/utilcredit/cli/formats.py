@@ -9,10 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from rich.cells import cell_len
+
+from utilcredit.identifiers.model import DEFAULT_MASKING, MaskingRule, mask_id_number
+from utilcredit.policies.model.levels import Level
 from utilcredit.policies.model.policy import Policy
 from utilcredit.rating.batch import SubjectRating, summarize
 from utilcredit.rating.explain import explain_dict, explain_text
@@ -20,6 +24,8 @@ from utilcredit.rating.next_change import NextChange
 from utilcredit.rating.results import Evaluation
 
 RATE_COLUMNS = ("subject", "level", "fired", "failed")
+# The table is read by people: Chinese first, and the level by its Chinese name.
+RATE_TABLE_COLUMNS = ("主体/subject", "等级/level", "触发/fired", "未满足/failed")
 
 
 class RateFormat(StrEnum):
@@ -48,11 +54,17 @@ def rate_row(rating: SubjectRating) -> RateRow:
     return RateRow(rating.subject_code, rating.level.value, rating.fired, rating.failed)
 
 
+def _pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal cells (a Chinese character takes two)."""
+    return text + " " * (width - cell_len(text))
+
+
 def _table(rows: list[RateRow]) -> str:
-    cells = [RATE_COLUMNS, *(row.cells() for row in rows)]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(RATE_COLUMNS))]
+    shown = [replace(row, level=Level(row.level).label_zh) for row in rows]
+    cells = [RATE_TABLE_COLUMNS, *(row.cells() for row in shown)]
+    widths = [max(cell_len(line[i]) for line in cells) for i in range(len(RATE_COLUMNS))]
     lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        "  ".join(_pad(cell, width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in cells
     ]
     return "\n".join(lines) + "\n"
@@ -83,10 +95,22 @@ def _jsonl(rows: list[RateRow]) -> str:
 
 
 def format_rate(
-    ratings: Iterable[SubjectRating | Evaluation], fmt: RateFormat | str = RateFormat.TABLE
+    ratings: Iterable[SubjectRating | Evaluation],
+    fmt: RateFormat | str = RateFormat.TABLE,
+    *,
+    natural: Collection[str] = (),
+    rule: MaskingRule = DEFAULT_MASKING,
 ) -> str:
-    """One line per subject with columns subject, level, fired, failed."""
-    rows = [rate_row(summarize(r) if isinstance(r, Evaluation) else r) for r in ratings]
+    """One line per subject with columns subject, level, fired, failed.
+
+    The codes in ``natural`` (natural persons' ID numbers) are masked by ``rule``, in every
+    format: machine formats end up in files and mail as easily as a screen does."""
+    rows = []
+    for rating in ratings:
+        row = rate_row(summarize(rating) if isinstance(rating, Evaluation) else rating)
+        if row.subject in natural:
+            row = replace(row, subject=mask_id_number(row.subject, rule))
+        rows.append(row)
     match RateFormat(fmt):
         case RateFormat.TABLE:
             return _table(rows)

@@ -113,7 +113,7 @@ def purge_uploads_command(
 ) -> None:
     """删除过期的上传文件 / delete uploaded files and their reject reports past retention.
 
-    Uploads (``<data_dir>/uploads/<id>/``) hold personal data: they are kept for
+    Uploads (<data_dir>/uploads/<id>/) hold personal data: they are kept for
     UTILCREDIT_UPLOAD_RETENTION_DAYS (default 30) and deleted after. Each upload purges the
     expired ones first; this command does it on its own (e.g. from cron).
     """

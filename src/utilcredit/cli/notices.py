@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from utilcredit.cli.casework import ActorOption, acting, day_of, step
+from utilcredit.cli.common import looking_up
 from utilcredit.cli.output import Format, FormatOption, emit, emit_json
 from utilcredit.cli.worker import dispatch_command
 from utilcredit.config import get_settings
@@ -390,7 +391,7 @@ def contact_command(
     ] = None,
 ) -> None:
     """登记主体的通知联系方式 / record where a subject wants notices on a channel."""
-    with step() as connection:
+    with step() as connection, looking_up(subject, "subject"):
         notice_contacts.set_contact(
             connection, acting(connection, actor), subject, channel, address
         )
@@ -406,7 +407,7 @@ def opt_out_command(
     reason: Annotated[str | None, typer.Option("--reason", help="原因 / reason")] = None,
 ) -> None:
     """登记主体退订某渠道（书面告知函除外） / a subject opts out of a channel (not the letter)."""
-    with step() as connection:
+    with step() as connection, looking_up(subject, "subject"):
         notice_contacts.set_opt_out(
             connection,
             acting(connection, actor),

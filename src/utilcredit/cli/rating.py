@@ -11,12 +11,16 @@ from utilcredit.cli.common import (
     AsOfOption,
     PolicyOption,
     fail,
+    looking_up,
     out,
     parse_as_of,
     policy_in_force,
 )
 from utilcredit.cli.formats import ExplainFormat, RateFormat, format_explanation, format_rate
 from utilcredit.cli.runs import EngineOption, rate_save
+from utilcredit.config import get_settings
+from utilcredit.customers.repository import natural_person_codes
+from utilcredit.disclosure.service import masking_of
 from utilcredit.errors import UtilcreditError
 from utilcredit.rating import service as rating
 from utilcredit.rating.batch import gc_paused
@@ -34,10 +38,21 @@ def rate_command(
     save: Annotated[
         bool, typer.Option("--save", help="保存为评级批次 / store the ratings as a run")
     ] = False,
+    unmasked: Annotated[
+        bool,
+        typer.Option(
+            "--unmasked",
+            help="显示完整身份证号（仅限有权查看者） / show natural persons' ID numbers in full",
+        ),
+    ] = False,
 ) -> None:
     """评定信用等级 / rate every subject having an account of the policy's utility.
 
-    Every engine gives the same output; ``--save`` stores a run (see ``utilcredit runs``).
+    Every engine gives the same output; --save stores a run (see utilcredit runs). The
+    table names levels in Chinese (绿色, 蓝色, 黄色, 红色, 黑色); csv and jsonl keep the level
+    keys (green … black). Natural persons' ID numbers are masked in every format, as the
+    public site masks them (UTILCREDIT_MASK_KEEP_HEAD/_TAIL); --unmasked prints them in
+    full, for whoever may read the store itself (the command needs the store's credentials).
     """
     try:
         day = parse_as_of(as_of)
@@ -46,9 +61,12 @@ def rate_command(
             out.print(format_run(rate_save(policy, day, engine)), end="", markup=False)
             return
         with open_store().connect() as connection, gc_paused():
+            natural = frozenset[str]() if unmasked else natural_person_codes(connection)
             ratings = rate_batch(connection, loaded.policy, day, engine)
             out.print(
-                format_rate(ratings, output_format),
+                format_rate(
+                    ratings, output_format, natural=natural, rule=masking_of(get_settings())
+                ),
                 end="",
                 markup=False,
                 highlight=False,
@@ -71,7 +89,7 @@ def explain_command(
         day = parse_as_of(as_of)
         loaded = policy_in_force(policy, day)
         engine = open_store()
-        with engine.connect() as connection:
+        with engine.connect() as connection, looking_up(code, "code"):
             evaluation, change = rating.explain_subject(
                 connection, code.strip().upper(), loaded.policy, day
             )

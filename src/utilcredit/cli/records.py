@@ -37,9 +37,13 @@ from utilcredit.records.model import (
 from utilcredit.records.objections import Correction, ObjectionDecision
 from utilcredit.records.repository.register import RecordLine
 
-records_app = typer.Typer(help="失信记录 / dishonesty records", no_args_is_help=True)
-objections_app = typer.Typer(help="异议 / objections to records", no_args_is_help=True)
-repairs_app = typer.Typer(help="信用修复 / credit repair applications", no_args_is_help=True)
+records_app = typer.Typer(
+    help="失信记录 / dishonesty records: derive, list, show, confirm, dismiss", no_args_is_help=True
+)
+objections_app = typer.Typer(help="异议 / objections: file, decide", no_args_is_help=True)
+repairs_app = typer.Typer(
+    help="信用修复 / credit repair: apply, accept, decide, close", no_args_is_help=True
+)
 
 T = TypeVar("T")
 

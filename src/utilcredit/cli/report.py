@@ -1,5 +1,8 @@
 """``utilcredit report monthly``: the credit office's monthly supervision report per utility
-(docs/supervision.md), printed as tables, as JSON lines, or written as an XLSX workbook."""
+(docs/supervision.md), printed as tables, as JSON lines, or written as an XLSX workbook.
+
+The store and the domain's services are imported inside the commands, so that
+``utilcredit report --help`` starts without them."""
 
 from __future__ import annotations
 
@@ -12,13 +15,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from utilcredit.bootstrap import open_store
 from utilcredit.cli.common import fail, out
 from utilcredit.customers.model import Utility
 from utilcredit.errors import UtilcreditError
-from utilcredit.supervision import service
 from utilcredit.supervision.model import Month, MonthlyReport
-from utilcredit.supervision.sheets import sheets
 
 report_app = typer.Typer(
     help="监管报表 / supervision reports for the credit office: monthly", no_args_is_help=True
@@ -49,6 +49,9 @@ def monthly_command(
 ) -> None:
     """月度监管报表 / the month's figures per utility: levels and transitions, records,
     objections and repairs, commitments, notices, submission batches."""
+    from utilcredit.bootstrap import open_store
+    from utilcredit.supervision import service
+
     try:
         wanted = Month.parse(month, "--month")
         with open_store().connect() as connection:
@@ -78,6 +81,8 @@ def _write_xlsx(reports: list[MonthlyReport], path: Path) -> None:
 
 
 def _print_tables(reports: list[MonthlyReport]) -> None:
+    from utilcredit.supervision.sheets import sheets
+
     for sheet in sheets(reports):
         if sheet.key == "summary":  # too wide for a terminal: one column a utility
             _print_transposed(sheet.title, sheet.headers, sheet.rows)

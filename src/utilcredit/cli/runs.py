@@ -176,7 +176,7 @@ def rerate_command(
 
     Affected: data changed since the current run's watermark, plus (when the as-of date moves,
     as in the daily run) subjects whose records enter or leave a window or whose arrears age.
-    Without ``--since-import`` the as-of date defaults to today (the daily run).
+    Without --since-import the as-of date defaults to today (the daily run).
     """
     try:
         store = open_store()
@@ -209,7 +209,7 @@ def list_command(
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="条数 / how many")] = 20,
 ) -> None:
-    """评级批次列表 / recent runs, newest first; ``*current`` marks what readers see."""
+    """评级批次列表 / recent runs, newest first; *current marks what readers see."""
     with open_store().connect() as connection:
         headers, current = reads.list_runs(connection, policy, limit)
     typer.echo(format_run_list(headers, current), nl=False)
@@ -225,7 +225,7 @@ def show_command(
         bool, typer.Option("--subjects", help="列出全部主体 / list every subject (CSV)")
     ] = False,
 ) -> None:
-    """批次详情 / a run's header; with ``--subject`` one subject's stored clauses and evidence."""
+    """批次详情 / a run's header; with --subject one subject's stored clauses and evidence."""
     try:
         with open_store().connect() as connection:
             header = reads.get_run(connection, run_id)

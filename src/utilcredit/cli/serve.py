@@ -1,5 +1,8 @@
 """``utilcredit serve``: the console and the REST API in one server, optionally with demo
-logins (one user per role)."""
+logins (one user per role).
+
+The store and the domain's services are imported inside the commands, so that
+``utilcredit serve --help`` starts without them."""
 
 from __future__ import annotations
 
@@ -9,10 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from utilcredit.access import service as access
 from utilcredit.access.model import Role
-from utilcredit.bootstrap import open_store
-from utilcredit.config import get_settings
 from utilcredit.customers.model import Utility
 
 out = Console()
@@ -34,6 +34,9 @@ DEMO_USERS: tuple[tuple[str, str, frozenset[Role], frozenset[Utility]], ...] = (
 
 def ensure_demo_users() -> list[tuple[str, str]]:
     """Create the demo users that do not exist yet; return (user name, roles) of all of them."""
+    from utilcredit.access import service as access
+    from utilcredit.bootstrap import open_store
+
     engine = open_store()
     with engine.begin() as connection:
         existing = {u.principal.username for u in access.all_users(connection)}
@@ -65,6 +68,9 @@ def serve_command(
 ) -> None:
     """启动控制台和 API / start the console and the REST API (API under /api/, docs at /docs)."""
     import uvicorn
+
+    from utilcredit.bootstrap import open_store
+    from utilcredit.config import get_settings
 
     settings = get_settings()
     open_store(settings)  # migrate before accepting requests

@@ -1,6 +1,9 @@
 """``utilcredit user add/list/disable/enable/reset-password/unlock``. These run on the server,
 so they may do what no administrator may do through the API: create users with roles that
-reach every utility (the credit office), and manage any user."""
+reach every utility (the credit office), and manage any user.
+
+The store and the domain's services are imported inside the commands, so that
+``utilcredit user --help`` starts without them."""
 
 from __future__ import annotations
 
@@ -11,12 +14,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from utilcredit.access import service as access
 from utilcredit.access.model import ThrottleScope, parse_roles, parse_utilities
-from utilcredit.bootstrap import open_store
 from utilcredit.errors import UtilcreditError
 
-user_app = typer.Typer(help="用户 / console and API users", no_args_is_help=True)
+user_app = typer.Typer(
+    help="用户 / users: add, list, disable, enable, reset-password, unlock", no_args_is_help=True
+)
 out = Console()
 err = Console(stderr=True)
 
@@ -59,6 +62,9 @@ def user_add(
     ] = None,
 ) -> None:
     """添加用户 / add a user with roles and utility memberships."""
+    from utilcredit.access import service as access
+    from utilcredit.bootstrap import open_store
+
     try:
         roles = parse_roles(role)
         utilities = parse_utilities(utility)
@@ -88,6 +94,9 @@ def user_add(
 @user_app.command("list")
 def user_list() -> None:
     """列出用户 / list users with roles, utilities, and whether they are disabled or locked."""
+    from utilcredit.access import service as access
+    from utilcredit.bootstrap import open_store
+
     engine = open_store()
     with engine.connect() as connection:
         users = access.all_users(connection)
@@ -113,6 +122,9 @@ UsernameArg = Annotated[str, typer.Argument(help="用户名 / user name")]
 
 
 def _set_active(username: str, active: bool) -> None:
+    from utilcredit.access import service as access
+    from utilcredit.bootstrap import open_store
+
     try:
         with open_store().begin() as connection:
             access.set_user_active(connection, username, active, actor=_actor())
@@ -145,6 +157,9 @@ def user_reset_password(
 ) -> None:
     """重设密码，并结束该用户的会话与令牌 / set a new password; the user's sessions and
     tokens end."""
+    from utilcredit.access import service as access
+    from utilcredit.bootstrap import open_store
+
     secret = _new_password(password)
     try:
         with open_store().begin() as connection:
@@ -165,6 +180,9 @@ def user_unlock(
     ] = None,
 ) -> None:
     """解除登录失败过多导致的锁定 / lift a lockout after too many failed logins."""
+    from utilcredit.access import service as access
+    from utilcredit.bootstrap import open_store
+
     targets = [(ThrottleScope.USER, username)] if username else []
     if address:
         targets.append((ThrottleScope.ADDRESS, address))

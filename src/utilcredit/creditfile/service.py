@@ -33,7 +33,7 @@ from utilcredit.access.visibility import (
 )
 from utilcredit.config import ConsoleSettings
 from utilcredit.creditfile.model import CreditFileView, RatingView, subject_card
-from utilcredit.customers import pages, subjects
+from utilcredit.customers import pages, reminder_pages, subjects
 from utilcredit.customers.model import Utility
 from utilcredit.customers.pages import (
     AccountHit,
@@ -54,7 +54,7 @@ from utilcredit.identifiers import (
     validate_ric,
 )
 from utilcredit.overrides import service as overrides
-from utilcredit.overrides.model import effective_level
+from utilcredit.overrides.model import effective_level, next_change_on
 from utilcredit.paging import Page
 from utilcredit.policies.loader import LoadedPolicy
 from utilcredit.policies.service import policy_at
@@ -257,6 +257,16 @@ def incidents(
     return pages.incidents_of(connection, subject_id, utilities, offset=offset, limit=limit)
 
 
+def reminders(
+    connection: Connection, principal: Principal, code: str, *, offset: int, limit: int
+) -> Page[reminder_pages.ReminderPageLine]:
+    """The reminders (催告) on the subject's accounts of the reader's utilities, newest first."""
+    subject_id, utilities = _visible_for_tables(connection, principal, code)
+    return reminder_pages.reminders_page(
+        connection, subject_id, utilities, offset=offset, limit=limit
+    )
+
+
 def evidence(
     connection: Connection,
     principal: Principal,
@@ -271,6 +281,12 @@ def evidence(
     record = pages.evidence_record(connection, subject_id, utilities, kind, ref, on)
     if record is None:
         raise NotFoundError(f"没有该证据记录：{ref} / no evidence record {ref}")
+    account_no = record["row"].get("account_no") if kind in ("bill", "incident") else None
+    if account_no is not None:
+        # The utility of the record's account: a bill's usage is in m³ or kWh by it.
+        accounts = pages.accounts_of(connection, subject_id, utilities)
+        utility = next((a.utility for a in accounts if a.account_no == account_no), None)
+        record = {**record, "utility": utility}
     return record
 
 
@@ -327,15 +343,16 @@ def rate_live(
         explanation = _replace_text(explanation, code, shown)
         text = text.replace(code, shown)
         subject_overrides = [replace(o, subject_code=shown) for o in subject_overrides]
+    level = effective_level(evaluation.level, subject_overrides, as_of)
     return RatingView(
         subject_code=shown,
         policy=loaded,
         as_of=as_of,
-        level=effective_level(evaluation.level, subject_overrides, as_of),
+        level=level,
         explanation=explanation,
         text=text,
         history=runs.recent_levels(connection, code, loaded.key, HISTORY_LIMIT),
-        next_change=change.on,
+        next_change=next_change_on(change.on, level),  # an override's end counts too
         overrides=subject_overrides,
     )
 

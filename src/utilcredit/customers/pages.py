@@ -132,6 +132,23 @@ def search_subjects(
     return page_of(hits, offset, limit)
 
 
+def subject_text_match(
+    query: str, utilities: Collection[Utility], *, personal_partial: bool = False
+) -> ColumnElement[bool] | None:
+    """The condition :func:`search_subjects` puts on ``subjects`` for ``query`` (code prefix,
+    name fragment, account-number prefix; natural persons whole), for the lists that filter
+    and sort beyond it; ``None`` for an empty query."""
+    text = query.strip()
+    if not text:
+        return None
+    by_code, by_name = _partial_match(text, personal_partial=personal_partial)
+    by_account = select(AccountRow.subject_id).where(
+        AccountRow.account_no.like(_escape_like(text) + "%", escape="\\"),
+        AccountRow.utility.in_(_values(utilities)),
+    )
+    return or_(by_code, by_name, SubjectRow.id.in_(by_account))
+
+
 def subject_utility_map(
     connection: Connection, subject_ids: Sequence[int], allowed: Sequence[str]
 ) -> dict[int, tuple[str, ...]]:

@@ -82,6 +82,12 @@ def count_subjects_of(connection: Connection, utility: Utility) -> int:
     )
 
 
+def natural_person_codes(connection: Connection) -> frozenset[str]:
+    """The codes (resident ID numbers) of the natural persons, which lists print masked."""
+    query = select(SubjectRow.code).where(SubjectRow.kind == "natural")
+    return frozenset(connection.execute(query).scalars())
+
+
 # ---- one subject: statements built once --------------------------------------------------
 
 

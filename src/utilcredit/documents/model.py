@@ -132,13 +132,13 @@ def commitment_letter_context(c: CommitmentLetter) -> dict[str, Any]:
 #: The badge colours of a credit level (background, text), by its Chinese name; the same hues as
 #: the console's. A level not listed here is drawn grey: the badge only repeats the printed name.
 LEVEL_BADGE_COLOURS: dict[str, tuple[str, str]] = {
-    "绿色": ("#1a9641", "#ffffff"),
-    "蓝色": ("#2b83ba", "#ffffff"),
+    "绿色": ("#157a35", "#ffffff"),
+    "蓝色": ("#1f6fa3", "#ffffff"),
     "黄色": ("#e6b800", "#000000"),
     "红色": ("#d7191c", "#ffffff"),
     "黑色": ("#222222", "#ffffff"),
 }
-_OTHER_LEVEL_COLOURS = ("#777777", "#ffffff")
+_OTHER_LEVEL_COLOURS = ("#666666", "#ffffff")
 
 _ZH_DIGITS = "零一二三四五六七八九"
 
@@ -341,4 +341,91 @@ def notice_batch_context(
         ],
         "letters": [_letter_fields(letter) for letter in letters],
         "date_line": zh_date(made_on),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeClauseLine:
+    """A clause of the rating as the 信用等级告知书 summarises it: what it says, what it gave,
+    and the facts behind it as printed lines (``rating.explain.describe_evidence``)."""
+
+    clause_id: str
+    level_zh: str  # the level the clause leads to, e.g. "黄色"
+    text: str
+    status_zh: str  # e.g. "触发", "不满足"
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CreditLevelNotice:
+    """信用等级告知书: a subject's credit level on a date as the utility certifies it, printed
+    from the credit file (A4) by an officer and sealed by the issuing utility.
+
+    ``subject_code`` is printed as given (the caller masks a natural person's ID number).
+    ``computed_level_zh`` is given when a manual override makes the level in force differ from
+    the computed one; ``override_note`` then says why and until when. ``clauses`` are the
+    notable clauses (those that gave, failed or could not be decided); empty when the level
+    is the policy's fallback with nothing notable.
+    """
+
+    issuer: str  # the issuing utility, printed as the letterhead and on the seal line
+    subject_name: str
+    subject_code: str
+    address: str | None
+    utility_label: str  # "供水" or "供电"
+    policy_title: str
+    policy_ref: str  # key and version, e.g. "lianshui-water 2022.1"
+    policy_issuer: str | None
+    level_zh: str
+    computed_level_zh: str | None
+    override_note: str | None
+    as_of: dt.date
+    decided_by: tuple[str, ...]
+    clauses: tuple[NoticeClauseLine, ...]
+    next_change_on: dt.date | None
+    officer: str  # the display name of the officer who printed it
+    issued_on: dt.date
+
+
+def _badge(level_zh: str) -> dict[str, str]:
+    background, foreground = LEVEL_BADGE_COLOURS.get(level_zh, _OTHER_LEVEL_COLOURS)
+    return {"name": level_zh, "background": background, "foreground": foreground}
+
+
+def credit_level_notice_context(
+    notice: CreditLevelNotice, *, toolbar: Sequence[tuple[str, str]] = ()
+) -> dict[str, Any]:
+    """The context of ``credit_level_notice.html``. ``toolbar`` are (label, href) links shown
+    above the document on screen only (the console's page: back, PDF); a PDF gets none."""
+    return {
+        "issuer": notice.issuer,
+        "subject_name": notice.subject_name,
+        "subject_code": notice.subject_code,
+        "address": notice.address or NOT_STATED,
+        "utility_label": notice.utility_label,
+        "policy_title": notice.policy_title,
+        "policy_ref": notice.policy_ref,
+        "policy_issuer": notice.policy_issuer,
+        "level": _badge(notice.level_zh),
+        "computed_level": _badge(notice.computed_level_zh) if notice.computed_level_zh else None,
+        "override_note": notice.override_note,
+        "as_of": zh_date(notice.as_of),
+        "decided_by": "、".join(notice.decided_by) if notice.decided_by else NOT_STATED,
+        "clauses": [
+            {
+                "number": zh_ordinal(n),
+                "clause_id": clause.clause_id,
+                "level": _badge(clause.level_zh),
+                "text": clause.text,
+                "status_zh": clause.status_zh,
+                "evidence": list(clause.evidence),
+            }
+            for n, clause in enumerate(notice.clauses, start=1)
+        ],
+        # None: no change is foreseen, and the notice says nothing about one.
+        "next_change_on": zh_date(notice.next_change_on) if notice.next_change_on else None,
+        "officer": notice.officer,
+        "issued_on": zh_date(notice.issued_on),
+        "date_line": zh_date(notice.issued_on),
+        "toolbar": [{"label": label, "href": href} for label, href in toolbar],
     }

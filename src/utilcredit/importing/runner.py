@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,13 @@ class FileReport:
     error: str | None = None
     # A file stopped for too many rejects: the first of them, reported beside the error.
     partial_rejects: list[Reject] = field(default_factory=list)
+    # The name people know the file by (an upload's own name, e.g. 客户清单.csv) when it is
+    # stored under another one; ``None``: the path's name.
+    display_name: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.path.name
 
     @property
     def rejects(self) -> list[Reject]:
@@ -96,9 +104,12 @@ def import_paths(
     progress_for: ProgressFactory | None = None,
     scope: frozenset[Utility] | None = None,
     limits: ImportLimits = DEFAULT_LIMITS,
+    display_names: Mapping[Path, str] | None = None,
 ) -> ImportReport:
     """``scope``: the utilities the importer may write (``None``: every one, e.g. the CLI);
     rows touching another utility's data are rejected (see :mod:`.service`).
+    ``display_names``: the names to record and report for files stored under another name
+    (uploads keep the uploader's name; the stored one is sanitised).
 
     The files are imported under the store's import lock, waiting for another import up to
     ``limits.lock_wait_seconds``; past that every file is reported refused (nothing is read
@@ -124,6 +135,7 @@ def import_paths(
                         progress_for=progress_for,
                         scope=scope,
                         limits=limits,
+                        display_name=(display_names or {}).get(path),
                     )
                 )
     except serial.ImportBusyError as error:
@@ -149,8 +161,9 @@ def _import_file(
     progress_for: ProgressFactory | None,
     scope: frozenset[Utility] | None,
     limits: ImportLimits,
+    display_name: str | None = None,
 ) -> FileReport:
-    file_report = FileReport(path)
+    file_report = FileReport(path, display_name=display_name)
     try:
         source = inspect(path)
     except (ImportFileError, OSError) as error:
@@ -186,7 +199,7 @@ def _load(
     with engine.begin() as connection:
         file_report.run_id = runs.start_run(
             connection,
-            file_name=printable(str(source.path))[-500:],
+            file_name=printable(file_report.display_name or str(source.path))[-500:],
             kind=source.kind,
             file_format=source.file_format,
             encoding=source.encoding,
@@ -281,7 +294,7 @@ def _record_failure(
                 actor=actor,
                 action="import_failed",
                 entity=file_report.kind or "import",
-                entity_key=printable(file_report.path.name)[:200],
+                entity_key=printable(file_report.name)[:200],
                 reason=message[:500],
                 detail={
                     "run_id": file_report.run_id,
@@ -295,6 +308,10 @@ def _record_failure(
 
 
 REJECT_COLUMNS = ("file", "row", "field", "value", "reason")
+# The same columns for an upload whose header row was in Chinese: the report answers in the
+# words the file used.
+REJECT_COLUMNS_ZH = ("文件", "行号", "字段", "值", "原因")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 # A cell a spreadsheet program would take for a formula (OWASP "CSV injection"): = + - @, tab
 # and carriage return, and their full-width forms, which some spreadsheet programs accept too.
@@ -315,21 +332,40 @@ def reject_report_row(cells: Sequence[object]) -> list[object]:
     return [spreadsheet_safe(cell) for cell in cells]
 
 
+def used_chinese_headers(report: ImportReport) -> bool:
+    """Whether any file of the report named its columns in Chinese."""
+    return any(
+        _CJK.search(name)
+        for file_report in report.files
+        if file_report.result is not None
+        for name in file_report.result.headers.values()
+    )
+
+
+def _field_as_named(file_report: FileReport, field_name: str | None) -> str:
+    """A reject's field by the header the file used (``code`` → ``统一社会信用代码``)."""
+    if not field_name:
+        return ""
+    named = file_report.result.headers if file_report.result else {}
+    return named.get(field_name, field_name)
+
+
 def write_reject_report(report: ImportReport, destination: Path) -> int:
-    """CSV (UTF-8 with BOM so spreadsheet programs show Chinese) of every rejected row."""
+    """CSV (UTF-8 with BOM so spreadsheet programs show Chinese) of every rejected row, its
+    fields named as the files named them (and its columns in Chinese when their headers were)."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     count = 0
     with destination.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(REJECT_COLUMNS)
+        writer.writerow(REJECT_COLUMNS_ZH if used_chinese_headers(report) else REJECT_COLUMNS)
         for file_report in report.files:
             for reject in file_report.rejects:
                 writer.writerow(
                     reject_report_row(
                         (
-                            file_report.path.name,
+                            file_report.name,
                             reject.row,
-                            reject.field or "",
+                            _field_as_named(file_report, reject.field),
                             reject.value or "",
                             reject.reason,
                         )

@@ -71,6 +71,7 @@ class LoadResult:
     unchanged: int = 0
     rejects: list[Reject] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # field → the file's own header
 
     @property
     def rejected_rows(self) -> int:
@@ -130,7 +131,7 @@ def load_file(
         RowConverter(spec, plan, header.index_of, allow_list, limits.max_field_chars),
         tuple(plan.sources.index(name) for name in spec.key),
     )
-    result = LoadResult(ignored_columns=header.ignored)
+    result = LoadResult(ignored_columns=header.ignored, headers=header.names)
     floor = upserts.max_id(connection, spec.kind)
     # On SQLite a table empty at the start of the file's transaction stays this importer's
     # alone until commit (one writer), and keys are unique within the file: plain inserts.

@@ -1,10 +1,13 @@
 """Import by upload: the same runner, rules and reject report as ``utilcredit import``.
 
-Uploaded files are saved under ``<data_dir>/uploads/<upload id>/`` with their own (sanitised)
-names, since the file stem names the kind, then imported with
+Uploaded files are saved under ``<data_dir>/uploads/<upload id>/`` with their own names,
+sanitised for the file system only (letters of every script kept: ``客户清单.csv`` stays
+``客户清单.csv``), since the file stem names the kind, then imported with
 :func:`utilcredit.importing.runner.import_paths`, which commits one transaction per file. The
-reject report CSV is written to ``<data_dir>/rejects/upload-<upload id>.csv``, exactly as the
-CLI writes it; the rejects are also kept per run in ``import_rejects``.
+names as uploaded are kept beside them (``.names.json``) and are what runs, pages and reports
+show. The reject report CSV is written to ``<data_dir>/rejects/upload-<upload id>.csv``,
+exactly as the CLI writes it, and downloads under the upload's name (``客户清单-拒收.csv``);
+the rejects are also kept per run in ``import_rejects``.
 
 Uploads and their reject reports hold personal data: they are kept for
 ``upload_retention_days`` (``UTILCREDIT_UPLOAD_RETENTION_DAYS``, default 30) and deleted after,
@@ -18,6 +21,7 @@ import re
 import shutil
 import threading
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -35,7 +39,12 @@ from utilcredit.importing.readers.source import FORMATS, SourceFile
 from utilcredit.importing.runner import ImportReport, import_paths, write_reject_report
 
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
-_SAFE_NAME = re.compile(r"[^0-9A-Za-z._\-]+")
+# Anything but letters and digits of any script, ``.``, ``_`` and ``-`` becomes ``_`` in the
+# stored name: no separators, controls, bidirectional marks or spaces reach the file system.
+_SAFE_NAME = re.compile(r"[^\w.\-]+")
+MAX_NAME_CHARS = 80  # of a stored stem: 240 bytes in UTF-8 at most, under every file system's 255
+NAMES_FILE = ".names.json"  # in an upload's folder: stored name → the name as uploaded
+REJECTS_SUFFIX = "-拒收.csv"
 CHUNK = 1024 * 1024
 
 
@@ -65,6 +74,7 @@ class UploadResult:
     files: list[FileOutcome]
     rejected_rows: int
     reject_report: str | None  # file name under the rejects folder
+    reject_download: str | None = None  # what the report downloads as, after the upload
 
 
 @dataclass(slots=True)
@@ -90,9 +100,18 @@ class UploadProgress:
         return int(100 * self.done / self.total) if self.total else 0
 
 
+def original_name(name: str) -> str:
+    """The base name as uploaded (a browser may send a path), printable and NFC."""
+    base = Path(unicodedata.normalize("NFC", name).replace("\\", "/")).name
+    return "".join(c if c.isprintable() else "_" for c in base)[:200]
+
+
 def safe_name(name: str) -> str:
-    base = Path(name.replace("\\", "/")).name
+    """The name to store an upload under: its own, sanitised for the file system only."""
+    base = original_name(name)
     cleaned = _SAFE_NAME.sub("_", base).lstrip(".")
+    stem, suffix = Path(cleaned).stem, Path(cleaned).suffix
+    cleaned = stem[:MAX_NAME_CHARS] + suffix if len(stem) > MAX_NAME_CHARS else cleaned
     if not cleaned or Path(cleaned).suffix.lower() not in FORMATS:
         raise FieldInvalidError(
             "files",
@@ -111,10 +130,12 @@ def save_uploads(
     folder = settings.data_dir / "uploads" / upload_id
     folder.mkdir(parents=True, exist_ok=False)
     saved: list[Path] = []
+    names: dict[str, str] = {}
     total = 0
     try:
         for upload in uploads:
             target = folder / safe_name(upload.name)
+            names[target.name] = original_name(upload.name)
             if target.exists():
                 raise FieldInvalidError(
                     "files", f"文件重名：{target.name} / duplicate file {target.name}"
@@ -135,7 +156,32 @@ def save_uploads(
     if not saved:
         shutil.rmtree(folder, ignore_errors=True)
         raise FieldInvalidError("files", "请选择要导入的文件 / no file uploaded")
+    (folder / NAMES_FILE).write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
     return upload_id, saved
+
+
+def display_names(paths: Iterable[Path]) -> dict[Path, str]:
+    """The names as uploaded of saved uploads (their folder's record); a path without one
+    keeps its own name."""
+    found: dict[Path, str] = {}
+    records: dict[Path, dict[str, str]] = {}
+    for path in paths:
+        if path.parent not in records:
+            try:
+                loaded = json.loads((path.parent / NAMES_FILE).read_text(encoding="utf-8"))
+                records[path.parent] = {str(k): str(v) for k, v in dict(loaded).items()}
+            except (OSError, ValueError, TypeError):
+                records[path.parent] = {}
+        found[path] = records[path.parent].get(path.name, path.name)
+    return found
+
+
+def reject_download_name(names: list[str]) -> str:
+    """The reject report's name after the upload: ``客户清单-拒收.csv`` for one file,
+    ``客户清单等3个文件-拒收.csv`` for several."""
+    stems = [Path(name).stem or name for name in names] or ["upload"]
+    first = stems[0][:MAX_NAME_CHARS]
+    return first + (f"等{len(stems)}个文件" if len(stems) > 1 else "") + REJECTS_SUFFIX
 
 
 def run_import(
@@ -157,6 +203,7 @@ def run_import(
 
     if progress is not None:
         progress.total = sum(path.stat().st_size for path in paths)
+    names = display_names(paths)
     report = import_paths(
         engine,
         paths,
@@ -166,13 +213,18 @@ def run_import(
         progress_for=progress_for,
         scope=import_scope(principal),  # rows of other utilities are rejected
         limits=ImportLimits.from_settings(settings),
+        display_names=names,
     )
     reject_name: str | None = None
+    download: str | None = None
     if not report.ok:
         reject_name = f"upload-{upload_id}.csv"
-        record_reject_owner(settings, upload_id, principal)  # before the report exists
+        download = reject_download_name([names.get(path, path.name) for path in paths])
+        # before the report exists
+        record_reject_owner(settings, upload_id, principal, download_name=download)
         write_reject_report(report, reject_report_path(settings, upload_id))
     result = summarize(upload_id, report, reject_name)
+    result.reject_download = download
     if progress is not None:
         progress.result = result
         progress.finished = True
@@ -185,7 +237,7 @@ def summarize(upload_id: str, report: ImportReport, reject_name: str | None) -> 
         result = item.result
         files.append(
             FileOutcome(
-                file=item.path.name,
+                file=item.name,
                 kind=item.kind,
                 run_id=item.run_id,
                 rows_read=result.rows_read if result else 0,
@@ -252,13 +304,29 @@ def _reject_owner_path(settings: Settings, upload_id: str) -> Path:
     return reject_report_path(settings, upload_id).with_suffix(".owner.json")
 
 
-def record_reject_owner(settings: Settings, upload_id: str, principal: Principal) -> None:
+def record_reject_owner(
+    settings: Settings, upload_id: str, principal: Principal, *, download_name: str | None = None
+) -> None:
     """Who uploaded: a report on disk has no owner of its own, so a sidecar file says whose it
-    is (:func:`may_read_reject_report`)."""
+    is (:func:`may_read_reject_report`), and what it downloads as (:func:`reject_download_of`)."""
     path = _reject_owner_path(settings, upload_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    owner = {"user_id": principal.user_id, "username": principal.username}
-    path.write_text(json.dumps(owner), encoding="utf-8")
+    owner: dict[str, object] = {"user_id": principal.user_id, "username": principal.username}
+    if download_name:
+        owner["download_name"] = download_name
+    path.write_text(json.dumps(owner, ensure_ascii=False), encoding="utf-8")
+
+
+def reject_download_of(settings: Settings, upload_id: str) -> str:
+    """The name an upload's reject report downloads as (``客户清单-拒收.csv``); reports
+    written before names were kept download as their stored name."""
+    stored = reject_report_path(settings, upload_id).name
+    try:
+        owner = json.loads(_reject_owner_path(settings, upload_id).read_text(encoding="utf-8"))
+        name = str(owner.get("download_name") or stored)
+    except (OSError, ValueError, AttributeError):
+        return stored
+    return original_name(name) or stored
 
 
 def may_read_reject_report(settings: Settings, upload_id: str, principal: Principal) -> bool:

@@ -178,3 +178,13 @@ def effective_level(computed: Level, overrides: list[Override], today: dt.date) 
         return EffectiveLevel(computed, computed, None)
     latest = max(in_force, key=lambda o: (o.decided_on or o.requested_on, o.id or 0))
     return EffectiveLevel(computed, latest.level, latest)
+
+
+def next_change_on(computed_next: dt.date | None, level: EffectiveLevel) -> dt.date | None:
+    """When the level shown changes next: the earlier of the computed level's next change and
+    the end of the override in force. An override applies up to and including its expiry
+    date, so the level it set gives way the day after."""
+    if level.override is None:
+        return computed_next
+    ends = level.override.expires_on + dt.timedelta(days=1)
+    return ends if computed_next is None else min(computed_next, ends)

@@ -6,7 +6,16 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    false,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from utilcredit.customers.model import Utility
 from utilcredit.customers.tables import SubjectRow
@@ -95,6 +104,36 @@ def insert_override(
             .returning(OverrideRow.id)
         ).scalar_one()
     )
+
+
+def lock_subject(connection: Connection, subject_id: int) -> None:
+    """Hold what makes two requests for one subject check for a pending request one after the
+    other, until the transaction ends. PostgreSQL: the subject's row, ``FOR UPDATE``. SQLite
+    has one writer at a time, but the driver begins a transaction only at its first write, so
+    a read before it may miss a request committed meanwhile: a write that changes nothing
+    takes the writer's lock first (waiting for the other writer to commit), and the reads
+    after it see what the other committed."""
+    if connection.dialect.name == "sqlite":
+        connection.execute(update(OverrideRow).where(false()).values(state=OverrideRow.state))
+        return
+    connection.execute(
+        select(SubjectRow.id).where(SubjectRow.id == subject_id).with_for_update()
+    ).one_or_none()
+
+
+def pending_of(connection: Connection, subject_id: int, policy_key: str) -> Override | None:
+    """The subject's request under the policy that still waits for a decision, if any."""
+    row = connection.execute(
+        _base()
+        .where(
+            OverrideRow.subject_id == subject_id,
+            OverrideRow.policy_key == policy_key,
+            OverrideRow.state == OverrideState.REQUESTED.value,
+        )
+        .order_by(OverrideRow.id)
+        .limit(1)
+    ).one_or_none()
+    return None if row is None else _override(row)[0]
 
 
 def save_decision(connection: Connection, override: Override) -> bool:

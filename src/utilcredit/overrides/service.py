@@ -6,7 +6,8 @@ transition writes an audit entry in the caller's transaction. Nothing here commi
 Another utility's override answers "not found" (its existence does not leak; audited like a
 403). A decision is a compare-and-set on the pending state: of two reviewers deciding at once,
 one wins and the other gets a :class:`~utilcredit.errors.ConflictError` (HTTP 409), and only
-the winner's decision is audited. A natural person's ID number is shown masked to readers
+the winner's decision is audited. One request waits at a time per subject and policy: a second
+is refused (409) naming the pending one. A natural person's ID number is shown masked to readers
 without ``view_unmasked``, and the subject is named by its reference (``id-<n>``).
 """
 
@@ -87,6 +88,7 @@ def request_override(
         raise InvalidInputError(
             f"{policy.key} 没有 {level.value} 等级 / {policy.key} has no level {level.value}"
         )
+    _refuse_second_request(connection, subject_id, policy.key)
     computed = rating.rate_subject(connection, code, policy, today).level
     try:
         override = model.request(
@@ -121,6 +123,24 @@ def request_override(
         },
     )
     return replace(override, id=override_id)
+
+
+def _refuse_second_request(connection: Connection, subject_id: int, policy_key: str) -> None:
+    """One request at a time per subject and policy: a second would leave the reviewer two
+    competing levels to choose from. Checked here, in the caller's transaction with the
+    subject's row locked, rather than by a unique index: the message names the pending
+    request, and rows stored before this rule (duplicates included) still migrate."""
+    repository.lock_subject(connection, subject_id)
+    pending = repository.pending_of(connection, subject_id, policy_key)
+    if pending is None:
+        return
+    raise ConflictError(
+        f"该主体在 {policy_key} 下已有待审核的调整申请 #{pending.id}"
+        f"（{pending.requested_by}，{pending.requested_on} 申请），请待其审核或撤回后再申请"
+        f" / override request #{pending.id} for this subject under {policy_key} (by "
+        f"{pending.requested_by} on {pending.requested_on}) is still awaiting review; "
+        "wait for its decision or withdraw it first"
+    )
 
 
 def _load(

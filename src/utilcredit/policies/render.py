@@ -21,6 +21,14 @@ class RenderFormat(StrEnum):
 
 _TEMPLATES = {RenderFormat.MARKDOWN: "criteria.md.j2", RenderFormat.HTML: "criteria.html.j2"}
 _UTILITY_ZH = {Utility.WATER: "供水", Utility.POWER: "供电"}
+# The public credit platforms a policy accepts reports from, by the names people know them by
+# (a policy file names them by key); a key not listed shows as written.
+REPORT_SOURCE_ZH = {
+    "creditchina": "信用中国",
+    "jiangsu": "信用江苏",
+    "hubei": "信用湖北",
+    "guangdong": "信用广东",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,4 +96,5 @@ def render(policy: Policy, fmt: RenderFormat | str = RenderFormat.MARKDOWN) -> s
         utility_zh=_UTILITY_ZH[policy.utility],
         levels_zh=levels_zh,
         method=method_text(policy),
+        report_sources_zh="、".join(REPORT_SOURCE_ZH.get(s, s) for s in policy.report_sources),
     )

@@ -85,6 +85,11 @@ from utilcredit.rating.results import (
     TestOutcome,
 )
 
+# An account's payment mode as the explanation says it (the detail people read).
+PAYMENT_MODE_ZH: dict[PaymentMode, str] = {
+    PaymentMode.PREPAID: "预付费",
+    PaymentMode.POSTPAID: "后付费",
+}
 INCIDENT_KIND_ZH: dict[IncidentKind, str] = {
     IncidentKind.LATE_PAYMENT: "未按期交费",
     IncidentKind.VIOLATION: "违约用水/电",
@@ -231,7 +236,7 @@ def _all_accounts_prepaid(test: AllAccountsPrepaidTest, facts: Facts) -> TestOut
     postpaid = [a for a in facts.accounts if a.payment_mode != PaymentMode.PREPAID]
     shown = postpaid or list(facts.accounts)
     evidence = tuple(
-        Evidence(EvidenceKind.ACCOUNT, a.account_no, a.opened_on, a.payment_mode.value)
+        Evidence(EvidenceKind.ACCOUNT, a.account_no, a.opened_on, PAYMENT_MODE_ZH[a.payment_mode])
         for a in shown
     )
     return TestOutcome(test.type, not postpaid, len(postpaid), evidence)

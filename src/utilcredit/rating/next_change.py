@@ -119,8 +119,22 @@ def _leaving(day: dt.date, years: int) -> tuple[dt.date, dt.date]:
     return leave, leave + dt.timedelta(days=1)
 
 
-def _has_arrears_months_test(policy: Policy) -> bool:
-    return any(isinstance(t, ArrearsMonthsTest) for c in policy.clauses for t in iter_tests(c.test))
+def _arrears_months_horizon(policy: Policy) -> int:
+    """The months of ageing after which no ``arrears_months`` test of the clauses can change
+    its answer (0 without such a test): past every bound, ``min ≤ n ≤ max`` stays as it is.
+    The month after the highest bound is the last one to evaluate; the dates after it would
+    each cost an evaluation (120 of the ≈ 160 a subject with unpaid arrears had on the demo)
+    and cannot move the level."""
+    bounds = [
+        t.months
+        for c in policy.clauses
+        for t in iter_tests(c.test)
+        if isinstance(t, ArrearsMonthsTest)
+    ]
+    if not bounds:
+        return 0
+    highest = max(max(b.min, b.max or 0) for b in bounds)
+    return min(highest + 1, _MAX_ARREARS_MONTHS)
 
 
 def _add_years(day: dt.date, years: int) -> dt.date:
@@ -181,11 +195,12 @@ def candidate_dates(credit_file: CreditFile, policy: Policy, as_of: dt.date) -> 
                 found.add(commitment.valid_until + dt.timedelta(days=1))
             if commitment.status in COMMITMENT_ENDED:
                 found.add(commitment.status_on)
-    if _has_arrears_months_test(policy):
+    horizon = _arrears_months_horizon(policy)
+    if horizon:
         facts = collect_facts(credit_file, policy, as_of + dt.timedelta(days=1))
         if facts.unpaid_overdue:
             oldest = facts.unpaid_overdue[0].bill.due_on
-            found.update(add_months(oldest, k) for k in range(1, _MAX_ARREARS_MONTHS + 1))
+            found.update(add_months(oldest, k) for k in range(1, horizon + 1))
     return sorted(day for day in found if day > as_of)
 
 

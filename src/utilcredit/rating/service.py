@@ -15,9 +15,10 @@ from sqlalchemy import Connection
 from utilcredit.access.model import Permission, Principal, require
 from utilcredit.config import ConsoleSettings
 from utilcredit.customers import repository as credit_files
-from utilcredit.customers.model import CreditFile
+from utilcredit.customers.model import UTILITY_ZH, CreditFile
 from utilcredit.errors import NotFoundError
 from utilcredit.policies.loader import LoadedPolicy
+from utilcredit.policies.model.levels import in_level_order
 from utilcredit.policies.model.policy import Policy
 from utilcredit.policies.service import policy_at
 from utilcredit.rating.evaluator import evaluate
@@ -51,7 +52,7 @@ def _credit_file(connection: Connection, code: str, policy: Policy) -> CreditFil
         raise NotFoundError(f"没有该主体：{code} / no subject with code {code}")
     if not credit_file.accounts:
         raise NotFoundError(
-            f"{code} 没有{policy.utility.value}账户，不属于 {policy.key} 的评价对象"
+            f"{code} 没有{UTILITY_ZH[policy.utility]}账户，不属于 {policy.key} 的评价对象"
             f" / {code} has no {policy.utility.value} account, so {policy.key} does not rate it"
         )
     return credit_file
@@ -66,6 +67,12 @@ class Distribution:
     subjects: int
     by_level: dict[str, int]
     by_area: dict[str, dict[str, int]]
+
+    def __post_init__(self) -> None:
+        # Levels best to worst (绿 蓝 黄 红 黑) for every reader, whatever the source's order.
+        object.__setattr__(self, "by_level", in_level_order(self.by_level))
+        ordered = {area: in_level_order(counts) for area, counts in self.by_area.items()}
+        object.__setattr__(self, "by_area", ordered)
 
 
 _cache: dict[tuple[str, str, dt.date], tuple[float, Distribution]] = {}
@@ -109,22 +116,21 @@ def _live_distribution(
 def distributions(
     connection: Connection, principal: Principal, as_of: dt.date, console: ConsoleSettings
 ) -> list[Distribution]:
-    """Level distribution per readable utility (its configured policy): from the latest rating
-    run when runs exist, else computed live for populations up to the configured size."""
+    """Level distribution per readable utility (its configured policy): from the policy's
+    current rating run (its latest complete one) when it has one, else computed live for
+    populations up to the configured size.
+
+    The run's header holds the level counts and one grouped query gives the areas, so the
+    dashboard costs a few indexed reads however many runs there are; a run that is still
+    running or failed is never shown (its counts are partial or none)."""
     require(principal, Permission.READ, entity="statistics")
     found: list[Distribution] = []
     for utility in sorted(principal.readable_utilities):
         key = console.default_policies.get(utility.value)
         if not key:
             continue
-        loaded = policy_at(key, as_of)
-        latest = [
-            run
-            for run in runs.visible_runs(connection, {utility.value}, offset=0, limit=20)
-            if run.policy_key == key
-        ]
-        if latest:
-            run = latest[0]
+        run = runs.current_run(connection, key)
+        if run is not None and run.utility == utility.value:
             by_area: dict[str, dict[str, int]] = {}
             for item in runs.area_counts(connection, run.id):
                 by_area.setdefault(item.area or "—", {})[item.level] = item.count
@@ -140,5 +146,6 @@ def distributions(
                 )
             )
             continue
+        loaded = policy_at(key, as_of)
         found.append(_live_distribution(connection, loaded, as_of, console.live_stats_max_subjects))
     return found

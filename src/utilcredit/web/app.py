@@ -12,8 +12,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from utilcredit.web import (
+    admin_users,
     application_new,
     applications,
+    audit_log,
     checks,
     commitments,
     creditfile,
@@ -27,6 +29,8 @@ from utilcredit.web import (
     records,
     reports,
     routes,
+    runs,
+    search,
     subject_notices,
     zones,
 )
@@ -78,12 +82,16 @@ def install_console(app: FastAPI) -> None:
     app.include_router(applications.router)
     app.include_router(commitments.router)
     app.include_router(zones.router)
+    app.include_router(admin_users.router)
+    app.include_router(audit_log.router)
     app.include_router(measures.router)
     app.include_router(notices.router)
     app.include_router(print_batches.router)
     app.include_router(subject_notices.router)
     app.include_router(reports.router)
     app.include_router(routes.router)
+    app.include_router(runs.router)
+    app.include_router(search.router)  # /subjects before creditfile's /subjects/{code}
     app.include_router(creditfile.router)
     app.include_router(overrides.router)
     app.include_router(imports.router)

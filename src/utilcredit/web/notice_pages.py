@@ -88,14 +88,14 @@ ACTION_EN = {
     "cancel": "Cancel",
 }
 STATUS_COLOURS = {
-    NoticeStatus.QUEUED.value: "#718096",
+    NoticeStatus.QUEUED.value: "#5f6b7d",
     NoticeStatus.SENDING.value: "#2b6cb0",
     NoticeStatus.SENT.value: "#2b6cb0",
     NoticeStatus.DELIVERED.value: "#2f855a",
     NoticeStatus.FAILED.value: "#c53030",
     NoticeStatus.DEAD.value: "#9b2c2c",
-    NoticeStatus.BATCHED.value: "#dd6b20",
-    NoticeStatus.CANCELLED.value: "#a0aec0",
+    NoticeStatus.BATCHED.value: "#b7531a",
+    NoticeStatus.CANCELLED.value: "#4a5568",
 }
 BATCH_ZH = {"created": "待打印", "printed": "已打印", "posted": "已寄出"}
 BATCH_EN = {"created": "To print", "printed": "Printed", "posted": "Posted"}

@@ -21,6 +21,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nav.commitments": ("信用承诺公示", "Commitments"),
     "nav.records": ("失信记录公示", "Dishonesty records"),
     "nav.lookup": ("信用查询", "Look-up"),
+    "nav.skip": ("跳到正文", "Skip to content"),
+    "nav.main": ("主导航", "Main"),
     "lang.switch": ("English", "中文"),
     "index.policies": ("信用等级评价标准", "Credit rating criteria"),
     "index.published_at": ("公示内容更新于", "Published view updated"),

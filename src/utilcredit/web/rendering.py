@@ -17,14 +17,15 @@ from markupsafe import Markup
 from utilcredit.access.model import ROLE_LABELS, Permission
 from utilcredit.customers.model import IncidentKind
 from utilcredit.rating.evaluator import INCIDENT_KIND_ZH
+from utilcredit.web import formats
 from utilcredit.web.casework import RecordLabels
 from utilcredit.web.i18n import LANG_COOKIE, Translator, language
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 LEVEL_COLOURS = {
-    "green": "#1a9641",
-    "blue": "#2b83ba",
+    "green": "#157a35",  # white on it 5.4:1 (WCAG AA), like the blue and red
+    "blue": "#1f6fa3",
     "yellow": "#e6b800",
     "red": "#d7191c",
     "black": "#222222",
@@ -56,6 +57,7 @@ EVIDENCE_FIELDS = {
     "set_aside_by": ("已不计入评级（失信记录）", "Set aside by record"),
     "opened_on": ("立户日期", "Opened"),
     "payment_mode": ("缴费方式", "Payment mode"),
+    "address": ("用水/用电地址", "Supply address"),
     "area": ("区域", "Area"),
     "utility": ("供应类型", "Utility"),
     "source": ("来源", "Source"),
@@ -81,6 +83,10 @@ def to_json(value: Any) -> Markup:
 
 
 TEMPLATES.env.filters["tojson_island"] = to_json
+# Amounts and usage of the credit file: 1,234.50 元, 12,345.5 m³ (web/formats.py).
+TEMPLATES.env.filters["yuan"] = formats.yuan
+TEMPLATES.env.filters["yuan_number"] = formats.yuan_number
+TEMPLATES.env.filters["quantity"] = formats.quantity
 TEMPLATES.env.globals["LEVEL_COLOURS"] = LEVEL_COLOURS
 TEMPLATES.env.globals["Permission"] = Permission
 

@@ -1,8 +1,9 @@
 """Console pages that belong to no one domain: the language switch, signing in and out, the
-dashboard, the rating runs and the shipped policies.
+dashboard and the shipped policies.
 
 The domains' pages have modules of their own, each with its router (registered in
-``web/app.py``): the credit file (``web/creditfile.py``), manual levels (``web/overrides.py``),
+``web/app.py``): the customer lists (``web/search.py``), the credit file
+(``web/creditfile.py``), the rating runs (``web/runs.py``), manual levels (``web/overrides.py``),
 imports (``web/imports.py``), the register (``web/records.py``), the counter workflow
 (``web/applications.py``, ``web/commitments.py`` …) and notices (``web/notices.py`` …).
 """
@@ -10,9 +11,10 @@ imports (``web/imports.py``), the register (``web/records.py``), the counter wor
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from utilcredit.access import service as access
@@ -31,6 +33,7 @@ from utilcredit.localtime import today
 from utilcredit.policies.service import policy_at, shipped
 from utilcredit.rating import service as rating_service
 from utilcredit.rating.runs import reads as rating_runs
+from utilcredit.rating.runs.model import RunHeader, RunStatus
 from utilcredit.records import service as register
 from utilcredit.web.i18n import LANG_COOKIE, LANGUAGES
 from utilcredit.web.rendering import render
@@ -38,7 +41,6 @@ from utilcredit.web.rendering import render
 router = APIRouter(include_in_schema=False)
 
 LOGIN_CSRF_COOKIE = "uc_login_csrf"
-PAGE = 20
 
 
 def _safe_next(target: str | None) -> str:
@@ -160,10 +162,7 @@ def dashboard(request: Request, connection: Db, principal: Reader, console: Cons
     runs = rating_runs.visible_runs(connection, readable, offset=0, limit=30)
     transitions = rating_runs.moves_into(connection, runs[0].id) if runs else []
     cases = register.open_cases(connection, principal, day)
-    trend = [
-        {"run": r.id, "as_of": r.as_of, "policy": r.policy_key, "levels": r.level_counts}
-        for r in reversed(runs)
-    ]
+    trend = trend_by_policy(runs)
     charts = [
         {
             "id": f"dist-{d.utility}",
@@ -182,28 +181,28 @@ def dashboard(request: Request, connection: Db, principal: Reader, console: Cons
             "charts": charts,
             "trend": trend,
             "transitions": transitions,
+            "latest_run": runs[0] if runs else None,
             "cases": cases,
         },
     )
 
 
-# ---- rating runs and policies ----------------------------------------------------------
+def trend_by_policy(runs: Sequence[RunHeader]) -> list[dict[str, Any]]:
+    """The trend as one series per policy, each over its own complete runs' dates, oldest
+    first: a water run and a power run rate different populations, so one line through both
+    would jump between them."""
+    series: dict[str, dict[str, Any]] = {}
+    for run in reversed(runs):  # ``runs`` is newest first
+        if run.status != RunStatus.COMPLETE:
+            continue  # a running or failed run counts nothing yet
+        line = series.setdefault(
+            run.policy_key, {"policy": run.policy_key, "utility": run.utility, "points": []}
+        )
+        line["points"].append({"run": run.id, "as_of": run.as_of, "levels": run.level_counts})
+    return [{"id": f"trend-{i}", **line} for i, line in enumerate(series.values())]
 
 
-@router.get("/runs")
-def runs_page(
-    request: Request,
-    connection: Db,
-    principal: Reader,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> Response:
-    readable = {u.value for u in principal.readable_utilities}
-    runs = rating_runs.visible_runs(connection, readable, offset=offset, limit=PAGE + 1)
-    return render(
-        request,
-        "runs.html",
-        {"runs": runs[:PAGE], "has_more": len(runs) > PAGE, "offset": offset, "page_size": PAGE},
-    )
+# ---- policies (the rating runs' pages: web/runs.py) ------------------------------------
 
 
 @router.get("/policies")

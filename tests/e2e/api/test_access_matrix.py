@@ -32,7 +32,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from httpx import Response
 from pydantic import SecretStr
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from tests.e2e.api.world import (
     COMMITMENT_SIGNED_ON,
@@ -75,6 +75,8 @@ from utilcredit.notices import repository as notice_store
 from utilcredit.notices import service as notices
 from utilcredit.notices import steps as notice_steps
 from utilcredit.overrides import service as overrides
+from utilcredit.overrides.model import OverrideState
+from utilcredit.overrides.tables import OverrideRow
 from utilcredit.policies.model.credit_application import Business
 from utilcredit.policies.model.levels import Level
 from utilcredit.policies.service import policy_at
@@ -256,9 +258,24 @@ class Ctx:
             "expires_on": (today() + dt.timedelta(days=60)).isoformat(),
         }
 
+    def retire_pending(self, utility: Utility) -> None:
+        """One request waits at a time per subject and policy (a second is a 409): the
+        pending one a previous call left is set aside in the store, so the next request or
+        decision starts from none."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(OverrideRow)
+                .where(
+                    OverrideRow.policy_key == POLICY[utility],
+                    OverrideRow.state == OverrideState.REQUESTED.value,
+                )
+                .values(state=OverrideState.WITHDRAWN.value)
+            )
+
     def new_override(self, utility: Utility, requester: str | None = None) -> int:
         """A pending override of the utility's subject, by ``requester`` if that user may
         request it there, else by the world's operator of the utility."""
+        self.retire_pending(utility)
         principal = self.principals.get(requester or "")
         if principal is None or not (
             principal.can(Permission.REQUEST_OVERRIDE) and principal.may_write_utility(utility)
@@ -555,6 +572,7 @@ def subject_url(template: str) -> Builder:
 def request_override(console: bool) -> Builder:
     def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
         assert target is not None
+        ctx.retire_pending(target)
         body = ctx.override_body(target)
         url = f"/subjects/{SUBJECT[target]}/overrides"
         if console:
@@ -680,6 +698,20 @@ def override_url(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
 def run_url(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
     assert target is not None
     return Call("GET", f"/api/rating-runs/{ctx.rating_run(target)}")
+
+
+def console_run_url(template: str) -> Builder:
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        return Call("GET", template.format(id=ctx.rating_run(target)))
+
+    return build
+
+
+def console_start_run(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    form = {"policy": POLICY[target], "as_of": today().isoformat()}
+    return Call("POST", "/runs", {"data": form})
 
 
 def by_id_url(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
@@ -884,6 +916,32 @@ def console_new_subject(ctx: Ctx, actor: str | None, target: Utility | None) -> 
 def console_zone(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
     assert target is not None
     return Call("POST", "/admin/zones", {"data": {**zone_form(target), "active": "true"}})
+
+
+def console_user_action(action: str) -> Builder:
+    """A users-page form on a fresh user of the target utility (disabled, to enable it)."""
+
+    def build(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+        assert target is not None
+        username = ctx.new_user(target, active=action != "enable")
+        form = {
+            "password": {"password": "another-long-pass-7"},
+            "grants": {"roles": ["reviewer"], "utilities": [target.value]},
+        }.get(action, {})
+        return Call("POST", f"/admin/users/{username}/{action}", {"data": form})
+
+    return build
+
+
+def console_add_user(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
+    assert target is not None
+    form = {
+        "username": f"added-{next(ctx.counter)}",
+        "password": "long-enough-pass-3",
+        "roles": ["operator"],
+        "utilities": [target.value],
+    }
+    return Call("POST", "/admin/users", {"data": form})
 
 
 def console_grant(ctx: Ctx, actor: str | None, target: Utility | None) -> Call:
@@ -1830,6 +1888,9 @@ CONSOLE_ROWS: dict[tuple[str, str], Row] = {
         P.READ,
         R,
     ),
+    ("GET", "/subjects/{code}/notice"): page(
+        Access.PERMISSION, 200, subject_url("/subjects/{code}/notice"), P.READ, R
+    ),
     ("POST", "/subjects/{code}/overrides"): page(
         Access.PERMISSION, 303, request_override(console=True), P.REQUEST_OVERRIDE, W
     ),
@@ -1843,6 +1904,24 @@ CONSOLE_ROWS: dict[tuple[str, str], Row] = {
         Access.PERMISSION, 200, console_job, P.IMPORT, R, audited_404=False
     ),
     ("GET", "/runs"): page(Access.PERMISSION, 200, fixed("GET", "/runs"), P.READ),
+    # the lists and the rating runs' pages (web/search.py, web/runs.py): a run of another
+    # utility is not found; a run is started by an importer of the policy's utility
+    ("GET", "/subjects/export.xlsx"): page(
+        Access.PERMISSION, 200, fixed("GET", "/subjects/export.xlsx?level=black"), P.READ
+    ),
+    ("GET", "/lists/red-black"): page(
+        Access.PERMISSION, 200, fixed("GET", "/lists/red-black"), P.READ
+    ),
+    ("GET", "/lists/red-black/export.xlsx"): page(
+        Access.PERMISSION, 200, fixed("GET", "/lists/red-black/export.xlsx"), P.READ
+    ),
+    ("POST", "/runs"): page(Access.PERMISSION, 303, console_start_run, P.IMPORT, C_),
+    ("GET", "/runs/{run_id}"): page(
+        Access.PERMISSION, 200, console_run_url("/runs/{id}"), P.READ, R
+    ),
+    ("GET", "/runs/compare"): page(
+        Access.PERMISSION, 200, console_run_url("/runs/compare?a={id}&b={id}"), P.READ, R
+    ),
     # Supervision reports: each reader gets the utilities it reads (another one: 403, in
     # tests/e2e/api/test_reports_api.py).
     ("GET", "/reports/monthly"): page(
@@ -2082,6 +2161,23 @@ CONSOLE_ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/admin/zones"): page(
         Access.PERMISSION, 303, console_zone, P.MANAGE_USERS, Scope.CREATE
     ),
+    # users and the audit log (admin pages)
+    ("GET", "/admin/users"): page(
+        Access.PERMISSION, 200, fixed("GET", "/admin/users"), P.MANAGE_USERS
+    ),
+    ("POST", "/admin/users"): page(
+        Access.PERMISSION, 303, console_add_user, P.MANAGE_USERS, Scope.CREATE
+    ),
+    **{
+        ("POST", f"/admin/users/{{username}}/{action}"): page(
+            Access.PERMISSION, 303, console_user_action(action), P.MANAGE_USERS, W
+        )
+        for action in ("disable", "enable", "password", "grants", "unlock")
+    },
+    **{
+        ("GET", url): page(Access.PERMISSION, 200, fixed("GET", url), P.READ_AUDIT)
+        for url in ("/admin/audit", "/admin/audit/export.xlsx", "/admin/audit/export.csv")
+    },
     ("POST", "/subjects/{code}/grants"): page(
         Access.PERMISSION, 303, console_grant, P.FILE_CASE, W
     ),

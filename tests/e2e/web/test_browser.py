@@ -16,6 +16,20 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.api.world import AS_OF, PASSWORD, WATER_ONLY, uscc
 from tests.e2e.web.conftest import LiveConsole
 from tests.support.live import log_in, log_out
+from utilcredit.documents.model import LEVEL_BADGE_COLOURS
+
+# How many lines each text of the cells matching a selector takes (one rect per line box).
+LINES_OF_TEXT = """(selector) => Array.from(document.querySelectorAll(selector)).flatMap(cell => {
+  const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+  const counts = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.textContent.trim()) { continue; }
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    counts.push(range.getClientRects().length);
+  }
+  return counts;
+})"""
 
 
 def new_page(browser: Browser, console: LiveConsole) -> Page:
@@ -54,10 +68,44 @@ def test_operator_and_reviewer_work_through_the_console(
     expect(badge).to_have_text("黑色")
     fired = page.locator("tr.clause[data-clause=K1]")
     expect(fired).to_contain_text("触发")
-    fired.locator("a.evidence").first.click()
-    expect(page.locator("#evidence-panel")).to_contain_text("B1")
+    chip = fired.locator("a.evidence").first
+    chip.click()
+    # The record opens in the row right under the clause that cites it, in words and units;
+    # the same chip closes it again.
+    opened = page.locator("tr.clause[data-clause=K1] + tr.evidence-row")
+    expect(opened).to_be_visible()
+    expect(opened).to_contain_text("B1")
+    expect(opened).to_contain_text("元")
+    expect(chip).to_have_attribute("aria-expanded", "true")
+    clause_box, card_box = fired.bounding_box(), opened.bounding_box()
+    assert clause_box is not None and card_box is not None
+    assert abs(card_box["y"] - (clause_box["y"] + clause_box["height"])) < 2
+    chip.click()
+    expect(opened).to_be_hidden()
+    expect(chip).to_have_attribute("aria-expanded", "false")
+    chip.click()
+    expect(opened).to_contain_text("B1")
+    # Level and result stay on one line each ("绿色", "不满足"), at the desktop width.
+    lines = page.evaluate(LINES_OF_TEXT, "table.clauses tr.clause:not(.quiet) td.nowrap")
+    assert lines and max(lines) == 1, lines
     expect(page.locator("#table-bills table")).to_contain_text("B1-25")
+    expect(page.locator("#table-reminders")).to_be_visible()
     page.screenshot(path=screenshots / "credit-file.png", full_page=True)
+
+    # The credit level notice: an A4 document whose level keeps its colour in print.
+    notice_href = page.locator("#notice-link").get_attribute("href")
+    assert notice_href is not None
+    page.goto(notice_href)
+    expect(page.locator("h1.doc-title")).to_have_text("信用等级告知书")
+    page.emulate_media(media="print")
+    big = page.locator(".level-badge.big")
+    expect(big).to_have_text("黑色")
+    hexa = LEVEL_BADGE_COLOURS["黑色"][0].lstrip("#")
+    rgb = ", ".join(str(int(hexa[i : i + 2], 16)) for i in (0, 2, 4))
+    expect(big).to_have_css("background-color", f"rgb({rgb})")
+    expect(page.locator(".doc-toolbar")).to_be_hidden()
+    page.emulate_media(media="screen")
+    page.screenshot(path=screenshots / "credit-level-notice.png", full_page=True)
 
     # Request an override (the operator), expiry in 60 days.
     page.goto(f"/subjects/{WATER_ONLY}?policy=lianshui-water")

@@ -8,7 +8,12 @@ import io
 import json
 
 from tests.unit.rating.rating_histories import AS_OF, SUBJECT_CODE, History
-from utilcredit.cli.formats import RATE_COLUMNS, format_explanation, format_rate
+from utilcredit.cli.formats import (
+    RATE_COLUMNS,
+    RATE_TABLE_COLUMNS,
+    format_explanation,
+    format_rate,
+)
 from utilcredit.customers.model import Utility
 from utilcredit.policies.loader import load_policy
 from utilcredit.rating.evaluator import evaluate
@@ -65,8 +70,8 @@ def test_rate_formats_have_the_four_columns() -> None:
         "failed": ["G2", "B1"],
     }
     table = format_rate(evaluations, "table").splitlines()
-    assert table[0].split() == list(RATE_COLUMNS)
-    assert table[1].split() == [SUBJECT_CODE, "yellow", "Y2", "G2,B1"]
+    assert table[0].split() == list(RATE_TABLE_COLUMNS)
+    assert table[1].split() == [SUBJECT_CODE, "黄色", "Y2", "G2,B1"]  # people read the table
 
 
 def test_unknown_requirements_are_listed_as_not_held() -> None:

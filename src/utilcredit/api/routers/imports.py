@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Sequence
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Path, Request, UploadFile
 from fastapi.responses import FileResponse, Response
@@ -126,4 +127,17 @@ def upload_rejects(
         )
     if not path.is_file():
         raise NotFoundError(f"没有该拒收报告：{upload_id} / no reject report {upload_id}")
-    return FileResponse(path, media_type="text/csv; charset=utf-8", filename=path.name)
+    return FileResponse(
+        path,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": _attachment(uploads.reject_download_of(settings, upload_id))
+        },
+    )
+
+
+def _attachment(name: str) -> str:
+    """``Content-Disposition`` for a download named ``name`` in any script: the RFC 5987
+    ``filename*`` (UTF-8) with a plain ASCII ``filename`` for clients that know only that."""
+    fallback = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

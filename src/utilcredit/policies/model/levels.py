@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import TypeVar
+
+V = TypeVar("V")
 
 
 class Level(StrEnum):
@@ -49,6 +53,15 @@ _LEVEL_PREFIX = {
 _PREFIX_LEVEL = {prefix: level for level, prefix in _LEVEL_PREFIX.items()}
 
 LEVELS_WORST_FIRST: tuple[Level, ...] = tuple(reversed(_LEVEL_ORDER))
+
+
+def in_level_order(by_level: Mapping[str, V]) -> dict[str, V]:
+    """``by_level`` (keyed by level values) ordered best to worst (绿 蓝 黄 红 黑), whatever
+    order it came in; keys that are not levels follow in their own order. Pages and charts
+    iterate the dict as given, so a sort by name (black, blue, green …) never reaches them."""
+    known = [level.value for level in _LEVEL_ORDER if level.value in by_level]
+    others = [key for key in by_level if key not in known]
+    return {key: by_level[key] for key in [*known, *others]}
 
 
 def level_of_clause_id(clause_id: str) -> Level:

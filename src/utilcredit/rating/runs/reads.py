@@ -97,6 +97,11 @@ def _level(value: str | None) -> Level | None:
     return None if value is None else Level(value)
 
 
+def _rank(value: str | None) -> int:
+    """A level's place best to worst (green 0 … black 4); no level (-1) before all."""
+    return -1 if value is None else Level(value).badness
+
+
 # --------------------------------------------------------------------------------------------
 # Reads for the API and the console (readers of some utilities, paged, newest first)
 # --------------------------------------------------------------------------------------------
@@ -170,7 +175,8 @@ def moves_into(connection: Connection, run_id: int) -> list[LevelMove]:
         LevelMove(before, after, count)
         for (before, after), count in sorted(
             levels.transition_counts(connection, previous, run_id).items(),
-            key=lambda item: (str(item[0][0]), str(item[0][1])),
+            # 绿 蓝 黄 红 黑 (never by the levels' names); a newcomer (no level before) first
+            key=lambda item: (_rank(item[0][0]), _rank(item[0][1])),
         )
         if after is not None and before != after
     ]

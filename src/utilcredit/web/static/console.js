@@ -66,22 +66,51 @@
         });
       }
     });
-    var trendEl = document.getElementById("trend");
-    if (trendEl && data.trend.length) {
+    // One chart per policy, each over its own runs' dates: a water run and a power run rate
+    // different populations, so one line through both would jump between them.
+    data.trend.forEach(function (line) {
+      var trendEl = document.getElementById(line.id);
+      if (!trendEl || !line.points.length) { return; }
       echarts.init(trendEl).setOption({
         tooltip: { trigger: "axis" },
         legend: { bottom: 0 },
-        xAxis: { type: "category", data: data.trend.map(function (r) { return r.as_of + " #" + r.run; }) },
+        xAxis: { type: "category", data: line.points.map(function (r) { return r.as_of + " #" + r.run; }) },
         yAxis: { type: "value" },
         series: order.map(function (l) {
           return {
             name: label(l), type: "line", itemStyle: { color: colour(l) },
-            data: data.trend.map(function (r) { return r.levels[l] || 0; })
+            data: line.points.map(function (r) { return r.levels[l] || 0; })
           };
         })
       });
-    }
+    });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { toggleClauses(); charts(); });
+  // A table wider than the screen scrolls inside its .table-scroll box; while it does, the box
+  // takes the keyboard focus so it can be scrolled without a mouse (WCAG 2.1.1).
+  function focusableScrollers() {
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.setAttribute("tabindex", "0");
+      } else {
+        box.removeAttribute("tabindex");
+      }
+    });
+  }
+  document.addEventListener("htmx:afterSettle", focusableScrollers);
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () {
+      focusableScrollers();
+      // Charts drawn at one width follow the window (a phone turned, a window narrowed).
+      if (typeof echarts === "undefined") { return; }
+      document.querySelectorAll("[_echarts_instance_]").forEach(function (el) {
+        var chart = echarts.getInstanceByDom(el);
+        if (chart) { chart.resize(); }
+      });
+    }, 150);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { toggleClauses(); charts(); focusableScrollers(); });
 })();
