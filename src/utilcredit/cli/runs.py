@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -25,7 +25,11 @@ from utilcredit.cli.common import (
     parse_as_of,
     policy_in_force,
 )
+from utilcredit.config import get_settings
+from utilcredit.customers.repository import natural_person_codes
+from utilcredit.disclosure.service import masking_of
 from utilcredit.errors import InvalidInputError, NotFoundError, UtilcreditError
+from utilcredit.identifiers.model import mask_id_number
 from utilcredit.localtime import today
 from utilcredit.notices import planning
 from utilcredit.policies.loader import (
@@ -224,8 +228,19 @@ def show_command(
     subjects: Annotated[
         bool, typer.Option("--subjects", help="列出全部主体 / list every subject (CSV)")
     ] = False,
+    unmasked: Annotated[
+        bool,
+        typer.Option(
+            "--unmasked",
+            help="显示完整身份证号（仅限有权查看者） / show natural persons' ID numbers in full",
+        ),
+    ] = False,
 ) -> None:
-    """批次详情 / a run's header; with --subject one subject's stored clauses and evidence."""
+    """批次详情 / a run's header; with --subject one subject's stored clauses and evidence.
+
+    --subjects lists every subject with natural persons' ID numbers masked, as rate does;
+    --unmasked prints them in full (the command needs the store's credentials).
+    """
     try:
         with open_store().connect() as connection:
             header = reads.get_run(connection, run_id)
@@ -240,14 +255,24 @@ def show_command(
                     refs = f" evidence={','.join(clause.evidence)}" if clause.evidence else ""
                     typer.echo(f"  {clause.clause_id} {clause.status.value}{value}{refs}")
             if subjects:
+                shown = _masker(connection, unmasked)
                 typer.echo("subject,level,fired,failed")
                 for rating in reads.iter_ratings(connection, header):
                     typer.echo(
-                        f"{rating.subject_code},{rating.level.value},"
+                        f"{shown(rating.subject_code)},{rating.level.value},"
                         f"{' '.join(rating.fired)},{' '.join(rating.failed)}"
                     )
     except UtilcreditError as error:
         raise fail(error) from error
+
+
+def _masker(connection: Connection, unmasked: bool) -> Callable[[str], str]:
+    """How a subject code is printed: natural persons' ID numbers masked unless asked."""
+    if unmasked:
+        return str
+    natural = natural_person_codes(connection)
+    rule = masking_of(get_settings())
+    return lambda code: mask_id_number(code, rule) if code in natural else code
 
 
 @runs_app.command("history")

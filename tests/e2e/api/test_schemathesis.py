@@ -10,12 +10,15 @@ register's answers must also match the schema (bodies, status codes, content typ
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
+from pydantic import SecretStr
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -26,6 +29,7 @@ from schemathesis.core.result import Ok
 from sqlalchemy import Engine
 
 from tests.e2e.api.world import Casework, World
+from tests.support.platform import PlatformTestServer
 from utilcredit.config import Settings
 from utilcredit.customers.model import Utility
 from utilcredit.http.paths import OPENAPI_URL
@@ -42,8 +46,14 @@ def checks_for(path: str) -> list[Any]:
     return [not_a_server_error, *(CONFORMANCE if path.startswith(REGISTER) else [])]
 
 
+@pytest.fixture
+def platform() -> Iterator[PlatformTestServer]:
+    with PlatformTestServer(token="schemathesis-platform") as server:
+        yield server
+
+
 def test_api_never_answers_with_a_server_error(
-    settings: Settings, engine: Engine, world: World, tmp_path: Path
+    settings: Settings, engine: Engine, world: World, tmp_path: Path, platform: PlatformTestServer
 ) -> None:
     cases = Casework(engine, world, tmp_path / "casework", settings)
     for utility in Utility:
@@ -51,6 +61,10 @@ def test_api_never_answers_with_a_server_error(
         cases.objection(utility)
         for status in ("submitted", "accepted", "decided", "closed"):
             cases.repair(utility, status)
+    # A platform to send to: an export the generated cases create may then be sent (without
+    # one, the send would answer 503 "no platform configured", by design).
+    settings.exchange.platform_url = platform.url
+    settings.exchange.platform_token = SecretStr("schemathesis-platform")
     app = create_app(settings, engine=engine)
     schema = schemathesis.openapi.from_asgi(OPENAPI_URL, app)
     headers = world.headers("op-both")

@@ -325,3 +325,17 @@ def test_rate_unmasked_shows_the_full_number(store: dict[str, str]) -> None:
     full = run(store, "rate", "-p", "lianshui-water", "--as-of", "2026-11-22", "--unmasked")
     assert full.returncode == 0, full.stderr
     assert ric(1) in full.stdout
+
+
+def test_runs_show_lists_subjects_masked_unless_asked(store: dict[str, str]) -> None:
+    saved = run(store, "rate", "-p", "lianshui-water", "--as-of", "2026-11-22", "--save")
+    assert saved.returncode == 0, saved.stderr
+    run_id = re.search(r"\d+", saved.stdout)
+    assert run_id is not None, saved.stdout
+    masked = ric(1)[:10] + "****" + ric(1)[-4:]
+    listed = run(store, "runs", "show", run_id.group(), "--subjects")
+    assert listed.returncode == 0, listed.stderr
+    assert ric(1) not in listed.stdout and masked in listed.stdout
+    assert uscc(1) in listed.stdout
+    full = run(store, "runs", "show", run_id.group(), "--subjects", "--unmasked")
+    assert ric(1) in full.stdout

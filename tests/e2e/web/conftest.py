@@ -1,5 +1,7 @@
-"""A live console on 127.0.0.1 (uvicorn in a thread) over a SQLite store with the demo utility
-and the API tests' world (the browser is tests/e2e/conftest.py's)."""
+"""What the console tests share: the API tests' world on the test store with an app over it
+(the page tests, through a TestClient), and a live console on 127.0.0.1 (uvicorn in a thread)
+over a SQLite store with the demo utility and the same world (the browser tests; the browser is
+tests/e2e/conftest.py's)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from tests.e2e.api.world import AS_OF, World, build_world
 from tests.support.live import live_server
@@ -36,6 +40,24 @@ def cheap_password_hashing() -> Iterator[None]:
     passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     yield
     passwords.use_hasher(saved)
+
+
+@pytest.fixture
+def world(engine: Engine, tmp_path: Path) -> World:
+    return build_world(engine, tmp_path / "export")
+
+
+@pytest.fixture
+def settings(engine: Engine, tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data", database_url=engine.url.render_as_string(hide_password=False)
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, world: World) -> FastAPI:
+    """The API and console over the world (a page test logs in with tests/support/console.py)."""
+    return create_app(settings, engine=engine)
 
 
 @pytest.fixture(scope="module")

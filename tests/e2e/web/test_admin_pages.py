@@ -11,14 +11,13 @@ import csv
 import datetime as dt
 import io
 import re
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 
-from tests.e2e.api.world import PASSWORD, World, build_world
+from tests.e2e.api.world import PASSWORD, World
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.config import Settings
 from utilcredit.localtime import SHANGHAI, today
@@ -29,18 +28,6 @@ pytestmark = pytest.mark.sqlite_only
 NEW_PASSWORD = "lantern-orchard-58"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ROW = re.compile(r'<tr class="audit-row" data-id="(\d+)" data-action="([^"]+)">')
-
-
-@pytest.fixture
-def world(engine: Engine, tmp_path: Path) -> World:
-    return build_world(engine, tmp_path / "export")
-
-
-@pytest.fixture
-def app_settings(engine: Engine, tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data", database_url=engine.url.render_as_string(hide_password=False)
-    )
 
 
 def _client(settings: Settings, engine: Engine, lang: str | None = None) -> TestClient:
@@ -109,9 +96,9 @@ def audit_actions(engine: Engine, actor: str) -> list[tuple[str, str | None]]:
     [("op-water", 403, 403), ("auditor-water", 403, 200), ("admin", 200, 200)],
 )
 def test_each_page_opens_for_its_permission_only(
-    app_settings: Settings, engine: Engine, world: World, username: str, users: int, audit: int
+    settings: Settings, engine: Engine, world: World, username: str, users: int, audit: int
 ) -> None:
-    with session(app_settings, engine, username) as client:
+    with session(settings, engine, username) as client:
         assert client.get("/admin/users").status_code == users
         assert client.get("/admin/audit").status_code == audit
         assert client.get("/admin/audit/export.csv").status_code == audit
@@ -122,9 +109,9 @@ def test_each_page_opens_for_its_permission_only(
 
 
 def test_an_operator_cannot_post_user_changes(
-    app_settings: Settings, engine: Engine, world: World
+    settings: Settings, engine: Engine, world: World
 ) -> None:
-    with session(app_settings, engine, "op-water") as client:
+    with session(settings, engine, "op-water") as client:
         csrf = csrf_of(client.get("/policies").text)
         response = client.post(
             "/admin/users/rev-water/disable", data={"csrf_token": csrf}, follow_redirects=False
@@ -137,9 +124,9 @@ def test_an_operator_cannot_post_user_changes(
 
 
 def test_add_refuse_disable_enable_reset_and_regrant_a_user(
-    app_settings: Settings, engine: Engine, world: World
+    settings: Settings, engine: Engine, world: World
 ) -> None:
-    admin = session(app_settings, engine, "admin")
+    admin = session(settings, engine, "admin")
     page = admin.get("/admin/users")
     assert page.status_code == 200
     csrf = csrf_of(page.text)
@@ -182,16 +169,16 @@ def test_add_refuse_disable_enable_reset_and_regrant_a_user(
     assert 'id="flash"' in listed and ">clerk</strong>" in listed
     assert 'id="flash"' not in admin.get("/admin/users").text  # shown once
     assert "王小红" in row_of(listed, "clerk") and 'data-active="true"' in row_of(listed, "clerk")
-    clerk = _client(app_settings, engine)
+    clerk = _client(settings, engine)
     assert log_in(clerk, "clerk", NEW_PASSWORD) == 303
 
     # Disabled: the session ends and the password no longer logs in; enabled again, it does.
     assert admin.post("/admin/users/clerk/disable", data={"csrf_token": csrf}).status_code == 200
     assert 'data-active="false"' in row_of(admin.get("/admin/users").text, "clerk")
     assert clerk.get("/policies", follow_redirects=False).status_code == 303  # to log in
-    assert log_in(_client(app_settings, engine), "clerk", NEW_PASSWORD) != 303
+    assert log_in(_client(settings, engine), "clerk", NEW_PASSWORD) != 303
     assert admin.post("/admin/users/clerk/enable", data={"csrf_token": csrf}).status_code == 200
-    assert log_in(_client(app_settings, engine), "clerk", NEW_PASSWORD) == 303
+    assert log_in(_client(settings, engine), "clerk", NEW_PASSWORD) == 303
 
     # A new password set by the administrator: the old one stops working.
     reset = admin.post(
@@ -202,8 +189,8 @@ def test_add_refuse_disable_enable_reset_and_regrant_a_user(
     assert reset.status_code == 303
     flash = admin.get("/admin/users").text
     assert "新密码已生效" in flash and "quiet-harbour-river-7" not in flash
-    assert log_in(_client(app_settings, engine), "clerk", NEW_PASSWORD) != 303
-    assert log_in(_client(app_settings, engine), "clerk", "quiet-harbour-river-7") == 303
+    assert log_in(_client(settings, engine), "clerk", NEW_PASSWORD) != 303
+    assert log_in(_client(settings, engine), "clerk", "quiet-harbour-river-7") == 303
 
     # Roles and utilities: none is refused on the form; a reviewer of water is kept.
     edit = admin.get("/admin/users", params={"edit": "clerk"}).text
@@ -233,9 +220,9 @@ def test_add_refuse_disable_enable_reset_and_regrant_a_user(
 
 
 def test_an_administrator_cannot_change_itself_nor_grant_beyond_its_reach(
-    app_settings: Settings, engine: Engine, world: World
+    settings: Settings, engine: Engine, world: World
 ) -> None:
-    with session(app_settings, engine, "admin") as admin:
+    with session(settings, engine, "admin") as admin:
         csrf = csrf_of(admin.get("/admin/users").text)
         own = admin.post(
             "/admin/users/admin/grants",
@@ -261,8 +248,8 @@ def _rows(page: str) -> list[tuple[int, str]]:
     return [(int(i), action) for i, action in ROW.findall(page)]
 
 
-def test_the_filters_narrow_the_rows(app_settings: Settings, engine: Engine, world: World) -> None:
-    with session(app_settings, engine, "auditor-water") as client:
+def test_the_filters_narrow_the_rows(settings: Settings, engine: Engine, world: World) -> None:
+    with session(settings, engine, "auditor-water") as client:
         everything = _rows(client.get("/admin/audit").text)
         assert {a for _, a in everything} >= {"login", "user_create"}
 
@@ -288,9 +275,9 @@ def test_the_filters_narrow_the_rows(app_settings: Settings, engine: Engine, wor
 
 
 def test_times_carry_their_zone_on_the_page_and_in_the_api(
-    app_settings: Settings, engine: Engine, world: World
+    settings: Settings, engine: Engine, world: World
 ) -> None:
-    with session(app_settings, engine, "auditor-water") as client:
+    with session(settings, engine, "auditor-water") as client:
         page = client.get("/admin/audit", params={"action": "login"}).text
         shown = re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', page)
         assert shown
@@ -305,9 +292,9 @@ def test_times_carry_their_zone_on_the_page_and_in_the_api(
 
 
 def test_the_exports_hold_the_filtered_rows_under_a_header(
-    app_settings: Settings, engine: Engine, world: World
+    settings: Settings, engine: Engine, world: World
 ) -> None:
-    with session(app_settings, engine, "auditor-water") as client:
+    with session(settings, engine, "auditor-water") as client:
         rows = _rows(client.get("/admin/audit", params={"action": "login"}).text)
         assert 0 < len(rows) < 50  # one page holds them all
 
@@ -328,16 +315,16 @@ def test_the_exports_hold_the_filtered_rows_under_a_header(
         cells = [["" if c is None else c for c in r] for r in sheet.iter_rows(values_only=True)]
         assert cells == table
 
-    with session(app_settings, engine, "auditor-water", lang="en") as english:
+    with session(settings, engine, "auditor-water", lang="en") as english:
         exported = english.get("/admin/audit/export.csv").content.decode("utf-8-sig")
         header = next(csv.reader(io.StringIO(exported)))
         assert header[0] == "Time (Beijing, UTC+8)" and not CJK.search(",".join(header))
 
 
 def test_the_english_pages_carry_no_chinese(
-    app_settings: Settings, engine: Engine, world: World
+    settings: Settings, engine: Engine, world: World
 ) -> None:
-    with session(app_settings, engine, "admin", lang="en") as client:
+    with session(settings, engine, "admin", lang="en") as client:
         for url in ("/admin/users", "/admin/users?edit=op-water", "/admin/audit?action=login"):
             page = client.get(url)
             assert page.status_code == 200

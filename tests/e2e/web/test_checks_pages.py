@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,33 +20,16 @@ from httpx import Response
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 
-from tests.e2e.api.world import POWER_ONLY, WATER_ONLY, World, build_world
-from tests.e2e.web.test_notices_pages import Session, ids, log_in, section
+from tests.e2e.api.world import POWER_ONLY, WATER_ONLY
+from tests.e2e.web.test_notices_pages import ids, section
+from tests.support.console import Session, log_in
 from tests.support.platform import PlatformTestServer
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.config import Settings
 from utilcredit.exchange.tables import CreditCheckRow
 from utilcredit.localtime import today
-from utilcredit.server import create_app
 
 pytestmark = pytest.mark.sqlite_only
-
-
-@pytest.fixture
-def world(engine: Engine, tmp_path: Path) -> World:
-    return build_world(engine, tmp_path / "export")
-
-
-@pytest.fixture
-def settings(engine: Engine, tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data", database_url=engine.url.render_as_string(hide_password=False)
-    )
-
-
-@pytest.fixture
-def app(settings: Settings, engine: Engine, world: World) -> FastAPI:
-    return create_app(settings, engine=engine)
 
 
 def report(code: str, **fields: Any) -> dict[str, Any]:

@@ -17,7 +17,6 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -28,9 +27,10 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine, select
 
-from tests.e2e.api.world import PASSWORD, WATER_ONLY, World, build_world
+from tests.e2e.api.world import WATER_ONLY, World
+from tests.support.console import Session, log_in
 from utilcredit.access.model import Principal
-from utilcredit.config import ConsoleSettings, Settings
+from utilcredit.config import ConsoleSettings
 from utilcredit.creditfile import service as creditfile
 from utilcredit.errors import ConflictError
 from utilcredit.localtime import SHANGHAI
@@ -49,63 +49,9 @@ from utilcredit.rating import service as rating
 from utilcredit.rating.runs import service as runs
 from utilcredit.rating.service import Distribution
 from utilcredit.rating.sql.engines import ReferenceEngine
-from utilcredit.server import create_app
 from utilcredit.web.i18n import CATALOG
 
 LEVELS_ZH = ["绿色", "蓝色", "黄色", "红色", "黑色"]
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def world(engine: Engine, tmp_path: Path) -> World:
-    return build_world(engine, tmp_path / "export")
-
-
-@pytest.fixture
-def app(engine: Engine, data_dir: Path, world: World) -> FastAPI:
-    settings = Settings(
-        data_dir=data_dir, database_url=engine.url.render_as_string(hide_password=False)
-    )
-    return create_app(settings, engine=engine)
-
-
-@dataclass
-class Session:
-    client: TestClient
-    csrf: str
-
-    def get(self, url: str, **kwargs: Any) -> Response:
-        response: Response = self.client.get(url, **kwargs)
-        return response
-
-    def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Response:
-        form = {**(data or {}), "csrf_token": self.csrf}
-        response: Response = self.client.post(url, data=form, follow_redirects=False, **kwargs)
-        return response
-
-
-def log_in(app: FastAPI, username: str, lang: str = "zh") -> Session:
-    client = TestClient(app, raise_server_exceptions=False)
-    client.cookies.set("lang", lang)
-    client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "csrf_token": client.cookies["uc_login_csrf"],
-            "next": "/",
-        },
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    found = re.search(r'data-csrf="([^"]+)"', client.get("/").text)
-    assert found is not None
-    return Session(client, found.group(1))
 
 
 def text_of(html: str) -> str:

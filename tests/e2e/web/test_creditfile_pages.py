@@ -18,7 +18,8 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import Engine
 
-from tests.e2e.api.world import AS_OF, BOTH, PASSWORD, PERSON, WATER_ONLY, build_world
+from tests.e2e.api.world import AS_OF, BOTH, PERSON, WATER_ONLY, build_world
+from tests.support import console
 from utilcredit.config import Settings
 from utilcredit.customers.model import IncidentKind, PaymentMode, Severity, Utility
 from utilcredit.importing.runner import import_paths
@@ -120,21 +121,7 @@ def app(engine: Engine, tmp_path: Path) -> FastAPI:
 
 
 def log_in(app: FastAPI, username: str, lang: str = "zh") -> TestClient:
-    client = TestClient(app, raise_server_exceptions=False)
-    client.cookies.set("lang", lang)
-    client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "csrf_token": client.cookies["uc_login_csrf"],
-            "next": "/",
-        },
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return client
+    return console.log_in(app, username, lang).client
 
 
 class _Text(HTMLParser):

@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tests.e2e.api.test_designations_api import AS_OF, SHAOGUAN, ZHANJIANG, _trusted
-from tests.e2e.api.world import BOTH, PASSWORD, POWER_ONLY, World, build_world
+from tests.e2e.api.world import BOTH, POWER_ONLY, World, build_world
 from tests.integration.rating_runs.helpers import save
+from tests.support.console import submit_login
 from utilcredit.access import passwords
 from utilcredit.config import Settings
 from utilcredit.rating.sql.engines import DatabaseEngine
@@ -41,22 +42,6 @@ def console(engine: Engine, world: World, tmp_path: Path) -> Iterator[TestClient
         yield client
 
 
-def _login(client: TestClient, username: str) -> None:
-    client.cookies.clear()
-    client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "csrf_token": client.cookies["uc_login_csrf"],
-            "next": "/",
-        },
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-
-
 def _badges(html: str) -> list[tuple[str, str, str]]:
     return [(status, key, title) for status, key, title in BADGE.findall(html)]
 
@@ -64,7 +49,8 @@ def _badges(html: str) -> list[tuple[str, str, str]]:
 def test_the_credit_file_page_shows_designation_badges_beside_the_level(
     console: TestClient, world: World, engine: Engine
 ) -> None:
-    _login(console, "admin")
+    console.cookies.clear()
+    submit_login(console, "admin")
     page = console.get(f"/subjects/{BOTH}?as_of={AS_OF}")
     assert page.status_code == 200 and _badges(page.text) == []  # no run yet
     _trusted(engine, POWER_ONLY, BOTH)
@@ -77,7 +63,8 @@ def test_the_credit_file_page_shows_designation_badges_beside_the_level(
     ]
     level_box = page.text.split('class="level-box"', 1)[1].split("</section>", 1)[0]
     assert level_box.index('id="level-badge"') < level_box.index("守信用电主体")
-    _login(console, "op-water")  # reads water only
+    console.cookies.clear()
+    submit_login(console, "op-water")  # reads water only
     page = console.get(f"/subjects/{BOTH}?as_of={AS_OF}")
     assert _badges(page.text) == [("held", "excellent_subject", "优良信用用水主体")]
 
@@ -89,7 +76,8 @@ def test_an_undecided_designation_is_marked_to_verify(
     with engine.begin() as connection:  # the report goes: not on the serious list is unknown
         connection.exec_driver_sql("DELETE FROM credit_reports")
     save(engine, ZHANJIANG, AS_OF, batch=DatabaseEngine())
-    _login(console, "op-power")
+    console.cookies.clear()
+    submit_login(console, "op-power")
     page = console.get(f"/subjects/{POWER_ONLY}?as_of={AS_OF}")
     assert _badges(page.text) == [("unknown", "trustworthy_subject", "守信用电主体（待核验）")]
 
@@ -99,7 +87,8 @@ def test_search_results_show_designations(
 ) -> None:
     _trusted(engine, POWER_ONLY, BOTH)
     save(engine, ZHANJIANG, AS_OF, batch=DatabaseEngine())
-    _login(console, "admin")
+    console.cookies.clear()
+    submit_login(console, "admin")
     page = console.get("/subjects?q=涟水县")
     assert page.status_code == 200
     rows = {

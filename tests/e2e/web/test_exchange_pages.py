@@ -16,7 +16,6 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -24,8 +23,8 @@ from httpx import Response
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 
-from tests.e2e.api.world import World, build_world
-from tests.e2e.web.test_notices_pages import Session, ids, log_in, section
+from tests.e2e.web.test_notices_pages import ids, section
+from tests.support.console import Session, log_in
 from tests.support.platform import PlatformTestServer, returned_file
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.config import Settings
@@ -33,28 +32,10 @@ from utilcredit.exchange import service as exchange
 from utilcredit.exchange.catalog import ZHANJIANG_2022
 from utilcredit.exchange.tables import ExchangeBatchRow, ReturnedRowRow
 from utilcredit.localtime import today
-from utilcredit.server import create_app
 
 pytestmark = pytest.mark.sqlite_only
 
 PAYMENTS = ZHANJIANG_2022.kind("payments")
-
-
-@pytest.fixture
-def world(engine: Engine, tmp_path: Path) -> World:
-    return build_world(engine, tmp_path / "export")
-
-
-@pytest.fixture
-def settings(engine: Engine, tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data", database_url=engine.url.render_as_string(hide_password=False)
-    )
-
-
-@pytest.fixture
-def app(settings: Settings, engine: Engine, world: World) -> FastAPI:
-    return create_app(settings, engine=engine)
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ from sqlalchemy import Engine
 
 from tests.e2e.api.test_notices_api import save_run
 from tests.e2e.api.world import PASSWORD, WATER_ONLY, Casework, World, build_world
+from tests.support import console
 from utilcredit.access import service as access
 from utilcredit.access.model import Role
 from utilcredit.config import Settings
@@ -271,21 +272,7 @@ def build(engine: Engine, tmp_path: Path, settings: Settings) -> tuple[World, Kn
 
 
 def log_in(app: FastAPI, lang: str, username: str = WALKER) -> TestClient:
-    client = TestClient(app, raise_server_exceptions=False)
-    client.cookies.set("lang", lang)
-    client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "csrf_token": client.cookies["uc_login_csrf"],
-            "next": "/",
-        },
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return client
+    return console.log_in(app, username, lang).client
 
 
 def make_batch(client: TestClient) -> None:

@@ -9,10 +9,8 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
@@ -21,15 +19,13 @@ from sqlalchemy import Engine, select
 from tests.e2e.api.world import (
     AS_OF,
     BOTH,
-    PASSWORD,
     PERSON,
     POWER_ONLY,
     WATER_ONLY,
     World,
-    build_world,
 )
 from tests.integration.rating_runs.helpers import save
-from utilcredit.access import passwords
+from tests.support.console import page_csrf, submit_login
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.config import Settings
 from utilcredit.localtime import SHANGHAI
@@ -49,12 +45,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
-def world(engine: Engine, tmp_path: Path) -> World:
-    passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    return build_world(engine, tmp_path / "export")
-
-
-@pytest.fixture
 def runs(engine: Engine, world: World) -> dict[str, RunHeader]:
     """An earlier and a current run of the water policy, and a current power run."""
     return {
@@ -62,13 +52,6 @@ def runs(engine: Engine, world: World) -> dict[str, RunHeader]:
         "water": save(engine, policy_at("lianshui-water", DAY), DAY),
         "power": save(engine, policy_at("huaiyin-power", DAY), DAY),
     }
-
-
-@pytest.fixture
-def app_settings(engine: Engine, tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data", database_url=engine.url.render_as_string(hide_password=False)
-    )
 
 
 class Clients(dict[str, TestClient]):
@@ -79,39 +62,18 @@ class Clients(dict[str, TestClient]):
         self.app = app
 
     def __missing__(self, username: str) -> TestClient:
-        client = _logged_in(TestClient(self.app, raise_server_exceptions=False), username)
+        client = TestClient(self.app, raise_server_exceptions=False)
+        submit_login(client, username)
         self[username] = client
         return client
 
 
 @pytest.fixture
-def clients(engine: Engine, world: World, app_settings: Settings) -> Iterator[Clients]:
-    made = Clients(create_app(app_settings, engine=engine))
+def clients(engine: Engine, world: World, settings: Settings) -> Iterator[Clients]:
+    made = Clients(create_app(settings, engine=engine))
     yield made
     for client in made.values():
         client.close()
-
-
-def _logged_in(client: TestClient, username: str) -> TestClient:
-    client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "csrf_token": client.cookies["uc_login_csrf"],
-            "next": "/",
-        },
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return client
-
-
-def _csrf(client: TestClient) -> str:
-    found = re.search(r'data-csrf="([^"]+)"', client.get("/runs").text)
-    assert found is not None
-    return found.group(1)
 
 
 def codes(html: str) -> list[str]:
@@ -300,7 +262,11 @@ def test_start_a_run_needs_import_for_the_policy_utility(
     operator = clients["op-water"]
     started = operator.post(
         "/runs",
-        data={"policy": "lianshui-water", "as_of": AS_OF, "csrf_token": _csrf(operator)},
+        data={
+            "policy": "lianshui-water",
+            "as_of": AS_OF,
+            "csrf_token": page_csrf(operator, "/runs"),
+        },
         follow_redirects=False,
     )
     assert started.status_code == 303, started.text
@@ -322,14 +288,22 @@ def test_start_a_run_needs_import_for_the_policy_utility(
     }
     power = operator.post(
         "/runs",
-        data={"policy": "huaiyin-power", "as_of": AS_OF, "csrf_token": _csrf(operator)},
+        data={
+            "policy": "huaiyin-power",
+            "as_of": AS_OF,
+            "csrf_token": page_csrf(operator, "/runs"),
+        },
         follow_redirects=False,
     )
     assert power.status_code == 403
     reviewer = clients["rev-water"]
     refused = reviewer.post(
         "/runs",
-        data={"policy": "lianshui-water", "as_of": AS_OF, "csrf_token": _csrf(reviewer)},
+        data={
+            "policy": "lianshui-water",
+            "as_of": AS_OF,
+            "csrf_token": page_csrf(reviewer, "/runs"),
+        },
         follow_redirects=False,
     )
     assert refused.status_code == 403

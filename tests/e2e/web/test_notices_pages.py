@@ -10,14 +10,9 @@ tests): SQLite only, like the access matrix.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
-from httpx import Response
 from sqlalchemy import Engine
 
 from tests.e2e.api.test_notices_api import (
@@ -29,70 +24,18 @@ from tests.e2e.api.test_notices_api import (
     notice,
     subject_id_of,
 )
-from tests.e2e.api.world import PASSWORD, WATER_ONLY, World, build_world
-from utilcredit.config import Settings
+from tests.e2e.api.world import WATER_ONLY, World
+from tests.support.console import log_in
 from utilcredit.localtime import SHANGHAI
 from utilcredit.notices import steps
 from utilcredit.notices.repository import attempts_of, get_notice, preferences
-from utilcredit.server import create_app
 
 pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture
-def world(engine: Engine, tmp_path: Path) -> World:
-    return build_world(engine, tmp_path / "export")
-
-
-@pytest.fixture
 def outbox(engine: Engine, world: World) -> Outbox:
     return build_outbox(engine)
-
-
-@pytest.fixture
-def app(engine: Engine, tmp_path: Path, world: World) -> FastAPI:
-    settings = Settings(
-        data_dir=tmp_path / "data", database_url=engine.url.render_as_string(hide_password=False)
-    )
-    return create_app(settings, engine=engine)
-
-
-@dataclass
-class Session:
-    """A logged-in browser stand-in: the session cookie and the pages' CSRF token."""
-
-    client: TestClient
-    csrf: str
-
-    def get(self, url: str) -> Response:
-        response: Response = self.client.get(url)
-        return response
-
-    def post(self, url: str, data: dict[str, Any] | None = None, *, csrf: bool = True) -> Response:
-        form = {**(data or {}), **({"csrf_token": self.csrf} if csrf else {})}
-        response: Response = self.client.post(url, data=form, follow_redirects=False)
-        return response
-
-
-def log_in(app: FastAPI, username: str, lang: str | None = None) -> Session:
-    client = TestClient(app, raise_server_exceptions=False)
-    if lang:
-        client.cookies.set("lang", lang)
-    client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "csrf_token": client.cookies["uc_login_csrf"],
-            "next": "/",
-        },
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    found = re.search(r'data-csrf="([^"]+)"', client.get("/notices").text)
-    assert found is not None
-    return Session(client, found.group(1))
 
 
 def ids(html: str, css: str) -> list[int]:

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
-from httpx import Response
 from sqlalchemy import Engine
 
 from tests.e2e.web.records_world import (
@@ -27,6 +24,7 @@ from tests.e2e.web.records_world import (
     build_records_world,
 )
 from tests.integration.records.builders import PASSWORD, Store
+from tests.support import console
 from utilcredit.config import Settings
 from utilcredit.policies.model.dishonesty import DishonestyClass, DishonestyKind
 from utilcredit.records import derivation, repairs, service
@@ -73,45 +71,8 @@ def app(engine: Engine, data_dir: Path, world: RecordsWorld) -> FastAPI:
     return create_app(settings, engine=engine)
 
 
-@dataclass
-class Session:
-    """A logged-in browser stand-in: the session cookie and the pages' CSRF token."""
-
-    client: TestClient
-    csrf: str
-
-    def get(self, url: str, **kwargs: Any) -> Response:
-        response: Response = self.client.get(url, **kwargs)
-        return response
-
-    def post(
-        self, url: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any
-    ) -> Response:
-        form = {**(data or {}), **({"csrf_token": self.csrf} if csrf else {})}
-        response: Response = self.client.post(url, data=form, follow_redirects=False, **kwargs)
-        return response
-
-
-def log_in(app: FastAPI, username: str, lang: str | None = None) -> Session:
-    client = TestClient(app, raise_server_exceptions=False)
-    if lang:
-        client.cookies.set("lang", lang)
-    client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "csrf_token": client.cookies["uc_login_csrf"],
-            "next": "/",
-        },
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    page = client.get("/records")
-    found = re.search(r'data-csrf="([^"]+)"', page.text)
-    assert found is not None
-    return Session(client, found.group(1))
+def log_in(app: FastAPI, username: str, lang: str | None = None) -> console.Session:
+    return console.log_in(app, username, lang, password=PASSWORD)
 
 
 class _Text(HTMLParser):
