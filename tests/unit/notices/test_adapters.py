@@ -50,7 +50,8 @@ def smtp() -> Iterator[SmtpTestServer]:
 
 @pytest.fixture
 def mailer(smtp: SmtpTestServer) -> Iterator[SmtpAdapter]:
-    with SmtpAdapter("127.0.0.1", smtp.port, SENDER, timeout=2.0) as adapter:
+    # A working server answers at once; the margin is for a machine busy with other tests.
+    with SmtpAdapter("127.0.0.1", smtp.port, SENDER, timeout=10.0) as adapter:
         yield adapter
 
 
