@@ -280,7 +280,7 @@ def _profiled(profile: Path | None, call: Any) -> Any:
 def _run_child(pipe: Pipe, store: str, profile: str | None) -> None:
     from utilcredit.policies.service import policy_at
     from utilcredit.rating.runs import service as runs
-    from utilcredit.rating.sql.engines import AUTO, choose_engine
+    from utilcredit.rating.sql.choice import AUTO, choose_engine
 
     engine = make_engine(f"sqlite:///{store}")
     loaded = policy_at(POLICY, AS_OF)

@@ -55,7 +55,8 @@ from utilcredit.demo import DemoSpec, generate
 from utilcredit.policies.loader import LoadedPolicy, load_policy
 from utilcredit.rating.runs.reads import current_run
 from utilcredit.rating.runs.service import begin_run, write_run
-from utilcredit.rating.sql.engines import DuckDBEngine, get_engine
+from utilcredit.rating.sql.choice import get_engine
+from utilcredit.rating.sql.engines import DuckDBEngine
 
 TABLES = (
     "subjects",
@@ -248,6 +249,36 @@ def _rate_snapshot_child(
     pipe.send(RateRun(name, done, seconds, _peak_rss_mib(), False))
 
 
+def _rate_spark_child(
+    pipe: Pipe, snapshot: str, policy_key: str, as_of: str, master: str, part_subjects: int
+) -> None:
+    """Spark over the Parquet export of a snapshot file: the export (incremental: only what
+    changed since the last one), the session's start and the rating, each timed apart."""
+    from utilcredit.config import SparkSettings
+    from utilcredit.rating.sql import parquet
+    from utilcredit.rating.sql.spark import SparkEngine, spark_session
+
+    policy = _loaded(policy_key).policy
+    directory = Path(snapshot).parent / f"parquet-{part_subjects}"
+    duck = DuckDBEngine().open_file(Path(snapshot))
+    report = parquet.export(duck, directory, settled=True, part_subjects=part_subjects)
+    duck.close()
+    print(
+        f"parquet export: {report.parts} parts, {report.written} written, "
+        f"{report.rows_written:,} rows in {report.seconds:.1f} s",
+        file=sys.stderr,
+    )
+    started = time.perf_counter()
+    settings = SparkSettings(master=master, driver_memory="6g", shuffle_partitions=8)
+    spark_session(settings)
+    print(f"spark session started in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    engine = SparkEngine(directory, export="use", settings=settings)
+    started = time.perf_counter()
+    done = sum(1 for _ in engine.rate_export(policy, dt.date.fromisoformat(as_of)))
+    seconds = time.perf_counter() - started
+    pipe.send(RateRun(f"spark {master} (Parquet export)", done, seconds, _peak_rss_mib(), False))
+
+
 def rate_only(
     store: Path,
     engine: str,
@@ -375,6 +406,14 @@ def main() -> None:
         action="store_true",
         help="the policy with and without its designations (issue 11); see the module help",
     )
+    parser.add_argument(
+        "--spark",
+        default=None,
+        metavar="MASTER",
+        help="with --csv-snapshot: also rate with Spark (e.g. local[2]) over the snapshot's "
+        "Parquet export (written beside it, incrementally)",
+    )
+    parser.add_argument("--part-subjects", type=int, default=65_536, help="Parquet partitioning")
     parser.add_argument("--commitments", type=int, default=5, help="every N-th subject commits")
     parser.add_argument("--repeat", type=int, default=3, help="runs per variant (--designations)")
     args = parser.parse_args()
@@ -530,13 +569,28 @@ def rate_csv_snapshot(root: Path, data: Path, args: argparse.Namespace) -> None:
                     f"| {run.per_second:,.0f} | {run.peak_rss_mib:,.0f} |"
                 )
         return
-    run = rate_only(target, "snapshot", args.policy, args.as_of, 0, args.memory_limit)
-    print(json.dumps(asdict(run)), file=sys.stderr)
+    runs = [rate_only(target, "snapshot", args.policy, args.as_of, 0, args.memory_limit)]
+    if args.spark:
+        runs.append(
+            _in_child(
+                _rate_spark_child,
+                str(target),
+                args.policy,
+                args.as_of.isoformat(),
+                args.spark,
+                args.part_subjects,
+            )
+        )
     limit = f" memory_limit {args.memory_limit}" if args.memory_limit else ""
-    print(
-        f"| {run.engine}{limit} | {run.subjects:,} | {run.seconds:.1f} | {run.per_second:,.0f} "
-        f"| {run.peak_rss_mib:,.0f} |"
-    )
+    print("| engine | subjects | s | subjects/s | peak RSS MiB | × DuckDB time |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for run in runs:
+        print(json.dumps(asdict(run)), file=sys.stderr)
+        print(
+            f"| {run.engine}{limit if run is runs[0] else ''} | {run.subjects:,} "
+            f"| {run.seconds:.1f} | {run.per_second:,.0f} | {run.peak_rss_mib:,.0f} "
+            f"| {run.seconds / runs[0].seconds:.1f} |"
+        )
 
 
 if __name__ == "__main__":

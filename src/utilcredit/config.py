@@ -250,6 +250,37 @@ class ExchangeSettings(BaseSettings):
     )
 
 
+class SparkSettings(BaseSettings):
+    """The Spark rating engine, ``UTILCREDIT_SPARK_*``: :attr:`Settings.spark` (docs/spark.md)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="UTILCREDIT_SPARK_", env_file=".env", extra="ignore"
+    )
+
+    master: str = Field(
+        default="local[*]",
+        description="spark.master: local[N] on this machine, or a cluster's master URL "
+        "(spark://…, yarn, k8s://…)",
+    )
+    parquet_dir: Path | None = Field(
+        default=None,
+        description="Where `db export-parquet` and the Spark engine keep the store's Parquet "
+        "export; a cluster's executors must read it (HDFS, S3, a shared mount). Default: "
+        "<data_dir>/parquet",
+    )
+    driver_memory: str = Field(default="2g", description="spark.driver.memory")
+    shuffle_partitions: int = Field(
+        default=8,
+        ge=1,
+        description="spark.sql.shuffle.partitions: a few per core (Spark's default of 200 is "
+        "for clusters; on one machine it costs more in tasks than it gains)",
+    )
+    conf: dict[str, str] = Field(
+        default_factory=dict,
+        description='Further Spark settings as JSON, e.g. {"spark.executor.memory": "8g"}',
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="UTILCREDIT_", env_file=".env", extra="ignore")
 
@@ -313,12 +344,17 @@ class Settings(BaseSettings):
     records: RecordsSettings = Field(default_factory=RecordsSettings)
     notices: NoticeSettings = Field(default_factory=NoticeSettings)
     exchange: ExchangeSettings = Field(default_factory=ExchangeSettings)
+    spark: SparkSettings = Field(default_factory=SparkSettings)
 
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'utilcredit.db').resolve()}"
+
+    @property
+    def resolved_parquet_dir(self) -> Path:
+        return self.spark.parquet_dir or self.data_dir / "parquet"
 
 
 @lru_cache(maxsize=1)

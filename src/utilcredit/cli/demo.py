@@ -20,7 +20,7 @@ from utilcredit.demo import DemoSpec, generate
 from utilcredit.errors import InvalidInputError, UtilcreditError
 from utilcredit.policies.loader import LoadedPolicy
 from utilcredit.rating.runs.repository import results as run_results
-from utilcredit.rating.sql.engines import AUTO
+from utilcredit.rating.sql.choice import AUTO
 from utilcredit.records import derivation
 
 # The shipped policies a demo region's utilities are rated under (water, then power).

@@ -25,7 +25,7 @@ from utilcredit.errors import UtilcreditError
 from utilcredit.rating import service as rating
 from utilcredit.rating.batch import gc_paused
 from utilcredit.rating.runs.format import format_run
-from utilcredit.rating.sql.engines import AUTO, rate_batch
+from utilcredit.rating.sql.choice import AUTO, rate_batch
 
 
 def rate_command(

@@ -48,7 +48,7 @@ from utilcredit.rating.runs.format import (
     format_what_if,
 )
 from utilcredit.rating.runs.model import RunHeader
-from utilcredit.rating.sql.engines import AUTO, choose_engine
+from utilcredit.rating.sql.choice import AUTO, choose_engine
 
 runs_app = typer.Typer(
     help="评级批次 / rating runs: save, list, show, history, transitions, rerate, simulate",
@@ -141,7 +141,11 @@ def rate_save(
 
 EngineOption = Annotated[
     str,
-    typer.Option("--engine", help="评级引擎 / engine: auto (fastest), reference, duckdb, database"),
+    typer.Option(
+        "--engine",
+        help="评级引擎 / engine: auto (fastest on this machine), reference, duckdb, database, "
+        "spark (Apache Spark over the Parquet export; UTILCREDIT_SPARK_MASTER)",
+    ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="不显示进度 / no progress")]
 

@@ -34,7 +34,7 @@ from utilcredit.policies.service import policy_at, shipped
 from utilcredit.rating.runs import reads as rating_runs
 from utilcredit.rating.runs import service as run_service
 from utilcredit.rating.runs.model import RunHeader, Transitions
-from utilcredit.rating.sql.engines import AUTO, choose_engine
+from utilcredit.rating.sql.choice import AUTO, choose_engine
 from utilcredit.web.i18n import LANG_COOKIE, Translator, language
 from utilcredit.web.listing import choice, policy_label, query_string
 from utilcredit.web.rendering import render

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tests.e2e.api.world import World, build_world
+from tests.support.apps import app_for
 from utilcredit.access import passwords
 from utilcredit.config import Settings
-from utilcredit.server import create_app
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -37,6 +37,6 @@ def world(engine: Engine, tmp_path: Path) -> World:
 
 @pytest.fixture
 def client(settings: Settings, engine: Engine, world: World) -> Iterator[TestClient]:
-    app = create_app(settings, engine=engine)
+    app = app_for(settings, engine)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client

@@ -20,8 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -85,6 +86,7 @@ from utilcredit.rating.runs import service as runs
 from utilcredit.records.repository import objections as objection_queries
 from utilcredit.records.repository import register
 from utilcredit.records.repository import repairs as repair_queries
+from utilcredit.server import create_app
 from utilcredit.web import imports as console_imports
 from utilcredit.web import routes as console_routes
 
@@ -2283,14 +2285,44 @@ def app_routes(client: TestClient) -> set[tuple[str, str]]:
 # ---- the tests -----------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def matrix_settings(migrated_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """One data folder for the module's app: calls compare the uploads before and after."""
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("matrix") / "data",
+        database_url=migrated_engine.url.render_as_string(hide_password=False),
+    )
+    # every call is anonymous or carries fresh credentials: no test is about the throttle
+    settings.console.public_requests_per_minute = 1_000_000
+    settings.console.public_burst = 1_000_000
+    return settings
+
+
+@pytest.fixture(scope="module")
+def matrix_client(matrix_settings: Settings, migrated_engine: Engine) -> Iterator[TestClient]:
+    """One app for the module (building one costs seconds; the store is emptied and the world
+    built again for every test by the ``engine`` and ``world`` fixtures, and every call clears
+    the cookies and brings its own credentials)."""
+    app = create_app(matrix_settings, engine=migrated_engine)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
 @pytest.fixture
 def ctx(
-    client: TestClient, engine: Engine, world: World, settings: Settings, tmp_path: Path
+    matrix_client: TestClient,
+    engine: Engine,
+    world: World,
+    matrix_settings: Settings,
+    tmp_path: Path,
 ) -> Ctx:
-    return Ctx(client, engine, world, settings, tmp_path / "casework")
+    # record numbers start again in the emptied store: so do the files named after them
+    shutil.rmtree(matrix_settings.data_dir, ignore_errors=True)
+    return Ctx(matrix_client, engine, world, matrix_settings, tmp_path / "casework")
 
 
-def test_every_route_has_a_row(client: TestClient) -> None:
+def test_every_route_has_a_row(matrix_client: TestClient) -> None:
+    client = matrix_client
     assert {(role, utility) for _, role, utility in MATRIX_USERS} == {
         (role, utility) for role in PERMISSIONS for utility in Utility
     }, "a user of every role in every utility"

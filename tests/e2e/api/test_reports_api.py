@@ -15,12 +15,12 @@ from sqlalchemy import Engine, select
 
 from tests.e2e.api.world import PASSWORD
 from tests.integration.supervision.world import Month, build
+from tests.support.apps import app_for
 from utilcredit.access import service as access
 from utilcredit.access.model import Role
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.config import Settings
 from utilcredit.customers.model import Utility
-from utilcredit.server import create_app
 from utilcredit.supervision import model as supervision
 from utilcredit.supervision import service
 
@@ -67,7 +67,7 @@ def http(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(
         data_dir=tmp_path / "data", database_url=engine.url.render_as_string(hide_password=False)
     )
-    with TestClient(create_app(settings, engine=engine), raise_server_exceptions=False) as c:
+    with TestClient(app_for(settings, engine), raise_server_exceptions=False) as c:
         yield c
 
 

@@ -6,10 +6,14 @@ store (SQLite and PostgreSQL), authenticated as an operator of both utilities so
 get past the permission checks and reach the use cases. The world holds dishonesty records,
 objections and repairs of both utilities (ids from 1, which the generated ids hit), and the
 register's answers must also match the schema (bodies, status codes, content types).
+
+Each run draws new cases (no example database is kept); ``UTILCREDIT_SCHEMATHESIS_EXAMPLES``
+(10 per operation) raises the number for a deeper run.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,7 +40,7 @@ from utilcredit.http.paths import OPENAPI_URL
 from utilcredit.server import create_app
 
 SKIPPED = {("POST", "/api/auth/revoke")}  # would revoke the token the other cases use
-EXAMPLES = 20
+EXAMPLES = int(os.environ.get("UTILCREDIT_SCHEMATHESIS_EXAMPLES", "10"))
 # The register's operations: their answers are checked against the schema too.
 REGISTER = ("/api/records", "/api/objections", "/api/repairs", "/api/attachments")
 CONFORMANCE = [response_schema_conformance, status_code_conformance, content_type_conformance]

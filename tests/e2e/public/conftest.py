@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tests.integration.disclosure.world import World, build
+from tests.support.apps import app_for
 from utilcredit.config import ConsoleSettings, Settings
 from utilcredit.disclosure import service
 from utilcredit.localtime import today
-from utilcredit.server import create_app
 
 ClientFactory = Callable[..., TestClient]
 
@@ -37,7 +37,7 @@ def make_client(engine: Engine, tmp_path: Path, world: World) -> Iterator[Client
             database_url=engine.url.render_as_string(hide_password=False),
             console=ConsoleSettings(**{"public_burst": 10_000, **console}),  # type: ignore[arg-type]
         )
-        client = TestClient(create_app(settings, engine=engine), raise_server_exceptions=False)
+        client = TestClient(app_for(settings, engine), raise_server_exceptions=False)
         clients.append(client.__enter__())
         return client
 

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from tests.e2e.api.world import AS_OF, World, build_world
+from tests.support.apps import app_for
 from tests.support.live import live_server
 from utilcredit import schema
 from utilcredit.access import passwords
@@ -23,7 +24,6 @@ from utilcredit.config import Settings
 from utilcredit.db import make_engine
 from utilcredit.demo import DemoSpec, generate
 from utilcredit.importing.runner import import_paths
-from utilcredit.server import create_app
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def settings(engine: Engine, tmp_path: Path) -> Settings:
 @pytest.fixture
 def app(settings: Settings, engine: Engine, world: World) -> FastAPI:
     """The API and console over the world (a page test logs in with tests/support/console.py)."""
-    return create_app(settings, engine=engine)
+    return app_for(settings, engine)
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +71,6 @@ def live_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConso
     generate(DemoSpec(subjects=300, seed=7, as_of=dt.date.fromisoformat(AS_OF), years=2), demo)
     assert import_paths(engine, [demo], actor="demo").ok
     world = build_world(engine, root / "world")
-    with live_server(create_app(settings, engine=engine)) as url:
+    with live_server(app_for(settings, engine)) as url:
         yield LiveConsole(url, world, settings.data_dir)
     engine.dispose()

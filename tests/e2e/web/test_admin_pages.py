@@ -18,10 +18,10 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 
 from tests.e2e.api.world import PASSWORD, World
+from tests.support.apps import app_for
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.config import Settings
 from utilcredit.localtime import SHANGHAI, today
-from utilcredit.server import create_app
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -31,7 +31,7 @@ ROW = re.compile(r'<tr class="audit-row" data-id="(\d+)" data-action="([^"]+)">'
 
 
 def _client(settings: Settings, engine: Engine, lang: str | None = None) -> TestClient:
-    client = TestClient(create_app(settings, engine=engine), raise_server_exceptions=False)
+    client = TestClient(app_for(settings, engine), raise_server_exceptions=False)
     if lang:
         client.cookies.set("lang", lang)
     return client

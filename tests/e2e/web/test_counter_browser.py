@@ -30,13 +30,13 @@ from tests.e2e.web.counter_world import (
     CounterWorld,
     build_counter_world,
 )
+from tests.support.apps import app_for
 from tests.support.live import live_server, log_in
 from utilcredit import schema
 from utilcredit.access import passwords
 from utilcredit.config import Settings
 from utilcredit.db import make_engine
 from utilcredit.rating.dates import add_months
-from utilcredit.server import create_app
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def counter_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Counte
     engine = make_engine(settings.resolved_database_url)
     schema.upgrade(engine)
     world = build_counter_world(engine)
-    with live_server(create_app(settings, engine=engine)) as url:
+    with live_server(app_for(settings, engine)) as url:
         yield CounterConsole(url, world, engine)
     engine.dispose()
 
@@ -173,7 +173,7 @@ def counter_client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
         database_url=engine.url.render_as_string(hide_password=False),
         console=SETTINGS_CONSOLE,
     )
-    with TestClient(create_app(settings, engine=engine), raise_server_exceptions=False) as client:
+    with TestClient(app_for(settings, engine), raise_server_exceptions=False) as client:
         client.get("/login")
         response = client.post(
             "/login",

@@ -20,11 +20,11 @@ from sqlalchemy import Engine
 
 from tests.e2e.api.world import AS_OF, BOTH, PERSON, WATER_ONLY, build_world
 from tests.support import console
+from tests.support.apps import app_for
 from utilcredit.config import Settings
 from utilcredit.customers.model import IncidentKind, PaymentMode, Severity, Utility
 from utilcredit.importing.runner import import_paths
 from utilcredit.policies.service import policy_at
-from utilcredit.server import create_app
 from utilcredit.web.rendering import LEVEL_LABELS
 
 POLICY = "lianshui-water"
@@ -117,7 +117,7 @@ def app(engine: Engine, tmp_path: Path) -> FastAPI:
     settings = Settings(
         data_dir=tmp_path / "data", database_url=engine.url.render_as_string(hide_password=False)
     )
-    return create_app(settings, engine=engine)
+    return app_for(settings, engine)
 
 
 def log_in(app: FastAPI, username: str, lang: str = "zh") -> TestClient:

@@ -16,11 +16,11 @@ from sqlalchemy import Engine
 from tests.e2e.api.test_designations_api import AS_OF, SHAOGUAN, ZHANJIANG, _trusted
 from tests.e2e.api.world import BOTH, POWER_ONLY, World, build_world
 from tests.integration.rating_runs.helpers import save
+from tests.support.apps import app_for
 from tests.support.console import submit_login
 from utilcredit.access import passwords
 from utilcredit.config import Settings
 from utilcredit.rating.sql.engines import DatabaseEngine
-from utilcredit.server import create_app
 
 BADGE = re.compile(
     r'<span class="badge designation designation-(\w+)" data-designation="(\w+)"[^>]*>([^<]+)</span>'
@@ -38,7 +38,7 @@ def console(engine: Engine, world: World, tmp_path: Path) -> Iterator[TestClient
     settings = Settings(
         data_dir=tmp_path / "data", database_url=engine.url.render_as_string(hide_password=False)
     )
-    with TestClient(create_app(settings, engine=engine), raise_server_exceptions=False) as client:
+    with TestClient(app_for(settings, engine), raise_server_exceptions=False) as client:
         yield client
 
 

@@ -25,6 +25,7 @@ from tests.e2e.api.world import (
     World,
 )
 from tests.integration.rating_runs.helpers import save
+from tests.support.apps import app_for
 from tests.support.console import page_csrf, submit_login
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.config import Settings
@@ -33,7 +34,6 @@ from utilcredit.policies.model.levels import Level
 from utilcredit.policies.service import policy_at
 from utilcredit.rating.runs import reads
 from utilcredit.rating.runs.model import RunHeader, RunStatus
-from utilcredit.server import create_app
 from utilcredit.web import search
 
 DAY = dt.date.fromisoformat(AS_OF)
@@ -70,7 +70,7 @@ class Clients(dict[str, TestClient]):
 
 @pytest.fixture
 def clients(engine: Engine, world: World, settings: Settings) -> Iterator[Clients]:
-    made = Clients(create_app(settings, engine=engine))
+    made = Clients(app_for(settings, engine))
     yield made
     for client in made.values():
         client.close()

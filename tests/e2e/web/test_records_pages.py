@@ -25,11 +25,11 @@ from tests.e2e.web.records_world import (
 )
 from tests.integration.records.builders import PASSWORD, Store
 from tests.support import console
+from tests.support.apps import app_for
 from utilcredit.config import Settings
 from utilcredit.policies.model.dishonesty import DishonestyClass, DishonestyKind
 from utilcredit.records import derivation, repairs, service
 from utilcredit.records.model import ObjectionStatus, RecordStatus, RepairDecision, RepairStatus
-from utilcredit.server import create_app
 from utilcredit.web.casework import (
     CLASS_EN,
     DECISION_EN,
@@ -68,7 +68,7 @@ def app(engine: Engine, data_dir: Path, world: RecordsWorld) -> FastAPI:
     settings = Settings(
         data_dir=data_dir, database_url=engine.url.render_as_string(hide_password=False)
     )
-    return create_app(settings, engine=engine)
+    return app_for(settings, engine)
 
 
 def log_in(app: FastAPI, username: str, lang: str | None = None) -> console.Session:

@@ -21,9 +21,9 @@ from sqlalchemy import Engine
 from tests.e2e.api.test_auth import login_console
 from tests.e2e.api.test_reports_api import make_readers
 from tests.integration.supervision.world import build
+from tests.support.apps import app_for
 from utilcredit.config import Settings
 from utilcredit.customers.model import Utility
-from utilcredit.server import create_app
 from utilcredit.supervision import service
 from utilcredit.supervision.model import Month
 
@@ -39,7 +39,7 @@ def console(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(
         data_dir=tmp_path / "data", database_url=engine.url.render_as_string(hide_password=False)
     )
-    with TestClient(create_app(settings, engine=engine), raise_server_exceptions=False) as c:
+    with TestClient(app_for(settings, engine), raise_server_exceptions=False) as c:
         yield c
 
 

@@ -37,6 +37,8 @@ from utilcredit.rating.batch import BatchEngine, SubjectRating
 from utilcredit.rating.sql.engines import DatabaseEngine, DuckDBEngine, ReferenceEngine
 
 CASES = load_corpus()
+# the cases share one store per module, written and rated once: keep them on one worker
+pytestmark = pytest.mark.xdist_group("corpus")
 
 
 @dataclass

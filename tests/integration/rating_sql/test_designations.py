@@ -27,7 +27,8 @@ from utilcredit.policies.model.conditions import CommitmentGivenTest, ReportRati
 from utilcredit.policies.model.policy import Clause, Designation, Policy, Requirement
 from utilcredit.rating.batch import SubjectRating
 from utilcredit.rating.results import ClauseStatus
-from utilcredit.rating.sql.engines import ENGINE_NAMES, ReferenceEngine, get_engine
+from utilcredit.rating.sql.choice import LOCAL_ENGINES, get_engine
+from utilcredit.rating.sql.engines import ReferenceEngine
 
 D = dt.date
 AS_OF = D(2026, 6, 30)
@@ -186,7 +187,7 @@ CASES: dict[str, tuple[RSubject, tuple[ClauseStatus, int | None], ClauseStatus, 
 }
 
 
-@pytest.mark.parametrize("engine_name", ENGINE_NAMES)
+@pytest.mark.parametrize("engine_name", LOCAL_ENGINES)
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_report_grades_and_designations_on_every_engine(
     engine: Engine, engine_name: str, case: str
@@ -212,7 +213,7 @@ NOT_GRADED_A = {
 }
 
 
-@pytest.mark.parametrize("engine_name", ENGINE_NAMES)
+@pytest.mark.parametrize("engine_name", LOCAL_ENGINES)
 def test_a_fired_grade_clause_shows_the_graded_reports(engine: Engine, engine_name: str) -> None:
     subject = _subject(
         _report(D(2026, 1, 1), "C", source="JiangSu"),

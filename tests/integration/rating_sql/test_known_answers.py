@@ -24,7 +24,7 @@ from utilcredit.policies.loader import load_policy
 from utilcredit.policies.model.levels import Level
 from utilcredit.rating.batch import SubjectRating
 from utilcredit.rating.results import ClauseStatus
-from utilcredit.rating.sql.engines import ENGINE_NAMES, get_engine
+from utilcredit.rating.sql.choice import LOCAL_ENGINES, get_engine
 
 POLICY = load_policy("lianshui-water").policy
 D = dt.date
@@ -62,7 +62,7 @@ def _clause(rating: SubjectRating, clause_id: str) -> tuple[ClauseStatus, int | 
     return found.status, found.value
 
 
-@pytest.mark.parametrize("engine_name", ENGINE_NAMES)
+@pytest.mark.parametrize("engine_name", LOCAL_ENGINES)
 @pytest.mark.parametrize(
     ("due", "as_of", "months"),
     [
@@ -88,7 +88,7 @@ def test_arrears_months_are_whole_calendar_months(
     assert _clause(rating, "Y1")[1] == months
 
 
-@pytest.mark.parametrize("engine_name", ENGINE_NAMES)
+@pytest.mark.parametrize("engine_name", LOCAL_ENGINES)
 def test_one_year_window_at_feb_29_starts_after_feb_28(engine: Engine, engine_name: str) -> None:
     # D = 2028-02-29: D − 1 year = 2027-02-28, excluded; 2027-03-01 and D itself would count.
     subject = _subject(
@@ -104,7 +104,7 @@ def test_one_year_window_at_feb_29_starts_after_feb_28(engine: Engine, engine_na
     assert _clause(rating, "G2") == (ClauseStatus.FAILED, 4)
 
 
-@pytest.mark.parametrize("engine_name", ENGINE_NAMES)
+@pytest.mark.parametrize("engine_name", LOCAL_ENGINES)
 def test_a_bill_due_on_the_as_of_date_is_not_late(engine: Engine, engine_name: str) -> None:
     rating = _rate(engine, engine_name, _subject(_unpaid("B1", D(2026, 6, 30))), D(2026, 6, 30))
     assert _clause(rating, "B1") == (ClauseStatus.HELD, 0)
@@ -112,7 +112,7 @@ def test_a_bill_due_on_the_as_of_date_is_not_late(engine: Engine, engine_name: s
     assert rating.level == Level.GREEN
 
 
-@pytest.mark.parametrize("engine_name", ENGINE_NAMES)
+@pytest.mark.parametrize("engine_name", LOCAL_ENGINES)
 def test_a_bill_due_the_day_before_is_late_and_in_arrears(engine: Engine, engine_name: str) -> None:
     rating = _rate(engine, engine_name, _subject(_unpaid("B1", D(2026, 6, 29))), D(2026, 6, 30))
     assert _clause(rating, "B1") == (ClauseStatus.FAILED, 1)

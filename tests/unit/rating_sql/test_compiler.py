@@ -21,8 +21,9 @@ from utilcredit.policies.loader import list_policies
 from utilcredit.policies.model.conditions import AmountBounds
 from utilcredit.rating.dates import whole_months_elapsed
 from utilcredit.rating.sql.aggregates import _fen_condition
+from utilcredit.rating.sql.choice import ENGINE_NAMES, LOCAL_ENGINES, get_engine
 from utilcredit.rating.sql.compiler import _whole_months, compile_policy
-from utilcredit.rating.sql.engines import duckdb_sql, get_engine
+from utilcredit.rating.sql.engines import duckdb_sql
 from utilcredit.rating.sql.vocabulary import Vocabulary
 
 SQLITE = create_engine("sqlite://")
@@ -107,10 +108,7 @@ def test_compiled_sql_has_no_month_difference_function(loaded: Any) -> None:
 
 
 def test_engines_are_chosen_by_name() -> None:
-    assert [get_engine(name).name for name in ("reference", "duckdb", "database")] == [
-        "reference",
-        "duckdb",
-        "database",
-    ]
+    assert [get_engine(name).name for name in ENGINE_NAMES] == list(ENGINE_NAMES)
+    assert "spark" in ENGINE_NAMES and "spark" not in LOCAL_ENGINES
     with pytest.raises(ValueError, match="unknown rating engine"):
-        get_engine("spark")
+        get_engine("flink")

@@ -2,8 +2,9 @@
 
 Everything else in the compiled query is plain SQLAlchemy Core, rendered by SQLAlchemy for SQLite
 and PostgreSQL. DuckDB speaks PostgreSQL's dialect closely enough that it is compiled with
-:class:`DuckDBDialect` (SQLAlchemy's PostgreSQL compiler, ``qmark`` parameters), so the same
-expression tree yields all three texts; where DuckDB or SQLite differ, a ``@compiles`` hook below
+:class:`DuckDBDialect` (SQLAlchemy's PostgreSQL compiler, ``qmark`` parameters), and so does
+Spark SQL with :class:`SparkDialect` (backquoted names, Spark's type names), so the same
+expression tree yields all four texts; where a dialect differs, a ``@compiles`` hook below
 says how, once.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import String
-from sqlalchemy.dialects.postgresql.base import PGDialect
+from sqlalchemy.dialects.postgresql.base import PGDialect, PGIdentifierPreparer, PGTypeCompiler
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -25,6 +26,40 @@ class DuckDBDialect(PGDialect):
     name = "duckdb"
     default_paramstyle = "qmark"
     supports_statement_cache = False
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(paramstyle="qmark", **kwargs)  # type: ignore[no-untyped-call]
+
+
+class _SparkTypes(PGTypeCompiler):
+    """Spark's names for the few types the query casts to (it has no length-less VARCHAR)."""
+
+    def visit_VARCHAR(self, type_: Any, **kw: Any) -> str:  # noqa: N802 - SQLAlchemy's name
+        return "STRING"
+
+    def visit_string(self, type_: Any, **kw: Any) -> str:
+        return "STRING"
+
+    def visit_INTEGER(self, type_: Any, **kw: Any) -> str:  # noqa: N802 - SQLAlchemy's name
+        return "INT"
+
+
+class _SparkNames(PGIdentifierPreparer):
+    """Spark quotes names with backquotes (a double-quoted text is a string there)."""
+
+    def __init__(self, dialect: Any, **kw: Any) -> None:
+        super().__init__(dialect, initial_quote="`", escape_quote="`", **kw)
+
+
+class SparkDialect(PGDialect):
+    """Compile-only dialect for Spark SQL: PostgreSQL's syntax, which Spark's parser accepts for
+    everything the compiled query uses, with Spark's quoting, types and ``?`` parameters."""
+
+    name = "spark"
+    default_paramstyle = "qmark"
+    supports_statement_cache = False
+    type_compiler_cls = _SparkTypes
+    preparer = _SparkNames  # type: ignore[assignment]  # SQLAlchemy types it as the base class
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(paramstyle="qmark", **kwargs)  # type: ignore[no-untyped-call]
@@ -48,6 +83,13 @@ class string_agg(FunctionElement[str]):  # noqa: N801 - reads like the SQL funct
 @compiles(string_agg)
 def _string_agg_default(element: string_agg, compiler: SQLCompiler, **kw: Any) -> str:
     return f"string_agg({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(string_agg, "spark")
+def _string_agg_spark(element: string_agg, compiler: SQLCompiler, **kw: Any) -> str:
+    # NULL for a group without values, as string_agg gives (concat_ws of none would be '')
+    value, separator = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CASE WHEN count({value}) > 0 THEN concat_ws({separator}, collect_list({value})) END"
 
 
 @compiles(string_agg, "sqlite")
@@ -84,6 +126,13 @@ def _concat_call(pieces: list[str]) -> str:
 @compiles(concat_text)
 def _concat_text_default(element: concat_text, compiler: SQLCompiler, **kw: Any) -> str:
     return _concat_call([compiler.process(part, **kw) for part in element.clauses])
+
+
+@compiles(concat_text, "spark")
+def _concat_text_spark(element: concat_text, compiler: SQLCompiler, **kw: Any) -> str:
+    # Spark's concat() is NULL if any part is; concat_ws skips NULLs, as PostgreSQL's concat does
+    parts = ", ".join(compiler.process(part, **kw) for part in element.clauses)
+    return f"concat_ws('', {parts})"
 
 
 @compiles(concat_text, "sqlite")

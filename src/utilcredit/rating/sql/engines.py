@@ -7,6 +7,8 @@
   fresh copy of the store, or a PostgreSQL store itself through DuckDB's ``postgres`` extension
   (shipped with ``sqlite`` by the ``duckdb-ext-*`` PyPI packages; nothing is downloaded at run
   time). The fast path on one machine.
+* ``SparkEngine`` (:mod:`~utilcredit.rating.sql.spark`) — the same compiled query run by Apache
+  Spark over the store's Parquet export, for populations beyond one machine.
 
 All yield :class:`~utilcredit.rating.batch.SubjectRating` in subject id order, identical across
 engines (``tests/integration/rating_sql`` holds them to it).
@@ -34,7 +36,7 @@ from sqlalchemy.engine import URL
 from utilcredit.customers import repository as credit_files
 from utilcredit.db import make_engine
 from utilcredit.policies.model.policy import Policy
-from utilcredit.rating.batch import BatchEngine, StoredRow, SubjectRating, summarize
+from utilcredit.rating.batch import StoredRow, SubjectRating, summarize
 from utilcredit.rating.evaluator import evaluate
 from utilcredit.rating.sql import copier
 from utilcredit.rating.sql.compiler import compile_policy
@@ -50,8 +52,6 @@ from utilcredit.rating.sql.snapshot import (
 )
 from utilcredit.rating.sql.vocabulary import read_vocabulary
 
-AUTO = "auto"  # the fastest engine that can read the store
-ENGINE_NAMES = ("reference", "duckdb", "database")
 _FETCH = 20_000  # rows per fetch from a result cursor
 _Out = TypeVar("_Out")
 
@@ -412,44 +412,3 @@ def duckdb_sql(statement: Select[Any]) -> tuple[str, list[Any]]:
 def _run(duck: Any, statement: Select[Any]) -> Any:
     text, params = duckdb_sql(statement)
     return duck.execute(text, params)
-
-
-# --------------------------------------------------------------------------------------------
-# Choosing an engine
-# --------------------------------------------------------------------------------------------
-
-
-def get_engine(name: str) -> BatchEngine:
-    """``reference`` | ``duckdb`` | ``database`` → the engine."""
-    if name == "reference":
-        return ReferenceEngine()
-    if name == "duckdb":
-        return DuckDBEngine()
-    if name == "database":
-        return DatabaseEngine()
-    raise ValueError(f"unknown rating engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
-
-
-def fastest_available(connection: Connection) -> BatchEngine:
-    """DuckDB when it can read this store, else the store's own SQL engine."""
-    if duckdb_can_read(connection.engine.url):
-        return DuckDBEngine()
-    return DatabaseEngine()
-
-
-def choose_engine(name: str | None, connection: Connection) -> BatchEngine:
-    """The engine for ``utilcredit rate --engine NAME`` (None or ``auto``: the fastest available)."""
-    if name is None or name == AUTO:
-        return fastest_available(connection)
-    return get_engine(name)
-
-
-def rate_batch(
-    connection: Connection,
-    policy: Policy,
-    as_of: dt.date,
-    engine: str | None = None,
-    subject_ids: Sequence[int] | None = None,
-) -> Iterator[SubjectRating]:
-    """Rate the policy's population with the named engine (default: the fastest available)."""
-    return choose_engine(engine, connection).rate(connection, policy, as_of, subject_ids)
