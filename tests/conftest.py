@@ -52,18 +52,30 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('store') / 'utilcredit.db'}"
 
 
+_E2E = Path(__file__).parent / "e2e"
+
+
+def _sqlite_only(item: pytest.Item) -> bool:
+    """Entry-point tests (``tests/e2e``, and those marked ``sqlite_only`` elsewhere) check what
+    the front door does — permissions, parsing, rendering, printing — which is the same on
+    either store; the services behind them run on PostgreSQL in their integration tests
+    (``tests/integration``). An entry-point test about the store itself (concurrent requests,
+    locks) is marked ``both_stores``."""
+    if item.get_closest_marker("both_stores") is not None:
+        return False
+    return item.get_closest_marker("sqlite_only") is not None or _E2E in item.path.parents
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Entry-point tests marked ``sqlite_only`` (the access matrix, the CLI groups) check what
-    the front door does — permissions, parsing, printing — which is the same on either store;
-    the services behind them run on PostgreSQL in their integration and API tests. Their
-    PostgreSQL copies are deselected (counted in the summary), which keeps CI under 20 minutes."""
+    """The PostgreSQL copies of SQLite-only tests (:func:`_sqlite_only`) are deselected (counted
+    in the summary), which keeps CI under 20 minutes."""
     dropped = [
         item
         for item in items
         if isinstance(item, pytest.Function)
-        and item.get_closest_marker("sqlite_only") is not None
         and getattr(item, "callspec", None) is not None
         and item.callspec.params.get("store_url") == "postgresql"
+        and _sqlite_only(item)
     ]
     if dropped:
         config.hook.pytest_deselected(items=dropped)

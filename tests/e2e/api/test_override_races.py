@@ -27,6 +27,9 @@ from utilcredit.localtime import today
 from utilcredit.overrides import repository as override_store
 from utilcredit.overrides.tables import OverrideRow
 
+# a decision takes the override's row lock: FOR UPDATE on PostgreSQL, the writer lock on SQLite
+pytestmark = pytest.mark.both_stores
+
 
 def second_reviewer(engine: Engine) -> dict[str, str]:
     with engine.begin() as connection:

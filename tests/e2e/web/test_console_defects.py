@@ -291,6 +291,7 @@ def test_a_second_pending_request_is_refused_naming_the_first(
     assert second.id != first.id and second.state == OverrideState.REQUESTED
 
 
+@pytest.mark.both_stores  # the subject lock: FOR UPDATE on PostgreSQL, the writer lock on SQLite
 def test_two_requests_at_once_one_is_taken_the_other_refused(
     app: FastAPI, world: World, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

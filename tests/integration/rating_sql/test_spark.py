@@ -1,10 +1,10 @@
 """Spark (local[2]) rates exactly as the reference does, from the store's Parquet export.
 
-The same properties as ``test_differential`` and ``test_corpus``, for the Spark engine: random
-stores under every shipped policy and every case of the clause corpus from a SQLite store
-(exported from its columnar snapshot: bills carry their settlement), and random stores under
-generated policies from the real PostgreSQL server (read through DuckDB: bills and payments as
-stored, the compiled query's general form, in which Spark sums the payments). The export
+The properties of ``test_differential``, for the Spark engine: random stores under every
+shipped policy from a SQLite store (exported from its columnar snapshot: bills carry their
+settlement), and random stores under generated policies from the real PostgreSQL server (read
+through DuckDB: bills and payments as stored, the compiled query's general form, in which
+Spark sums the payments). The export
 itself is tested on both stores in ``test_parquet_export``. One Spark session serves the
 module, and its tests run on one xdist worker (``xdist_group``), so the suite starts one JVM.
 
@@ -17,13 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
-from itertools import groupby
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from tests.corpus.clauses import load_corpus, unmet
 from tests.integration.rating_sql.policy_builders import policies
 from tests.integration.rating_sql.store_builders import (
     RSubject,
@@ -31,11 +29,9 @@ from tests.integration.rating_sql.store_builders import (
     populations,
     write_population,
 )
-from tests.integration.rating_sql.test_corpus import _group_key, as_stored
 from tests.integration.rating_sql.test_differential import POLICIES, _first_difference, _stored
 from utilcredit import schema
 from utilcredit.config import SparkSettings
-from utilcredit.customers.tables import SubjectRow
 from utilcredit.db import make_engine
 from utilcredit.policies.model.policy import Policy
 from utilcredit.rating.sql.engines import DatabaseEngine, ReferenceEngine
@@ -131,38 +127,3 @@ def test_spark_rates_generated_policies_on_postgresql_like_the_reference(
     _write(postgres_store, subjects)
     _export(postgres_store, exported)
     _check(postgres_store, exported, policy, as_of)
-
-
-@pytest.mark.sqlite_only
-def test_spark_meets_the_clause_corpus(engine: Engine, exported: SparkEngine) -> None:
-    """Every case of ``tests/corpus/clauses.yaml``, rated by Spark in its (policy, date) group,
-    meets the corpus and equals the reference's rating."""
-    cases = load_corpus()
-    codes = {case.id: f"CORPUS{index:05d}" for index, case in enumerate(cases)}
-    _write(engine, [as_stored(codes[c.id], c.credit_file) for c in cases])
-    _export(engine, exported)
-    with engine.connect() as connection:
-        ids = {
-            row.code: row.id for row in connection.execute(select(SubjectRow.code, SubjectRow.id))
-        }
-    failures: list[str] = []
-    rated = 0
-    for (_, as_of, _), group in groupby(sorted(cases, key=_group_key), key=_group_key):
-        members = list(group)
-        policy = members[0].policy()
-        subject_ids = sorted(ids[codes[case.id]] for case in members)
-        with engine.connect() as connection:
-            reference = {
-                r.subject_code: r
-                for r in ReferenceEngine().rate(connection, policy, as_of, subject_ids)
-            }
-        by_code = {codes[case.id]: case for case in members}
-        for rating in exported.rate_export(policy, as_of, subject_ids):
-            rated += 1
-            case = by_code[rating.subject_code]
-            if rating != reference[rating.subject_code]:
-                failures.append(f"{case.id}: differs from the reference")
-            if problems := unmet(case, rating):
-                failures.append(f"{case.id}: {'; '.join(problems)}")
-    assert not failures, "\n".join(failures)
-    assert rated == len(cases)

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from utilcredit.rating.sql.snapshot import RATED_COMMITMENT_COLUMNS
+
 MANIFEST = "_manifest.json"
 LOCK = ".lock"
 FORMAT = 1
@@ -66,17 +68,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "rating",
         "on_serious_list",
     ),
-    "commitments": (
-        "id",
-        "code",
-        "subject_id",
-        "utility",
-        "commitment_type",
-        "made_on",
-        "valid_until",
-        "status",
-        "status_on",
-    ),
+    "commitments": RATED_COMMITMENT_COLUMNS,
 }
 _SETTLEMENT = ("paid_by_due", "settled_on")  # the snapshot's derived bill columns
 

@@ -75,21 +75,21 @@ SNAPSHOT_TABLES: tuple[Table, ...] = tuple(
     )
 )
 _BOOKKEEPING = frozenset({"created_at", "updated_at"})  # not read by any rule
-# Tables of which only some columns are copied: a commitment's letter, liability and filled
-# blanks (long text, JSON) are read by no rule.
-_ONLY: dict[str, tuple[str, ...]] = {
-    "commitments": (
-        "id",
-        "code",
-        "subject_id",
-        "utility",
-        "commitment_type",
-        "made_on",
-        "valid_until",
-        "status",
-        "status_on",
-    )
-}
+# The columns of a commitment a rule reads: its letter, liability and filled blanks (long
+# text, JSON) are read by none.
+RATED_COMMITMENT_COLUMNS = (
+    "id",
+    "code",
+    "subject_id",
+    "utility",
+    "commitment_type",
+    "made_on",
+    "valid_until",
+    "status",
+    "status_on",
+)
+# Tables of which only some columns are copied.
+_ONLY: dict[str, tuple[str, ...]] = {"commitments": RATED_COMMITMENT_COLUMNS}
 _META = "snapshot_meta"
 SUFFIX = ".columnar.duckdb"
 
