@@ -51,7 +51,7 @@ from utilcredit.rating.runs import service
 from utilcredit.rating.runs.repository import results
 from utilcredit.rating.sql.engines import ReferenceEngine
 
-EXAMPLES = int(os.environ.get("UTILCREDIT_INCREMENTAL_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("UTILCREDIT_INCREMENTAL_EXAMPLES", "80"))
 
 
 @st.composite

@@ -99,7 +99,7 @@ def _add_theft(engine: Engine, number: str, amount: str) -> None:
 
 
 @settings(
-    max_examples=int(os.environ.get("UTILCREDIT_DIFFERENTIAL_EXAMPLES", "5")),
+    max_examples=int(os.environ.get("UTILCREDIT_DIFFERENTIAL_EXAMPLES", "3")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

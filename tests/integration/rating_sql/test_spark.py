@@ -17,10 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from tests.integration.rating_sql.policy_builders import policies
 from tests.integration.rating_sql.store_builders import (
@@ -30,10 +31,13 @@ from tests.integration.rating_sql.store_builders import (
     write_population,
 )
 from tests.integration.rating_sql.test_differential import POLICIES, _first_difference, _stored
+from tests.integration.rating_sql.test_parquet_export import _population
+from tests.support.shell import run_cli
 from utilcredit import schema
 from utilcredit.config import SparkSettings
 from utilcredit.db import make_engine
 from utilcredit.policies.model.policy import Policy
+from utilcredit.rating.runs.tables import RatingResultRow, RatingRunRow
 from utilcredit.rating.sql.engines import DatabaseEngine, ReferenceEngine
 from utilcredit.rating.sql.spark import SparkEngine, export_store, spark_session, stop_spark
 
@@ -110,7 +114,7 @@ def postgres_store(postgres_url: str) -> Iterator[Engine]:
 
 
 @settings(
-    max_examples=EXAMPLES + 1,
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -127,3 +131,49 @@ def test_spark_rates_generated_policies_on_postgresql_like_the_reference(
     _write(postgres_store, subjects)
     _export(postgres_store, exported)
     _check(postgres_store, exported, policy, as_of)
+
+
+def _results(engine: Engine, run_id: int) -> list[tuple[object, ...]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                RatingResultRow.subject_id,
+                RatingResultRow.level,
+                RatingResultRow.statuses,
+                RatingResultRow.measures,
+                RatingResultRow.evidence,
+                RatingResultRow.designations,
+            )
+            .where(RatingResultRow.run_id == run_id)
+            .order_by(RatingResultRow.subject_id)
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+@pytest.mark.sqlite_only
+def test_runs_save_with_spark_stores_what_duckdb_stores(
+    engine: Engine, store_env: dict[str, str], spark: None
+) -> None:
+    """``utilcredit runs save --engine spark``: the store exported (to the configured folder),
+    rated by Spark and written as a run equal to DuckDB's, engine recorded."""
+    _write(engine, _population(40))
+    runs: dict[str, int] = {}
+    for name in ("spark", "duckdb"):
+        result = run_cli(
+            store_env,
+            "runs", "save", "--policy", "huaiyin-power", "--as-of", "2026-11-30",
+            "--engine", name, "--quiet",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        with engine.connect() as connection:
+            runs[name] = connection.execute(select(func.max(RatingRunRow.id))).scalar_one()
+    with engine.connect() as connection:
+        recorded = connection.execute(
+            select(RatingRunRow.engine, RatingRunRow.subjects).where(
+                RatingRunRow.id == runs["spark"]
+            )
+        ).one()
+    assert tuple(recorded) == ("spark", 40)
+    assert _results(engine, runs["spark"]) == _results(engine, runs["duckdb"])
+    exported = Path(store_env["UTILCREDIT_DATA_DIR"]) / "parquet" / "_manifest.json"
+    assert exported.exists()  # the default folder: <data_dir>/parquet

@@ -297,7 +297,7 @@ class RecordWorkflows(RuleBasedStateMachine):
 
 
 RecordWorkflows.TestCase.settings = settings(
-    max_examples=60,
+    max_examples=30,
     stateful_step_count=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

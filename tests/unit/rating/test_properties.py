@@ -148,7 +148,7 @@ policy_ids = [p.key for p in POLICIES]
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=policy_ids)
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(data=st.data(), as_of=dates)
 def test_level_is_always_one_of_the_policys(
     policy: Policy, data: st.DataObject, as_of: dt.date
@@ -160,7 +160,7 @@ def test_level_is_always_one_of_the_policys(
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=policy_ids)
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(data=st.data(), as_of=dates)
 def test_adding_a_negative_incident_never_improves_the_level(
     policy: Policy, data: st.DataObject, as_of: dt.date
@@ -187,7 +187,7 @@ def test_adding_a_negative_incident_never_improves_the_level(
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=policy_ids)
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(data=st.data(), days_later=st.integers(0, 6 * 366))
 def test_time_passing_without_new_records_never_worsens_a_paid_up_history(
     policy: Policy, data: st.DataObject, days_later: int
@@ -200,7 +200,7 @@ def test_time_passing_without_new_records_never_worsens_a_paid_up_history(
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=policy_ids)
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(data=st.data(), as_of=dates)
 def test_setting_records_aside_never_worsens_the_level(
     policy: Policy, data: st.DataObject, as_of: dt.date
