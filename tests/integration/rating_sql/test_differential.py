@@ -8,7 +8,7 @@ store, and the compiled SQL run by DuckDB over the store must give identical
 :class:`SubjectRating` lists: the level, every clause's status and value, the evidence refs of
 fired clauses, in order, and every designation's status (held, failed, unknown).
 
-``UTILCREDIT_DIFFERENTIAL_EXAMPLES`` (per shipped policy, 4) and
+``UTILCREDIT_DIFFERENTIAL_EXAMPLES`` (per shipped policy, 3) and
 ``UTILCREDIT_GENERATED_POLICY_EXAMPLES`` (6) raise the number of examples for a deeper run.
 Each run draws new stores (no example database is kept), so CI explores further with every
 commit; set both higher (say 50) for a deeper run before a release.
@@ -37,7 +37,7 @@ from utilcredit.rating.batch import StoredRow, SubjectRating
 from utilcredit.rating.runs.model import encode
 from utilcredit.rating.sql.engines import DatabaseEngine, DuckDBEngine, ReferenceEngine
 
-EXAMPLES = int(os.environ.get("UTILCREDIT_DIFFERENTIAL_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("UTILCREDIT_DIFFERENTIAL_EXAMPLES", "3"))
 GENERATED_EXAMPLES = int(os.environ.get("UTILCREDIT_GENERATED_POLICY_EXAMPLES", "6"))
 POLICIES = {loaded.key: loaded.policy for loaded in list_policies()}
 
