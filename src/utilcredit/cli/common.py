@@ -118,6 +118,13 @@ PolicyOption = Annotated[
         "--policy", "-p", help="政策键或文件 / policy key (e.g. lianshui-water) or YAML file"
     ),
 ]
+UnmaskedOption = Annotated[
+    bool,
+    typer.Option(
+        "--unmasked",
+        help="显示完整身份证号（仅限有权查看者） / show natural persons' ID numbers in full",
+    ),
+]
 AsOfOption = Annotated[
     str | None,
     typer.Option(

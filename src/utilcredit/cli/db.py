@@ -44,6 +44,13 @@ def db_snapshot() -> None:
     refresh_columnar_snapshot(open_store().url)
 
 
+_REFRESH_MODES = {
+    "current": ("已是最新", "already current"),
+    "updated": ("增量", "changed rows rewritten"),
+    "copied": ("全量复制", "copied whole"),
+}
+
+
 def refresh_columnar_snapshot(url: URL) -> None:
     """Refresh the snapshot of a SQLite store, reporting on stderr; never fails the command."""
     from utilcredit.rating.sql.engines import refresh_snapshot
@@ -55,8 +62,10 @@ def refresh_columnar_snapshot(url: URL) -> None:
         console.print(f"[yellow]列式快照未更新 / snapshot not refreshed: {error}[/yellow]")
         return
     if refreshed:
+        how = _REFRESH_MODES[refreshed.mode]
         console.print(
-            f"列式快照已更新 / columnar snapshot refreshed ({time.perf_counter() - started:.1f} s)"
+            f"列式快照已更新（{how[0]}）/ columnar snapshot refreshed ({how[1]}, "
+            f"{time.perf_counter() - started:.1f} s)"
         )
     else:
         console.print(

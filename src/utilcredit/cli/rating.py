@@ -10,6 +10,7 @@ from utilcredit.bootstrap import open_store
 from utilcredit.cli.common import (
     AsOfOption,
     PolicyOption,
+    UnmaskedOption,
     fail,
     looking_up,
     out,
@@ -38,13 +39,7 @@ def rate_command(
     save: Annotated[
         bool, typer.Option("--save", help="保存为评级批次 / store the ratings as a run")
     ] = False,
-    unmasked: Annotated[
-        bool,
-        typer.Option(
-            "--unmasked",
-            help="显示完整身份证号（仅限有权查看者） / show natural persons' ID numbers in full",
-        ),
-    ] = False,
+    unmasked: UnmaskedOption = False,
 ) -> None:
     """评定信用等级 / rate every subject having an account of the policy's utility.
 

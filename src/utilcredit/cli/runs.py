@@ -21,6 +21,7 @@ from utilcredit.bootstrap import open_store
 from utilcredit.cli.common import (
     AsOfOption,
     PolicyOption,
+    UnmaskedOption,
     fail,
     parse_as_of,
     policy_in_force,
@@ -232,13 +233,7 @@ def show_command(
     subjects: Annotated[
         bool, typer.Option("--subjects", help="列出全部主体 / list every subject (CSV)")
     ] = False,
-    unmasked: Annotated[
-        bool,
-        typer.Option(
-            "--unmasked",
-            help="显示完整身份证号（仅限有权查看者） / show natural persons' ID numbers in full",
-        ),
-    ] = False,
+    unmasked: UnmaskedOption = False,
 ) -> None:
     """批次详情 / a run's header; with --subject one subject's stored clauses and evidence.
 

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
 from tests.e2e.api.world import PASSWORD, World
+from tests.support.console import post_login
 from utilcredit.access import passwords
 from utilcredit.access.tables import UserRow
 
@@ -39,18 +40,7 @@ def store_old_hash(engine: Engine, username: str) -> str:
 
 
 def console_login(client: TestClient, username: str, password: str) -> int:
-    client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": password,
-            "csrf_token": client.cookies["uc_login_csrf"],
-        },
-        follow_redirects=False,
-    )
-    status: int = response.status_code
-    return status
+    return post_login(client, username, password).status_code
 
 
 @pytest.mark.usefixtures("product_hashing")

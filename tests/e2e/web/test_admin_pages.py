@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 
 from tests.e2e.api.world import PASSWORD, World
 from tests.support.apps import app_for
+from tests.support.console import post_login
 from utilcredit.audit.tables import AuditEntryRow
 from utilcredit.config import Settings
 from utilcredit.localtime import SHANGHAI, today
@@ -38,18 +39,7 @@ def _client(settings: Settings, engine: Engine, lang: str | None = None) -> Test
 
 
 def log_in(client: TestClient, username: str, password: str = PASSWORD) -> int:
-    client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": password,
-            "csrf_token": client.cookies.get("uc_login_csrf") or "",
-            "next": "/",
-        },
-        follow_redirects=False,
-    )
-    return int(response.status_code)
+    return post_login(client, username, password).status_code
 
 
 def csrf_of(page: str) -> str:

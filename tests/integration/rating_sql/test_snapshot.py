@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from sqlalchemy import Engine, insert, select, update
+from hypothesis import strategies as st
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from tests.integration.rating_sql import store_builders
 from tests.integration.rating_sql.store_builders import (
@@ -32,8 +33,22 @@ from tests.integration.rating_sql.store_builders import (
 )
 from utilcredit import schema
 from utilcredit.customers import writes
-from utilcredit.customers.model import CommitmentStatus, PaymentMode, Utility
-from utilcredit.customers.tables import AccountRow, CommitmentRow, IncidentRow
+from utilcredit.customers.model import (
+    COMMITMENT_ENDED,
+    CommitmentStatus,
+    IncidentKind,
+    PaymentMode,
+    Utility,
+)
+from utilcredit.customers.tables import (
+    AccountRow,
+    BillRow,
+    CommitmentRow,
+    CreditReportRow,
+    IncidentRow,
+    PaymentRow,
+    SubjectRow,
+)
 from utilcredit.db import make_engine
 from utilcredit.importing.runner import import_paths
 from utilcredit.policies.loader import list_policies, load_policy
@@ -308,7 +323,7 @@ def test_a_copy_made_while_the_store_changed_is_discarded(
             yield copied
 
     monkeypatch.setattr(engines, "copy_of_store", copy_while_an_import_writes)
-    assert refresh_snapshot(store.url) is False
+    assert refresh_snapshot(store.url) is None
     expected = _rate(store, ReferenceEngine())
     assert expected[0].level == Level.BLACK
     assert not path.exists()
@@ -373,3 +388,239 @@ def test_bills_carry_their_settlement_day(store: Engine) -> None:
         with store.connect() as connection:
             expected = list(ReferenceEngine().rate(connection, LIANSHUI, as_of))
             assert list(DuckDBEngine(snapshot="use").rate(connection, LIANSHUI, as_of)) == expected
+
+
+# ---- incremental refresh: the changed rows rewritten, equal to a whole copy ------------------
+
+
+def _snapshot_rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every snapshot table (the bills with their derived columns), by id."""
+    duck = DuckDBEngine().open_file(_snapshot_file(engine))
+    try:
+        return {
+            table.name: duck.execute(f'SELECT * FROM "{table.name}" ORDER BY id').fetchall()
+            for table in snapshot.SNAPSHOT_TABLES
+        }
+    finally:
+        duck.close()
+
+
+def _imported_earlier(connection: Connection) -> None:
+    """Stamp the rows a day back, ten seconds apart, as imports over time would have: rows stamped
+    within STAMP_SLACK of a table's newest stamp count as changed, so written in one second,
+    they all would, and a refresh that rewrote too little could not show."""
+    for table in snapshot.SNAPSHOT_TABLES:
+        connection.execute(
+            update(table).values(
+                updated_at=func.datetime(
+                    "now", "-1 day", func.printf("+%d seconds", table.c.id * 10)
+                )
+            )
+        )
+
+
+def _change_the_store(engine: Engine, data: st.DataObject) -> None:
+    """What imports and the register do to a credit file, drawn: values changed in place
+    (a payment moved to another bill, amounts and days), new bills, payments and incidents,
+    set-aside marks and their removal, and a commitment ending without a new stamp."""
+
+    def pick(ids: Sequence[Any]) -> list[Any]:
+        return data.draw(st.lists(st.sampled_from(ids), max_size=3)) if ids else []
+
+    with engine.begin() as connection:
+        bills = connection.execute(select(BillRow.id, BillRow.account_id)).all()
+        payments = connection.execute(select(PaymentRow.id)).scalars().all()
+        incidents = connection.execute(select(IncidentRow.id)).scalars().all()
+        accounts = connection.execute(select(AccountRow.id)).scalars().all()
+        standing = (
+            connection.execute(
+                select(CommitmentRow.id).where(
+                    CommitmentRow.status.not_in([s.value for s in COMMITMENT_ENDED])
+                )
+            )
+            .scalars()
+            .all()
+        )
+        connection.execute(  # one change at least
+            insert(CreditReportRow).values(
+                subject_id=connection.execute(select(SubjectRow.id).limit(1)).scalar_one(),
+                source="shaoguan",
+                issued_on=dt.date(2026, 11, 30),
+                has_dishonesty=data.draw(st.booleans()),
+                on_serious_list=False,
+            )
+        )
+        day = st.dates(dt.date(2023, 1, 1), dt.date(2026, 12, 31))
+        amount = st.sampled_from([Decimal("0.00"), Decimal("50.00"), Decimal("12000.00")])
+        for payment in pick(payments):
+            connection.execute(
+                update(PaymentRow)
+                .where(PaymentRow.id == payment)
+                .values(
+                    amount_fen=data.draw(amount),
+                    paid_on=data.draw(day),
+                    bill_id=data.draw(st.sampled_from([bill for bill, _ in bills])),
+                )
+            )
+        for bill, _ in pick(bills):
+            connection.execute(
+                update(BillRow)
+                .where(BillRow.id == bill)
+                .values(amount_fen=data.draw(amount), due_on=data.draw(day))
+            )
+        writes.set_aside_evidence(
+            connection,
+            record_id=data.draw(st.integers(1, 3)),
+            incident_ids=pick(incidents),
+            bill_ids=[bill for bill, _ in pick(bills)],
+        )
+        if data.draw(st.booleans()):
+            writes.restore_evidence(connection, record_id=data.draw(st.integers(1, 3)))
+        for number, account in enumerate(pick(accounts)):
+            bill = connection.execute(
+                insert(BillRow)
+                .values(
+                    bill_no=f"NB-{number}",
+                    account_id=account,
+                    period_start=dt.date(2026, 9, 1),
+                    period_end=dt.date(2026, 9, 30),
+                    amount_fen=data.draw(amount),
+                    due_on=data.draw(day),
+                )
+                .returning(BillRow.id)
+            ).scalar_one()
+            connection.execute(
+                insert(PaymentRow).values(
+                    payment_no=f"NP-{number}",
+                    bill_id=data.draw(st.sampled_from([bill, *[b for b, _ in bills]])),
+                    paid_on=data.draw(day),
+                    amount_fen=data.draw(amount),
+                )
+            )
+            connection.execute(
+                insert(IncidentRow).values(
+                    incident_no=f"NI-{number}",
+                    account_id=account,
+                    kind=data.draw(st.sampled_from(list(IncidentKind))).value,
+                    occurred_on=data.draw(day),
+                    amount_fen=data.draw(amount),
+                )
+            )
+        for commitment in pick(standing):  # ended in place (a breach): no new stamp
+            stamp = connection.execute(
+                select(CommitmentRow.updated_at).where(CommitmentRow.id == commitment)
+            ).scalar_one()
+            connection.execute(
+                update(CommitmentRow)
+                .where(CommitmentRow.id == commitment)
+                .values(
+                    status=data.draw(st.sampled_from(sorted(COMMITMENT_ENDED))).value,
+                    updated_at=stamp,
+                )
+            )
+
+
+@settings(
+    max_examples=int(os.environ.get("UTILCREDIT_DIFFERENTIAL_EXAMPLES", "3")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(drawn=populations(), data=st.data())
+def test_an_updated_snapshot_equals_a_whole_copy(
+    store: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    drawn: tuple[dt.date, list[RSubject]],
+    data: st.DataObject,
+) -> None:
+    monkeypatch.setattr(engines, "FULL_COPY_SHARE", 1000.0)  # update however much changed
+    as_of, subjects = drawn
+    with store.begin() as connection:
+        clear_store(connection)
+        write_population(connection, subjects)
+        _imported_earlier(connection)
+    first = refresh_snapshot(store.url, threads=1)
+    assert first is not None and first.mode == "copied"
+    _change_the_store(store, data)
+
+    updated = refresh_snapshot(store.url, threads=1)
+    assert updated is not None and updated.mode == "updated"
+    rows = _snapshot_rows(store)
+    with store.connect() as connection:
+        for policy in POLICIES:
+            expected = list(ReferenceEngine().rate(connection, policy, as_of))
+            assert list(
+                DuckDBEngine(threads=1, snapshot="use").rate(connection, policy, as_of)
+            ) == (expected), policy.key
+    snapshot.drop_snapshot(store.url)
+    copied = refresh_snapshot(store.url, threads=1)
+    assert copied is not None and copied.mode == "copied"
+    assert _snapshot_rows(store) == rows
+
+
+def test_a_refresh_of_a_current_snapshot_copies_nothing(store: Engine) -> None:
+    _one_water_subject(store)
+    first = refresh_snapshot(store.url)
+    assert first is not None and first.mode == "copied"
+    path = _snapshot_file(store)
+    written = path.stat().st_mtime_ns
+    again = refresh_snapshot(store.url)
+    assert again is not None and again.mode == "current"
+    assert path.stat().st_mtime_ns == written
+
+
+def test_a_snapshot_mostly_rewritten_is_copied_whole(store: Engine) -> None:
+    """Past FULL_COPY_SHARE of its rows changed, a refresh copies the store whole: DuckDB would
+    keep the old rows' space, and scans would skip them."""
+    _one_water_subject(store)
+    assert refresh_snapshot(store.url)
+    _add_theft(store, "T-1", "10000.00")  # 1 row changed of 3: over a quarter
+    refreshed = refresh_snapshot(store.url)
+    assert refreshed is not None and refreshed.mode == "copied"
+    assert _rate(store, DuckDBEngine(snapshot="use")) == _rate(store, ReferenceEngine())
+
+
+def test_an_older_snapshot_without_its_meta_is_copied_whole(store: Engine) -> None:
+    _one_water_subject(store)
+    assert refresh_snapshot(store.url)
+    import duckdb
+
+    older = duckdb.connect(str(_snapshot_file(store)))
+    try:
+        older.execute("ALTER TABLE snapshot_meta DROP COLUMN replaced")
+    finally:
+        older.close()
+    _add_theft(store, "T-1", "10000.00")
+    refreshed = refresh_snapshot(store.url)
+    assert refreshed is not None and refreshed.mode == "copied"
+    assert _rate(store, DuckDBEngine(snapshot="use")) == _rate(store, ReferenceEngine())
+
+
+def test_an_update_settles_again_the_bills_a_moved_payment_left_and_joined(
+    store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engines, "FULL_COPY_SHARE", 1000.0)
+    subject = RSubject("91320826MA1XXXXX0K")
+    subject.accounts.append(
+        RAccount("W-1", Utility.WATER, dt.date(2020, 1, 1), PaymentMode.POSTPAID)
+    )
+    left = RBill("B-1", "W-1", dt.date(2026, 3, 15), Decimal("100.00"))
+    left.payments.append(("P-1", dt.date(2026, 3, 10), Decimal("100.00")))
+    joined = RBill("B-2", "W-1", dt.date(2026, 4, 15), Decimal("100.00"))
+    subject.bills += [left, joined]
+    with store.begin() as connection:
+        write_population(connection, [subject])
+        _imported_earlier(connection)
+    assert refresh_snapshot(store.url)
+    with store.begin() as connection:  # the payment re-imported against the other bill
+        b2 = connection.execute(select(BillRow.id).where(BillRow.bill_no == "B-2")).scalar_one()
+        connection.execute(update(PaymentRow).values(bill_id=b2))
+    refreshed = refresh_snapshot(store.url)
+    assert refreshed is not None and refreshed.mode == "updated"
+    duck = DuckDBEngine().open_file(_snapshot_file(store))
+    try:
+        bills = duck.execute(
+            "SELECT bill_no, paid_by_due, settled_on FROM bills ORDER BY bill_no"
+        ).fetchall()
+    finally:
+        duck.close()
+    assert bills == [("B-1", 0, None), ("B-2", 10000, dt.date(2026, 3, 10))]

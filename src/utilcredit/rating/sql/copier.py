@@ -11,17 +11,18 @@ or SIGBUS on the truncated shared memory. The product holds its store open with 
 ``sqlite3`` (the SQLAlchemy pool, the API server, ``runs save`` inside its write transaction),
 so DuckDB must never open that file in the product's processes.
 
-Hence this module. :func:`copied` runs it as a child process (``python -P copier.py``: only the
+Hence this module. :func:`run` starts it as a child process (``python -P copier.py``: only the
 standard library and DuckDB are imported there, no ``sqlite3``), which attaches the store
-read-only, copies the tables into a new DuckDB file and exits; the caller then reads the DuckDB
-file, which is not SQLite. The copy is written under a temporary name beside its final place::
+read-only, copies the tables into a DuckDB file (a new one, or a copy of the published snapshot
+that it brings up to date) and exits; the caller then reads the DuckDB file, which is not
+SQLite. The copy is written under a temporary name beside its final place::
 
     utilcredit.db.columnar.duckdb.<pid>-<random>.tmp     the copy (and its .wal while written)
     utilcredit.db.columnar.duckdb.<pid>-<random>.lock    held (flock) while the copy is in use
 
 The caller holds the lock from before the child starts until the copy is published, opened or
 removed, and the child inherits it, so it is released only when both have ended, however they
-end (a ``kill -9`` included). Every :func:`copied` first removes the temporary files whose lock
+end (a ``kill -9`` included). Every :func:`reserved` first removes the temporary files whose lock
 is free (:func:`remove_stale`): the litter of refreshes killed earlier, never a copy still being
 written or used. The child also dies with its parent (Linux: ``PR_SET_PDEATHSIG``), so a killed
 refresh does not leave a copier running.
@@ -155,52 +156,72 @@ def _lock_new_token(beside: Path) -> tuple[str, int]:
 
 
 @contextlib.contextmanager
-def copied(
-    store: str, beside: Path, setup: Sequence[Statement], statements: Sequence[Statement]
-) -> Iterator[Path]:
-    """Run the copier on the SQLite file ``store``; yields the DuckDB file it wrote.
+def reserved(beside: Path) -> Iterator[tuple[Path, int]]:
+    """A temporary path beside ``beside`` for a copy, and the descriptor of its held lock.
 
-    The file has a temporary name beside ``beside`` and stays locked while the block runs; it is
-    removed afterwards unless the block moved it away (published it). A connection the block
-    opened on it keeps reading it after the removal (POSIX unlink semantics).
+    The copy stays locked while the block runs and is removed afterwards unless the block moved
+    it away (published it). A connection the block opened on it keeps reading it after the
+    removal (POSIX unlink semantics).
     """
     remove_stale(beside)
     token, descriptor = _lock_new_token(beside)
     copy, wal, lock = _temporary_files(beside, token)
     try:
-        job = {
-            "store": store,
-            "target": str(copy),
-            "setup": [list(statement) for statement in setup],
-            "statements": [list(statement) for statement in statements],
-            "parent": os.getpid(),
-        }
-        process = subprocess.Popen(
-            # -P: nothing beside this file shadows the standard library or DuckDB
-            [sys.executable, "-P", str(Path(__file__).resolve())],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            pass_fds=(descriptor,),
-        )
-        try:
-            _, error = process.communicate(json.dumps(job).encode())
-        except BaseException:  # Ctrl-C, or the caller's thread interrupted: no orphan copier
-            process.kill()
-            process.wait()
-            raise
-        if process.returncode != 0:
-            detail = error.decode(errors="replace").strip().splitlines()
-            raise CopyError(
-                "复制 SQLite 存储失败 / copying the SQLite store failed "
-                f"(exit {process.returncode}): {detail[-1] if detail else ''}"
-            )
-        yield copy
+        yield copy, descriptor
     finally:
         for path in (copy, wal, lock):  # the lock last: it guards the others
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         os.close(descriptor)
+
+
+def run(
+    store: str,
+    target: Path,
+    lock: int,
+    setup: Sequence[Statement],
+    statements: Sequence[Statement],
+) -> None:
+    """Run the copier on the SQLite file ``store`` writing the DuckDB file ``target`` (a path
+    from :func:`reserved`, whose lock descriptor ``lock`` the child inherits)."""
+    job = {
+        "store": store,
+        "target": str(target),
+        "setup": [list(statement) for statement in setup],
+        "statements": [list(statement) for statement in statements],
+        "parent": os.getpid(),
+    }
+    process = subprocess.Popen(
+        # -P: nothing beside this file shadows the standard library or DuckDB
+        [sys.executable, "-P", str(Path(__file__).resolve())],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        pass_fds=(lock,),
+    )
+    try:
+        _, error = process.communicate(json.dumps(job).encode())
+    except BaseException:  # Ctrl-C, or the caller's thread interrupted: no orphan copier
+        process.kill()
+        process.wait()
+        raise
+    if process.returncode != 0:
+        detail = error.decode(errors="replace").strip().splitlines()
+        raise CopyError(
+            "复制 SQLite 存储失败 / copying the SQLite store failed "
+            f"(exit {process.returncode}): {detail[-1] if detail else ''}"
+        )
+
+
+@contextlib.contextmanager
+def copied(
+    store: str, beside: Path, setup: Sequence[Statement], statements: Sequence[Statement]
+) -> Iterator[Path]:
+    """Run the copier on the SQLite file ``store`` into a new file; yields that file, which
+    :func:`reserved` keeps and removes."""
+    with reserved(beside) as (copy, lock):
+        run(store, copy, lock, setup, statements)
+        yield copy
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,8 +25,10 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import os
+import shutil
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,12 +45,19 @@ from utilcredit.rating.sql.compiler import compile_policy
 from utilcredit.rating.sql.constructs import DuckDBDialect
 from utilcredit.rating.sql.decoder import CompiledPolicy
 from utilcredit.rating.sql.snapshot import (
+    FULL_COPY_SHARE,
+    SNAPSHOT_TABLES,
+    SnapshotMeta,
     copy_statements,
+    count_changed,
     fingerprint,
     has_settlement,
     publish,
     read_fingerprint,
+    read_meta,
     snapshot_path,
+    table_marks,
+    update_statements,
 )
 from utilcredit.rating.sql.vocabulary import read_vocabulary
 
@@ -347,37 +356,100 @@ class DuckDBEngine:
 
 
 def copy_of_store(
-    engine: DuckDBEngine, url: URL, before: list[Any] | None, *, settle: bool
+    engine: DuckDBEngine,
+    url: URL,
+    before: list[Any] | None,
+    *,
+    settle: bool,
+    update: bool = False,
 ) -> AbstractContextManager[Path]:
-    """A DuckDB copy of a SQLite store's snapshot tables, made by a child process
-    (:func:`copier.copied`: the file exists, locked, while the block runs)."""
+    """A DuckDB copy of a SQLite store's snapshot tables, made by a child process (the file
+    exists, locked, while the block runs). ``update``: start from a copy of the published
+    snapshot and bring it up to date (:func:`snapshot.update_statements`), when it allows."""
     path = snapshot_path(url)
     assert path is not None, "only SQLite files are copied"
-    return copier.copied(
-        str(url.database), path, engine.settings(), copy_statements(before, settle=settle)
-    )
+    return _copied(engine, str(url.database), path, before, settle=settle, update=update)
 
 
-def refresh_snapshot(url: URL, threads: int | None = None) -> bool:
-    """Copy a SQLite store into its columnar snapshot; False when the store changed meanwhile
-    (the copy is then discarded) or the store has no snapshot. Removes the temporary copies
-    that refreshes killed earlier left behind."""
+@contextmanager
+def _copied(
+    engine: DuckDBEngine,
+    store: str,
+    path: Path,
+    before: list[Any] | None,
+    *,
+    settle: bool,
+    update: bool,
+) -> Iterator[Path]:
+    with copier.reserved(path) as (copy, lock):
+        statements = _updating(engine, path, copy, before) if update else None
+        if statements is None:
+            statements = copy_statements(before, settle=settle)
+        copier.run(store, copy, lock, engine.settings(), statements)
+        yield copy
+
+
+def _updating(
+    engine: DuckDBEngine, published: Path, copy: Path, before: list[Any] | None
+) -> list[tuple[str, list[Any]]] | None:
+    """Copy the published snapshot to ``copy`` and say what brings it up to ``before``; None
+    (and no copy) when it cannot be updated: gone, damaged, or of another layout."""
+    try:
+        shutil.copyfile(published, copy)
+        meta = _meta_of(engine, copy)
+    except OSError:
+        meta = None
+    if before is None or meta is None or meta.fingerprint[0] != before[0]:
+        copy.unlink(missing_ok=True)
+        return None
+    return update_statements(meta, before)
+
+
+def _meta_of(engine: DuckDBEngine, path: Path) -> SnapshotMeta | None:
+    try:
+        duck = engine.open_file(path)
+    except Exception:  # a damaged or foreign file
+        return None
+    try:
+        return read_meta(duck, "snapshot")
+    finally:
+        duck.close()
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRefresh:
+    """A published refresh: ``current`` (nothing had changed), ``updated`` (the changed rows
+    rewritten) or ``copied`` (the store copied whole)."""
+
+    mode: str
+
+
+def refresh_snapshot(url: URL, threads: int | None = None) -> SnapshotRefresh | None:
+    """Bring a SQLite store's columnar snapshot up to date; None when the store changed
+    meanwhile (the copy is then discarded) or the store has no snapshot. Removes the temporary
+    copies that refreshes killed earlier left behind."""
     path = snapshot_path(url)
     if path is None or not duckdb_can_read(url):
-        return False
-    published, _ = _refresh(DuckDBEngine(threads=threads), url, path, keep_open=False)
-    return published
+        return None
+    refresh, _ = _refresh(DuckDBEngine(threads=threads), url, path, keep_open=False)
+    return refresh
 
 
-def _refresh(engine: DuckDBEngine, url: URL, path: Path, *, keep_open: bool) -> tuple[bool, Any]:
-    """Copy, then publish the copy if the store did not change meanwhile; with ``keep_open``,
-    also a DuckDB connection reading the copy (published or not)."""
+def _refresh(
+    engine: DuckDBEngine, url: URL, path: Path, *, keep_open: bool
+) -> tuple[SnapshotRefresh | None, Any]:
+    """Update or copy, then publish if the store did not change meanwhile; with ``keep_open``,
+    also a DuckDB connection reading the result (published or not)."""
     store = make_engine(url.render_as_string(hide_password=False))
     duck = None
     try:
         with store.connect() as connection:
             before = fingerprint(connection)
-        with copy_of_store(engine, url, before, settle=True) as copy:
+            published = _meta_of(engine, path) if path.exists() else None
+            if published is not None and published.fingerprint == before:
+                return SnapshotRefresh("current"), engine.open_file(path) if keep_open else None
+            update = published is not None and _worth_updating(connection, published, before)
+        with copy_of_store(engine, url, before, settle=True, update=update) as copy:
             if keep_open:  # opened before publish: the connection reads this copy either way
                 duck = engine.open_file(copy)
             with store.connect() as connection:
@@ -390,7 +462,17 @@ def _refresh(engine: DuckDBEngine, url: URL, path: Path, *, keep_open: bool) -> 
         raise
     finally:
         store.dispose()
-    return unchanged, duck
+    return (SnapshotRefresh("updated" if update else "copied") if unchanged else None), duck
+
+
+def _worth_updating(connection: Connection, published: SnapshotMeta, before: list[Any]) -> bool:
+    """Whether rewriting the rows changed since ``published`` beats copying the store whole:
+    the same layout, and few rows rewritten since its last full copy (:data:`FULL_COPY_SHARE`)."""
+    if published.fingerprint[0] != before[0]:
+        return False
+    marks = table_marks(published.fingerprint)
+    changed = sum(count_changed(connection, t, marks[t.name]) for t in SNAPSHOT_TABLES)
+    return published.replaced + changed <= FULL_COPY_SHARE * published.rows
 
 
 _DUCKDB = DuckDBDialect()

@@ -21,6 +21,17 @@ that ended (breached, expired, withdrawn): a commitment never comes back from an
 change that stops one from standing moves that count; the others (accepted, fulfilled) leave
 it standing, which is all a rule reads of its status.
 
+**Incremental refresh.** A refresh usually starts from a copy of the published snapshot and
+rewrites only the rows changed since its fingerprint (:func:`update_statements`): per table the
+rows with a higher id or a newer ``updated_at`` (less :data:`STAMP_SLACK`), found by SQLite
+itself through the primary key and the ``updated_at`` index, replace their old versions by id;
+the bills those rows touch are settled again; the commitments (few, and their status moves in
+place) are copied whole. Its cost grows with the changed rows, not with the store, but for a
+file copy of the snapshot and scans of its key columns. Once a quarter of the snapshot's rows
+(:data:`FULL_COPY_SHARE`) were rewritten since its last whole copy, or when the layout
+changed, the store is copied whole again. ``test_snapshot`` holds an updated snapshot equal to
+a whole copy.
+
 The copy is made by a child process (:mod:`~utilcredit.rating.sql.copier`: DuckDB's own copy of
 SQLite must never open the store in a process that holds it open with Python's ``sqlite3``),
 written under a temporary name and moved into place (``rename``): a reader has the old file or
@@ -30,8 +41,10 @@ extension copies in binary and in parallel); the snapshot is for SQLite files.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -112,14 +125,13 @@ SNAPSHOT_BILLS = Table(
     Column("paid_by_due", BigInteger),
     Column("settled_on", Date),
 )
-_SETTLEMENT_SQL = """
-CREATE TABLE {target}.bills_settled AS
+_SETTLEMENT_SELECT = """
 WITH running AS (
     SELECT p.bill_id, p.paid_on, p.amount_fen,
            -- RANGE: payments on the same day count together
            sum(p.amount_fen) OVER (PARTITION BY p.bill_id ORDER BY p.paid_on
                                    RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS paid_so_far
-    FROM {target}.payments p
+    FROM {payments} p
 ), settlement AS (
     SELECT b.id AS bill_id,
            CAST(coalesce(sum(CASE WHEN r.paid_on <= b.due_on THEN r.amount_fen END), 0) AS BIGINT)
@@ -127,19 +139,20 @@ WITH running AS (
            CASE WHEN b.amount_fen <= 0 THEN DATE '0001-01-01'
                 ELSE min(CASE WHEN r.paid_so_far >= b.amount_fen THEN r.paid_on END)
            END AS settled_on
-    FROM {target}.bills b LEFT JOIN running r ON r.bill_id = b.id
+    FROM {bills} b LEFT JOIN running r ON r.bill_id = b.id
     GROUP BY b.id, b.due_on, b.amount_fen
 )
 SELECT b.*, s.paid_by_due, s.settled_on
-FROM {target}.bills b JOIN settlement s ON s.bill_id = b.id
+FROM {bills} b JOIN settlement s ON s.bill_id = b.id
 ORDER BY b.id
 """
 
 
 def settlement_statements(target: str) -> list[str]:
     """What gives ``target.bills`` the derived columns of :data:`SNAPSHOT_BILLS`."""
+    select = _SETTLEMENT_SELECT.format(bills=f"{target}.bills", payments=f"{target}.payments")
     return [
-        _SETTLEMENT_SQL.format(target=target),
+        f"CREATE TABLE {target}.bills_settled AS {select}",
         f"DROP TABLE {target}.bills",
         f"ALTER TABLE {target}.bills_settled RENAME TO bills",
     ]
@@ -218,6 +231,173 @@ def read_fingerprint(duck: Any, catalog: str) -> list[Any] | None:
     return None if row is None else list(json.loads(row[0]))
 
 
+@dataclass(frozen=True, slots=True)
+class SnapshotMeta:
+    """What a snapshot says of itself: the store's fingerprint it matches, how many rows it
+    holds, and how many of them incremental refreshes rewrote since its last full copy."""
+
+    fingerprint: list[Any]
+    rows: int
+    replaced: int
+
+
+def read_meta(duck: Any, catalog: str) -> SnapshotMeta | None:
+    """The meta of an attached snapshot; None for one without it (an older version's)."""
+    printed = read_fingerprint(duck, catalog)
+    try:
+        (replaced,) = duck.execute(f"SELECT replaced FROM {catalog}.{_META}").fetchone()
+    except Exception:
+        return None
+    counts = " + ".join(f'(SELECT count(*) FROM {catalog}."{t.name}")' for t in SNAPSHOT_TABLES)
+    (rows,) = duck.execute(f"SELECT {counts}").fetchone()
+    if printed is None:
+        return None
+    return SnapshotMeta(printed, int(rows), int(replaced))
+
+
+# --------------------------------------------------------------------------------------------
+# Incremental refresh: the rows changed since a snapshot's fingerprint
+# --------------------------------------------------------------------------------------------
+
+# Past this share of a snapshot's rows rewritten since its last full copy, a refresh copies the
+# store whole again: DuckDB keeps the deleted rows' space until then, and scans skip them.
+FULL_COPY_SHARE = 0.25
+# How far before a table's newest stamp (in the fingerprint) its changed rows are looked for. A
+# set-aside mark stamps a microsecond after the newest stamp, while an import in the same second
+# stamps the whole second (SQLite's CURRENT_TIMESTAMP), earlier than the mark; and SQLite has one
+# writer, so a transaction open while the snapshot was copied stamps no earlier than that.
+STAMP_SLACK = dt.timedelta(seconds=2)
+
+
+@dataclass(frozen=True, slots=True)
+class TableMark:
+    """What a fingerprint says of one table: its highest id and newest ``updated_at``."""
+
+    max_id: int
+    newest: dt.datetime | None
+
+    def since(self) -> str | None:
+        """The stamp from which a row counts as changed, as SQLite stores stamps (text)."""
+        if self.newest is None:
+            return None
+        return (self.newest - STAMP_SLACK).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def table_marks(printed: list[Any]) -> dict[str, TableMark]:
+    """Each table's mark in a fingerprint (:func:`fingerprint`'s order: the layout, the newest
+    import run, then a highest id and a newest stamp per table)."""
+    marks: dict[str, TableMark] = {}
+    for index, table in enumerate(SNAPSHOT_TABLES):
+        max_id, newest = printed[2 + 2 * index : 4 + 2 * index]
+        marks[table.name] = TableMark(
+            int(max_id or 0), dt.datetime.fromisoformat(newest) if newest else None
+        )
+    return marks
+
+
+def count_changed(connection: Connection, table: Table, mark: TableMark) -> int:
+    """At most how many rows of ``table`` changed since ``mark`` (two index range counts)."""
+    counted = connection.execute(select(func.count()).where(table.c.id > mark.max_id)).scalar_one()
+    since = mark.since()
+    if since is not None:
+        counted += connection.execute(
+            select(func.count()).where(table.c.updated_at >= since)
+        ).scalar_one()
+    return int(counted)
+
+
+def _changed_rows_sql(table: Table, mark: TableMark) -> str:
+    """SQLite's own query for the rows of ``table`` changed since ``mark``: run inside SQLite
+    (``sqlite_query``), where the primary key and the ``updated_at`` index serve it; DuckDB's
+    scan of an attached SQLite table would read every row."""
+    columns = ", ".join(f'"{name}"' for name in copied_columns(table))
+    conditions = [f"id > {mark.max_id}"]
+    since = mark.since()
+    if since is not None:
+        conditions.append(f"updated_at >= '{since}'")
+    return " UNION ".join(
+        f'SELECT {columns} FROM "{table.name}" WHERE {condition}' for condition in conditions
+    )
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _take_changed(table: Table, mark: TableMark) -> list[str]:
+    """``changed_<table>``: the changed rows, typed as the snapshot's table."""
+    name = table.name
+    columns = ", ".join(f'"{column}"' for column in copied_columns(table))
+    return [
+        f'CREATE TEMP TABLE "changed_{name}" AS SELECT {columns} FROM snapshot_new."{name}" '
+        "LIMIT 0",
+        f'INSERT INTO "changed_{name}" BY NAME SELECT * FROM '
+        f"sqlite_query('store', {_quoted(_changed_rows_sql(table, mark))})",
+    ]
+
+
+def _replace_changed(name: str) -> list[str]:
+    return [
+        f'DELETE FROM snapshot_new."{name}" WHERE id IN (SELECT id FROM "changed_{name}")',
+        f'INSERT INTO snapshot_new."{name}" BY NAME SELECT * FROM "changed_{name}"',
+    ]
+
+
+def _resettle_bills() -> list[str]:
+    """Bring the bills, with their derived columns, up to date: every changed bill and every
+    bill a changed payment belongs to, or belonged to, is settled again from its payments."""
+    bill_columns = ", ".join(f'"{name}"' for name in copied_columns(BillRow.__table__))  # type: ignore[arg-type]
+    settle = _SETTLEMENT_SELECT.format(bills="bills_base", payments="payments_base")
+    return [
+        "CREATE TEMP TABLE resettled AS SELECT id FROM changed_bills "
+        "UNION SELECT bill_id FROM changed_payments "
+        "UNION SELECT bill_id FROM snapshot_new.payments "
+        "WHERE id IN (SELECT id FROM changed_payments)",
+        *_replace_changed("payments"),
+        f"CREATE TEMP TABLE bills_base AS SELECT {bill_columns} FROM snapshot_new.bills "
+        "WHERE id IN (SELECT id FROM resettled) AND id NOT IN (SELECT id FROM changed_bills) "
+        f"UNION ALL SELECT {bill_columns} FROM changed_bills",
+        "CREATE TEMP TABLE payments_base AS SELECT * FROM snapshot_new.payments "
+        "WHERE bill_id IN (SELECT id FROM resettled)",
+        "DELETE FROM snapshot_new.bills WHERE id IN (SELECT id FROM resettled)",
+        f"INSERT INTO snapshot_new.bills BY NAME {settle}",
+    ]
+
+
+def update_statements(published: SnapshotMeta, before: list[Any]) -> list[tuple[str, list[Any]]]:
+    """What the copier runs to bring ``snapshot_new`` (a copy of the published snapshot, whose
+    meta is ``published``) up to the store's fingerprint ``before``: the rows each table
+    changed since the published fingerprint are taken from the store and replace their old
+    versions, by id (the product never deletes credit-file rows); the commitments, whose status
+    can move in place without a new stamp, and which are few, are copied whole."""
+    marks = table_marks(published.fingerprint)
+    statements: list[str] = []
+    changed: list[str] = []
+    for table in SNAPSHOT_TABLES:
+        if table.name == "commitments":
+            continue
+        statements += _take_changed(table, marks[table.name])
+        changed.append(f'(SELECT count(*) FROM "changed_{table.name}")')
+        if table.name not in ("bills", "payments"):
+            statements += _replace_changed(table.name)
+    statements += _resettle_bills()
+    commitment_columns = ", ".join(f'"{name}"' for name in RATED_COMMITMENT_COLUMNS)
+    statements += [
+        "DELETE FROM snapshot_new.commitments",
+        f"INSERT INTO snapshot_new.commitments ({commitment_columns}) "
+        f"SELECT {commitment_columns} FROM commitments",
+    ]
+    with_parameters: list[tuple[str, list[Any]]] = [(statement, []) for statement in statements]
+    with_parameters += [
+        (f"DELETE FROM snapshot_new.{_META}", []),
+        (
+            f"INSERT INTO snapshot_new.{_META} SELECT ?, ? + {' + '.join(changed)}",
+            [json.dumps(before), published.replaced],
+        ),
+    ]
+    return with_parameters
+
+
 def copy_statements(before: list[Any] | None, *, settle: bool) -> list[tuple[str, list[Any]]]:
     """What the copier (:mod:`~utilcredit.rating.sql.copier`) runs to copy the tables the compiled
     query reads from the store (DuckDB's current catalog) into the new file ``snapshot_new``.
@@ -238,8 +418,10 @@ def copy_statements(before: list[Any] | None, *, settle: bool) -> list[tuple[str
     if settle:
         statements += [(statement, []) for statement in settlement_statements("snapshot_new")]
     if before is not None:
-        statements.append((f"CREATE TABLE snapshot_new.{_META} (fingerprint VARCHAR)", []))
-        statements.append((f"INSERT INTO snapshot_new.{_META} VALUES (?)", [json.dumps(before)]))
+        statements.append(
+            (f"CREATE TABLE snapshot_new.{_META} (fingerprint VARCHAR, replaced BIGINT)", [])
+        )
+        statements.append((f"INSERT INTO snapshot_new.{_META} VALUES (?, 0)", [json.dumps(before)]))
     return statements
 
 
