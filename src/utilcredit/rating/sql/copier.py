@@ -29,7 +29,8 @@ refresh does not leave a copier running.
 
 A job is JSON on the child's standard input: ``store`` (the SQLite file), ``target`` (the new
 DuckDB file), ``setup`` (DuckDB settings) and ``statements`` (run with the store as the current
-catalog and the target attached as ``snapshot_new``), each a ``[sql, parameters]`` pair.
+catalog and the target attached as ``snapshot_new``), each a ``[sql, parameters]`` pair; a
+statement's ``{ids:table}`` stands for the ids an earlier statement put in that table.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import fcntl
 import glob
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -243,6 +245,21 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+_IDS = re.compile(r"\{ids:(\w+)\}")
+
+
+def _with_ids(duck: Any, sql: str) -> str:
+    """``sql`` with each ``{ids:table}`` replaced by the ids in that table, comma-separated
+    (``NULL`` for none): how a query SQLite runs itself (``sqlite_query``, which takes a constant
+    text) looks rows up by what an earlier statement found."""
+
+    def listed(match: re.Match[str]) -> str:
+        rows = duck.execute(f"SELECT id FROM {match.group(1)} ORDER BY id").fetchall()
+        return ",".join(str(int(row[0])) for row in rows) or "NULL"
+
+    return _IDS.sub(listed, sql)
+
+
 def run_job(job: dict[str, Any]) -> None:
     """Copy as the job says (in the child process)."""
     import duckdb
@@ -256,7 +273,7 @@ def run_job(job: dict[str, Any]) -> None:
         duck.execute("USE store")
         duck.execute(f"ATTACH {_quoted(job['target'])} AS snapshot_new")
         for sql, parameters in job["statements"]:
-            duck.execute(sql, parameters)
+            duck.execute(_with_ids(duck, sql), parameters)
         duck.execute("DETACH snapshot_new")
     finally:
         duck.close()

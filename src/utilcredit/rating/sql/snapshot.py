@@ -233,8 +233,8 @@ def read_fingerprint(duck: Any, catalog: str) -> list[Any] | None:
 
 @dataclass(frozen=True, slots=True)
 class SnapshotMeta:
-    """What a snapshot says of itself: the store's fingerprint it matches, how many rows it
-    holds, and how many of them incremental refreshes rewrote since its last full copy."""
+    """What a snapshot says of itself: the store's fingerprint it matches, about how many rows
+    it holds, and how many incremental refreshes rewrote since its last full copy."""
 
     fingerprint: list[Any]
     rows: int
@@ -248,8 +248,12 @@ def read_meta(duck: Any, catalog: str) -> SnapshotMeta | None:
         (replaced,) = duck.execute(f"SELECT replaced FROM {catalog}.{_META}").fetchone()
     except Exception:
         return None
-    counts = " + ".join(f'(SELECT count(*) FROM {catalog}."{t.name}")' for t in SNAPSHOT_TABLES)
-    (rows,) = duck.execute(f"SELECT {counts}").fetchone()
+    # the catalog's estimate (rows stored, deleted ones included): a count would scan
+    (rows,) = duck.execute(
+        "SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() "
+        f"WHERE database_name = ? AND table_name <> '{_META}'",
+        [catalog],
+    ).fetchone()
     if printed is None:
         return None
     return SnapshotMeta(printed, int(rows), int(replaced))
@@ -262,16 +266,18 @@ def read_meta(duck: Any, catalog: str) -> SnapshotMeta | None:
 # Past this share of a snapshot's rows rewritten since its last full copy, a refresh copies the
 # store whole again: DuckDB keeps the deleted rows' space until then, and scans skip them.
 FULL_COPY_SHARE = 0.25
-# How far before a table's newest stamp (in the fingerprint) its changed rows are looked for. A
-# set-aside mark stamps a microsecond after the newest stamp, while an import in the same second
-# stamps the whole second (SQLite's CURRENT_TIMESTAMP), earlier than the mark; and SQLite has one
-# writer, so a transaction open while the snapshot was copied stamps no earlier than that.
+# A row changed after a snapshot was copied is stamped no earlier than the newest stamp the
+# snapshot holds in any table, less this. SQLite has one writer: a transaction the copy did not
+# see began after the last one it saw committed, so its stamps (the clock) are no earlier than
+# every stamp the copy holds, but for the rounding of an import's CURRENT_TIMESTAMP to the second
+# while a set-aside mark stamps a microsecond past its table's newest stamp.
 STAMP_SLACK = dt.timedelta(seconds=2)
 
 
 @dataclass(frozen=True, slots=True)
 class TableMark:
-    """What a fingerprint says of one table: its highest id and newest ``updated_at``."""
+    """What a fingerprint says of one table: its highest id, and the newest ``updated_at`` of
+    any table (see :data:`STAMP_SLACK`)."""
 
     max_id: int
     newest: dt.datetime | None
@@ -286,13 +292,13 @@ class TableMark:
 def table_marks(printed: list[Any]) -> dict[str, TableMark]:
     """Each table's mark in a fingerprint (:func:`fingerprint`'s order: the layout, the newest
     import run, then a highest id and a newest stamp per table)."""
-    marks: dict[str, TableMark] = {}
-    for index, table in enumerate(SNAPSHOT_TABLES):
-        max_id, newest = printed[2 + 2 * index : 4 + 2 * index]
-        marks[table.name] = TableMark(
-            int(max_id or 0), dt.datetime.fromisoformat(newest) if newest else None
-        )
-    return marks
+    pairs = [printed[2 + 2 * index : 4 + 2 * index] for index in range(len(SNAPSHOT_TABLES))]
+    stamps = [dt.datetime.fromisoformat(newest) for _, newest in pairs if newest]
+    newest = max(stamps) if stamps else None
+    return {
+        table.name: TableMark(int(max_id or 0), newest)
+        for table, (max_id, _) in zip(SNAPSHOT_TABLES, pairs, strict=True)
+    }
 
 
 def count_changed(connection: Connection, table: Table, mark: TableMark) -> int:
@@ -345,7 +351,10 @@ def _replace_changed(name: str) -> list[str]:
 
 def _resettle_bills() -> list[str]:
     """Bring the bills, with their derived columns, up to date: every changed bill and every
-    bill a changed payment belongs to, or belonged to, is settled again from its payments."""
+    bill a changed payment belongs to, or belonged to, is settled again from its payments.
+    Those bills are read from the store by id (``{ids:…}``: the copier writes out the ids of a
+    table it holds), since a scan of the snapshot's bills would read every column of every
+    row."""
     bill_columns = ", ".join(f'"{name}"' for name in copied_columns(BillRow.__table__))  # type: ignore[arg-type]
     settle = _SETTLEMENT_SELECT.format(bills="bills_base", payments="payments_base")
     return [
@@ -354,11 +363,14 @@ def _resettle_bills() -> list[str]:
         "UNION SELECT bill_id FROM snapshot_new.payments "
         "WHERE id IN (SELECT id FROM changed_payments)",
         *_replace_changed("payments"),
-        f"CREATE TEMP TABLE bills_base AS SELECT {bill_columns} FROM snapshot_new.bills "
-        "WHERE id IN (SELECT id FROM resettled) AND id NOT IN (SELECT id FROM changed_bills) "
-        f"UNION ALL SELECT {bill_columns} FROM changed_bills",
-        "CREATE TEMP TABLE payments_base AS SELECT * FROM snapshot_new.payments "
-        "WHERE bill_id IN (SELECT id FROM resettled)",
+        f"CREATE TEMP TABLE bills_base AS SELECT {bill_columns} FROM snapshot_new.bills LIMIT 0",
+        "INSERT INTO bills_base BY NAME SELECT * FROM sqlite_query('store', "
+        + _quoted(f"SELECT {bill_columns} FROM bills WHERE id IN ({{ids:resettled}})")
+        + ")",
+        # their payments, as the snapshot now has them: a columnar scan of three columns,
+        # where SQLite would read pages all over its file
+        "CREATE TEMP TABLE payments_base AS SELECT bill_id, paid_on, amount_fen "
+        "FROM snapshot_new.payments WHERE bill_id IN (SELECT id FROM resettled)",
         "DELETE FROM snapshot_new.bills WHERE id IN (SELECT id FROM resettled)",
         f"INSERT INTO snapshot_new.bills BY NAME {settle}",
     ]
