@@ -13,16 +13,20 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from queue import Full, Queue
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from sqlalchemy import Connection
 
 from utilcredit.policies.model.levels import Level
 from utilcredit.policies.model.policy import Policy
 from utilcredit.rating.results import ClauseStatus, Evaluation
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +143,57 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def prefetched(items: Iterator[_T], depth: int = 2) -> Iterator[_T]:
+    """``items``, produced by a thread of their own up to ``depth`` ahead, so that the
+    consumer's writes (SQLite and PostgreSQL drivers release the GIL while a statement runs)
+    overlap the producer's fetching and decoding. The producer's error is raised here; a
+    consumer that stops early stops the producer (after the item it is making)."""
+    queue: Queue[tuple[bool, Any]] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(entry, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        outcome: BaseException | None = None
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+        except BaseException as error:  # handed to the consumer, raised there
+            outcome = error
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+        put((False, outcome))
+
+    producer = threading.Thread(target=produce, name="prefetch", daemon=True)
+    producer.start()
+    try:
+        while True:
+            more, value = queue.get()
+            if not more:
+                if value is not None:
+                    raise value
+                return
+            yield value
+    finally:
+        stop.set()
+        producer.join()
+
+
 class BatchEngine(Protocol):
+    """Rates a policy's population. An engine whose ``reads_apart`` is true reads the store
+    through a source of its own (DuckDB, Spark) once its rows flow, so the caller may write
+    through its connection meanwhile (:func:`prefetched`)."""
+
     name: str
 
     def rate(

@@ -35,6 +35,7 @@ from utilcredit.rating.batch import (
     StoringEngine,
     SubjectRating,
     gc_paused,
+    prefetched,
 )
 from utilcredit.rating.dates import subtract_years, whole_months_elapsed
 from utilcredit.rating.next_change import overdue_window_years, uses_commitments, window_years
@@ -150,7 +151,10 @@ def write_run(
             if isinstance(engine, StoringEngine)
             else _stored(connection, engine.rate(connection, policy, header.as_of, subject_ids))
         )
-        written = _write_rows(connection, header, base, rows, progress, case)
+        batches = _batches(rows, CHUNK)
+        if getattr(engine, "reads_apart", False):
+            batches = prefetched(batches)
+        written = _write_rows(connection, header, base, batches, progress, case)
     if subject_ids is not None and base_id is not None:
         results.carry_over(connection, base_id, run_id, policy.utility.value)
     if base_id is not None:
@@ -201,14 +205,14 @@ def _write_rows(
     connection: Connection,
     header: RunHeader,
     base: RunHeader | None,
-    rows: Iterable[StoredRow],
+    batches: Iterable[list[StoredRow]],
     progress: Progress | None,
     case: str | None = None,
 ) -> int:
-    """Write ``rows``, then a level change for each subject whose level differs from the base
+    """Write the rows, then a level change for each subject whose level differs from the base
     run's (or that the base run did not rate)."""
     written = 0
-    for batch in _batches(rows, CHUNK):
+    for batch in batches:
         results.insert_results(connection, header.id, batch)
         written += len(batch)
         if progress is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select
 
@@ -60,6 +60,15 @@ _REQUIREMENT_STATUS = {"1": ClauseStatus.HELD, "0": ClauseStatus.FAILED, "?": Cl
 _DESIGNATION_STATUS = {"H": ClauseStatus.HELD, "X": ClauseStatus.FAILED, "U": ClauseStatus.UNKNOWN}
 
 
+class _Signature(NamedTuple):
+    """What a signature says, without evidence: the clause summaries, their compact codes, and
+    the indexes of the fired clauses (those that carry evidence)."""
+
+    summaries: tuple[ClauseSummary, ...]
+    codes: tuple[str, str]
+    fired: tuple[int, ...]
+
+
 @dataclass
 class CompiledPolicy:
     """The query for one policy and date, and the decoder of its rows into :class:`SubjectRating`."""
@@ -69,9 +78,7 @@ class CompiledPolicy:
     statement: Select[Any]
     _plan: Plan
     _clause_leaf: list[Leaf | None]  # the clause's own leaf, None for any_of / all_of
-    _cache: dict[str, tuple[tuple[ClauseSummary, ...], tuple[str, str]]] = field(
-        default_factory=dict
-    )
+    _cache: dict[str, _Signature] = field(default_factory=dict)
     _designations: dict[str | None, tuple[DesignationSummary, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -84,9 +91,10 @@ class CompiledPolicy:
         """One result row (``subject_id, code, level, signature, evidence, designations``) as a
         rating."""
         subject_id, code, level, signature, evidence, designations = row[:6]
-        summaries = self._signature(signature)[0]
+        known = self._signature(signature)
+        summaries = known.summaries
         if evidence:
-            summaries = self._with_evidence(summaries, _parse_evidence(evidence))
+            summaries = self._with_evidence(known, _parse_evidence(evidence))
         return SubjectRating(
             code,
             _LEVEL_BY_VALUE[level],
@@ -100,7 +108,7 @@ class CompiledPolicy:
         for the subjects without evidence (most) straight from the signature cache. The
         designation letters are stored as the query gives them."""
         subject_id, _, level, signature, evidence, designations = row[:6]
-        statuses, measures = self._signature(signature)[1]
+        statuses, measures = self._signature(signature).codes
         if not evidence:
             return (subject_id, level, statuses, measures, None, designations)
         clauses = self.decode(row).clauses
@@ -117,12 +125,17 @@ class CompiledPolicy:
             self._designations[letters] = found
         return found
 
-    def _signature(self, signature: str) -> tuple[tuple[ClauseSummary, ...], tuple[str, str]]:
-        """The clause summaries (without evidence) and compact codes of a signature, cached."""
+    def _signature(self, signature: str) -> _Signature:
+        """The clause summaries (without evidence), compact codes and fired clauses of a
+        signature, cached."""
         cached = self._cache.get(signature)
         if cached is None:
             summaries = self._summaries(signature)
-            cached = (summaries, clause_codes(summaries))  # evidence never changes the codes
+            cached = _Signature(
+                summaries,
+                clause_codes(summaries),  # evidence never changes the codes
+                tuple(i for i, s in enumerate(summaries) if s.status == ClauseStatus.FIRED),
+            )
             if len(self._cache) < 200_000:
                 self._cache[signature] = cached
         return cached
@@ -143,16 +156,17 @@ class CompiledPolicy:
         return tuple(summaries)
 
     def _with_evidence(
-        self, summaries: tuple[ClauseSummary, ...], leaves: dict[int, tuple[str, list[str]]]
+        self, known: _Signature, leaves: dict[int, tuple[str, list[str]]]
     ) -> tuple[ClauseSummary, ...]:
         """The summaries with the evidence refs of fired clauses filled in."""
-        result = list(summaries)
-        for index, (clause, summary) in enumerate(zip(self.policy.clauses, summaries, strict=True)):
-            if summary.status == ClauseStatus.FIRED:
-                refs = tuple(ref for _, ref in _clause_evidence(clause.test, self._plan, leaves))
-                result[index] = ClauseSummary(
-                    summary.clause_id, summary.level, summary.status, summary.value, refs
-                )
+        result = list(known.summaries)
+        for index in known.fired:
+            summary = result[index]
+            test = self.policy.clauses[index].test
+            refs = tuple(ref for _, ref in _clause_evidence(test, self._plan, leaves))
+            result[index] = ClauseSummary(
+                summary.clause_id, summary.level, summary.status, summary.value, refs
+            )
         return tuple(result)
 
 

@@ -191,6 +191,7 @@ class DuckDBEngine:
     """
 
     name = "duckdb"
+    reads_apart = True  # DuckDB reads a snapshot, a copy or PostgreSQL of its own
 
     def __init__(
         self, threads: int | None = None, memory_limit: str | None = None, snapshot: str = "refresh"

@@ -121,6 +121,7 @@ class SparkEngine:
     """
 
     name = "spark"
+    reads_apart = True  # Spark reads the Parquet export
 
     def __init__(
         self,
