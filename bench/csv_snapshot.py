@@ -82,6 +82,14 @@ STATEMENTS: tuple[tuple[str, str], ...] = (
              r.issued_on, r.has_dishonesty, r.rating, r.on_serious_list
            FROM {credit_reports} r JOIN subjects s ON s.code = upper(trim(r.subject_code))""",
     ),
+    (
+        # the demo has no commitments; the store's table is there all the same (and the
+        # Parquet export writes every table a rule may read)
+        "commitments",
+        """CREATE TABLE commitments (id BIGINT, code VARCHAR, subject_id BIGINT,
+             utility VARCHAR, commitment_type VARCHAR, made_on DATE, valid_until DATE,
+             status VARCHAR, status_on DATE)""",
+    ),
 )
 
 
