@@ -350,7 +350,9 @@ class DuckDBEngine:
         compiled = compile_policy(
             policy, as_of, vocabulary, subject_ids, settled_bills=has_settlement(duck)
         )
-        cursor = _run(duck, compiled.statement)
+        # the policy's constants written into the text: DuckDB folds them (the CASEs and
+        # coalesces of every clause), which parameters prevent; ≈ 10 % of the query at 1 M
+        cursor = duck.execute(duckdb_literal_sql(compiled.statement))
         while rows := cursor.fetchmany(_FETCH):
             for row in rows:
                 yield convert(compiled, row)
@@ -477,6 +479,16 @@ def _worth_updating(connection: Connection, published: SnapshotMeta, before: lis
 
 
 _DUCKDB = DuckDBDialect()
+
+
+def duckdb_literal_sql(statement: Select[Any]) -> str:
+    """The DuckDB text of a SQLAlchemy statement with its parameters written in as literals
+    (SQLAlchemy's literal rendering quotes strings; the values are the policy's and the
+    vocabulary's, never a request's)."""
+    compiled = statement.compile(
+        dialect=_DUCKDB, compile_kwargs={"literal_binds": True, "render_postcompile": True}
+    )
+    return str(compiled)
 
 
 def duckdb_sql(statement: Select[Any]) -> tuple[str, list[Any]]:
