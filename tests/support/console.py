@@ -19,7 +19,7 @@ CSRF = re.compile(r'data-csrf="([^"]+)"')
 def post_login(client: TestClient, username: str, password: str = PASSWORD) -> Response:
     """Submit the log-in form as a browser does (its CSRF cookie first); the response."""
     client.get("/login")
-    return client.post(
+    response: Response = client.post(
         "/login",
         data={
             "username": username,
@@ -29,6 +29,7 @@ def post_login(client: TestClient, username: str, password: str = PASSWORD) -> R
         },
         follow_redirects=False,
     )
+    return response
 
 
 def submit_login(client: TestClient, username: str, password: str = PASSWORD) -> None:

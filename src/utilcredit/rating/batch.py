@@ -14,7 +14,7 @@ import datetime as dt
 import gc
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from queue import Full, Queue
@@ -143,7 +143,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def prefetched(items: Iterator[_T], depth: int = 2) -> Iterator[_T]:
+def prefetched(items: Iterator[_T], depth: int = 2) -> Generator[_T, None, None]:
     """``items``, produced by a thread of their own up to ``depth`` ahead, so that the
     consumer's writes (SQLite and PostgreSQL drivers release the GIL while a statement runs)
     overlap the producer's fetching and decoding. The producer's error is raised here; a
