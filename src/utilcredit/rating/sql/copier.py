@@ -215,17 +215,6 @@ def run(
         )
 
 
-@contextlib.contextmanager
-def copied(
-    store: str, beside: Path, setup: Sequence[Statement], statements: Sequence[Statement]
-) -> Iterator[Path]:
-    """Run the copier on the SQLite file ``store`` into a new file; yields that file, which
-    :func:`reserved` keeps and removes."""
-    with reserved(beside) as (copy, lock):
-        run(store, copy, lock, setup, statements)
-        yield copy
-
-
 # --------------------------------------------------------------------------------------------
 # The child's side
 # --------------------------------------------------------------------------------------------
