@@ -21,7 +21,9 @@ loop carries on with the next line. Accepted rows are appended to ``out`` as tup
 driver values in the write plan's order, with the parent's id in place; a row whose parent is
 not (yet) in ``parents`` goes to ``pending`` as ``(row_number, list)`` with the parent's
 natural key in the parent slot, for the caller to look up. ``parents`` maps natural key → id,
-and a negative id marks a key known to be missing.
+and a negative id marks a key known to be missing. ``seen`` is the file's
+:class:`keys.FirstRows`: a row whose key came before goes to ``duplicate(row_number, key,
+first_row)``; the check runs inline on the table :meth:`keys.FirstRows.hot` hands out.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from functools import cache
 from typing import Any, Protocol
 
 from utilcredit.importing.formats import KINDS, MAX_CODE_CHARS, MAX_INTEGER_DIGITS
+from utilcredit.importing.keys import FirstRows, Parents
 from utilcredit.importing.repository.upserts import WritePlan
 
 
@@ -58,8 +61,8 @@ class Convert(Protocol):
         self,
         reader: RowSource,
         limit: int,
-        seen: dict[Any, int],
-        parents: dict[Any, int],
+        seen: FirstRows,
+        parents: Parents,
         out: list[tuple[Any, ...]],
         pending: list[tuple[int, list[Any]]],
         slow: Slow,
@@ -169,6 +172,32 @@ def build(
     # The row loop sits in a ``try`` of its own: a ``csv.Error`` leaves the loop, the row is
     # reported broken and the loop resumes with the reader's next line (the reader can go on).
     # A ``try`` costs nothing until something is raised.
+    # The key's first row, inline (a method call a row cost as much as the check): the probe
+    # and insert of FirstRows.setdefault on the table FirstRows.hot hands out.
+    seen_check = [
+        f"key = {key}",
+        "hashed = hash_key(key)",
+        "tag = hashed >> 32 & 0xFFFFFFFF or 1",
+        "at = hashed & mask",
+        "found = tags[at]",
+        "while found:",
+        "    if found == tag:",
+        "        first = first_row(seqs[at], key)",
+        "        if first is not None:",
+        "            break",
+        "    at = at + 1 & mask",
+        "    found = tags[at]",
+        "else:",
+        "    first = n",
+        "    tags[at] = tag",
+        "    seqs[at] = count",
+        "    count += 1",
+        "    add_row(n)",
+        "    add_key(key)",
+        "    room -= 1",
+        "    if not room:",
+        "        tags, seqs, mask, count, room, add_row, add_key, hash_key = settle(count, room)",
+    ]
     row_loop = [
         "for cells in reader:",
         "    n = reader.line_num",
@@ -185,9 +214,9 @@ def build(
         "            continue",
         f"        {', '.join([*values, ''])} = row",
         "    read += 1",
-        f"    first = setdefault({key}, n)",
+        *("    " + line for line in seen_check),
         "    if first != n:",
-        f"        duplicate(n, {key}, first)",
+        "        duplicate(n, key, first)",
     ]
     if slot is None:
         row_loop += ["    else:", f"        append(({', '.join([*values, ''])}))"]
@@ -210,18 +239,22 @@ def build(
     lines = [
         "def convert(reader, limit, seen, parents, out, pending, slow, duplicate, broken):",
         "    known_dates = KNOWN_DATES",
-        "    setdefault = seen.setdefault",
+        "    tags, seqs, mask, count, room, add_row, add_key, hash_key = seen.hot()",
+        "    first_row, settle = seen.first_row, seen.settle",
         "    lookup = parents.get",
         "    append = out.append",
         "    read = 0",
-        "    while True:",
-        "        try:",
-        *("            " + line for line in row_loop),
-        "        except CsvError as error:",
-        "            read += 1",
-        "            broken(reader.line_num, str(error))",
-        "            if read >= limit:",
-        "                return read, False",
+        "    try:",
+        "        while True:",
+        "            try:",
+        *("                " + line for line in row_loop),
+        "            except CsvError as error:",
+        "                read += 1",
+        "                broken(reader.line_num, str(error))",
+        "                if read >= limit:",
+        "                    return read, False",
+        "    finally:",
+        "        settle(count, room)  # the keys this call added, however it ends",
     ]
     names["KNOWN_DATES"] = set()  # valid ISO dates seen (bounded by the calendar)
     source_code = "\n".join(lines)

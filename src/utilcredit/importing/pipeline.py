@@ -19,6 +19,7 @@ from typing import Any
 
 from utilcredit.importing.formats import KindSpec
 from utilcredit.importing.fused import Convert
+from utilcredit.importing.keys import FirstRows, Parents
 from utilcredit.importing.readers.text import CsvRows, csv_error_reason
 from utilcredit.importing.validation import Problem
 from utilcredit.importing.workers import send_error
@@ -49,7 +50,7 @@ class Job:
     opened: CsvRows
     convert: Convert
     reference: Reference
-    parents: dict[Any, int]
+    parents: Parents
     batch_rows: int
     spec: KindSpec
     reject: RejectMaker
@@ -57,10 +58,11 @@ class Job:
     # The natural key of an accepted row: when given, each batch numbers its accepted rows
     # (a scoped import rejects rows of other utilities after the batch is made).
     key_of: Callable[[Sequence[Any]], Any] | None = None
+    expected_rows: int = 0  # about how many rows the file holds: sizes the key table once
 
 
 def local_batches(job: Job) -> Generator[Batch, None, None]:
-    seen: dict[Any, int] = {}
+    seen = FirstRows(job.expected_rows)
     batch = Batch()
 
     def slow(row_number: int, cells: Sequence[str]) -> list[Any] | None:
@@ -98,10 +100,16 @@ def local_batches(job: Job) -> Generator[Batch, None, None]:
         job.opened.limits.check_rows(rows)
         if job.key_of is not None:
             key_of = job.key_of
-            batch.numbers = [seen[key_of(row)] for row in batch.accepted]
+            batch.numbers = [_first_row(seen, key_of(row)) for row in batch.accepted]
         yield batch
         if batch.eof:
             return
+
+
+def _first_row(seen: FirstRows, key: Any) -> int:
+    row = seen.get(key)
+    assert row is not None, "an accepted row's key was seen"
+    return row
 
 
 def can_fork() -> bool:

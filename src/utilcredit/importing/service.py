@@ -33,6 +33,7 @@ from utilcredit.customers.model import Utility
 from utilcredit.errors import NotFoundError
 from utilcredit.importing import fused, pipeline
 from utilcredit.importing.formats import KINDS, KindSpec
+from utilcredit.importing.keys import FirstRows, Parents
 from utilcredit.importing.limits import DEFAULT_LIMITS, ImportLimits
 from utilcredit.importing.readers import read_rows
 from utilcredit.importing.readers.rows import BrokenRow, Progress, RawRow
@@ -86,10 +87,10 @@ class _FileState:
     plan: WritePlan
     converter: RowConverter
     key_positions: tuple[int, ...]  # the kind's natural key among the parameters
-    first_row_of_key: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    expected_rows: int  # the file's estimated rows (0: unknown)
     # parent natural key → id for this file; a negative id: known not to exist (or, within a
     # scope, not visible)
-    parents: dict[Any, int] = field(default_factory=dict)
+    parents: Parents = field(default_factory=dict[Any, int])
     fresh: bool = False  # the table was empty when the file began: nothing to conflict with
     scope: Scope = None  # the utilities the importer may write; None: every one
     guard: _Guard | None = None  # row checks within the scope, when the file needs any
@@ -125,22 +126,23 @@ def load_file(
         header = opened.header
     else:
         header, rows = read_rows(source, progress, limits)
+    expected = estimate_rows(source)
     state = _FileState(
         spec,
         plan,
         RowConverter(spec, plan, header.index_of, allow_list, limits.max_field_chars),
         tuple(plan.sources.index(name) for name in spec.key),
+        expected,
     )
     result = LoadResult(ignored_columns=header.ignored, headers=header.names)
-    floor = upserts.max_id(connection, spec.kind)
-    # On SQLite a table empty at the start of the file's transaction stays this importer's
-    # alone until commit (one writer), and keys are unique within the file: plain inserts.
-    state.fresh = floor == 0 and connection.dialect.name == "sqlite"
+    # Keys are unique within the file: into a table empty and held, plain inserts.
+    state.fresh = upserts.empty_and_held(connection, spec.kind)
+    floor = 0 if state.fresh else upserts.max_id(connection, spec.kind)
     state.scope = lookups.scope_of(scope)
     state.guard = _guard(connection, state, floor)
     if spec.parent:
-        _preload_parents(connection, state, source)
-    with upserts.tuned_for_import(connection):
+        _preload_parents(connection, state)
+    with upserts.prepared_for_import(connection, spec.kind, plan, fresh=state.fresh):
         if source.file_format == "csv":
             with opened.handle:
                 stored, touched = _load_csv(
@@ -244,6 +246,7 @@ def _load_csv(
         partial(_duplicate, spec),
         # a guarded file needs the row number of each accepted row, to reject it by number
         itemgetter(state.key_positions[0]) if state.guard else None,
+        state.expected_rows,
     )
     batches = pipeline.worker_batches(job, counter) if counter else pipeline.local_batches(job)
     stored = touched = 0
@@ -284,10 +287,11 @@ def _load_rows(
     limits: ImportLimits,
 ) -> tuple[int, int]:
     """Any format, row by row (XLSX and JSON Lines carry native values)."""
+    first_rows = FirstRows(state.expected_rows)
     stored = touched = 0
     for batch in _batches(rows, batch_rows):
         result.rows_read += len(batch)
-        accepted = _accept_rows(state, batch, result.rejects)
+        accepted = _accept_rows(state, first_rows, batch, result.rejects)
         if state.spec.parent:
             accepted = _attach_parents(connection, state, accepted, result.rejects)
         screened: list[tuple[int, Sequence[Any]]] = list(accepted)
@@ -301,18 +305,25 @@ def _load_rows(
     return stored, touched
 
 
-def _preload_parents(connection: Connection, state: _FileState, source: SourceFile) -> None:
+def _preload_parents(connection: Connection, state: _FileState) -> None:
     """Load every parent key at once when the file is likely to touch a good share of them:
     one scan costs far less per key than looking keys up batch by batch."""
     ref = state.spec.parent
     assert ref is not None
-    expected = estimate_rows(source)
-    if expected and upserts.max_id(connection, ref.kind) <= _PRELOAD_RATIO * expected:
-        state.parents.update(lookups.all_parent_ids(connection, ref.kind, scope=state.scope))
+    expected = state.expected_rows
+    parents = upserts.max_id(connection, ref.kind)
+    if expected and parents <= _PRELOAD_RATIO * expected:
+        state.parents = lookups.all_parent_ids(
+            connection, ref.kind, scope=state.scope, compact=parents > COMPACT_PARENTS
+        )
 
 
 # Preload the parents when there are at most this many per row of the file.
 _PRELOAD_RATIO = 4
+# Above this many parents they are held compact (keys.ParentIds: under half a dict's memory,
+# shared with the CSV worker instead of copied into it, but ~0.6 µs more a lookup and ~1 µs a
+# parent to build); a dict of 4 million is ~540 MB in each process, one of 16 million 2.2 GB.
+COMPACT_PARENTS = 4_000_000
 
 
 def _batches(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
@@ -321,10 +332,9 @@ def _batches(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
 
 
 def _accept_rows(
-    state: _FileState, batch: list[RawRow], rejects: list[Reject]
+    state: _FileState, first_row_of_key: FirstRows, batch: list[RawRow], rejects: list[Reject]
 ) -> list[tuple[int, list[Any]]]:
     accepted = []
-    first_row_of_key = state.first_row_of_key
     key_positions = state.key_positions
     for row_number, cells in batch:
         if isinstance(cells, BrokenRow):
@@ -362,7 +372,7 @@ def _attach_parents(
     wanted = {params[slot] for _, params in accepted if params[slot] not in ids}
     if wanted:
         found = lookups.parent_ids(connection, ref.kind, wanted, scope=state.scope)
-        ids.update(found)
+        ids.update(found.items())
         ids.update((key, -1) for key in wanted if key not in found)
     kept = []
     for row_number, params in accepted:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from utilcredit.importing import fused
 from utilcredit.importing.formats import KINDS
+from utilcredit.importing.keys import FirstRows
 from utilcredit.importing.repository import upserts
 from utilcredit.importing.validation import RowConverter, fused_fast_ok
 
@@ -129,7 +130,7 @@ def fast_only(kind: str, row: list[str]) -> list[Any] | None:
     def broken(_row: int, message: str) -> None:
         raise AssertionError(f"a list of cells is never broken: {message}")
 
-    read, _eof = convert(OneRow([row]), 10, {}, {}, out, pending, slow, duplicate, broken)
+    read, _eof = convert(OneRow([row]), 10, FirstRows(), {}, out, pending, slow, duplicate, broken)
     if not any(cell.strip() for cell in row):
         assert (read, handed_on) == (0, [])  # a blank row is skipped, as the reader does
         return None

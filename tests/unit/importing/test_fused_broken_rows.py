@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from utilcredit.importing import fused
+from utilcredit.importing.keys import FirstRows
 from utilcredit.importing.repository import upserts
 
 
@@ -35,7 +36,7 @@ def test_a_row_the_reader_cannot_parse_is_broken_and_the_loop_goes_on() -> None:
         raise AssertionError
 
     read, eof = convert(
-        reader, 100, {}, {}, [], [], slow, duplicate, lambda n, m: broken.append((n, m))
+        reader, 100, FirstRows(), {}, [], [], slow, duplicate, lambda n, m: broken.append((n, m))
     )
     assert (read, eof) == (3, True)
     assert slow_rows == [2, 5]

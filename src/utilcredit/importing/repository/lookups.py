@@ -4,7 +4,7 @@ Takes a Connection; never commits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from typing import Any
 
@@ -20,6 +20,8 @@ from utilcredit.customers.tables import (
     ReminderRow,
     SubjectRow,
 )
+from utilcredit.importing.keys import ParentIds
+from utilcredit.importing.repository import upserts
 from utilcredit.importing.repository.upserts import TABLES, driver_dialect
 
 # Natural key column of each kind that other kinds refer to.
@@ -32,6 +34,7 @@ Scope = tuple[str, ...] | None
 
 # Keys per ``IN (...)`` list: well under every backend's limit on bound parameters.
 _CHUNK = 900
+_FETCH_ROWS = 1 << 16
 
 
 def scope_of(utilities: Iterable[Utility] | None) -> Scope:
@@ -97,18 +100,45 @@ def parent_ids(
 
 
 def all_parent_ids(
-    connection: Connection, parent_kind: str, *, scope: Scope = None
-) -> dict[str, int]:
-    """Every natural key → id of a parent kind (within a scope: the visible ones), straight
-    from the driver (no row objects) when unscoped."""
-    if scope is not None:
-        return dict(connection.execute(_visible_parents(parent_kind, scope)).all())
-    table = TABLES[parent_kind][0]
-    sql = f"SELECT {_PARENT_KEY[parent_kind]}, id FROM {table.name}"
-    cursor = connection.connection.cursor()
+    connection: Connection, parent_kind: str, *, scope: Scope = None, compact: bool = False
+) -> dict[str, int] | ParentIds:
+    """Every natural key → id of a parent kind (within a scope: the visible ones), streamed
+    from the driver (no row objects, never every row in memory at once); ``compact``: as a
+    :class:`ParentIds` (millions of parents), else a ``dict``."""
+    if scope is None:
+        table = TABLES[parent_kind][0]
+        rows = _streamed(connection, f"SELECT {_PARENT_KEY[parent_kind]}, id FROM {table.name}")
+    else:
+        rows = _streamed(connection, *_compiled(connection, _visible_parents(parent_kind, scope)))
+    if compact:
+        return ParentIds(rows, expected=upserts.max_id(connection, parent_kind))
+    return dict(rows)
+
+
+def _compiled(connection: Connection, query: Select[Any, Any]) -> tuple[str, Sequence[Any]]:
+    """A query as the driver's SQL and positional parameters."""
+    compiled = query.compile(
+        dialect=driver_dialect(connection.dialect.name, "lookups are"),
+        compile_kwargs={"render_postcompile": True},  # the scope's IN list, one per utility
+    )
+    params = compiled.params
+    return str(compiled), [params[name] for name in compiled.positiontup or []]
+
+
+def _streamed(
+    connection: Connection, sql: str, params: Sequence[Any] = ()
+) -> Iterator[tuple[str, int]]:
+    """The rows of ``sql`` a chunk at a time: on PostgreSQL through a server-side cursor (a
+    plain one receives every row before the first is read)."""
+    raw: Any = connection.connection.dbapi_connection
+    if connection.dialect.name == "postgresql":
+        cursor = raw.cursor(name="utilcredit_import_parents")
+    else:
+        cursor = raw.cursor()
     try:
-        cursor.execute(sql)
-        return dict(cursor.fetchall())
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(_FETCH_ROWS):
+            yield from rows
     finally:
         cursor.close()
 
