@@ -191,8 +191,8 @@ def prefetched(items: Iterator[_T], depth: int = 2) -> Generator[_T, None, None]
 
 class BatchEngine(Protocol):
     """Rates a policy's population. An engine whose ``reads_apart`` is true reads the store
-    through a source of its own (DuckDB, Spark) once its rows flow, so the caller may write
-    through its connection meanwhile (:func:`prefetched`)."""
+    through a source of its own (Spark) once its rows flow, and waits on it without the GIL,
+    so the caller may write through its connection meanwhile (:func:`prefetched`)."""
 
     name: str
 
