@@ -14,11 +14,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from tests.support.stores import empty_tables
 from utilcredit import schema
-from utilcredit.db import import_all_tables, make_engine
+from utilcredit.db import make_engine
 from utilcredit.rating.sql.snapshot import drop_snapshot
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -103,14 +104,7 @@ def migrated_engine(store_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def engine(migrated_engine: Engine) -> Engine:
     """The migrated store, emptied before each test (committed data is what tests inspect)."""
-    tables = list(reversed(import_all_tables().sorted_tables))
-    with migrated_engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
+    empty_tables(migrated_engine)
     drop_snapshot(migrated_engine.url)
     return migrated_engine
 

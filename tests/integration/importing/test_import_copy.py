@@ -17,17 +17,13 @@ import pytest
 from sqlalchemy import Connection, Engine, Table, select, text
 
 from tests.integration.importing.test_import import ACCOUNTS, BILLS, SUBJECTS, write_csv
+from tests.support.stores import empty_tables
 from utilcredit import schema
 from utilcredit.customers.tables import (
-    AccountRow,
     BillRow,
-    CreditReportRow,
-    IncidentRow,
-    PaymentRow,
-    ReminderRow,
     SubjectRow,
 )
-from utilcredit.db import import_all_tables, make_engine
+from utilcredit.db import make_engine
 from utilcredit.demo import DemoSpec, generate
 from utilcredit.importing import pipeline
 from utilcredit.importing.repository import upserts
@@ -36,37 +32,18 @@ from utilcredit.importing.tables import ImportRejectRow, ImportRunRow
 
 pytestmark = pytest.mark.postgres
 
-KIND_TABLES: dict[str, Table] = {
-    "subjects": SubjectRow.__table__,  # type: ignore[dict-item]
-    "accounts": AccountRow.__table__,  # type: ignore[dict-item]
-    "bills": BillRow.__table__,  # type: ignore[dict-item]
-    "payments": PaymentRow.__table__,  # type: ignore[dict-item]
-    "incidents": IncidentRow.__table__,  # type: ignore[dict-item]
-    "reminders": ReminderRow.__table__,  # type: ignore[dict-item]
-    "credit_reports": CreditReportRow.__table__,  # type: ignore[dict-item]
-}
+KIND_TABLES: dict[str, Table] = {kind: table for kind, (table, *_) in upserts.TABLES.items()}
 # Text that COPY's text format must escape (tab, new line, backslash, "\N" for NULL) and text
 # it must keep as it is (Chinese, quotes, commas), in a subject's name and address.
 TRICKY_NAME = 'Tab\there \\N "引号", 反斜杠\\ end'
 TRICKY_ADDRESS = "第一行\n第二行\r\n\\.\\N"
 
 
-def _empty(engine: Engine) -> None:
-    tables = list(reversed(import_all_tables().sorted_tables))
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
-
-
 @pytest.fixture
 def postgres(postgres_url: str) -> Iterator[Engine]:
     engine = make_engine(postgres_url)
     schema.upgrade(engine)
-    _empty(engine)
+    empty_tables(engine)
     yield engine
     engine.dispose()
 
@@ -81,7 +58,7 @@ def _sqlite_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 
 @pytest.fixture
 def sqlite(_sqlite_store: Engine) -> Engine:
-    _empty(_sqlite_store)
+    empty_tables(_sqlite_store)
     return _sqlite_store
 
 
@@ -404,7 +381,7 @@ def test_an_empty_table_is_held_until_the_file_commits(postgres: Engine) -> None
                 other.execute("INSERT INTO subjects (code, kind, name) VALUES ('X', 'legal', 'X')")
 
 
-def test_a_table_written_by_another_import_before_the_lock_is_not_taken_for_empty(
+def test_a_table_written_by_another_import_before_the_lock_is_not_taken_forempty_tables(
     postgres: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_csv(tmp_path / "subjects.csv", SUBJECTS)
