@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -435,3 +436,38 @@ def _indexes_and_constraints(engine: Engine) -> set[tuple[str, str, str]]:
         found = {tuple(row) for row in [*indexes, *constraints]}
     assert len(found) > 2 * len(tables)  # every table has a key and more
     return found
+
+
+def test_a_role_that_does_not_own_the_tables_loads_them_with_their_indexes_kept(
+    postgres: Engine, demo_files: Path, copies: list[str]
+) -> None:
+    """Only a table's owner may drop its indexes: a store run by a role that may only read
+    and write rows still loads empty tables, copied straight in, the indexes left as they
+    are."""
+    role = f"uc_importer_{uuid.uuid4().hex[:8]}"
+    with postgres.begin() as connection:
+        connection.exec_driver_sql(f'CREATE ROLE "{role}"')
+        connection.exec_driver_sql(
+            f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"'
+        )
+        connection.exec_driver_sql(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
+        connection.exec_driver_sql(
+            f'GRANT CREATE, TEMPORARY ON DATABASE "{postgres.url.database}" TO "{role}"'
+        )
+    as_role = make_engine(
+        postgres.url.update_query_dict({"options": f"-c role={role}"}).render_as_string(
+            hide_password=False
+        )
+    )
+    try:
+        before = _indexes_and_constraints(postgres)
+        reports = _load(as_role, demo_files)
+        assert all(report.result is not None for report in reports), [r.error for r in reports]
+        assert {statement.split()[1] for statement in copies} == set(KIND_TABLES)
+        assert _indexes_and_constraints(postgres) == before
+        assert _rows(postgres)["bills"]
+    finally:
+        as_role.dispose()
+        with postgres.begin() as connection:
+            connection.exec_driver_sql(f'DROP OWNED BY "{role}"')
+            connection.exec_driver_sql(f'DROP ROLE "{role}"')

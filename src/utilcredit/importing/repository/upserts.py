@@ -32,6 +32,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
@@ -320,18 +321,32 @@ BULK_INDEX_MEMORY = "256MB"
 def prepared_for_import(
     connection: Connection, kind: str, plan: WritePlan, *, fresh: bool
 ) -> Iterator[None]:
-    """What the store needs while a file of ``kind`` is imported: PostgreSQL its
-    staging table, or (``fresh``: the table empty and held) its indexes set aside; SQLite a
-    larger page cache."""
+    """What the store needs while a file of ``kind`` is imported: PostgreSQL its staging
+    table, or (``fresh``: the table empty and held) its indexes set aside where the store's
+    user owns it; SQLite a larger page cache."""
     if plan.staged is None:
         with tuned_for_import(connection):
             yield
-    elif fresh:
+    elif fresh and _owned(connection, TABLES[kind][0]):
         with _bulk_loading(connection, TABLES[kind][0]):
             yield
+    elif fresh:  # copied straight in, the indexes kept: only the table's owner may drop them
+        yield
     else:
         with _staging(connection, plan.staged):
             yield
+
+
+def _owned(connection: Connection, table: Table) -> bool:
+    """Whether the store's user may alter ``table`` (its owner, or a member of the owning
+    role): a store may be run by a role that only reads and writes rows."""
+    owned = connection.execute(
+        text(
+            "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = CAST(:name AS regclass)"
+        ),
+        {"name": table.name},
+    ).scalar()
+    return bool(owned)
 
 
 @contextmanager
