@@ -51,6 +51,11 @@ class LoadedPolicy:
         return self.policy.version
 
 
+# PyYAML's safe loader on libyaml where the wheel has it (it does on the platforms we ship
+# to): the same documents, a quarter of the time; every command parses the shipped policies.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -61,7 +66,7 @@ def parse_policy_bytes(data: bytes, source: str) -> LoadedPolicy:
     For messages with line numbers run :func:`utilcredit.policies.linter.check` instead.
     """
     try:
-        raw = yaml.safe_load(data)
+        raw = yaml.load(data, Loader=SAFE_LOADER)
     except yaml.YAMLError as error:
         raise PolicyFileError(f"{source}: not valid YAML: {error}") from error
     try:
