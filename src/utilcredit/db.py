@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, Engine, MetaData, create_engine, event
+from sqlalchemy import BigInteger, Engine, MetaData, Select, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -69,6 +69,21 @@ def Money() -> ScaledDecimal:  # noqa: N802 - reads like a type in table definit
 def Quantity() -> ScaledDecimal:  # noqa: N802
     """Usage (m³, kWh) with 3 places, stored in thousandths."""
     return ScaledDecimal(3)
+
+
+def positional_sql(statement: Select[*tuple[Any, ...]], dialect: Dialect) -> tuple[str, list[Any]]:
+    """A statement as ``dialect``'s text and its positional parameters (each through its
+    type's bind processor), for a driver or engine run without SQLAlchemy: DuckDB, Spark, a
+    raw cursor. ``IN`` lists are written out, a parameter per item."""
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    processors = compiled._bind_processors
+    values: list[Any] = []
+    for name in compiled.positiontup or ():
+        value = params[name]
+        processor = processors.get(name)
+        values.append(processor(value) if callable(processor) else value)
+    return str(compiled), values
 
 
 def make_engine(url: str) -> Engine:

@@ -224,6 +224,14 @@ def test_copy_path_gives_the_rows_counts_and_rejects_of_the_sqlite_path(
     assert _stored_runs(postgres) == _stored_runs(sqlite)
 
 
+def _load_subjects_and_accounts(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "base"
+    folder.mkdir()
+    write_csv(folder / "subjects.csv", SUBJECTS)
+    write_csv(folder / "accounts.csv", ACCOUNTS)
+    _load(engine, folder)
+
+
 def _row_count(path: Path) -> int:
     with path.open(encoding="utf-8", newline="") as handle:
         return sum(1 for _ in csv.reader(handle)) - 1
@@ -282,11 +290,7 @@ def test_changed_rows_update_in_place_and_only_they_move_updated_at(
 def test_a_bad_row_is_reported_by_field_and_the_good_ones_copied(
     postgres: Engine, tmp_path: Path, copies: list[str]
 ) -> None:
-    folder = tmp_path / "base"
-    folder.mkdir()
-    write_csv(folder / "subjects.csv", SUBJECTS)
-    write_csv(folder / "accounts.csv", ACCOUNTS)
-    _load(postgres, folder)
+    _load_subjects_and_accounts(postgres, tmp_path)
     rows = [
         BILLS[0],
         BILLS[1],
@@ -317,11 +321,7 @@ def test_a_bad_row_is_reported_by_field_and_the_good_ones_copied(
 def test_a_file_failing_mid_copy_leaves_nothing_and_the_next_import_works(
     postgres: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = tmp_path / "base"
-    folder.mkdir()
-    write_csv(folder / "subjects.csv", SUBJECTS)
-    write_csv(folder / "accounts.csv", ACCOUNTS)
-    _load(postgres, folder)
+    _load_subjects_and_accounts(postgres, tmp_path)
     rows = [BILLS[0]] + [
         [f"C{i:03d}", "W001", "2026-03-01", "2026-03-31", "1", "m3", "1.00", "2026-04-15"]
         for i in range(30)

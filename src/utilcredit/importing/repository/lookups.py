@@ -20,6 +20,7 @@ from utilcredit.customers.tables import (
     ReminderRow,
     SubjectRow,
 )
+from utilcredit.db import positional_sql
 from utilcredit.importing.keys import ParentIds
 from utilcredit.importing.repository import upserts
 from utilcredit.importing.repository.upserts import TABLES, driver_dialect
@@ -109,20 +110,12 @@ def all_parent_ids(
         table = TABLES[parent_kind][0]
         rows = _streamed(connection, f"SELECT {_PARENT_KEY[parent_kind]}, id FROM {table.name}")
     else:
-        rows = _streamed(connection, *_compiled(connection, _visible_parents(parent_kind, scope)))
+        query = _visible_parents(parent_kind, scope)
+        dialect = driver_dialect(connection.dialect.name, "lookups are")
+        rows = _streamed(connection, *positional_sql(query, dialect))
     if compact:
         return ParentIds(rows, expected=upserts.max_id(connection, parent_kind))
     return dict(rows)
-
-
-def _compiled(connection: Connection, query: Select[Any, Any]) -> tuple[str, Sequence[Any]]:
-    """A query as the driver's SQL and positional parameters."""
-    compiled = query.compile(
-        dialect=driver_dialect(connection.dialect.name, "lookups are"),
-        compile_kwargs={"render_postcompile": True},  # the scope's IN list, one per utility
-    )
-    params = compiled.params
-    return str(compiled), [params[name] for name in compiled.positiontup or []]
 
 
 def _streamed(

@@ -324,11 +324,12 @@ def prepared_for_import(
     """What the store needs while a file of ``kind`` is imported: PostgreSQL its staging
     table, or (``fresh``: the table empty and held) its indexes set aside where the store's
     user owns it; SQLite a larger page cache."""
+    table = TABLES[kind][0]
     if plan.staged is None:
         with tuned_for_import(connection):
             yield
-    elif fresh and _owned(connection, TABLES[kind][0]):
-        with _bulk_loading(connection, TABLES[kind][0]):
+    elif fresh and _owned(connection, table):
+        with _bulk_loading(connection, table):
             yield
     elif fresh:  # copied straight in, the indexes kept: only the table's owner may drop them
         yield
@@ -380,17 +381,9 @@ def _bulk_loading(connection: Connection, table: Table) -> Iterator[None]:
 def _staging(connection: Connection, plan: CopyPlan) -> Iterator[None]:
     """The staging table for the file, in its transaction: dropped when the file is done, and
     with the transaction if it fails first (``ON COMMIT DROP``, or its rollback)."""
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(plan.create)
-    finally:
-        cursor.close()
+    connection.exec_driver_sql(plan.create)
     yield
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(plan.drop)
-    finally:
-        cursor.close()
+    connection.exec_driver_sql(plan.drop)
 
 
 @contextmanager

@@ -36,7 +36,7 @@ from sqlalchemy import Connection, Select
 from sqlalchemy.engine import URL
 
 from utilcredit.customers import repository as credit_files
-from utilcredit.db import make_engine
+from utilcredit.db import make_engine, positional_sql
 from utilcredit.policies.model.policy import Policy
 from utilcredit.rating.batch import StoredRow, SubjectRating, summarize
 from utilcredit.rating.evaluator import evaluate
@@ -498,15 +498,7 @@ def duckdb_literal_sql(statement: Select[Any]) -> str:
 
 def duckdb_sql(statement: Select[Any]) -> tuple[str, list[Any]]:
     """The DuckDB text and positional parameters of a SQLAlchemy statement."""
-    compiled = statement.compile(dialect=_DUCKDB, compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    processors = compiled._bind_processors
-    values: list[Any] = []
-    for name in compiled.positiontup or ():
-        value = params[name]
-        processor = processors.get(name)
-        values.append(processor(value) if callable(processor) else value)
-    return str(compiled), values
+    return positional_sql(statement, _DUCKDB)
 
 
 def _run(duck: Any, statement: Select[Any]) -> Any:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import Connection, Select
 
 from utilcredit.config import SparkSettings, get_settings
+from utilcredit.db import positional_sql
 from utilcredit.policies.model.policy import Policy
 from utilcredit.rating.batch import StoredRow, SubjectRating
 from utilcredit.rating.sql import parquet
@@ -54,9 +55,7 @@ _SPARK_TYPES = {
 
 def spark_sql(statement: Select[Any]) -> tuple[str, list[Any]]:
     """The Spark SQL text and positional parameters of a SQLAlchemy statement."""
-    compiled = statement.compile(dialect=_SPARK, compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    return str(compiled), [params[name] for name in compiled.positiontup or ()]
+    return positional_sql(statement, _SPARK)
 
 
 _session: SparkSession | None = None
