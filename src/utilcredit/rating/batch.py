@@ -209,15 +209,16 @@ class BatchEngine(Protocol):
 
 @runtime_checkable
 class StoringEngine(BatchEngine, Protocol):
-    """An engine that can also hand a run its rows as stored, without building ratings (the SQL
-    engines: most subjects' rows come straight from a per-signature cache)."""
+    """An engine that can also hand a run its rows as stored, in batches, without building
+    ratings (the SQL engines: their query builds the stored columns, so most rows are stored as
+    the query gives them)."""
 
-    def rate_stored(
+    def stored_batches(
         self,
         connection: Connection,
         policy: Policy,
         as_of: dt.date,
         subject_ids: Sequence[int] | None = None,
-    ) -> Iterator[StoredRow]:
+    ) -> Iterator[list[StoredRow]]:
         """What :meth:`rate` gives, as :data:`StoredRow` (equal to encoding each rating)."""
         ...

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterable
+from itertools import chain
 from typing import Any
 
 import pytest
@@ -96,8 +98,8 @@ def test_every_engine_rates_like_the_reference(
         # what a run stores: the SQL engines' direct rows equal the reference's ratings encoded
         expected = _stored(results["database"], reference)
         with engine.connect() as connection:
-            assert list(DatabaseEngine().rate_stored(connection, policy, as_of)) == expected
-        assert list(duck_engine.rate_stored_on(duck, policy, as_of)) == expected
+            assert _rows(DatabaseEngine().stored_batches(connection, policy, as_of)) == expected
+        assert _rows(duck_engine.stored_batches_on(duck, policy, as_of)) == expected
     finally:
         duck.close()
 
@@ -121,7 +123,7 @@ def test_every_engine_rates_generated_policies_like_the_reference(
         reference = list(ReferenceEngine().rate(connection, policy, as_of))
         database = list(DatabaseEngine().rate(connection, policy, as_of))
         duckdb = list(DuckDBEngine(threads=1).rate(connection, policy, as_of))
-        stored = list(DatabaseEngine().rate_stored(connection, policy, as_of))
+        stored = _rows(DatabaseEngine().stored_batches(connection, policy, as_of))
     for name, ratings in (("database", database), ("duckdb", duckdb)):
         difference = _first_difference(reference, ratings)
         assert not difference, (
@@ -129,6 +131,11 @@ def test_every_engine_rates_generated_policies_like_the_reference(
             f"{policy.model_dump_json(exclude_defaults=True)}\n{difference}"
         )
     assert stored == _stored(database, reference)
+
+
+def _rows(batches: Iterable[list[StoredRow]]) -> list[StoredRow]:
+    """The rows of an engine's stored batches, in order."""
+    return list(chain.from_iterable(batches))
 
 
 def _stored(with_ids: list[SubjectRating], ratings: list[SubjectRating]) -> list[StoredRow]:

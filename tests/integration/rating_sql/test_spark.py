@@ -30,7 +30,12 @@ from tests.integration.rating_sql.store_builders import (
     populations,
     write_population,
 )
-from tests.integration.rating_sql.test_differential import POLICIES, _first_difference, _stored
+from tests.integration.rating_sql.test_differential import (
+    POLICIES,
+    _first_difference,
+    _rows,
+    _stored,
+)
 from tests.integration.rating_sql.test_parquet_export import _population
 from tests.support.shell import run_cli
 from utilcredit import schema
@@ -86,7 +91,7 @@ def _check(engine: Engine, spark_engine: SparkEngine, policy: Policy, as_of: dt.
         f"spark differs from the reference at {as_of} under "
         f"{policy.model_dump_json(exclude_defaults=True)}:\n{difference}"
     )
-    stored = list(spark_engine.rate_stored_export(policy, as_of))
+    stored = _rows(spark_engine.stored_batches_export(policy, as_of))
     assert stored == _stored(database, reference)
 
 

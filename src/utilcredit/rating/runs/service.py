@@ -146,12 +146,14 @@ def write_run(
 
     base = run_headers.get_run(connection, base_id) if base_id is not None else None
     with gc_paused():
-        rows = (
-            engine.rate_stored(connection, policy, header.as_of, subject_ids)
+        batches = (
+            engine.stored_batches(connection, policy, header.as_of, subject_ids)
             if isinstance(engine, StoringEngine)
-            else _stored(connection, engine.rate(connection, policy, header.as_of, subject_ids))
+            else _batches(
+                _stored(connection, engine.rate(connection, policy, header.as_of, subject_ids)),
+                CHUNK,
+            )
         )
-        batches = _batches(rows, CHUNK)
         if getattr(engine, "reads_apart", False):
             batches = prefetched(batches)
         written = _write_rows(connection, header, base, batches, progress, case)

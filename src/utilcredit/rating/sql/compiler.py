@@ -341,20 +341,22 @@ class _Builder:
             else literal(policy.fallback_level.value, String)
         )
 
-        pieces: list[ColumnElement[Any]] = []
+        letters: list[ColumnElement[Any]] = []
+        measures: list[ColumnElement[Any]] = []
         for index, clause in enumerate(policy.clauses):
-            pieces.append(
+            true_letter, false_letter = ("F", "C") if clause.level.is_trigger else ("H", "X")
+            letters.append(
                 case(
-                    (clauses.c[f"c_{index}"] == 1, "1"),
-                    (clauses.c[f"c_{index}"] == 0, "0"),
-                    else_="?",
+                    (clauses.c[f"c_{index}"] == 1, true_letter),
+                    (clauses.c[f"c_{index}"] == 0, false_letter),
+                    else_="U",
                 )
             )
+            if index:
+                measures.append(literal(",", String))
             if not isinstance(clause.test, AnyOfTest | AllOfTest):
                 own = self.plan.of(clause.test).number
-                pieces.append(func.coalesce(as_text(cast(clauses.c[f"v_{own}"], Integer)), ""))
-            pieces.append(literal(";", String))
-        signature = concat_text(*pieces)
+                measures.append(func.coalesce(as_text(cast(clauses.c[f"v_{own}"], Integer)), ""))
 
         entries: list[ColumnElement[Any]] = [literal("", String)]
         for leaf in self.plan.leaves:
@@ -389,12 +391,12 @@ class _Builder:
                 + literal(ENTRY, String)
             )
             entries.append(case((or_(*(fired(i) for i in owners)), entry), else_=""))
-        evidence = concat_text(*entries)
         return select(
             clauses.c.id,
-            clauses.c.code,
             level_expr.label("level"),
-            signature.label("signature"),
-            evidence.label("evidence"),
+            concat_text(*letters).label("statuses"),
+            (concat_text(*measures) if measures else literal("", String)).label("measures"),
+            func.nullif(concat_text(*entries), "").label("evidence"),
             clauses.c.designations,
+            clauses.c.code,
         ).order_by(clauses.c.id)

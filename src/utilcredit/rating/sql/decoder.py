@@ -1,13 +1,15 @@
 """The compiled policy: its query, and the decoder of the query's rows into ratings.
 
 :class:`CompiledPolicy` holds the statement :func:`~utilcredit.rating.sql.compiler.compile_policy`
-builds and turns each result row (``subject_id, code, level, signature, evidence,
-designations``) into a
-:class:`~utilcredit.rating.batch.SubjectRating` or a stored row. The signature (per clause, its
-truth and measured value) is decoded once per distinct value; the evidence column (per leaf test
-under a fired clause, its truth and unordered items, separated by :data:`FIELD`, :data:`ITEM`,
-:data:`PART` and :data:`ENTRY`) is parsed, its items ordered and merged as the reference evaluator
-shows them.
+builds and turns each result row (``subject_id, level, statuses, measures, evidence,
+designations, code``) into a :class:`~utilcredit.rating.batch.SubjectRating` or a stored row.
+The query builds the stored columns itself (a status letter per clause, the measures comma
+separated, the designation letters), so a row without evidence (most of them) is stored as the
+query gives it, without a Python object of its own. The clause summaries are decoded once per
+distinct ``statuses, measures``; the evidence column (per leaf test under a fired clause, its
+truth and unordered items, separated by :data:`FIELD`, :data:`ITEM`, :data:`PART` and
+:data:`ENTRY`; NULL where there is none) is parsed, its items ordered and merged as the reference
+evaluator shows them.
 """
 
 from __future__ import annotations
@@ -38,11 +40,11 @@ from utilcredit.policies.model.conditions import (
 from utilcredit.policies.model.levels import Level
 from utilcredit.policies.model.policy import Policy
 from utilcredit.rating.batch import (
+    STATUS_LETTER,
     ClauseSummary,
     DesignationSummary,
     StoredRow,
     SubjectRating,
-    clause_codes,
     evidence_json,
 )
 from utilcredit.rating.results import ClauseStatus
@@ -54,18 +56,17 @@ ITEM = "\x1e"  # between the items of one leaf
 PART = "\x1d"  # between leaf number, truth and items
 ENTRY = "\x1c"  # between leaves
 
+STORED_COLUMNS = 6  # the leading columns of a result row that a run stores as they are
+
 _LEVEL_BY_VALUE = {level.value: level for level in Level}
-_TRIGGER_STATUS = {"1": ClauseStatus.FIRED, "0": ClauseStatus.CLEAR, "?": ClauseStatus.UNKNOWN}
-_REQUIREMENT_STATUS = {"1": ClauseStatus.HELD, "0": ClauseStatus.FAILED, "?": ClauseStatus.UNKNOWN}
-_DESIGNATION_STATUS = {"H": ClauseStatus.HELD, "X": ClauseStatus.FAILED, "U": ClauseStatus.UNKNOWN}
+_STATUS_BY_LETTER = {letter: status for status, letter in STATUS_LETTER.items()}
 
 
-class _Signature(NamedTuple):
-    """What a signature says, without evidence: the clause summaries, their compact codes, and
-    the indexes of the fired clauses (those that carry evidence)."""
+class _Clauses(NamedTuple):
+    """What ``statuses, measures`` say, without evidence: the clause summaries, and the indexes
+    of the fired clauses (those that carry evidence)."""
 
     summaries: tuple[ClauseSummary, ...]
-    codes: tuple[str, str]
     fired: tuple[int, ...]
 
 
@@ -78,85 +79,99 @@ class CompiledPolicy:
     statement: Select[Any]
     _plan: Plan
     _clause_leaf: list[Leaf | None]  # the clause's own leaf, None for any_of / all_of
-    _cache: dict[str, _Signature] = field(default_factory=dict)
+    _cache: dict[str, _Clauses] = field(default_factory=dict)
     _designations: dict[str | None, tuple[DesignationSummary, ...]] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self._statuses = [
-            _TRIGGER_STATUS if clause.level.is_trigger else _REQUIREMENT_STATUS
-            for clause in self.policy.clauses
-        ]
+    @property
+    def stored_statement(self) -> Select[Any]:
+        """The statement without its last column (the subject's code): rows as a run stores
+        them, before the evidence is turned into JSON (:meth:`stored_rows`)."""
+        return self.statement.with_only_columns(*self.statement.selected_columns[:STORED_COLUMNS])
+
+    def statement_for(self, *, stored: bool) -> Select[Any]:
+        """The statement whose rows :meth:`converted` takes."""
+        return self.stored_statement if stored else self.statement
+
+    def converted(self, rows: list[Any], *, stored: bool) -> list[Any]:
+        """Rows of :meth:`statement_for` as stored rows or as ratings."""
+        return self.stored_rows(rows) if stored else [self.decode(row) for row in rows]
 
     def decode(self, row: Sequence[Any]) -> SubjectRating:
-        """One result row (``subject_id, code, level, signature, evidence, designations``) as a
-        rating."""
-        subject_id, code, level, signature, evidence, designations = row[:6]
-        known = self._signature(signature)
-        summaries = known.summaries
-        if evidence:
-            summaries = self._with_evidence(known, _parse_evidence(evidence))
+        """One result row (``subject_id, level, statuses, measures, evidence, designations,
+        code``) as a rating."""
+        subject_id, level, _, _, _, designations, code = row[:7]
         return SubjectRating(
             code,
             _LEVEL_BY_VALUE[level],
-            summaries,
+            self._summaries(row),
             self._designation_summaries(designations),
             subject_id,
         )
 
     def stored(self, row: Sequence[Any]) -> StoredRow:
-        """One result row as a run stores it: equal to ``encode(decode(row))`` with the id, and
-        for the subjects without evidence (most) straight from the signature cache. The
-        designation letters are stored as the query gives them."""
-        subject_id, _, level, signature, evidence, designations = row[:6]
-        statuses, measures = self._signature(signature).codes
-        if not evidence:
+        """One result row as a run stores it: equal to ``encode(decode(row))`` with the id."""
+        subject_id, level, statuses, measures, evidence, designations = row[:STORED_COLUMNS]
+        if evidence is None:
             return (subject_id, level, statuses, measures, None, designations)
-        clauses = self.decode(row).clauses
-        return (subject_id, level, statuses, measures, evidence_json(clauses), designations)
+        return (
+            subject_id,
+            level,
+            statuses,
+            measures,
+            evidence_json(self._summaries(row)),
+            designations,
+        )
+
+    def stored_rows(self, rows: list[tuple[Any, ...]]) -> list[StoredRow]:
+        """Rows of :attr:`stored_statement` as a run stores them: those without evidence (most)
+        as they are, the others with their evidence as JSON."""
+        return [row if row[4] is None else self.stored(row) for row in rows]
+
+    def _summaries(self, row: Sequence[Any]) -> tuple[ClauseSummary, ...]:
+        """The clause summaries of a row, with the evidence refs of fired clauses."""
+        known = self._clauses(row[2], row[3])
+        if row[4] is None:
+            return known.summaries
+        return self._with_evidence(known, _parse_evidence(row[4]))
 
     def _designation_summaries(self, letters: str | None) -> tuple[DesignationSummary, ...]:
         """The designations' summaries of their letters (few distinct values: cached)."""
         found = self._designations.get(letters)
         if found is None:
             found = tuple(
-                DesignationSummary(designation.key, _DESIGNATION_STATUS[letter])
+                DesignationSummary(designation.key, _STATUS_BY_LETTER[letter])
                 for designation, letter in zip(self.policy.designations, letters or "", strict=True)
             )
             self._designations[letters] = found
         return found
 
-    def _signature(self, signature: str) -> _Signature:
-        """The clause summaries (without evidence), compact codes and fired clauses of a
-        signature, cached."""
-        cached = self._cache.get(signature)
+    def _clauses(self, statuses: str, measures: str) -> _Clauses:
+        """The clause summaries (without evidence) and fired clauses of a row, cached (the
+        statuses have a letter per clause, so ``statuses + measures`` is unambiguous)."""
+        key = statuses + measures
+        cached = self._cache.get(key)
         if cached is None:
-            summaries = self._summaries(signature)
-            cached = _Signature(
+            summaries = tuple(
+                ClauseSummary(
+                    clause.id,
+                    clause.level,
+                    _STATUS_BY_LETTER[letter],
+                    int(value) if value else None,
+                )
+                for clause, letter, value in zip(
+                    self.policy.clauses, statuses, measures.split(","), strict=True
+                )
+            )
+            cached = _Clauses(
                 summaries,
-                clause_codes(summaries),  # evidence never changes the codes
                 tuple(i for i, s in enumerate(summaries) if s.status == ClauseStatus.FIRED),
             )
             if len(self._cache) < 200_000:
-                self._cache[signature] = cached
+                self._cache[key] = cached
         return cached
 
-    def _summaries(self, signature: str) -> tuple[ClauseSummary, ...]:
-        """The clause summaries of a signature, without evidence."""
-        summaries: list[ClauseSummary] = []
-        fields = signature.split(";")
-        for clause, statuses, text in zip(
-            self.policy.clauses, self._statuses, fields, strict=False
-        ):
-            value = text[1:]
-            summaries.append(
-                ClauseSummary(
-                    clause.id, clause.level, statuses[text[0]], int(value) if value else None
-                )
-            )
-        return tuple(summaries)
-
     def _with_evidence(
-        self, known: _Signature, leaves: dict[int, tuple[str, list[str]]]
+        self, known: _Clauses, leaves: dict[int, tuple[str, list[str]]]
     ) -> tuple[ClauseSummary, ...]:
         """The summaries with the evidence refs of fired clauses filled in."""
         result = list(known.summaries)

@@ -26,11 +26,12 @@ import datetime as dt
 import importlib
 import os
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, Select
 from sqlalchemy.engine import URL
@@ -43,7 +44,6 @@ from utilcredit.rating.evaluator import evaluate
 from utilcredit.rating.sql import copier
 from utilcredit.rating.sql.compiler import compile_policy
 from utilcredit.rating.sql.constructs import DuckDBDialect
-from utilcredit.rating.sql.decoder import CompiledPolicy
 from utilcredit.rating.sql.snapshot import (
     FULL_COPY_SHARE,
     SNAPSHOT_TABLES,
@@ -62,7 +62,6 @@ from utilcredit.rating.sql.snapshot import (
 from utilcredit.rating.sql.vocabulary import read_vocabulary
 
 _FETCH = 20_000  # rows per fetch from a result cursor
-_Out = TypeVar("_Out")
 
 
 class ReferenceEngine:
@@ -93,34 +92,39 @@ class DatabaseEngine:
         as_of: dt.date,
         subject_ids: Sequence[int] | None = None,
     ) -> Iterator[SubjectRating]:
-        return self._rows(connection, policy, as_of, subject_ids, CompiledPolicy.decode)
+        return chain.from_iterable(
+            self._batches(connection, policy, as_of, subject_ids, stored=False)
+        )
 
-    def rate_stored(
+    def stored_batches(
         self,
         connection: Connection,
         policy: Policy,
         as_of: dt.date,
         subject_ids: Sequence[int] | None = None,
-    ) -> Iterator[StoredRow]:
-        return self._rows(connection, policy, as_of, subject_ids, CompiledPolicy.stored)
+    ) -> Iterator[list[StoredRow]]:
+        return self._batches(connection, policy, as_of, subject_ids, stored=True)
 
-    def _rows(
+    def _batches(
         self,
         connection: Connection,
         policy: Policy,
         as_of: dt.date,
         subject_ids: Sequence[int] | None,
-        convert: Callable[[CompiledPolicy, Sequence[Any]], _Out],
-    ) -> Iterator[_Out]:
+        *,
+        stored: bool,
+    ) -> Iterator[list[Any]]:
         vocabulary = read_vocabulary(policy, lambda query: connection.execute(query).all())
         compiled = compile_policy(policy, as_of, vocabulary, subject_ids)
         # Per statement: Connection.execution_options would stream every later statement of
         # the transaction too (PostgreSQL refuses a server-side cursor for INSERT … SELECT).
         result = connection.execute(
-            compiled.statement, execution_options={"stream_results": True, "yield_per": _FETCH}
+            compiled.statement_for(stored=stored),
+            execution_options={"stream_results": True, "yield_per": _FETCH},
         )
-        for row in result:
-            yield convert(compiled, row)
+        for rows in result.partitions():
+            # the driver's rows as plain tuples, which the run's inserts take as they are
+            yield compiled.converted([tuple(row) for row in rows], stored=stored)
 
 
 # --------------------------------------------------------------------------------------------
@@ -297,16 +301,18 @@ class DuckDBEngine:
         as_of: dt.date,
         subject_ids: Sequence[int] | None = None,
     ) -> Iterator[SubjectRating]:
-        return self._opened(connection, policy, as_of, subject_ids, CompiledPolicy.decode)
+        return chain.from_iterable(
+            self._opened(connection, policy, as_of, subject_ids, stored=False)
+        )
 
-    def rate_stored(
+    def stored_batches(
         self,
         connection: Connection,
         policy: Policy,
         as_of: dt.date,
         subject_ids: Sequence[int] | None = None,
-    ) -> Iterator[StoredRow]:
-        return self._opened(connection, policy, as_of, subject_ids, CompiledPolicy.stored)
+    ) -> Iterator[list[StoredRow]]:
+        return self._opened(connection, policy, as_of, subject_ids, stored=True)
 
     def _opened(
         self,
@@ -314,12 +320,13 @@ class DuckDBEngine:
         policy: Policy,
         as_of: dt.date,
         subject_ids: Sequence[int] | None,
-        convert: Callable[[CompiledPolicy, Sequence[Any]], _Out],
-    ) -> Iterator[_Out]:
-        """:meth:`_rows` over :meth:`open_for`'s source, closed when the rows are read."""
+        *,
+        stored: bool,
+    ) -> Iterator[list[Any]]:
+        """:meth:`_batches` over :meth:`open_for`'s source, closed when the rows are read."""
         duck = self.open_for(connection)
         try:
-            yield from self._rows(duck, policy, as_of, subject_ids, convert)
+            yield from self._batches(duck, policy, as_of, subject_ids, stored=stored)
         finally:
             duck.close()
 
@@ -331,36 +338,36 @@ class DuckDBEngine:
         subject_ids: Sequence[int] | None = None,
     ) -> Iterator[SubjectRating]:
         """Rate through an open DuckDB connection from :meth:`connect` (reused across policies)."""
-        return self._rows(duck, policy, as_of, subject_ids, CompiledPolicy.decode)
+        return chain.from_iterable(self._batches(duck, policy, as_of, subject_ids, stored=False))
 
-    def rate_stored_on(
+    def stored_batches_on(
         self,
         duck: Any,
         policy: Policy,
         as_of: dt.date,
         subject_ids: Sequence[int] | None = None,
-    ) -> Iterator[StoredRow]:
-        """:meth:`rate_stored` through an open DuckDB connection from :meth:`connect`."""
-        return self._rows(duck, policy, as_of, subject_ids, CompiledPolicy.stored)
+    ) -> Iterator[list[StoredRow]]:
+        """:meth:`stored_batches` through an open DuckDB connection from :meth:`connect`."""
+        return self._batches(duck, policy, as_of, subject_ids, stored=True)
 
-    def _rows(
+    def _batches(
         self,
         duck: Any,
         policy: Policy,
         as_of: dt.date,
         subject_ids: Sequence[int] | None,
-        convert: Callable[[CompiledPolicy, Sequence[Any]], _Out],
-    ) -> Iterator[_Out]:
+        *,
+        stored: bool,
+    ) -> Iterator[list[Any]]:
         vocabulary = read_vocabulary(policy, lambda query: _run(duck, query).fetchall())
         compiled = compile_policy(
             policy, as_of, vocabulary, subject_ids, settled_bills=has_settlement(duck)
         )
         # the policy's constants written into the text: DuckDB folds them (the CASEs and
         # coalesces of every clause), which parameters prevent; ≈ 10 % of the query at 1 M
-        cursor = duck.execute(duckdb_literal_sql(compiled.statement))
+        cursor = duck.execute(duckdb_literal_sql(compiled.statement_for(stored=stored)))
         while rows := cursor.fetchmany(_FETCH):
-            for row in rows:
-                yield convert(compiled, row)
+            yield compiled.converted(rows, stored=stored)
 
 
 def copy_of_store(

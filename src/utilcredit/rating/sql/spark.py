@@ -18,9 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Select
 
@@ -37,7 +38,6 @@ from utilcredit.rating.sql.vocabulary import read_vocabulary
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-_Out = TypeVar("_Out")
 _FETCH = 20_000
 _SPARK = SparkDialect()
 _RESULTS = "_results"
@@ -139,28 +139,30 @@ class SparkEngine:
         as_of: dt.date,
         subject_ids: Sequence[int] | None = None,
     ) -> Iterator[SubjectRating]:
-        return self._from_store(connection, policy, as_of, subject_ids, CompiledPolicy.decode)
+        return chain.from_iterable(
+            self._from_store(connection, policy, as_of, subject_ids, stored=False)
+        )
 
-    def rate_stored(
+    def stored_batches(
         self,
         connection: Connection,
         policy: Policy,
         as_of: dt.date,
         subject_ids: Sequence[int] | None = None,
-    ) -> Iterator[StoredRow]:
-        return self._from_store(connection, policy, as_of, subject_ids, CompiledPolicy.stored)
+    ) -> Iterator[list[StoredRow]]:
+        return self._from_store(connection, policy, as_of, subject_ids, stored=True)
 
     def rate_export(
         self, policy: Policy, as_of: dt.date, subject_ids: Sequence[int] | None = None
     ) -> Iterator[SubjectRating]:
         """Rate the export as it is, without a store (benchmarks, cluster jobs)."""
-        return self._rows(policy, as_of, subject_ids, CompiledPolicy.decode)
+        return chain.from_iterable(self._batches(policy, as_of, subject_ids, stored=False))
 
-    def rate_stored_export(
+    def stored_batches_export(
         self, policy: Policy, as_of: dt.date, subject_ids: Sequence[int] | None = None
-    ) -> Iterator[StoredRow]:
-        """:meth:`rate_stored` over the export as it is."""
-        return self._rows(policy, as_of, subject_ids, CompiledPolicy.stored)
+    ) -> Iterator[list[StoredRow]]:
+        """:meth:`stored_batches` over the export as it is."""
+        return self._batches(policy, as_of, subject_ids, stored=True)
 
     def _from_store(
         self,
@@ -168,19 +170,21 @@ class SparkEngine:
         policy: Policy,
         as_of: dt.date,
         subject_ids: Sequence[int] | None,
-        convert: Callable[[CompiledPolicy, Sequence[Any]], _Out],
-    ) -> Iterator[_Out]:
+        *,
+        stored: bool,
+    ) -> Iterator[list[Any]]:
         if self.export == "refresh":
             export_store(connection, self.directory)
-        return self._rows(policy, as_of, subject_ids, convert)
+        return self._batches(policy, as_of, subject_ids, stored=stored)
 
-    def _rows(
+    def _batches(
         self,
         policy: Policy,
         as_of: dt.date,
         subject_ids: Sequence[int] | None,
-        convert: Callable[[CompiledPolicy, Sequence[Any]], _Out],
-    ) -> Iterator[_Out]:
+        *,
+        stored: bool,
+    ) -> Iterator[list[Any]]:
         spark = spark_session(self.settings)
         results = self.directory / _RESULTS / uuid.uuid4().hex
         with parquet.locked(self.directory, exclusive=False):
@@ -194,9 +198,10 @@ class SparkEngine:
             compiled = compile_policy(
                 policy, as_of, vocabulary, subject_ids, settled_bills=manifest.settled
             )
-            _run(spark, compiled.statement).write.mode("overwrite").parquet(str(results))
+            statement = compiled.statement_for(stored=stored)
+            _run(spark, statement).write.mode("overwrite").parquet(str(results))
         try:
-            yield from _read_back(results, compiled, convert)
+            yield from _read_back(results, compiled, stored=stored)
         finally:
             shutil.rmtree(results, ignore_errors=True)
 
@@ -220,8 +225,9 @@ def _register_views(spark: SparkSession, directory: Path, manifest: parquet.Mani
 def _read_back(
     results: Path,
     compiled: CompiledPolicy,
-    convert: Callable[[CompiledPolicy, Sequence[Any]], _Out],
-) -> Iterator[_Out]:
+    *,
+    stored: bool,
+) -> Iterator[list[Any]]:
     """The rated rows Spark wrote, in subject id order (the compiled query's first column)."""
     import duckdb
 
@@ -233,7 +239,6 @@ def _read_back(
         names = "[" + ", ".join(f"'{str(f).replace(chr(39), chr(39) * 2)}'" for f in files) + "]"
         cursor = duck.execute(f"SELECT * FROM read_parquet({names}) ORDER BY 1")
         while rows := cursor.fetchmany(_FETCH):
-            for row in rows:
-                yield convert(compiled, row)
+            yield compiled.converted(rows, stored=stored)
     finally:
         duck.close()

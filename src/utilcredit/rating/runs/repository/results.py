@@ -95,11 +95,12 @@ def _executemany(connection: Connection, sql: str, params: Sequence[Sequence[Any
 
 def insert_results(connection: Connection, run_id: int, rows: Sequence[StoredRow]) -> None:
     """Rows ``(subject_id, level, statuses, measures, evidence, designations)`` of one run."""
+    # the run id written in (an integer of ours), so the rows are bound as the engine gave them
     sql = (
         "INSERT INTO rating_results (run_id, subject_id, level, statuses, measures, evidence, "
-        f"designations) VALUES ({_marks(connection, 7)})"
+        f"designations) VALUES ({int(run_id)}, {_marks(connection, 6)})"
     )
-    _executemany(connection, sql, [(run_id, *row) for row in rows])
+    _executemany(connection, sql, rows)
 
 
 def insert_changes(
