@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, insert, inspect
 
 from utilcredit import schema
 from utilcredit.db import import_all_tables, make_engine
+from utilcredit.rating.runs.tables import RatingRunRow
 
 
 def test_models_and_migrations_do_not_drift(migrated_engine: Engine) -> None:
@@ -48,3 +50,63 @@ def test_a_migrated_store_is_current_and_an_empty_one_is_not(
         assert schema.is_current(empty)
     finally:
         empty.dispose()
+
+
+def _rating_results_sql(engine: Engine) -> str:
+    with engine.connect() as connection:
+        return str(
+            connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'rating_results'"
+            ).scalar_one()
+        )
+
+
+def test_sqlite_rating_results_lose_their_rowid_and_keep_their_rows(tmp_path: Path) -> None:
+    """5ec0a1b2c3de rebuilds rating_results WITHOUT ROWID on SQLite, rows and all; its
+    downgrade gives the rowid back, rows and all."""
+    store = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    rows = [
+        (1, 7, "green", "HH", "0,", None, "H"),
+        (1, 9, "red", "FC", "2,0", '{"R1":["B1"]}', None),
+    ]
+    config = schema.alembic_config()
+    try:
+        with store.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "5ec0a1b2c3dd")
+            connection.execute(
+                insert(RatingRunRow).values(
+                    id=1,
+                    kind="full",
+                    status="complete",
+                    policy_key="p",
+                    policy_version="1",
+                    policy_sha256="x",
+                    utility="water",
+                    as_of=dt.date(2026, 1, 1),
+                    engine="duckdb",
+                    clause_ids=["R1", "G1"],
+                    actor="test",
+                )
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO rating_results (run_id, subject_id, level, statuses, measures, "
+                "evidence, designations) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        assert "WITHOUT ROWID" not in _rating_results_sql(store)
+        schema.upgrade(store)
+        assert _rating_results_sql(store).rstrip().endswith("WITHOUT ROWID")
+        with store.connect() as connection:
+            kept = connection.exec_driver_sql(
+                "SELECT * FROM rating_results ORDER BY subject_id"
+            ).all()
+        assert [tuple(row) for row in kept] == rows
+        with store.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "5ec0a1b2c3dd")
+        assert "WITHOUT ROWID" not in _rating_results_sql(store)
+        with store.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM rating_results").scalar() == 2
+    finally:
+        store.dispose()

@@ -122,10 +122,17 @@ def summarize(evaluation: Evaluation) -> SubjectRating:
 StoredRow = tuple[int, str, str, str, str | None, str | None]
 
 
+_EVIDENCE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def evidence_json(clauses: Sequence[ClauseSummary]) -> str | None:
     """``{"Y2": ["B001", …]}`` of the clauses with evidence (the fired ones), or None."""
-    fired = {c.clause_id: list(c.evidence) for c in clauses if c.evidence}
-    return json.dumps(fired, ensure_ascii=False, separators=(",", ":")) if fired else None
+    return evidence_text({c.clause_id: list(c.evidence) for c in clauses if c.evidence})
+
+
+def evidence_text(shown: dict[str, list[str]]) -> str | None:
+    """The stored form of ``{clause id: evidence refs}`` (the clauses with evidence), or None."""
+    return _EVIDENCE_JSON.encode(shown) if shown else None
 
 
 @contextmanager

@@ -142,6 +142,7 @@ class SourceAggregates:
         subject_ids: Sequence[int] | None,
         plan: Plan,
         settled_bills: bool = False,
+        subject_range: tuple[int, int] | None = None,
     ) -> None:
         self.policy = policy
         self.settled_bills = settled_bills
@@ -149,6 +150,7 @@ class SourceAggregates:
         self.day = literal(as_of, Date)
         self.vocabulary = vocabulary
         self.subject_ids = None if subject_ids is None else sorted(set(subject_ids))
+        self.subject_range = subject_range
         self.plan = plan
         self.utility: Utility = policy.utility
         self.bill_facts: Any = None  # the per-bill CTE, once bill_aggregate has built it
@@ -156,21 +158,26 @@ class SourceAggregates:
     def date(self, value: dt.date) -> ColumnElement[Any]:
         return literal(value, Date)
 
+    def of_subjects(self, subject_id: ColumnElement[int]) -> list[ColumnElement[bool]]:
+        """The conditions that keep a source's rows to the rated subjects (none: all)."""
+        if self.subject_ids is not None:
+            return [subject_id.in_(self.subject_ids)]
+        if self.subject_range is not None:
+            first, stop = self.subject_range
+            return [subject_id >= first, subject_id < stop]
+        return []
+
     # -- the rated accounts and population -------------------------------------------------
 
     def accounts(self) -> Any:
         query = select(
             _A.c.id, _A.c.subject_id, _A.c.account_no, _A.c.opened_on, _A.c.payment_mode
-        ).where(_A.c.utility == self.utility.value)
-        if self.subject_ids is not None:
-            query = query.where(_A.c.subject_id.in_(self.subject_ids))
+        ).where(_A.c.utility == self.utility.value, *self.of_subjects(_A.c.subject_id))
         return query.subquery("acc")
 
     def population(self, accounts: Any) -> Any:
-        query = select(_S.c.id, _S.c.code)
-        if self.subject_ids is not None:
-            query = query.where(_S.c.id.in_(self.subject_ids))
-        else:
+        query = select(_S.c.id, _S.c.code).where(*self.of_subjects(_S.c.id))
+        if self.subject_ids is None:
             query = query.where(_S.c.id.in_(select(accounts.c.subject_id)))
         return query.subquery("pop")
 
@@ -193,10 +200,10 @@ class SourceAggregates:
             flag = case((postpaid, "1"), else_="0")
             columns.append(_agg(_item(_A.c.id, flag, _A.c.account_no)).label("acc_ev"))
         query = select(*columns).where(
-            _A.c.utility == self.utility.value, _A.c.opened_on <= self.day
+            _A.c.utility == self.utility.value,
+            _A.c.opened_on <= self.day,
+            *self.of_subjects(_A.c.subject_id),
         )
-        if self.subject_ids is not None:
-            query = query.where(_A.c.subject_id.in_(self.subject_ids))
         return query.group_by(_A.c.subject_id).subquery("acc_agg")
 
     def bills_with_payments(self, accounts: Any) -> Any:
@@ -492,7 +499,11 @@ class SourceAggregates:
                 _R.c.rating,
                 func.max(_R.c.issued_on).over(partition_by=_R.c.subject_id).label("latest"),
             )
-            .where(_in(_R.c.source, sources), _R.c.issued_on <= self.day)
+            .where(
+                _in(_R.c.source, sources),
+                _R.c.issued_on <= self.day,
+                *self.of_subjects(_R.c.subject_id),
+            )
             .subquery("trusted_reports")
         )
         columns: list[ColumnElement[Any]] = [
@@ -547,7 +558,9 @@ class SourceAggregates:
             if leaf.in_trigger:
                 item = _item(_C.c.made_on, _C.c.id, _C.c.code)
                 columns.append(_agg(item, counted).label(f"com_ev_{leaf.number}"))
-        query = select(*columns).where(_C.c.utility == self.utility.value, _C.c.made_on <= self.day)
-        if self.subject_ids is not None:
-            query = query.where(_C.c.subject_id.in_(self.subject_ids))
+        query = select(*columns).where(
+            _C.c.utility == self.utility.value,
+            _C.c.made_on <= self.day,
+            *self.of_subjects(_C.c.subject_id),
+        )
         return query.group_by(_C.c.subject_id).subquery("commitment_agg")

@@ -122,8 +122,11 @@ def compile_policy(
     subject_ids: Sequence[int] | None = None,
     *,
     settled_bills: bool = False,
+    subject_range: tuple[int, int] | None = None,
 ) -> CompiledPolicy:
-    """The batch query for ``policy`` at ``as_of`` (see the module documentation).
+    """The batch query for ``policy`` at ``as_of`` (see the module documentation), over the
+    policy's population, or only its subjects among ``subject_ids``, or only those whose id is
+    in ``subject_range`` (first, stop).
 
     ``settled_bills``: read the payment sums the bills of a columnar snapshot carry
     (:data:`~utilcredit.rating.sql.snapshot.SNAPSHOT_BILLS`) instead of grouping the payments.
@@ -139,7 +142,9 @@ def compile_policy(
         for requirement in designation.requirements:
             for test in leaves_of(requirement.test):
                 plan.leaf(test, False)  # requirements show no evidence in a run
-    sources = SourceAggregates(policy, as_of, vocabulary, subject_ids, plan, settled_bills)
+    sources = SourceAggregates(
+        policy, as_of, vocabulary, subject_ids, plan, settled_bills, subject_range
+    )
     statement = _Builder(sources).build()
     return CompiledPolicy(policy, as_of, statement, plan, clause_leaf)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Select
 
@@ -45,7 +45,7 @@ from utilcredit.rating.batch import (
     DesignationSummary,
     StoredRow,
     SubjectRating,
-    evidence_json,
+    evidence_text,
 )
 from utilcredit.rating.results import ClauseStatus
 from utilcredit.rating.sql.plan import Leaf, Plan
@@ -62,14 +62,6 @@ _LEVEL_BY_VALUE = {level.value: level for level in Level}
 _STATUS_BY_LETTER = {letter: status for status, letter in STATUS_LETTER.items()}
 
 
-class _Clauses(NamedTuple):
-    """What ``statuses, measures`` say, without evidence: the clause summaries, and the indexes
-    of the fired clauses (those that carry evidence)."""
-
-    summaries: tuple[ClauseSummary, ...]
-    fired: tuple[int, ...]
-
-
 @dataclass
 class CompiledPolicy:
     """The query for one policy and date, and the decoder of its rows into :class:`SubjectRating`."""
@@ -79,7 +71,8 @@ class CompiledPolicy:
     statement: Select[Any]
     _plan: Plan
     _clause_leaf: list[Leaf | None]  # the clause's own leaf, None for any_of / all_of
-    _cache: dict[str, _Clauses] = field(default_factory=dict)
+    _cache: dict[str, tuple[ClauseSummary, ...]] = field(default_factory=dict)
+    _fired: dict[str, tuple[int, ...]] = field(default_factory=dict)
     _designations: dict[str | None, tuple[DesignationSummary, ...]] = field(default_factory=dict)
 
     @property
@@ -113,14 +106,14 @@ class CompiledPolicy:
         subject_id, level, statuses, measures, evidence, designations = row[:STORED_COLUMNS]
         if evidence is None:
             return (subject_id, level, statuses, measures, None, designations)
-        return (
-            subject_id,
-            level,
-            statuses,
-            measures,
-            evidence_json(self._summaries(row)),
-            designations,
-        )
+        shown: dict[str, list[str]] = {}
+        leaves = _parse_evidence(evidence)
+        for index in self._fired_clauses(statuses):
+            clause = self.policy.clauses[index]
+            refs = [ref for _, ref in _clause_evidence(clause.test, self._plan, leaves)]
+            if refs:
+                shown[clause.id] = refs
+        return (subject_id, level, statuses, measures, evidence_text(shown), designations)
 
     def stored_rows(self, rows: list[tuple[Any, ...]]) -> list[StoredRow]:
         """Rows of :attr:`stored_statement` as a run stores them: those without evidence (most)
@@ -129,10 +122,10 @@ class CompiledPolicy:
 
     def _summaries(self, row: Sequence[Any]) -> tuple[ClauseSummary, ...]:
         """The clause summaries of a row, with the evidence refs of fired clauses."""
-        known = self._clauses(row[2], row[3])
+        summaries = self._clauses(row[2], row[3])
         if row[4] is None:
-            return known.summaries
-        return self._with_evidence(known, _parse_evidence(row[4]))
+            return summaries
+        return self._with_evidence(summaries, row[2], _parse_evidence(row[4]))
 
     def _designation_summaries(self, letters: str | None) -> tuple[DesignationSummary, ...]:
         """The designations' summaries of their letters (few distinct values: cached)."""
@@ -145,13 +138,13 @@ class CompiledPolicy:
             self._designations[letters] = found
         return found
 
-    def _clauses(self, statuses: str, measures: str) -> _Clauses:
-        """The clause summaries (without evidence) and fired clauses of a row, cached (the
-        statuses have a letter per clause, so ``statuses + measures`` is unambiguous)."""
+    def _clauses(self, statuses: str, measures: str) -> tuple[ClauseSummary, ...]:
+        """The clause summaries (without evidence) of a row, cached (the statuses have a letter
+        per clause, so ``statuses + measures`` is unambiguous)."""
         key = statuses + measures
         cached = self._cache.get(key)
         if cached is None:
-            summaries = tuple(
+            cached = tuple(
                 ClauseSummary(
                     clause.id,
                     clause.level,
@@ -162,20 +155,28 @@ class CompiledPolicy:
                     self.policy.clauses, statuses, measures.split(","), strict=True
                 )
             )
-            cached = _Clauses(
-                summaries,
-                tuple(i for i, s in enumerate(summaries) if s.status == ClauseStatus.FIRED),
-            )
             if len(self._cache) < 200_000:
                 self._cache[key] = cached
         return cached
 
+    def _fired_clauses(self, statuses: str) -> tuple[int, ...]:
+        """The indexes of the fired clauses (those that carry evidence), cached."""
+        found = self._fired.get(statuses)
+        if found is None:
+            letter = STATUS_LETTER[ClauseStatus.FIRED]
+            found = tuple(i for i, status in enumerate(statuses) if status == letter)
+            self._fired[statuses] = found
+        return found
+
     def _with_evidence(
-        self, known: _Clauses, leaves: dict[int, tuple[str, list[str]]]
+        self,
+        summaries: tuple[ClauseSummary, ...],
+        statuses: str,
+        leaves: dict[int, tuple[str, list[str]]],
     ) -> tuple[ClauseSummary, ...]:
         """The summaries with the evidence refs of fired clauses filled in."""
-        result = list(known.summaries)
-        for index in known.fired:
+        result = list(summaries)
+        for index in self._fired_clauses(statuses):
             summary = result[index]
             test = self.policy.clauses[index].test
             refs = tuple(ref for _, ref in _clause_evidence(test, self._plan, leaves))
