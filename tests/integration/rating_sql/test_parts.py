@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from itertools import chain, pairwise
 from pathlib import Path
 
@@ -68,6 +68,7 @@ def test_a_reader_that_stops_early_leaves_no_part_running(store: Engine) -> None
     policy = load_policy("lianshui-water").policy
     with store.connect() as connection:
         batches = DuckDBEngine(threads=1, part_subjects=1).stored_batches(connection, policy, AS_OF)
+        assert isinstance(batches, Generator)
         first = next(batches)
         assert [row[0] for row in first] == [1]
         batches.close()

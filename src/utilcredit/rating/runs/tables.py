@@ -86,7 +86,7 @@ class RatingResultRow(Base):
     """
 
     __tablename__ = "rating_results"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     run_id: Mapped[int] = mapped_column(
         ForeignKey("rating_runs.id", ondelete="CASCADE"), primary_key=True

@@ -4,15 +4,17 @@
 into a SQLAlchemy Core ``SELECT`` that reads each credit-file table once, counts per subject with
 filtered aggregates, and returns one row per subject in subject id order:
 
-``subject_id, code, level, signature, evidence, designations``
+``subject_id, level, statuses, measures, evidence, designations, code``
 
 * ``level``: the level, decided in SQL exactly as :func:`~utilcredit.rating.evaluator.decide_level`;
-* ``signature``: per clause, its truth (``1``/``0``/``?`` for unknown) and measured value, so that
-  the many subjects with the same results share one decoded tuple;
+* ``statuses`` and ``measures``: per clause, its status letter (``F`` fired / ``C`` clear for a
+  trigger, ``H`` held / ``X`` failed for a requirement, ``U`` unknown) and its measured value
+  (comma separated, empty where a test has none) — the columns a run stores, built here so that
+  a row without evidence is stored as the query gives it;
 * ``evidence``: for every leaf test under a *fired* clause, its truth and its evidence items
   (unordered in SQL, since SQLite before 3.44 cannot order ``group_concat``; each item carries its
   sort key and :meth:`~utilcredit.rating.sql.decoder.CompiledPolicy.decode` orders them as the
-  reference evaluator does);
+  reference evaluator does); NULL where no clause fired;
 * ``designations``: a status letter per designation of the policy (``H`` held, ``X`` failed,
   ``U`` unknown), decided from its requirements exactly as
   :func:`~utilcredit.rating.evaluator.evaluate_designation` does (NULL without designations).
@@ -93,7 +95,7 @@ from utilcredit.policies.model.policy import Designation, Policy
 from utilcredit.rating.sql.aggregates import SourceAggregates, as_text
 from utilcredit.rating.sql.constructs import concat_text
 from utilcredit.rating.sql.decoder import ENTRY, ITEM, PART, CompiledPolicy
-from utilcredit.rating.sql.plan import Leaf, Plan, leaves_of
+from utilcredit.rating.sql.plan import Plan, leaves_of
 from utilcredit.rating.sql.tri import Tri, tri_all, tri_any, tri_bounds, tri_contains
 from utilcredit.rating.sql.vocabulary import Vocabulary
 
@@ -132,12 +134,9 @@ def compile_policy(
     (:data:`~utilcredit.rating.sql.snapshot.SNAPSHOT_BILLS`) instead of grouping the payments.
     """
     plan = Plan()
-    clause_leaf: list[Leaf | None] = []
     for clause in policy.clauses:
         for test in leaves_of(clause.test):
             plan.leaf(test, clause.level.is_trigger)
-        own = clause.test
-        clause_leaf.append(None if isinstance(own, AnyOfTest | AllOfTest) else plan.of(own))
     for designation in policy.designations:
         for requirement in designation.requirements:
             for test in leaves_of(requirement.test):
@@ -146,7 +145,7 @@ def compile_policy(
         policy, as_of, vocabulary, subject_ids, plan, settled_bills, subject_range
     )
     statement = _Builder(sources).build()
-    return CompiledPolicy(policy, as_of, statement, plan, clause_leaf)
+    return CompiledPolicy(policy, as_of, statement, plan)
 
 
 class _Builder:

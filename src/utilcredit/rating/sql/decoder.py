@@ -48,7 +48,7 @@ from utilcredit.rating.batch import (
     evidence_text,
 )
 from utilcredit.rating.results import ClauseStatus
-from utilcredit.rating.sql.plan import Leaf, Plan
+from utilcredit.rating.sql.plan import Plan
 
 # Separators inside the evidence column: references never contain these control characters.
 FIELD = "\x1f"  # between the fields of one item
@@ -70,7 +70,6 @@ class CompiledPolicy:
     as_of: dt.date
     statement: Select[Any]
     _plan: Plan
-    _clause_leaf: list[Leaf | None]  # the clause's own leaf, None for any_of / all_of
     _cache: dict[str, tuple[ClauseSummary, ...]] = field(default_factory=dict)
     _fired: dict[str, tuple[int, ...]] = field(default_factory=dict)
     _designations: dict[str | None, tuple[DesignationSummary, ...]] = field(default_factory=dict)
