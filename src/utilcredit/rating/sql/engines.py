@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -64,10 +64,10 @@ from utilcredit.rating.sql.snapshot import (
 from utilcredit.rating.sql.vocabulary import read_vocabulary
 
 _FETCH = 20_000  # rows per fetch from a result cursor
-# Subject ids per part of a DuckDB rating (DuckDBEngine._parts), and at most this many parts.
-# Measured at 1 M subjects (bench/README.md): 4 parts of 357 k ids rated in 6.0 s what one query
-# did in 7.0 s, 8 parts in 7.1 s, 16 in 8.4 s.
-PART_SUBJECTS = 400_000
+# Subjects per part of a DuckDB rating (DuckDBEngine._parts), and at most this many parts.
+# Measured at 1 M subjects (bench/README.md): 4 parts of 250 k subjects rated in 6.0 s what one
+# query did in 7.0 s, 8 parts in 7.1 s, 16 in 8.4 s.
+PART_SUBJECTS = 250_000
 MAX_PARTS = 64
 _Part = TypeVar("_Part")
 _Ran = TypeVar("_Ran")
@@ -392,23 +392,30 @@ class DuckDBEngine:
 
     def _parts(self, duck: Any, policy: Policy) -> list[tuple[int, int] | None]:
         """Ranges of subject ids that split the policy's population in parts of about
-        :attr:`part_subjects` ids, when DuckDB reads a file of its own (the snapshot or a copy):
-        each part's query then reads only its rows' blocks (zone maps), so the parts cost no
-        more than the whole. A PostgreSQL store attached is read whole, once."""
+        :attr:`part_subjects` subjects each (cut at its quantiles, so sparse ids make no empty
+        parts), when DuckDB reads a file of its own (the snapshot or a copy): each part's query
+        then reads only its rows' blocks (zone maps), so the parts cost no more than the whole.
+        A PostgreSQL store attached is read whole, once."""
         catalog_type = duck.execute(
             "SELECT type FROM duckdb_databases() WHERE database_name = current_database()"
         ).fetchone()
         if catalog_type is None or catalog_type[0] != "duckdb":
             return [None]
-        first, last = duck.execute(
-            "SELECT min(subject_id), max(subject_id) FROM accounts WHERE utility = ?",
+        subjects = "SELECT DISTINCT subject_id FROM accounts WHERE utility = ?"
+        count, first, last = duck.execute(
+            f"SELECT count(*), min(subject_id), max(subject_id) FROM ({subjects})",
             [policy.utility.value],
         ).fetchone()
-        if first is None:
+        parts = min(MAX_PARTS, -(-count // self.part_subjects))
+        if parts <= 1:
             return [None]
-        count = min(MAX_PARTS, -(-(last - first + 1) // self.part_subjects))
-        step = -(-(last - first + 1) // count)
-        return [(start, min(start + step, last + 1)) for start in range(first, last + 1, step)]
+        shares = [index / parts for index in range(1, parts)]
+        (cuts,) = duck.execute(
+            f"SELECT quantile_disc(subject_id, ?::DOUBLE[]) FROM ({subjects})",
+            [shares, policy.utility.value],
+        ).fetchone()
+        bounds = sorted({first, *cuts, last + 1})
+        return [(start, stop) for start, stop in pairwise(bounds)]
 
 
 def _one_ahead(
