@@ -205,10 +205,10 @@ class DuckDBEngine:
 
     name = "duckdb"
     # DuckDB reads a snapshot, a copy or PostgreSQL of its own, but its rows are not
-    # prefetched by a thread (``reads_apart``): fetching and decoding them holds the GIL the
-    # run's inserts need between rows. Measured at 1 M subjects on a quiet 2-core machine
-    # (bench/README.md, 2026-12-02): 21.3–21.6 s a run without the thread, 23.0–26.3 s with it
-    # (SQLite's occasional checkpoint of its write-ahead log aside).
+    # prefetched by a thread (``reads_apart``): fetching and converting them holds the GIL the
+    # run's inserts need between rows (21.3–21.6 s a 1 M run without the thread, 23.0–26.3 s
+    # with it; bench/README.md). What runs beside the writes is DuckDB itself: the next part's
+    # query (:func:`_one_ahead`), which computes without the GIL.
     reads_apart = False
 
     def __init__(
