@@ -6,11 +6,15 @@ Starting a run is the CLI's ``utilcredit runs save`` from the console: the same 
 transactions (the header ``running``, then every subject, the level changes, the queued
 notices and ``complete``), so an interrupted run shows as such and never becomes current. It
 needs the import permission (the people who load the data re-rate it) for the policy's utility.
+The request returns once the header is written; the rating runs in a thread of its own (a
+million subjects take seconds), and the run's page refreshes itself while the run is running.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -31,15 +35,17 @@ from utilcredit.notices import planning
 from utilcredit.policies.loader import LoadedPolicy
 from utilcredit.policies.model.levels import Level, in_level_order
 from utilcredit.policies.service import policy_at, shipped
+from utilcredit.rating.batch import BatchEngine
 from utilcredit.rating.runs import reads as rating_runs
 from utilcredit.rating.runs import service as run_service
-from utilcredit.rating.runs.model import RunHeader, Transitions
+from utilcredit.rating.runs.model import Transitions
 from utilcredit.rating.sql.choice import AUTO, choose_engine
 from utilcredit.web.i18n import LANG_COOKIE, Translator, language
 from utilcredit.web.listing import choice, policy_label, query_string
 from utilcredit.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
+_log = logging.getLogger(__name__)
 
 PAGE = 20
 STATUS_LABELS = {
@@ -128,8 +134,12 @@ def start_run(
             entity="rating_run",
             entity_key=loaded.key,
         )
-    header = _save(engine_of(request), settings, loaded, day, principal)
-    return RedirectResponse(f"/runs/{header.id}", status_code=303)
+    store = engine_of(request)
+    run_id, batch = _begin(store, loaded, day, principal)
+    threading.Thread(
+        target=_write, args=(store, settings, loaded, run_id, batch), name=f"run-{run_id}"
+    ).start()
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
 
 def _day(value: str) -> dt.date:
@@ -150,9 +160,10 @@ def _writing(store: Engine) -> Iterator[Connection]:
         yield connection
 
 
-def _save(
-    store: Engine, settings: Settings, loaded: LoadedPolicy, day: dt.date, principal: Principal
-) -> RunHeader:
+def _begin(
+    store: Engine, loaded: LoadedPolicy, day: dt.date, principal: Principal
+) -> tuple[int, BatchEngine]:
+    """The run's header (``running``) and its audit entry, committed; the engine to rate with."""
     with store.begin() as connection:
         batch = choose_engine(AUTO, connection)
         run_id = run_service.begin_run(
@@ -167,16 +178,25 @@ def _save(
             detail={"policy": loaded.key, "as_of": day.isoformat()},
             utilities=[loaded.policy.utility],
         )
+    return run_id, batch
+
+
+def _write(
+    store: Engine, settings: Settings, loaded: LoadedPolicy, run_id: int, batch: BatchEngine
+) -> None:
+    """Rate and write a begun run (in its own thread); a failure marks it failed, with the
+    error the run's page shows."""
     try:
         with _writing(store) as connection:
-            header = run_service.write_run(connection, run_id, loaded, batch)
+            run_service.write_run(connection, run_id, loaded, batch)
             # in the run's own transaction: the notices exist exactly when the run does
             planning.plan_run(connection, run_id, sending=planning.Sending.of(settings.notices))
-            return header
     except BaseException as error:  # the run is then visibly failed, never current
         with store.begin() as connection:
             run_service.fail_run(connection, run_id, f"{type(error).__name__}: {error}")
-        raise
+        if not isinstance(error, Exception):
+            raise
+        _log.exception("rating run %d failed", run_id)
 
 
 # ---- comparing two runs ----------------------------------------------------------------------

@@ -31,7 +31,8 @@ def test_start_a_run_then_filter_export_and_red_black(
     page.fill("#run-as-of", AS_OF)
     page.click("#start-run button")
     expect(page.locator("h1")).to_contain_text("评级运行")
-    expect(page.locator("dl.run-facts")).to_contain_text("已完成")
+    # the console rates in a thread of its own; the run's page refreshes itself meanwhile
+    expect(page.locator("dl.run-facts")).to_contain_text("已完成", timeout=30_000)
     run_id = int(page.url.rsplit("/", 1)[1])
 
     page.goto("/subjects")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -33,6 +34,7 @@ from utilcredit.localtime import SHANGHAI
 from utilcredit.policies.model.levels import Level
 from utilcredit.policies.service import policy_at
 from utilcredit.rating.runs import reads
+from utilcredit.rating.runs import service as run_service
 from utilcredit.rating.runs.model import RunHeader, RunStatus
 from utilcredit.web import search
 
@@ -256,6 +258,38 @@ def test_compare_shows_the_transitions_matrix_and_who_moved(
     assert other.status_code == 404
 
 
+def _finished(engine: Engine, run_id: int, seconds: float = 60.0) -> RunHeader:
+    """The run once it no longer runs (the console rates in a thread of its own)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        with engine.connect() as connection:
+            header = reads.get_run(connection, run_id)
+        assert header is not None
+        if header.status is not RunStatus.RUNNING or time.monotonic() > deadline:
+            return header
+        time.sleep(0.05)
+
+
+def test_a_running_run_s_page_says_so_and_refreshes_itself(
+    clients: Clients, engine: Engine
+) -> None:
+    with engine.begin() as connection:
+        run_id = run_service.begin_run(
+            connection,
+            policy_at("lianshui-water", dt.date.fromisoformat(AS_OF)),
+            dt.date.fromisoformat(AS_OF),
+            engine="duckdb",
+            actor="op-water",
+        )
+    page = clients["op-water"].get(f"/runs/{run_id}").text
+    assert 'id="run-running"' in page and '<meta http-equiv="refresh" content="2">' in page
+    with engine.begin() as connection:
+        run_service.fail_run(connection, run_id, "stopped by the test")
+    page = clients["op-water"].get(f"/runs/{run_id}").text
+    assert 'id="run-running"' not in page and 'http-equiv="refresh"' not in page
+    assert "stopped by the test" in page
+
+
 def test_start_a_run_needs_import_for_the_policy_utility(
     clients: Clients, runs: dict[str, RunHeader], engine: Engine
 ) -> None:
@@ -271,8 +305,7 @@ def test_start_a_run_needs_import_for_the_policy_utility(
     )
     assert started.status_code == 303, started.text
     run_id = int(started.headers["location"].rsplit("/", 1)[1])
-    with engine.connect() as connection:
-        header = reads.get_run(connection, run_id)
+    header = _finished(engine, run_id)
     assert header.status is RunStatus.COMPLETE and header.subjects == len(WATER_SUBJECTS)
     assert header.level_counts == runs["water"].level_counts
     with engine.connect() as connection:
