@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, select, update
 
 from tests.integration.rating_runs.helpers import age_store, expected, save, stored
 from utilcredit.customers.tables import AccountRow, IncidentRow, SubjectRow
@@ -112,6 +112,39 @@ def test_a_saved_run_stores_every_subject_exactly_as_the_evaluator_rates_it(stor
     # the first run starts every subject's history
     assert rows(store, LevelChangeRow) == len(truth)
     assert header.changed == 0  # no previous level to change from
+
+
+def test_a_subject_no_longer_rated_leaves_its_history_with_a_departure(store: Engine) -> None:
+    """A subject the base run rated and this run does not (its water accounts are gone) gets a
+    change to no level; a run over an unchanged population records none."""
+    first = save(store, LIANSHUI, AS_OF)
+    second = save(store, LIANSHUI, AS_OF)
+    assert second.subjects == first.subjects
+    code, _ = water_account_of(store, Level.BLUE, stored(store, first.id))
+    with store.begin() as connection:
+        subject_id = connection.execute(
+            select(SubjectRow.id).where(SubjectRow.code == code)
+        ).scalar_one()
+        connection.execute(
+            update(AccountRow)
+            .where(AccountRow.subject_id == subject_id, AccountRow.utility == "water")
+            .values(utility="power")
+        )
+    third = save(store, LIANSHUI, AS_OF)
+
+    assert third.subjects == first.subjects - 1
+    with store.connect() as connection:
+        history = reads.history(connection, code, "lianshui-water")
+        departures = connection.execute(
+            select(LevelChangeRow.run_id, LevelChangeRow.subject_id).where(
+                LevelChangeRow.to_level.is_(None)
+            )
+        ).all()
+    assert [(c.run_id, c.from_level, c.to_level) for c in history] == [
+        (first.id, None, Level.BLUE),
+        (third.id, Level.BLUE, None),
+    ]
+    assert [tuple(row) for row in departures] == [(third.id, subject_id)]
 
 
 def test_a_change_in_the_data_shows_in_history_and_transitions(

@@ -156,11 +156,14 @@ def write_run(
         )
         if getattr(engine, "reads_apart", False):
             batches = prefetched(batches)
-        written = _write_rows(connection, header, base, batches, progress, case)
+        written, newcomers = _write_rows(connection, header, base, batches, progress, case)
+    carried = 0
     if subject_ids is not None and base_id is not None:
-        results.carry_over(connection, base_id, run_id, policy.utility.value)
-    if base_id is not None:
-        results.record_departures(connection, base_id, run_id, policy.key, header.as_of)
+        carried = results.carry_over(connection, base_id, run_id, policy.utility.value)
+    # the base run's subjects that this run rated or carried over: when they are all of them
+    # (a run over an unchanged population), no query needs to look for the ones left behind
+    if base is not None and base.subjects > written + carried - newcomers:
+        results.record_departures(connection, base.id, run_id, policy.key, header.as_of)
     counts = results.count_levels(connection, run_id)
     run_headers.finish_run(
         connection,
@@ -210,23 +213,24 @@ def _write_rows(
     batches: Iterable[list[StoredRow]],
     progress: Progress | None,
     case: str | None = None,
-) -> int:
+) -> tuple[int, int]:
     """Write the rows, then a level change for each subject whose level differs from the base
-    run's (or that the base run did not rate)."""
+    run's (or that the base run did not rate); how many rows, and how many of those subjects
+    the base run did not rate."""
     written = 0
     for batch in batches:
         results.insert_results(connection, header.id, batch)
         written += len(batch)
         if progress is not None:
             progress(written)
-    _record_changes(connection, header, base, case)
-    return written
+    return written, _record_changes(connection, header, base, case)
 
 
 def _record_changes(
     connection: Connection, header: RunHeader, base: RunHeader | None, case: str | None
-) -> None:
-    """Level changes of the subjects rated so far in the run, against the base run."""
+) -> int:
+    """Level changes of the subjects rated so far in the run, against the base run; how many of
+    them the base run did not rate."""
     base_id = base.id if base is not None else None
     base_clauses = base.clause_ids if base is not None else ()
     causes: dict[tuple[str | None, str], str] = {}  # few distinct pairs among many subjects
@@ -255,6 +259,7 @@ def _record_changes(
                 for sid, old_level, level, old, new in moves[start : start + CHUNK]
             ],
         )
+    return sum(1 for move in moves if move[1] is None)
 
 
 def fail_run(connection: Connection, run_id: int, message: str) -> None:
