@@ -37,6 +37,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Select
 from sqlalchemy.engine import URL
 
+from utilcredit.config import get_settings
 from utilcredit.customers import repository as credit_files
 from utilcredit.db import make_engine, positional_sql
 from utilcredit.policies.model.policy import Policy
@@ -219,7 +220,7 @@ class DuckDBEngine:
         part_subjects: int = PART_SUBJECTS,
     ) -> None:
         self.threads = threads or os.cpu_count() or 1
-        self.memory_limit = memory_limit
+        self.memory_limit = memory_limit or get_settings().duckdb_memory_limit
         self.snapshot = snapshot
         self.part_subjects = part_subjects
 
