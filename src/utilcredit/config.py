@@ -340,9 +340,9 @@ class Settings(BaseSettings):
     duckdb_memory_limit: str = Field(
         default="4GB",
         pattern=r"^[0-9]+(\.[0-9]+)? ?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
-        description="DuckDB's memory for ratings, snapshot copies and Parquet exports (it spills "
-        "to disk beyond it; its own default, 80 % of the machine's memory, took 22 GB for the "
-        "export of 10 M subjects)",
+        description="DuckDB's memory for ratings and Parquet exports (it spills to disk beyond "
+        "it; its own default, 80 % of the machine's memory, took 22 GB for the export of 10 M "
+        "subjects). Snapshot copies keep DuckDB's default: their settlement step cannot spill",
     )
     mask_keep_head: int = Field(default=10, ge=0)
     mask_keep_tail: int = Field(default=4, ge=0)

@@ -220,12 +220,18 @@ class DuckDBEngine:
         part_subjects: int = PART_SUBJECTS,
     ) -> None:
         self.threads = threads or os.cpu_count() or 1
-        self.memory_limit = memory_limit or get_settings().duckdb_memory_limit
+        self.memory_limit = memory_limit
         self.snapshot = snapshot
         self.part_subjects = part_subjects
 
-    def settings(self) -> list[tuple[str, list[Any]]]:
-        """DuckDB's settings for this engine (here and in the copier process)."""
+    def settings(self, *, copying: bool = False) -> list[tuple[str, list[Any]]]:
+        """DuckDB's settings for this engine (here, and in the copier process when
+        ``copying``). The memory limit is the engine's, else ``UTILCREDIT_DUCKDB_MEMORY_LIMIT``
+        here; a copy keeps DuckDB's own default unless the engine has one: settling the bills
+        of a whole copy did not fit in 4GB at 1.43 M subjects (an operator that cannot spill)."""
+        memory_limit = self.memory_limit
+        if memory_limit is None and not copying:
+            memory_limit = get_settings().duckdb_memory_limit
         folder = duckdb_extension_directory()
         statements: list[tuple[str, list[Any]]] = []
         if folder is not None:
@@ -233,8 +239,8 @@ class DuckDBEngine:
         statements.append(("SET autoinstall_known_extensions = false", []))
         statements.append(("SET autoload_known_extensions = false", []))
         statements.append((f"SET threads = {int(self.threads)}", []))
-        if self.memory_limit:
-            statements.append(("SET memory_limit = ?", [self.memory_limit]))
+        if memory_limit:
+            statements.append(("SET memory_limit = ?", [memory_limit]))
         return statements
 
     def _new_connection(self) -> Any:
@@ -486,7 +492,7 @@ def _copied(
         statements = _updating(engine, path, copy, before) if update else None
         if statements is None:
             statements = copy_statements(before, settle=settle)
-        copier.run(store, copy, lock, engine.settings(), statements)
+        copier.run(store, copy, lock, engine.settings(copying=True), statements)
         yield copy
 
 
