@@ -26,6 +26,16 @@ from utilcredit.db import Base, Money, Quantity
 NOT_IMPORTED = "not_imported"
 
 
+def _natural_key(length: int) -> Mapped[str]:
+    """A natural key (subject code, account, bill, payment, incident or reminder number):
+    unique, and on PostgreSQL in the ``C`` collation. Bytewise, as SQLite compares; and a
+    load's unique index is then built with ``memcmp`` instead of ``strcoll`` (under C.UTF-8 the
+    bills' ``bill_no`` index took 16.5 s of a 1 M-subject first load, bench/README.md)."""
+    return mapped_column(
+        String(length).with_variant(String(length, collation="C"), "postgresql"), unique=True
+    )
+
+
 def _set_aside_by() -> Mapped[int | None]:
     """The id of the dishonesty record (``records``) that set this row aside (repaired, removed
     or corrected away): a set-aside row counts in no rating (SPEC 3). No foreign key: the
@@ -48,7 +58,7 @@ class SubjectRow(Timestamps, Base):
     __tablename__ = "subjects"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
+    code: Mapped[str] = _natural_key(32)
     kind: Mapped[str] = mapped_column(String(8))
     name: Mapped[str] = mapped_column(String(200))
     id_type: Mapped[str | None] = mapped_column(String(32))
@@ -63,7 +73,7 @@ class AccountRow(Timestamps, Base):
     __tablename__ = "accounts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_no: Mapped[str] = mapped_column(String(64), unique=True)
+    account_no: Mapped[str] = _natural_key(64)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
     utility: Mapped[str] = mapped_column(String(8))
     opened_on: Mapped[dt.date] = mapped_column(Date)
@@ -77,7 +87,7 @@ class BillRow(Timestamps, Base):
     __table_args__ = (Index("ix_bills_account_id_due_on", "account_id", "due_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    bill_no: Mapped[str] = mapped_column(String(64), unique=True)
+    bill_no: Mapped[str] = _natural_key(64)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     period_start: Mapped[dt.date] = mapped_column(Date)
     period_end: Mapped[dt.date] = mapped_column(Date)
@@ -92,7 +102,7 @@ class PaymentRow(Timestamps, Base):
     __tablename__ = "payments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    payment_no: Mapped[str] = mapped_column(String(64), unique=True)
+    payment_no: Mapped[str] = _natural_key(64)
     bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), index=True)
     paid_on: Mapped[dt.date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column("amount_fen", Money())
@@ -103,7 +113,7 @@ class IncidentRow(Timestamps, Base):
     __table_args__ = (Index("ix_incidents_account_id_occurred_on", "account_id", "occurred_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    incident_no: Mapped[str] = mapped_column(String(64), unique=True)
+    incident_no: Mapped[str] = _natural_key(64)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     kind: Mapped[str] = mapped_column(String(32))
     occurred_on: Mapped[dt.date] = mapped_column(Date)
@@ -120,7 +130,7 @@ class ReminderRow(Timestamps, Base):
     __tablename__ = "reminders"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reminder_no: Mapped[str] = mapped_column(String(64), unique=True)
+    reminder_no: Mapped[str] = _natural_key(64)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     sent_on: Mapped[dt.date] = mapped_column(Date)
     channel: Mapped[str | None] = mapped_column(String(16))
