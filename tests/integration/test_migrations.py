@@ -110,3 +110,31 @@ def test_sqlite_rating_results_lose_their_rowid_and_keep_their_rows(tmp_path: Pa
             assert connection.exec_driver_sql("SELECT count(*) FROM rating_results").scalar() == 2
     finally:
         store.dispose()
+
+
+NATURAL_KEYS = {
+    ("subjects", "code"),
+    ("accounts", "account_no"),
+    ("bills", "bill_no"),
+    ("payments", "payment_no"),
+    ("incidents", "incident_no"),
+    ("reminders", "reminder_no"),
+}
+
+
+def test_natural_keys_compare_bytewise(migrated_engine: Engine) -> None:
+    """PostgreSQL keeps the credit file's natural keys in the C collation (5ec0a1b2c3df), as
+    SQLite compares every text: bytewise."""
+    with migrated_engine.connect() as connection:
+        if migrated_engine.dialect.name == "postgresql":
+            collated = connection.exec_driver_sql(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND collation_name = 'C'"
+            ).all()
+            assert {(table, column) for table, column in collated} == NATURAL_KEYS
+        else:
+            for table, column in NATURAL_KEYS:
+                sql = connection.exec_driver_sql(
+                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+                ).scalar_one()
+                assert "COLLATE" not in sql.upper(), (table, column)
