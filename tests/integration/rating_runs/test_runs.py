@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -192,6 +193,22 @@ class Exploding:
             if n == self.after:
                 raise RuntimeError("disk on fire")
             yield rating
+
+
+def test_a_run_finishes_when_its_writing_ends_not_when_it_began(engine: Engine) -> None:
+    """A run's rows are written in one transaction; its finish time is the clock's when it
+    finishes (PostgreSQL's now() would give the transaction's start)."""
+    with engine.begin() as connection:
+        run_id = service.begin_run(connection, LIANSHUI, AS_OF, engine="reference", actor="t")
+    with engine.begin() as connection:
+        connection.execute(select(func.count()).select_from(RatingRunRow))  # the transaction began
+        writing_began = dt.datetime.now(dt.UTC)
+        time.sleep(1.1)
+        service.fail_run(connection, run_id, "stopped by the test")
+    with engine.connect() as connection:
+        header = reads.get_run(connection, run_id)
+    assert header is not None and header.finished_at is not None
+    assert header.finished_at - writing_began >= dt.timedelta(seconds=1)
 
 
 def test_a_run_that_fails_midway_leaves_the_previous_run_current(

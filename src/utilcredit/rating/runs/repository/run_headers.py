@@ -36,7 +36,9 @@ def update_run(connection: Connection, run_id: int, **values: Any) -> None:
 
 
 def finish_run(connection: Connection, run_id: int, **values: Any) -> None:
-    update_run(connection, run_id, finished_at=func.now(), **values)
+    # the clock's time, not the database's now(): PostgreSQL's is the transaction's start, and
+    # a run's rows are written in one transaction that lasts as long as the run
+    update_run(connection, run_id, finished_at=dt.datetime.now(dt.UTC), **values)
 
 
 def current_run_id(connection: Connection, policy_key: str) -> int | None:
