@@ -15,7 +15,7 @@ evaluator shows them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,15 +74,13 @@ class CompiledPolicy:
     _fired: dict[str, tuple[int, ...]] = field(default_factory=dict)
     _designations: dict[str | None, tuple[DesignationSummary, ...]] = field(default_factory=dict)
 
-    @property
-    def stored_statement(self) -> Select[Any]:
-        """The statement without its last column (the subject's code): rows as a run stores
-        them, before the evidence is turned into JSON (:meth:`stored_rows`)."""
-        return self.statement.with_only_columns(*self.statement.selected_columns[:STORED_COLUMNS])
-
     def statement_for(self, *, stored: bool) -> Select[Any]:
-        """The statement whose rows :meth:`converted` takes."""
-        return self.stored_statement if stored else self.statement
+        """The statement whose rows :meth:`converted` takes; ``stored``: without its last
+        column (the subject's code), rows as a run stores them before the evidence is turned
+        into JSON (:meth:`stored_rows`)."""
+        if not stored:
+            return self.statement
+        return self.statement.with_only_columns(*self.statement.selected_columns[:STORED_COLUMNS])
 
     def converted(self, rows: list[Any], *, stored: bool) -> list[Any]:
         """Rows of :meth:`statement_for` as stored rows or as ratings."""
@@ -105,17 +103,15 @@ class CompiledPolicy:
         subject_id, level, statuses, measures, evidence, designations = row[:STORED_COLUMNS]
         if evidence is None:
             return (subject_id, level, statuses, measures, None, designations)
-        shown: dict[str, list[str]] = {}
-        leaves = _parse_evidence(evidence)
-        for index in self._fired_clauses(statuses):
-            clause = self.policy.clauses[index]
-            refs = [ref for _, ref in _clause_evidence(clause.test, self._plan, leaves)]
-            if refs:
-                shown[clause.id] = refs
+        shown = {
+            self.policy.clauses[index].id: refs
+            for index, refs in self._fired_evidence(statuses, evidence)
+            if refs
+        }
         return (subject_id, level, statuses, measures, evidence_text(shown), designations)
 
     def stored_rows(self, rows: list[tuple[Any, ...]]) -> list[StoredRow]:
-        """Rows of :attr:`stored_statement` as a run stores them: those without evidence (most)
+        """Rows of ``statement_for(stored=True)`` as a run stores them: those without evidence (most)
         as they are, the others with their evidence as JSON."""
         return [row if row[4] is None else self.stored(row) for row in rows]
 
@@ -124,7 +120,13 @@ class CompiledPolicy:
         summaries = self._clauses(row[2], row[3])
         if row[4] is None:
             return summaries
-        return self._with_evidence(summaries, row[2], _parse_evidence(row[4]))
+        result = list(summaries)
+        for index, refs in self._fired_evidence(row[2], row[4]):
+            summary = result[index]
+            result[index] = ClauseSummary(
+                summary.clause_id, summary.level, summary.status, summary.value, tuple(refs)
+            )
+        return tuple(result)
 
     def _designation_summaries(self, letters: str | None) -> tuple[DesignationSummary, ...]:
         """The designations' summaries of their letters (few distinct values: cached)."""
@@ -167,22 +169,13 @@ class CompiledPolicy:
             self._fired[statuses] = found
         return found
 
-    def _with_evidence(
-        self,
-        summaries: tuple[ClauseSummary, ...],
-        statuses: str,
-        leaves: dict[int, tuple[str, list[str]]],
-    ) -> tuple[ClauseSummary, ...]:
-        """The summaries with the evidence refs of fired clauses filled in."""
-        result = list(summaries)
+    def _fired_evidence(self, statuses: str, evidence: str) -> Iterator[tuple[int, list[str]]]:
+        """``(clause index, evidence refs)`` of each fired clause, the refs in the reference
+        evaluator's order."""
+        leaves = _parse_evidence(evidence)
         for index in self._fired_clauses(statuses):
-            summary = result[index]
             test = self.policy.clauses[index].test
-            refs = tuple(ref for _, ref in _clause_evidence(test, self._plan, leaves))
-            result[index] = ClauseSummary(
-                summary.clause_id, summary.level, summary.status, summary.value, refs
-            )
-        return tuple(result)
+            yield index, [ref for _, ref in _clause_evidence(test, self._plan, leaves)]
 
 
 def _parse_evidence(text: str) -> dict[int, tuple[str, list[str]]]:

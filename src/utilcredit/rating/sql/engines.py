@@ -436,9 +436,10 @@ def _one_ahead(
     runs on a cursor of its own (two, used in turn: a cursor's result lives until its next
     query). A caller that stops early interrupts the query ahead."""
     catalog, schema = duck.execute("SELECT current_database(), current_schema()").fetchone()
+    quote = _DUCKDB.identifier_preparer.quote_identifier
     cursors = [duck.cursor(), duck.cursor()]
     for cursor in cursors:
-        cursor.execute(f"USE {_identifier(catalog)}.{_identifier(schema)}")
+        cursor.execute(f"USE {quote(catalog)}.{quote(schema)}")
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duckdb-part")
     ahead: list[tuple[Future[_Ran], Any]] = []  # the part started and not yet taken
     try:
@@ -456,10 +457,6 @@ def _one_ahead(
         pool.shutdown(wait=True)
         for cursor in cursors:
             cursor.close()
-
-
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def copy_of_store(
